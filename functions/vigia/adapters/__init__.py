@@ -1,0 +1,1 @@
+"""The only modules that call AWS: DynamoDB (pynamodb), Cognito, SNS, SQS, IoT, KMS, HTTP."""

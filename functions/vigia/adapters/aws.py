@@ -1,0 +1,22 @@
+"""boto3 clients, created once per execution environment, pointed at the emulator when one is set."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from vigia import settings
+
+
+@functools.cache
+def client(service: str) -> Any:
+    import boto3  # lazy: only the paths that call AWS pay its import
+    from botocore.config import Config
+
+    s = settings.get()
+    return boto3.session.Session().client(
+        service,
+        region_name=s.region,
+        endpoint_url=s.aws_endpoint_url,
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10),
+    )

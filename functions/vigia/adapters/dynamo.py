@@ -1,0 +1,157 @@
+"""pynamodb models of Vigía's tables; table names and endpoint come from settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.models import Model
+
+from vigia import settings
+
+_S = settings.get()
+
+
+class _Meta:
+    region = _S.region
+    host = _S.aws_endpoint_url
+
+
+def _meta(table: str) -> Any:
+    return type("Meta", (_Meta,), {"table_name": table})
+
+
+# ------------------------------------------------------------------ residents
+class ResidentsByBlock(GlobalSecondaryIndex["ResidentRecord"]):
+    class Meta:
+        index_name = "by_block"
+        projection = IncludeProjection(["status", "phone", "locale"])
+
+    block_id = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
+
+
+class ResidentsByStatus(GlobalSecondaryIndex["ResidentRecord"]):
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ResidentRecord(Model):
+    """A resident (pk = Cognito sub). Uniqueness claims share the table as `unique#<field>#<value>`."""
+
+    Meta = _meta(_S.residents_table)
+    pk = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(default="resident")
+    full_name = UnicodeAttribute(null=True)
+    national_id = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)
+    home_lat = NumberAttribute(null=True)
+    home_lon = NumberAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    block_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    reviewed_at = UnicodeAttribute(null=True)
+    reviewed_by = UnicodeAttribute(null=True)
+    owner = UnicodeAttribute(null=True)  # on uniqueness claims: the user_id holding the value
+    by_block = ResidentsByBlock()
+    by_status = ResidentsByStatus()
+
+
+# ------------------------------------------------------------------ alerts
+class AlertsBySender(GlobalSecondaryIndex["AlertRecord"]):
+    class Meta:
+        index_name = "by_sender"
+        projection = KeysOnlyProjection()
+
+    sender_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class AlertsByLocalDate(GlobalSecondaryIndex["AlertRecord"]):
+    class Meta:
+        index_name = "by_local_date"
+        projection = AllProjection()
+
+    local_date = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class AlertsByQueue(GlobalSecondaryIndex["AlertRecord"]):
+    class Meta:
+        index_name = "by_queue"
+        projection = AllProjection()
+
+    queue_status = UnicodeAttribute(hash_key=True)
+    queue_order = UnicodeAttribute(range_key=True)
+
+
+class Location(MapAttribute[str, Any]):
+    lat = NumberAttribute()
+    lon = NumberAttribute()
+    accuracy_m = NumberAttribute(null=True)
+
+
+class AlertRecord(Model):
+    """One alert (pk = alert_id, sk = "ALERT"); later issues add timeline and delivery items."""
+
+    Meta = _meta(_S.alerts_table)
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="ALERT")
+    type = UnicodeAttribute()
+    silent = BooleanAttribute(default=False)
+    priority = NumberAttribute()
+    sender_id = UnicodeAttribute()
+    location = Location()
+    note = UnicodeAttribute(null=True)
+    block_id = UnicodeAttribute(null=True)
+    quadrant_id = UnicodeAttribute(null=True)
+    block_source = UnicodeAttribute(null=True)  # "location" or "home"
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    local_date = UnicodeAttribute()
+    queue_status = UnicodeAttribute(null=True)
+    queue_order = UnicodeAttribute(null=True)
+    request_hash = UnicodeAttribute(null=True)
+    timeline = ListAttribute(of=MapAttribute, null=True)
+    by_sender = AlertsBySender()
+    by_local_date = AlertsByLocalDate()
+    by_queue = AlertsByQueue()
+
+
+class IdempotencyRecord(Model):
+    """The first answer to a POST with an Idempotency-Key; expires after a day (TTL)."""
+
+    Meta = _meta(_S.idempotency_table)
+    pk = UnicodeAttribute(hash_key=True)
+    request_hash = UnicodeAttribute()
+    resource_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
+class GeographyRecord(Model):
+    """Blocks, quadrants and siren units of the city pack (pk = BLOCK#id / QUADRANT#id, sk = kind)."""
+
+    Meta = _meta(_S.geography_table)
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute(null=True)
+    quadrant_id = UnicodeAttribute(null=True)
+    population = NumberAttribute(null=True)
+    lat = NumberAttribute(null=True)
+    lon = NumberAttribute(null=True)
+    data = MapAttribute[str, Any](null=True)

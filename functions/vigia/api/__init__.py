@@ -1,0 +1,1 @@
+"""The HTTP edge: problem details, callers and roles, request validation, the OpenAPI document."""

@@ -1,0 +1,32 @@
+"""AlertStreamRelayFunction: the Alerts table stream is the outbox; new alerts go to AlertEvents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from vigia import settings
+from vigia.adapters import events as event_bus
+from vigia.alerts.events import alert_created, routing_attributes
+from vigia.observability import logger, metrics
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def relay(record: DynamoDBRecord) -> None:
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if not image or image.get("sk") != "ALERT":
+        return
+    s = settings.get()
+    event = alert_created(image, city_id=s.city_id)
+    event_bus.publish(s.alert_events_topic_arn, event, routing_attributes(event))
+    logger.info("alert relayed", extra={"alert_id": event["alert_id"], "alert_type": event["type"]})
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=relay, processor=processor, context=context)

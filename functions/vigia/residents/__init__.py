@@ -1,0 +1,21 @@
+"""Residents: formal registration, approval onto a home block, and the resident's own profile."""
+
+from vigia.residents.registration import (
+    DuplicateValue,
+    Identity,
+    Resident,
+    ResidentStore,
+    approve,
+    normalise_phone,
+    register,
+)
+
+__all__ = [
+    "DuplicateValue",
+    "Identity",
+    "Resident",
+    "ResidentStore",
+    "approve",
+    "normalise_phone",
+    "register",
+]

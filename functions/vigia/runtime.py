@@ -1,0 +1,47 @@
+"""The composition root: the city pack and the stores a handler uses, built once per environment."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from vigia import settings
+
+if TYPE_CHECKING:
+    from vigia.adapters.cognito import CognitoIdentity
+    from vigia.adapters.stores import DynamoAlertStore, DynamoResidentStore
+    from vigia.city import CityPack
+
+
+@functools.cache
+def city_pack() -> CityPack:
+    from vigia.city import load_city_pack
+
+    s = settings.get()
+    return load_city_pack(s.city_pack_dir, s.city_pack_schema)
+
+
+@functools.cache
+def residents() -> DynamoResidentStore:
+    from vigia.adapters.stores import DynamoResidentStore
+
+    return DynamoResidentStore()
+
+
+@functools.cache
+def alerts() -> DynamoAlertStore:
+    from vigia.adapters.stores import DynamoAlertStore
+
+    return DynamoAlertStore()
+
+
+@functools.cache
+def identity() -> CognitoIdentity:
+    from vigia.adapters.cognito import CognitoIdentity
+
+    return CognitoIdentity()
+
+
+def reset() -> None:
+    for factory in (city_pack, residents, alerts, identity):
+        factory.cache_clear()

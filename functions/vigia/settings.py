@@ -1,0 +1,81 @@
+"""The one reader of os.environ: every setting a function needs, typed, read once."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent
+
+
+def _first_existing(*candidates: Path) -> Path:
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    return candidates[-1]
+
+
+@dataclass(frozen=True)
+class Settings:
+    city_id: str
+    city_time_zone: str
+    region: str
+    aws_endpoint_url: str | None
+    residents_table: str
+    alerts_table: str
+    geography_table: str
+    idempotency_table: str
+    alert_events_topic_arn: str
+    user_pool_id: str
+    user_pool_client_id: str
+    city_pack_dir: Path
+    schemas_dir: Path
+    outbox_path: Path | None
+    service_name: str
+    running_in_lambda: bool
+
+    @property
+    def city_pack_schema(self) -> Path:
+        return self.schemas_dir / "city.schema.json"
+
+
+@functools.cache
+def get() -> Settings:
+    env = os.environ
+    city_id = env.get("CITY_ID", "godoy-cruz")
+    # In the Lambda zip the schemas and the city pack sit beside the package (see infra/tools/package.py);
+    # in the repository they live at the top level.
+    schemas_dir = Path(
+        env.get("SCHEMAS_DIR")
+        or _first_existing(_PACKAGE_ROOT.parent / "schemas", _PACKAGE_ROOT.parents[1] / "schemas")
+    )
+    city_pack_dir = Path(
+        env.get("CITY_PACK_DIR")
+        or _first_existing(_PACKAGE_ROOT.parent / "city", _PACKAGE_ROOT.parents[1] / "infra" / "cities" / city_id)
+    )
+    outbox = env.get("VIGIA_OUTBOX_PATH")
+    return Settings(
+        city_id=city_id,
+        city_time_zone=env.get("CITY_TIME_ZONE", "America/Argentina/Mendoza"),
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        residents_table=env.get("RESIDENTS_TABLE", "vigia-residents"),
+        alerts_table=env.get("ALERTS_TABLE", "vigia-alerts"),
+        geography_table=env.get("GEOGRAPHY_TABLE", "vigia-geography"),
+        idempotency_table=env.get("IDEMPOTENCY_TABLE", "vigia-idempotency"),
+        alert_events_topic_arn=env.get("ALERT_EVENTS_TOPIC_ARN", ""),
+        user_pool_id=env.get("USER_POOL_ID", ""),
+        user_pool_client_id=env.get("USER_POOL_CLIENT_ID", ""),
+        city_pack_dir=city_pack_dir,
+        schemas_dir=schemas_dir,
+        outbox_path=Path(outbox) if outbox else None,
+        service_name=env.get("POWERTOOLS_SERVICE_NAME", "vigia"),
+        running_in_lambda="AWS_LAMBDA_FUNCTION_NAME" in env and not env.get("AWS_ENDPOINT_URL"),
+    )
+
+
+def reset() -> None:
+    """Forget the cached settings (tests and the local stack change the environment)."""
+    get.cache_clear()
