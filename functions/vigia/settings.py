@@ -35,6 +35,20 @@ class Settings:
     outbox_path: Path | None
     service_name: str
     running_in_lambda: bool
+    # protocol dispatch (docs/dispatch.md)
+    deliveries_table: str
+    dispatch_queue_url: str
+    sms_queue_url: str
+    siren_queue_url: str
+    webhook_queue_url: str
+    delivery_max_receives: int
+    delivery_retry_base_s: float
+    delivery_retry_cap_s: float
+    sms_sends_per_s: float  # per sender instance; 0 = unpaced
+    provincial_cad_url: str | None  # overrides the city pack's CAD URL (the local stack's fake CAD)
+    cad_secret_id: str
+    cad_timeout_s: float
+    cad_attempts: int
 
     @property
     def city_pack_schema(self) -> Path:
@@ -73,6 +87,19 @@ def get() -> Settings:
         outbox_path=Path(outbox) if outbox else None,
         service_name=env.get("POWERTOOLS_SERVICE_NAME", "vigia"),
         running_in_lambda="AWS_LAMBDA_FUNCTION_NAME" in env and not env.get("AWS_ENDPOINT_URL"),
+        deliveries_table=env.get("DELIVERIES_TABLE", "vigia-deliveries"),
+        dispatch_queue_url=env.get("DISPATCH_QUEUE_URL", ""),
+        sms_queue_url=env.get("SMS_QUEUE_URL", ""),
+        siren_queue_url=env.get("SIREN_QUEUE_URL", ""),
+        webhook_queue_url=env.get("WEBHOOK_QUEUE_URL", ""),
+        delivery_max_receives=int(env.get("DELIVERY_MAX_RECEIVES", "5")),
+        delivery_retry_base_s=float(env.get("DELIVERY_RETRY_BASE_S", "2")),
+        delivery_retry_cap_s=float(env.get("DELIVERY_RETRY_CAP_S", "300")),
+        sms_sends_per_s=float(env.get("SMS_SENDS_PER_S", "0")),
+        provincial_cad_url=env.get("PROVINCIAL_CAD_URL") or None,
+        cad_secret_id=env.get("CAD_SECRET_ARN", ""),
+        cad_timeout_s=float(env.get("CAD_TIMEOUT_S", "5")),
+        cad_attempts=int(env.get("CAD_ATTEMPTS", "3")),
     )
 
 
