@@ -239,7 +239,7 @@ def generate_residents(pack: CityPack, count: int = DEMO_COUNT, seed: int = 42) 
                 phone=f"{_PHONE_PREFIX}{_PHONE_LOW + phone_map(index)}",
                 email=f"{_ascii(given.split()[0])}.{_ascii(family)}{index + 1}@{rng.choice(_EMAIL_DOMAINS)}",
                 locale=locale,
-                address=f"{address}, {pack.name}",
+                address=address,
                 block_id=block.block_id,
                 home_location=_point_inside(block, rng),
             )
