@@ -67,7 +67,9 @@ def get() -> Settings:
     )
     city_pack_dir = Path(
         env.get("CITY_PACK_DIR")
-        or _first_existing(_PACKAGE_ROOT.parent / "city", _PACKAGE_ROOT.parents[1] / "infra" / "cities" / city_id)
+        or _first_existing(
+            _PACKAGE_ROOT.parent / "city", _PACKAGE_ROOT.parents[1] / "infra" / "cities" / city_id
+        )
     )
     outbox = env.get("VIGIA_OUTBOX_PATH")
     return Settings(

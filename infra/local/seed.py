@@ -21,18 +21,35 @@ def load_geography() -> int:
     written = 0
     with GeographyRecord.batch_write() as batch:
         for quadrant in pack.quadrants.values():
-            batch.save(GeographyRecord(f"QUADRANT#{quadrant.quadrant_id}", "QUADRANT", name=quadrant.name,
-                                       population=quadrant.population))
+            batch.save(
+                GeographyRecord(
+                    f"QUADRANT#{quadrant.quadrant_id}",
+                    "QUADRANT",
+                    name=quadrant.name,
+                    population=quadrant.population,
+                )
+            )
             written += 1
         for block in pack.blocks.values():
             lat, lon = block.centroid
-            batch.save(GeographyRecord(f"BLOCK#{block.block_id}", "BLOCK", name=block.name,
-                                       quadrant_id=block.quadrant_id, population=block.population,
-                                       lat=lat, lon=lon))
+            batch.save(
+                GeographyRecord(
+                    f"BLOCK#{block.block_id}",
+                    "BLOCK",
+                    name=block.name,
+                    quadrant_id=block.quadrant_id,
+                    population=block.population,
+                    lat=lat,
+                    lon=lon,
+                )
+            )
             written += 1
             for siren in block.sirens:
-                batch.save(GeographyRecord(f"BLOCK#{block.block_id}", f"SIREN#{siren.siren_id}",
-                                           lat=siren.lat, lon=siren.lon))
+                batch.save(
+                    GeographyRecord(
+                        f"BLOCK#{block.block_id}", f"SIREN#{siren.siren_id}", lat=siren.lat, lon=siren.lon
+                    )
+                )
                 written += 1
     return written
 
@@ -80,12 +97,24 @@ def create_demo_users(home_block_id: str | None) -> dict[str, dict[str, Any]]:
         block = pack.blocks[home_block_id]
         lat, lon = block.centroid
         citizen = users["citizen"]
-        runtime.residents().put_seeded([
-            Resident(user_id=citizen["user_id"], full_name="Demo Vecina", national_id="30111222",
-                     phone=citizen["phone"], email=citizen["username"], address=f"{block.name} (demo)",
-                     home_lat=lat, home_lon=lon, locale=pack.locale, status=APPROVED,
-                     created_at=clock.iso(clock.now()), block_id=home_block_id)
-        ])
+        runtime.residents().put_seeded(
+            [
+                Resident(
+                    user_id=citizen["user_id"],
+                    full_name="Demo Vecina",
+                    national_id="30111222",
+                    phone=citizen["phone"],
+                    email=citizen["username"],
+                    address=f"{block.name} (demo)",
+                    home_lat=lat,
+                    home_lon=lon,
+                    locale=pack.locale,
+                    status=APPROVED,
+                    created_at=clock.iso(clock.now()),
+                    block_id=home_block_id,
+                )
+            ]
+        )
         citizen["block_id"] = home_block_id
     return users
 

@@ -32,7 +32,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def translate(template: dict[str, Any] | None = None, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+def translate(
+    template: dict[str, Any] | None = None, parameters: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The CloudFormation the SAM transform would produce, translated offline.
 
     Local CodeUri paths are replaced by a placeholder S3 URI, as `sam validate` does,
@@ -44,9 +46,10 @@ def translate(template: dict[str, Any] | None = None, parameters: dict[str, Any]
         sam["Globals"]["Function"]["CodeUri"] = PLACEHOLDER_CODE_URI
     for resource in sam.get("Resources", {}).values():
         props = resource.get("Properties") or {}
-        if resource.get("Type") == "AWS::Serverless::Function" and isinstance(props.get("CodeUri"), str):
-            if not props["CodeUri"].startswith("s3://"):
-                props["CodeUri"] = PLACEHOLDER_CODE_URI
+        code_uri = props.get("CodeUri")
+        is_function = resource.get("Type") == "AWS::Serverless::Function"
+        if is_function and isinstance(code_uri, str) and not code_uri.startswith("s3://"):
+            props["CodeUri"] = PLACEHOLDER_CODE_URI
     session = boto3.session.Session(region_name=(parameters or {}).get("AWS::Region", "us-east-1"))
     translator = Translator(managed_policy_map={}, sam_parser=Parser(), boto_session=session)
     return translator.translate(

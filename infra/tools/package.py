@@ -19,9 +19,25 @@ LAMBDA_PYTHON = "3.12"
 
 def install_dependencies(target: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--platform", PLATFORM, "--implementation", "cp", "--python-version", LAMBDA_PYTHON,
-         "--only-binary=:all:", "--target", str(target), "-r", str(ROOT / "requirements.txt")],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--platform",
+            PLATFORM,
+            "--implementation",
+            "cp",
+            "--python-version",
+            LAMBDA_PYTHON,
+            "--only-binary=:all:",
+            "--target",
+            str(target),
+            "-r",
+            str(ROOT / "requirements.txt"),
+        ],
         check=True,
     )
 

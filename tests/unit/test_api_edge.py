@@ -26,8 +26,13 @@ def test_groups_claim_is_read_in_api_gateway_and_list_forms(raw, expected):
 
 
 def test_caller_comes_from_the_jwt_claims_api_gateway_passes():
-    event = {"requestContext": {"authorizer": {"jwt": {"claims": {
-        "sub": "u-1", "email": "a@b.ar", "cognito:groups": "[operator]"}}}}}
+    event = {
+        "requestContext": {
+            "authorizer": {
+                "jwt": {"claims": {"sub": "u-1", "email": "a@b.ar", "cognito:groups": "[operator]"}}
+            }
+        }
+    }
     assert caller_from_event(event) == Caller("u-1", "a@b.ar", frozenset({"operator"}))
     assert caller_from_event({"requestContext": {}}) is None
 

@@ -21,13 +21,19 @@ def test_template_translates_offline_with_the_sam_translator():
 
 def test_template_passes_cfn_lint():
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE_PATH)], capture_output=True, text=True, check=False
+        [str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE_PATH)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_every_role_is_a_cognito_group():
-    groups = {r["Properties"]["GroupName"] for r in resources_of(translate(), "AWS::Cognito::UserPoolGroup").values()}
+    groups = {
+        r["Properties"]["GroupName"]
+        for r in resources_of(translate(), "AWS::Cognito::UserPoolGroup").values()
+    }
     assert groups == REQUIRED_GROUPS
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from vigia import settings
 from vigia.adapters.aws import client
 from vigia.errors import FieldError, InvalidRequest
@@ -28,7 +30,9 @@ class CognitoIdentity:
         except idp.exceptions.UsernameExistsException:
             raise DuplicateValue("email") from None
         try:
-            idp.admin_set_user_password(UserPoolId=self.pool, Username=email, Password=password, Permanent=True)
+            idp.admin_set_user_password(
+                UserPoolId=self.pool, Username=email, Password=password, Permanent=True
+            )
         except idp.exceptions.InvalidPasswordException as error:
             self.delete_user(email)
             raise InvalidRequest(
@@ -40,13 +44,13 @@ class CognitoIdentity:
 
     def delete_user(self, email: str) -> None:
         idp = client("cognito-idp")
-        try:
+        with contextlib.suppress(idp.exceptions.UserNotFoundException):
             idp.admin_delete_user(UserPoolId=self.pool, Username=email)
-        except idp.exceptions.UserNotFoundException:
-            pass
 
     def add_to_group(self, email: str, group: str) -> None:
         client("cognito-idp").admin_add_user_to_group(UserPoolId=self.pool, Username=email, GroupName=group)
 
     def remove_from_group(self, email: str, group: str) -> None:
-        client("cognito-idp").admin_remove_user_from_group(UserPoolId=self.pool, Username=email, GroupName=group)
+        client("cognito-idp").admin_remove_user_from_group(
+            UserPoolId=self.pool, Username=email, GroupName=group
+        )

@@ -155,3 +155,20 @@ class GeographyRecord(Model):
     lat = NumberAttribute(null=True)
     lon = NumberAttribute(null=True)
     data = MapAttribute[str, Any](null=True)
+
+
+MODELS_BY_TABLE_SETTING: dict[str, type[Model]] = {
+    "residents_table": ResidentRecord,
+    "alerts_table": AlertRecord,
+    "idempotency_table": IdempotencyRecord,
+    "geography_table": GeographyRecord,
+}
+
+
+def rebind(current: settings.Settings) -> None:
+    """Points every model at the tables and endpoint of `current` (tests that provision a fresh stack)."""
+    for setting, model in MODELS_BY_TABLE_SETTING.items():
+        model.Meta.table_name = getattr(current, setting)
+        model.Meta.host = current.aws_endpoint_url
+        model.Meta.region = current.region
+        model._connection = None

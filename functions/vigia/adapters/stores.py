@@ -118,9 +118,18 @@ class DynamoResidentStore:
             for r in residents:
                 batch.save(
                     ResidentRecord(
-                        r.user_id, full_name=r.full_name, national_id=r.national_id, phone=r.phone, email=r.email,
-                        address=r.address, home_lat=r.home_lat, home_lon=r.home_lon, locale=r.locale,
-                        status=r.status, created_at=r.created_at, block_id=r.block_id,
+                        r.user_id,
+                        full_name=r.full_name,
+                        national_id=r.national_id,
+                        phone=r.phone,
+                        email=r.email,
+                        address=r.address,
+                        home_lat=r.home_lat,
+                        home_lon=r.home_lon,
+                        locale=r.locale,
+                        status=r.status,
+                        created_at=r.created_at,
+                        block_id=r.block_id,
                     )
                 )
 
@@ -149,10 +158,7 @@ def _alert(record: AlertRecord) -> Alert:
 
 class DynamoAlertStore:
     def recent_sent_at(self, sender_id: str, since: str) -> list[str]:
-        return [
-            r.created_at
-            for r in AlertRecord.by_sender.query(sender_id, AlertRecord.created_at >= since)
-        ]
+        return [r.created_at for r in AlertRecord.by_sender.query(sender_id, AlertRecord.created_at >= since)]
 
     def prior_answer(self, claim_key: str) -> PriorAnswer | None:
         try:

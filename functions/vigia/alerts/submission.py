@@ -34,11 +34,15 @@ class AlertRequest:
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> AlertRequest:
         loc = body["location"]
-        return cls(body["type"], float(loc["lat"]), float(loc["lon"]), loc.get("accuracy_m"), body.get("note"))
+        return cls(
+            body["type"], float(loc["lat"]), float(loc["lon"]), loc.get("accuracy_m"), body.get("note")
+        )
 
     def fingerprint(self) -> str:
         canonical = json.dumps(
-            [self.type, self.lat, self.lon, self.accuracy_m, self.note], separators=(",", ":"), ensure_ascii=False
+            [self.type, self.lat, self.lon, self.accuracy_m, self.note],
+            separators=(",", ":"),
+            ensure_ascii=False,
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -63,7 +67,12 @@ class Alert:
 
     def receipt(self) -> dict[str, Any]:
         """The 202 answer: enough for the app to show "received" and poll."""
-        return {"alert_id": self.alert_id, "status": self.status, "type": self.type, "created_at": self.created_at}
+        return {
+            "alert_id": self.alert_id,
+            "status": self.status,
+            "type": self.type,
+            "created_at": self.created_at,
+        }
 
     def view(self) -> dict[str, Any]:
         location: dict[str, Any] = {"lat": self.lat, "lon": self.lon}
@@ -153,8 +162,8 @@ def submit(
         oldest = clock.parse_iso(min(recent))
         retry_after = max(1, int((oldest + window - now).total_seconds()) + 1)
         raise TooManyAlerts(
-            f"At most {limit.max_alerts} alerts in {limit.window_s // 60} minutes; try again in {retry_after} s "
-            f"or call {pack.settings.helpline}.",
+            f"At most {limit.max_alerts} alerts in {limit.window_s // 60} minutes; "
+            f"try again in {retry_after} s or call {pack.settings.helpline}.",
             retry_after_s=retry_after,
         )
 

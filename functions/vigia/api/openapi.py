@@ -10,9 +10,14 @@ from vigia.api.routes import PUBLIC, ROUTES, Route
 from vigia.api.validation import load_schema
 
 _REASONS = {
-    200: "OK", 201: "Created", 202: "Accepted", 400: "Malformed JSON or a schema violation (errors[].path)",
-    401: "Missing, invalid or expired token", 403: "Not allowed for the caller's role or status",
-    404: "Unknown, or not visible to the caller", 409: "Conflicts with the current state",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    400: "Malformed JSON or a schema violation (errors[].path)",
+    401: "Missing, invalid or expired token",
+    403: "Not allowed for the caller's role or status",
+    404: "Unknown, or not visible to the caller",
+    409: "Conflicts with the current state",
     422: "Well-formed but not acceptable (e.g. outside the service area, Idempotency-Key reuse)",
     429: "Rate limit reached; see Retry-After",
 }
@@ -59,15 +64,20 @@ def _operation(route: Route) -> dict[str, Any]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in re.findall(r"{(\w+)}", route.path)
     ]
-    params += [{"name": h, "in": "header", "required": False, "schema": {"type": "string", "maxLength": 128}}
-               for h in route.headers]
+    params += [
+        {"name": h, "in": "header", "required": False, "schema": {"type": "string", "maxLength": 128}}
+        for h in route.headers
+    ]
     if params:
         op["parameters"] = params
     if route.request_schema:
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{_component_name(route.request_schema)}"}}},
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{_component_name(route.request_schema)}"}
+                }
+            },
         }
     return op
 
@@ -84,8 +94,14 @@ def document() -> dict[str, Any]:
                 "title": {"type": "string"},
                 "status": {"type": "integer"},
                 "detail": {"type": "string"},
-                "errors": {"type": "array", "items": {"type": "object", "required": ["path", "message"],
-                           "properties": {"path": {"type": "string"}, "message": {"type": "string"}}}},
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["path", "message"],
+                        "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                },
             },
         }
     }
@@ -94,14 +110,17 @@ def document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for route in ROUTES:
         if route.request_schema:
-            components[_component_name(route.request_schema)] = _rewrite_refs(load_schema(route.request_schema))
+            components[_component_name(route.request_schema)] = _rewrite_refs(
+                load_schema(route.request_schema)
+            )
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Vigía API",
             "version": "1.0.0",
-            "description": "Community alerts and the security observatory. Errors are RFC 9457 problem details.",
+            "description": "Community alerts and the security observatory. "
+            "Errors are RFC 9457 problem details.",
         },
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "servers": [{"url": "/"}],
@@ -110,8 +129,12 @@ def document() -> dict[str, Any]:
         "components": {
             "schemas": components,
             "securitySchemes": {
-                "cognitoJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                               "description": "Cognito ID token (USER_PASSWORD_AUTH)"},
+                "cognitoJwt": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "Cognito ID token (USER_PASSWORD_AUTH)",
+                },
             },
         },
     }

@@ -39,19 +39,60 @@ def _r(method: str, path: str, summary: str, roles: set[str], **kw: object) -> R
 ROUTES: tuple[Route, ...] = (
     _r("GET", "/v1/health", "Liveness of the API", {PUBLIC}, tags=("meta",)),
     _r("GET", "/v1/openapi.json", "This document", {PUBLIC}, tags=("meta",)),
-    _r("GET", "/v1/alert-types", "The city's alert types, localized, and whether each is silent",
-       {SIGNED_IN}, errors=(401,), tags=("alerts",)),
-    _r("POST", "/v1/registrations", "A resident registers (pending until an operator approves)", {PUBLIC},
-       request_schema="requests/registration.json", success=201, errors=(400, 409, 422), tags=("residents",)),
-    _r("POST", "/v1/registrations/{user_id}/approve", "An operator approves a pending resident onto their block",
-       {"operator", "admin"}, request_schema="requests/approval.json", errors=(400, 401, 403, 404, 409, 422),
-       tags=("residents",)),
-    _r("GET", "/v1/me", "The caller's profile, status and block", {SIGNED_IN}, errors=(401,), tags=("residents",)),
-    _r("POST", "/v1/alerts", "An approved resident sends an alert", {"citizen"},
-       request_schema="requests/alert.json", success=202, errors=(400, 401, 403, 422, 429),
-       headers=("Idempotency-Key",), tags=("alerts",)),
-    _r("GET", "/v1/alerts/{alert_id}", "One alert: its sender or staff", {"citizen", "operator", "police",
-       "response_team", "analyst", "admin"}, errors=(401, 404), tags=("alerts",)),
+    _r(
+        "GET",
+        "/v1/alert-types",
+        "The city's alert types, localized, and whether each is silent",
+        {SIGNED_IN},
+        errors=(401,),
+        tags=("alerts",),
+    ),
+    _r(
+        "POST",
+        "/v1/registrations",
+        "A resident registers (pending until an operator approves)",
+        {PUBLIC},
+        request_schema="requests/registration.json",
+        success=201,
+        errors=(400, 409, 422),
+        tags=("residents",),
+    ),
+    _r(
+        "POST",
+        "/v1/registrations/{user_id}/approve",
+        "An operator approves a pending resident onto their block",
+        {"operator", "admin"},
+        request_schema="requests/approval.json",
+        errors=(400, 401, 403, 404, 409, 422),
+        tags=("residents",),
+    ),
+    _r(
+        "GET",
+        "/v1/me",
+        "The caller's profile, status and block",
+        {SIGNED_IN},
+        errors=(401,),
+        tags=("residents",),
+    ),
+    _r(
+        "POST",
+        "/v1/alerts",
+        "An approved resident sends an alert",
+        {"citizen"},
+        request_schema="requests/alert.json",
+        success=202,
+        errors=(400, 401, 403, 422, 429),
+        headers=("Idempotency-Key",),
+        tags=("alerts",),
+    ),
+    _r(
+        "GET",
+        "/v1/alerts/{alert_id}",
+        "One alert: its sender or staff",
+        {"citizen", "operator", "police", "response_team", "analyst", "admin"},
+        errors=(401, 404),
+        tags=("alerts",),
+    ),
 )
 
 BY_KEY = {route.key: route for route in ROUTES}
@@ -67,6 +108,7 @@ def authorize(key: str, caller: Caller | None) -> Caller | None:
     if SIGNED_IN in route.roles or caller.roles & route.roles:
         return caller
     if not caller.roles:
-        raise Forbidden("Your registration is pending approval by the city's observatory.",
-                        resident_status="pending")
+        raise Forbidden(
+            "Your registration is pending approval by the city's observatory.", resident_status="pending"
+        )
     raise Forbidden(f"{key} is not available to your role.")

@@ -51,8 +51,10 @@ def _path(error: Any) -> str:
 
 def parse_json_body(raw: str | None) -> Any:
     if raw is None or raw == "":
-        raise InvalidRequest("The request body is empty; a JSON object is expected.",
-                             errors=[FieldError("/", "body is required")])
+        raise InvalidRequest(
+            "The request body is empty; a JSON object is expected.",
+            errors=[FieldError("/", "body is required")],
+        )
     try:
         return json.loads(raw)
     except (ValueError, TypeError) as exc:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vigia import settings
@@ -17,8 +20,9 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def relay(record: DynamoDBRecord) -> None:
+    # The event source's filter already passes only inserted alerts; this holds even without it.
     image = record.dynamodb.new_image if record.dynamodb else None
-    if not image or image.get("sk") != "ALERT":
+    if record.event_name != DynamoDBRecordEventName.INSERT or not image or image.get("sk") != "ALERT":
         return
     s = settings.get()
     event = alert_created(image, city_id=s.city_id)
@@ -29,4 +33,5 @@ def relay(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=relay, processor=processor, context=context)
+    response = process_partial_response(event=event, record_handler=relay, processor=processor, context=context)
+    return dict(response)

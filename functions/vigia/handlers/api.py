@@ -39,8 +39,9 @@ def unknown_route(_: NotFoundError) -> Response:
 @app.exception_handler(Exception)
 def unexpected(_: Exception) -> Response:
     logger.exception("unhandled error")  # an accepted alert is already stored; nothing is lost here
-    body = problems.problem_body(500, "Internal error", "Something went wrong on our side; it was logged.",
-                                 "internal")
+    body = problems.problem_body(
+        500, "Internal error", "Something went wrong on our side; it was logged.", "internal"
+    )
     return Response(500, problems.CONTENT_TYPE, json.dumps(body))
 
 

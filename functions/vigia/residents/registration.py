@@ -84,8 +84,11 @@ def normalise_phone(raw: str, country_code: str, path: str = "/phone") -> str:
 
 
 def _check_password(password: str) -> None:
-    if not (any(c.islower() for c in password) and any(c.isupper() for c in password)
-            and any(c.isdigit() for c in password)):
+    if not (
+        any(c.islower() for c in password)
+        and any(c.isupper() for c in password)
+        and any(c.isdigit() for c in password)
+    ):
         raise InvalidRequest(
             "The password needs upper case, lower case and a digit.",
             errors=[FieldError("/password", "needs upper case, lower case and a digit")],
@@ -138,8 +141,15 @@ def _duplicate(field: str) -> Conflict:
     )
 
 
-def approve(user_id: str, *, reviewer: str, pack: CityPack, residents: ResidentStore, identity: Identity,
-            now: datetime) -> Resident:
+def approve(
+    user_id: str,
+    *,
+    reviewer: str,
+    pack: CityPack,
+    residents: ResidentStore,
+    identity: Identity,
+    now: datetime,
+) -> Resident:
     """Approves a pending resident: their home block is assigned and they join the `citizen` group."""
     resident = residents.get(user_id)
     if resident is None:
@@ -154,5 +164,7 @@ def approve(user_id: str, *, reviewer: str, pack: CityPack, residents: ResidentS
         )
     # The group first: adding it twice is harmless, so a failure here leaves the registration retryable.
     identity.add_to_group(resident.email, "citizen")
-    approved = residents.review(user_id, status=APPROVED, block_id=block.block_id, by=reviewer, at=clock.iso(now))
+    approved = residents.review(
+        user_id, status=APPROVED, block_id=block.block_id, by=reviewer, at=clock.iso(now)
+    )
     return replace(approved, block_id=block.block_id)

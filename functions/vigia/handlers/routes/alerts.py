@@ -32,8 +32,10 @@ def submit_alert() -> Response:
     request = AlertRequest.from_body(body(router, "requests/alert.json"))
     key = router.current_event.headers.get("idempotency-key") or None
     if key is not None and len(key) > 128:
-        raise InvalidRequest("The Idempotency-Key header is longer than 128 characters.",
-                             errors=[FieldError("/Idempotency-Key", "at most 128 characters")])
+        raise InvalidRequest(
+            "The Idempotency-Key header is longer than 128 characters.",
+            errors=[FieldError("/Idempotency-Key", "at most 128 characters")],
+        )
     alert, created = submit(
         request,
         resident=runtime.residents().get(citizen.user_id),

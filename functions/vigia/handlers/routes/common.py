@@ -14,7 +14,9 @@ from vigia.api.validation import parse_json_body, validate
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(status, "application/json", json.dumps(body, ensure_ascii=False, default=str), headers or {})
+    return Response(
+        status, "application/json", json.dumps(body, ensure_ascii=False, default=str), headers or {}
+    )
 
 
 def caller(router: APIGatewayHttpRouter, key: str) -> Caller | None:

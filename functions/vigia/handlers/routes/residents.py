@@ -20,8 +20,13 @@ def register() -> Response:
 
     caller(router, "POST /v1/registrations")
     request = body(router, "requests/registration.json")
-    resident = register_resident(request, pack=runtime.city_pack(), residents=runtime.residents(),
-                                 identity=runtime.identity(), now=clock.now())
+    resident = register_resident(
+        request,
+        pack=runtime.city_pack(),
+        residents=runtime.residents(),
+        identity=runtime.identity(),
+        now=clock.now(),
+    )
     logger.info("registration received", extra={"user_id": resident.user_id})
     return json_response(201, {"user_id": resident.user_id, "status": resident.status})
 
@@ -33,10 +38,18 @@ def approve(user_id: str) -> Response:
     operator = signed_in(router, "POST /v1/registrations/{user_id}/approve")
     if router.current_event.body:
         body(router, "requests/approval.json")
-    resident = approve_resident(user_id, reviewer=operator.user_id, pack=runtime.city_pack(),
-                                residents=runtime.residents(), identity=runtime.identity(), now=clock.now())
+    resident = approve_resident(
+        user_id,
+        reviewer=operator.user_id,
+        pack=runtime.city_pack(),
+        residents=runtime.residents(),
+        identity=runtime.identity(),
+        now=clock.now(),
+    )
     logger.info("registration approved", extra={"user_id": user_id, "by": operator.user_id})
-    return json_response(200, {"user_id": resident.user_id, "status": resident.status, "block_id": resident.block_id})
+    return json_response(
+        200, {"user_id": resident.user_id, "status": resident.status, "block_id": resident.block_id}
+    )
 
 
 @router.get("/v1/me")

@@ -1,0 +1,73 @@
+"""The provincial CAD: HTTPS POST of a CAP 1.2 document, HMAC-signed, with timeouts and jittered retries."""
+
+from __future__ import annotations
+
+import functools
+import time
+import urllib.error
+import urllib.request
+
+from vigia import clock, settings
+from vigia.adapters import outbox
+from vigia.adapters.aws import client
+from vigia.dispatch import backoff, cap, signing
+
+
+class CadRefused(Exception):
+    """The CAD answered with an error status (4xx other than 408/429 is not worth retrying now)."""
+
+    def __init__(self, status: int, retryable: bool) -> None:
+        super().__init__(f"CAD answered HTTP {status}")
+        self.status = status
+        self.retryable = retryable
+
+
+@functools.cache
+def _secret(secret_id: str) -> str:
+    """The shared HMAC secret, read once per execution environment from Secrets Manager."""
+    return str(client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
+
+
+def resolve_url(pack_url: str) -> str:
+    """The city pack's CAD URL, unless settings override it (the local stack points it at its fake CAD)."""
+    override = settings.get().provincial_cad_url
+    return override or pack_url
+
+
+def post_cap(url: str, body: bytes, *, alert_id: str, sleep: object = time.sleep) -> str:
+    """POSTs the CAP document; returns the CAD's answer status as text. Raises after the last attempt."""
+    s = settings.get()
+    if not url.startswith("https://") and not (url.startswith("http://") and s.provincial_cad_url == url):
+        raise ValueError("the CAD URL must be https (plain http only for a configured local override)")
+    secret = _secret(s.cad_secret_id)
+    attempts = max(1, s.cad_attempts)
+    last: Exception | None = None
+    for attempt in range(1, attempts + 1):
+        timestamp = clock.iso(clock.now())
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
+            url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": cap.CONTENT_TYPE,
+                signing.TIMESTAMP_HEADER: timestamp,
+                signing.SIGNATURE_HEADER: signing.sign(secret, body, timestamp),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=s.cad_timeout_s) as answer:  # noqa: S310
+                status = int(answer.status)
+            outbox.record("webhook", url, alert_id, body.decode("utf-8"), status=status)
+            return str(status)
+        except urllib.error.HTTPError as error:
+            retryable = error.code >= 500 or error.code in (408, 429)
+            last = CadRefused(error.code, retryable)
+            if not retryable:
+                raise last from None
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            last = error
+        if attempt < attempts:
+            pause = backoff.delay_s(attempt, base_s=0.2, cap_s=2.0)
+            sleep(pause)  # type: ignore[operator]
+    assert last is not None
+    raise last

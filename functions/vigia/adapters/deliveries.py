@@ -1,0 +1,361 @@
+"""DeliveriesTable: one record per (alert, channel, recipient), written with conditions; and the alert's
+dispatch status (dispatched_at, cancelled) on the Alerts table. The dispatcher's and senders' only store."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from vigia import settings
+from vigia.adapters.dynamo import Location, ResidentRecord
+from vigia.alerts.submission import Alert
+from vigia.dispatch import sending
+from vigia.dispatch.fanout import DispatchState, RecordedDelivery
+from vigia.dispatch.protocol import Delivery, Neighbour, Sender
+
+_S = settings.get()
+_log = logging.getLogger(__name__)
+TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+APPROVED = "approved"
+
+
+class DeliveryRecord(Model):
+    """pk = alert_id, sk = "<kind>#<channel>#<recipient>". No message body: it travels in the task."""
+
+    class Meta:
+        table_name = _S.deliveries_table
+        region = _S.region
+        host: str | None = _S.aws_endpoint_url
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    target = UnicodeAttribute()
+    recipient = UnicodeAttribute()
+    locale = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    sent_at = UnicodeAttribute(null=True)
+    provider_id = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+
+
+class AlertDispatchRecord(Model):
+    """The alert item (Alerts table, sk "ALERT") as the dispatcher reads and moves it; a view of the
+    same item as adapters.dynamo.AlertRecord, plus when it was dispatched or cancelled."""
+
+    class Meta:
+        table_name = _S.alerts_table
+        region = _S.region
+        host: str | None = _S.aws_endpoint_url
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="ALERT")
+    type = UnicodeAttribute()
+    silent = BooleanAttribute(default=False)
+    priority = NumberAttribute()
+    sender_id = UnicodeAttribute()
+    location = Location()
+    note = UnicodeAttribute(null=True)
+    block_id = UnicodeAttribute(null=True)
+    quadrant_id = UnicodeAttribute(null=True)
+    block_source = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    local_date = UnicodeAttribute()
+    timeline = ListAttribute(of=MapAttribute, null=True)
+    dispatched_at = UnicodeAttribute(null=True)
+    cancelled_at = UnicodeAttribute(null=True)
+    cancelled_by = UnicodeAttribute(null=True)
+
+
+_bound: tuple[str, str, str | None, str] | None = None
+
+
+def _bind() -> None:
+    """Points the models at the current settings' tables (tests provision fresh stacks)."""
+    global _bound
+    s = settings.get()
+    wanted = (s.deliveries_table, s.alerts_table, s.aws_endpoint_url, s.region)
+    if wanted == _bound:
+        return
+    for model, table in ((DeliveryRecord, s.deliveries_table), (AlertDispatchRecord, s.alerts_table)):
+        model.Meta.table_name = table
+        model.Meta.host = s.aws_endpoint_url
+        model.Meta.region = s.region
+        model._connection = None
+    _bound = wanted
+
+
+def _conditional_failed(error: Exception) -> bool:
+    return "ConditionalCheckFailed" in str(getattr(error, "cause_response_code", "") or error)
+
+
+def _alert(record: AlertDispatchRecord) -> Alert:
+    loc = record.location
+    return Alert(
+        alert_id=record.pk,
+        type=record.type,
+        silent=bool(record.silent),
+        priority=int(record.priority),
+        sender_id=record.sender_id,
+        lat=float(loc.lat),
+        lon=float(loc.lon),
+        accuracy_m=float(loc.accuracy_m) if loc.accuracy_m is not None else None,
+        note=record.note,
+        block_id=record.block_id,
+        quadrant_id=record.quadrant_id,
+        block_source=record.block_source,
+        status=record.status,
+        created_at=record.created_at,
+        local_date=record.local_date,
+    )
+
+
+def _timeline_entry(action: str, at: str, actor: str, role: str) -> Any:
+    entry = {"action": action, "at": at, "actor": actor, "actor_role": role}
+    return (AlertDispatchRecord.timeline | []).append([entry])
+
+
+def _record(delivery: Delivery, at: str) -> DeliveryRecord:
+    return DeliveryRecord(
+        delivery.alert_id,
+        delivery.key,
+        kind=delivery.kind,
+        channel=delivery.channel,
+        target=delivery.target,
+        recipient=delivery.recipient,
+        locale=delivery.locale,
+        status=sending.QUEUED,
+        attempts=0,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+class DynamoDispatchStore:
+    """fanout.DispatchStore on DynamoDB."""
+
+    def __init__(self) -> None:
+        _bind()
+
+    def alert(self, alert_id: str) -> DispatchState | None:
+        try:
+            record = AlertDispatchRecord.get(alert_id, "ALERT", consistent_read=True)
+        except AlertDispatchRecord.DoesNotExist:
+            return None
+        return DispatchState(_alert(record), record.dispatched_at, record.cancelled_at)
+
+    def sender(self, user_id: str) -> Sender | None:
+        try:
+            r = ResidentRecord.get(user_id)
+        except ResidentRecord.DoesNotExist:
+            return None
+        return Sender(r.pk, r.full_name or "", r.phone or "", r.address or "", r.locale)
+
+    def neighbours(self, block_id: str) -> list[Neighbour]:
+        return [
+            Neighbour(r.pk, r.phone or "", r.locale)
+            for r in ResidentRecord.by_block.query(
+                block_id, filter_condition=ResidentRecord.status == APPROVED
+            )
+        ]
+
+    def record(self, deliveries: Sequence[Delivery], *, at: str) -> None:
+        for start in range(0, len(deliveries), TRANSACTION_ITEMS):
+            chunk = deliveries[start : start + TRANSACTION_ITEMS]
+            try:
+                with TransactWrite(
+                    connection=Connection(region=DeliveryRecord.Meta.region, host=DeliveryRecord.Meta.host)
+                ) as tx:
+                    for delivery in chunk:
+                        tx.save(_record(delivery, at), condition=DeliveryRecord.pk.does_not_exist())
+            except TransactWriteError as error:
+                reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
+                if "ConditionalCheckFailed" not in reasons:
+                    raise
+                self._record_one_by_one(chunk, at)  # a repeat: keep what exists, add what is missing
+
+    @staticmethod
+    def _record_one_by_one(deliveries: Sequence[Delivery], at: str) -> None:
+        for delivery in deliveries:
+            try:
+                _record(delivery, at).save(condition=DeliveryRecord.pk.does_not_exist())
+            except PutError as error:
+                if not _conditional_failed(error):
+                    raise
+
+    def mark_dispatched(self, alert_id: str, *, at: str) -> str:
+        record = AlertDispatchRecord(alert_id, "ALERT")
+        first = AlertDispatchRecord.dispatched_at.does_not_exist()
+        try:
+            record.update(
+                actions=[
+                    AlertDispatchRecord.dispatched_at.set(at),
+                    AlertDispatchRecord.status.set("dispatched"),
+                    AlertDispatchRecord.timeline.set(_timeline_entry("dispatch", at, "vigia", "system")),
+                ],
+                condition=first & (AlertDispatchRecord.status == "received"),
+            )
+            return "dispatched"
+        except UpdateError as error:
+            if not _conditional_failed(error):
+                raise
+        try:  # moved on already (an operator was quicker, or the sender cancelled): keep its status
+            record.update(actions=[AlertDispatchRecord.dispatched_at.set(at)], condition=first)
+            return str(record.status)
+        except UpdateError as error:
+            if not _conditional_failed(error):
+                raise
+        return str(AlertDispatchRecord.get(alert_id, "ALERT", consistent_read=True).status)
+
+    def deliveries(self, alert_id: str) -> list[RecordedDelivery]:
+        return [
+            RecordedDelivery(r.sk, r.kind, r.channel, r.target, r.recipient, r.locale, r.status)
+            for r in DeliveryRecord.query(alert_id, consistent_read=True)
+        ]
+
+    def withdraw(self, alert_id: str, key: str, *, at: str) -> bool:
+        try:
+            DeliveryRecord(alert_id, key).update(
+                actions=[DeliveryRecord.status.set(sending.CANCELLED), DeliveryRecord.updated_at.set(at)],
+                condition=DeliveryRecord.status.is_in(sending.QUEUED, sending.FAILED, sending.DEAD_LETTER),
+            )
+            return True
+        except UpdateError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+
+
+class DynamoAlertCanceller:
+    """cancellation.Canceller on the Alerts table."""
+
+    def __init__(self) -> None:
+        _bind()
+
+    def cancel(self, alert_id: str, *, at: str, by: str, allowed: tuple[str, ...]) -> str | None:
+        record = AlertDispatchRecord(alert_id, "ALERT")
+        try:
+            record.update(
+                actions=[
+                    AlertDispatchRecord.status.set("cancelled"),
+                    AlertDispatchRecord.cancelled_at.set(at),
+                    AlertDispatchRecord.cancelled_by.set(by),
+                    AlertDispatchRecord.timeline.set(_timeline_entry("cancel", at, by, "citizen")),
+                ],
+                condition=AlertDispatchRecord.status.is_in(*allowed),
+            )
+            return None
+        except UpdateError as error:
+            if not _conditional_failed(error):
+                raise
+        return str(AlertDispatchRecord.get(alert_id, "ALERT", consistent_read=True).status)
+
+
+class DynamoLedger:
+    """sending.Ledger on DeliveriesTable: every transition is a conditional update."""
+
+    def __init__(self) -> None:
+        _bind()
+
+    def claim(self, delivery: Delivery, *, now_s: float, lease_s: int, at: str) -> str:
+        record = DeliveryRecord(delivery.alert_id, delivery.key)
+        claimable = DeliveryRecord.status.is_in(sending.QUEUED, sending.FAILED, sending.DEAD_LETTER) | (
+            (DeliveryRecord.status == sending.SENDING) & (DeliveryRecord.lease_until < int(now_s))
+        )
+        try:
+            record.update(
+                actions=[
+                    DeliveryRecord.status.set(sending.SENDING),
+                    DeliveryRecord.lease_until.set(int(now_s) + lease_s),
+                    DeliveryRecord.attempts.add(1),
+                    DeliveryRecord.updated_at.set(at),
+                ],
+                condition=claimable,
+            )
+            return sending.CLAIMED
+        except UpdateError as error:
+            if not _conditional_failed(error):
+                raise
+        try:
+            current = DeliveryRecord.get(delivery.alert_id, delivery.key, consistent_read=True).status
+        except DeliveryRecord.DoesNotExist:
+            return sending.UNKNOWN
+        return {sending.SENT: sending.ALREADY_SENT, sending.CANCELLED: sending.WITHDRAWN}.get(
+            current, sending.IN_FLIGHT
+        )
+
+    def mark_sent(self, delivery: Delivery, *, at: str, provider_id: str) -> None:
+        try:
+            DeliveryRecord(delivery.alert_id, delivery.key).update(
+                actions=[
+                    DeliveryRecord.status.set(sending.SENT),
+                    DeliveryRecord.sent_at.set(at),
+                    DeliveryRecord.updated_at.set(at),
+                    DeliveryRecord.provider_id.set(provider_id),
+                    DeliveryRecord.last_error.remove(),
+                    DeliveryRecord.lease_until.remove(),
+                ],
+                condition=DeliveryRecord.status == sending.SENDING,
+            )
+        except UpdateError as error:
+            if not _conditional_failed(error):
+                raise
+            _log.warning("delivery was no longer ours when marked sent", extra={"key": delivery.key})
+
+    def mark_failed(self, delivery: Delivery, *, at: str, error: str, dead: bool) -> None:
+        try:
+            DeliveryRecord(delivery.alert_id, delivery.key).update(
+                actions=[
+                    DeliveryRecord.status.set(sending.DEAD_LETTER if dead else sending.FAILED),
+                    DeliveryRecord.last_error.set(error),
+                    DeliveryRecord.updated_at.set(at),
+                    DeliveryRecord.lease_until.remove(),
+                ],
+                condition=DeliveryRecord.status == sending.SENDING,
+            )
+        except UpdateError as update_error:
+            if not _conditional_failed(update_error):
+                raise
+
+
+def delivery_views(alert_id: str) -> list[dict[str, Any]]:
+    """What an operator sees of an alert's deliveries: recipients masked, oldest first per kind."""
+    from vigia.dispatch.masking import mask_recipient
+
+    _bind()
+    rows = []
+    for r in DeliveryRecord.query(alert_id, consistent_read=True):
+        rows.append(
+            {
+                "kind": r.kind,
+                "channel": r.channel,
+                "target": r.target,
+                "recipient": mask_recipient(r.channel, r.recipient),
+                "status": r.status,
+                "attempts": int(r.attempts or 0),
+                "last_error": r.last_error,
+                "created_at": r.created_at,
+                "updated_at": r.updated_at,
+                "sent_at": r.sent_at,
+            }
+        )
+    return rows

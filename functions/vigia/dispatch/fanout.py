@@ -1,0 +1,146 @@
+"""Running an alert's protocol: read what the protocol needs, record every delivery, enqueue, mark dispatched.
+
+Each step is safe to repeat: deliveries are recorded with a condition, a task enqueued twice is
+sent once (see sending.py), and the alert is marked dispatched only after every task is enqueued —
+so a crash anywhere means SQS hands the event back and the dispatch finishes, never doubles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from vigia import clock
+from vigia.alerts.submission import Alert
+from vigia.city.pack import CityPack
+from vigia.dispatch import protocol
+from vigia.dispatch.protocol import Delivery, Neighbour, Plan, Sender, Told
+from vigia.dispatch.sending import CANCELLED, SENDING, SENT
+
+CANCELLED_ALERT = "cancelled"
+
+
+class AlertNotFound(Exception):
+    """The event names an alert the store does not have: refused, so it lands in the DLQ."""
+
+
+class UnknownAlertType(Exception):
+    """The alert's type is not in the city pack (the pack changed under a queued alert)."""
+
+
+@dataclass(frozen=True)
+class DispatchState:
+    alert: Alert
+    dispatched_at: str | None
+    cancelled_at: str | None
+
+
+@dataclass(frozen=True)
+class RecordedDelivery:
+    key: str
+    kind: str
+    channel: str
+    target: str
+    recipient: str
+    locale: str | None
+    status: str
+
+
+class DispatchStore(Protocol):
+    def alert(self, alert_id: str) -> DispatchState | None: ...
+
+    def sender(self, user_id: str) -> Sender | None: ...
+
+    def neighbours(self, block_id: str) -> list[Neighbour]:
+        """Approved residents whose home block is `block_id` (an index Query, never a Scan)."""
+        ...
+
+    def record(self, deliveries: Sequence[Delivery], *, at: str) -> None:
+        """Puts each delivery `queued` unless it is already recorded (a condition, never an overwrite)."""
+        ...
+
+    def mark_dispatched(self, alert_id: str, *, at: str) -> str:
+        """Sets dispatched_at once (and status received → dispatched); returns the alert's status after."""
+        ...
+
+    def deliveries(self, alert_id: str) -> list[RecordedDelivery]: ...
+
+    def withdraw(self, alert_id: str, key: str, *, at: str) -> bool:
+        """queued/failed → cancelled so no sender sends it; False when it already went (or is going) out."""
+        ...
+
+
+class TaskQueues(Protocol):
+    def enqueue(self, deliveries: Sequence[Delivery]) -> None:
+        """Sends each delivery to its channel's queue, in batches of ten."""
+        ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    alert_id: str
+    result: str  # dispatched | already_dispatched | cancelled_before_dispatch | cancellation_sent
+    counts: dict[str, int]
+    notes: tuple[str, ...] = ()
+
+
+def _counts(plan: Plan) -> dict[str, int]:
+    return {channel: len(items) for channel, items in sorted(plan.by_channel().items())}
+
+
+def dispatch_alert(
+    alert_id: str, *, pack: CityPack, store: DispatchStore, queues: TaskQueues, now: datetime
+) -> Outcome:
+    state = store.alert(alert_id)
+    if state is None:
+        raise AlertNotFound(alert_id)
+    if state.dispatched_at:
+        return Outcome(alert_id, "already_dispatched", {})
+    alert = state.alert
+    if state.cancelled_at or alert.status == CANCELLED_ALERT:
+        return Outcome(alert_id, "cancelled_before_dispatch", {})
+    alert_type = pack.alert_types.get(alert.type)
+    if alert_type is None:
+        raise UnknownAlertType(alert.type)
+    steps, _ = protocol.steps_to_run(alert, alert_type)
+    sender = store.sender(alert.sender_id) if protocol.needs_sender(steps) else None
+    neighbours: list[Neighbour] = []
+    if protocol.needs_neighbours(steps) and alert.block_id:
+        neighbours = store.neighbours(alert.block_id)
+    plan = protocol.plan_alert(alert, alert_type, pack, sender=sender, neighbours=neighbours)
+    at = clock.iso(now)
+    store.record(plan.deliveries, at=at)
+    queues.enqueue(plan.deliveries)
+    status = store.mark_dispatched(alert_id, at=at)
+    if status == CANCELLED_ALERT:  # cancelled while we fanned out: the cancellation may have missed some
+        dispatch_cancellation(alert_id, pack=pack, store=store, queues=queues, now=now)
+    return Outcome(alert_id, "dispatched", _counts(plan), plan.notes)
+
+
+def dispatch_cancellation(
+    alert_id: str, *, pack: CityPack, store: DispatchStore, queues: TaskQueues, now: datetime
+) -> Outcome:
+    """Withdraws what has not gone out yet and tells everyone who was told that the alert is cancelled."""
+    state = store.alert(alert_id)
+    if state is None:
+        raise AlertNotFound(alert_id)
+    alert = state.alert
+    alert_type = pack.alert_types.get(alert.type)
+    if alert_type is None:
+        raise UnknownAlertType(alert.type)
+    at = clock.iso(now)
+    told: list[Told] = []
+    for record in store.deliveries(alert_id):
+        if record.kind != protocol.ALERT or record.status == CANCELLED:
+            continue
+        # Not out yet: withdraw it. If the withdrawal loses the race, a sender got there first.
+        went_out = record.status in (SENT, SENDING) or not store.withdraw(alert_id, record.key, at=at)
+        if went_out or record.channel == protocol.SIREN:  # a stop is harmless; a siren left sounding is not
+            told.append(Told(record.channel, record.target, record.recipient, record.locale))
+    cancelled_at = clock.parse_iso(state.cancelled_at) if state.cancelled_at else now
+    plan = protocol.plan_cancel(alert, alert_type, pack, told, cancelled_at=cancelled_at)
+    store.record(plan.deliveries, at=at)
+    queues.enqueue(plan.deliveries)
+    return Outcome(alert_id, "cancellation_sent", _counts(plan), plan.notes)

@@ -1,0 +1,437 @@
+"""An alert's protocol as data → the deliveries it calls for: one per (channel, recipient), nothing twice.
+
+Pure: the dispatcher reads the alert, its sender and the block's neighbours, then asks this module
+who gets what. Silent alerts never reach a public step here, whatever the city pack says.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from vigia import clock
+from vigia.alerts.submission import Alert
+from vigia.city.pack import AlertType, Block, CityPack, ProtocolStep
+from vigia.dispatch import cap, sms_text
+
+SMS, SIREN, WEBHOOK = "sms", "siren", "webhook"
+ALERT, CANCEL = "alert", "cancel"
+PROVINCIAL_CAD = "provincial_cad"
+PUBLIC_TARGETS = frozenset(
+    {
+        "neighbours",
+        "sirens",
+        "sender_confirmation",
+        "community_police",
+        "medical",
+        "fire",
+        "provincial_police",
+    }
+)
+_DISPATCH_LIST_TARGETS = ("community_police", "medical", "fire", "response_team")
+
+# Cancellation wording: the city pack has no template for it (yet), so Vigía brings one per language.
+CANCEL_TEXT: Mapping[str, str] = {
+    "es": "Vigía: la alerta de {type_label} en {block_name} de las {time} fue cancelada. No hace falta ir.",
+    "en": "Vigía: the {type_label} alert at {block_name} sent at {time} was cancelled. No action needed.",
+    "pt": "Vigía: o alerta de {type_label} em {block_name} das {time} foi cancelado. Não é preciso agir.",
+}
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """An approved resident of the alert's block, as the by_block index projects it."""
+
+    user_id: str
+    phone: str
+    locale: str | None
+
+
+@dataclass(frozen=True)
+class Sender:
+    user_id: str
+    full_name: str
+    phone: str
+    address: str
+    locale: str | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message to one recipient over one channel; its `key` is unique within the alert."""
+
+    alert_id: str
+    kind: str  # ALERT or CANCEL
+    channel: str  # SMS, SIREN or WEBHOOK
+    target: str  # the protocol step's target
+    recipient: str  # E.164 phone, siren unit id, or PROVINCIAL_CAD
+    body: str  # SMS text, siren command (JSON) or CAP XML
+    locale: str | None = None
+    delay_s: int = 0
+
+    @property
+    def key(self) -> str:
+        return delivery_key(self.kind, self.channel, self.recipient)
+
+
+def delivery_key(kind: str, channel: str, recipient: str) -> str:
+    return f"{kind}#{channel}#{recipient}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    deliveries: tuple[Delivery, ...]
+    notes: tuple[str, ...] = field(default=())  # what was left out and why (no personal data)
+
+    def by_channel(self) -> dict[str, list[Delivery]]:
+        grouped: dict[str, list[Delivery]] = {}
+        for delivery in self.deliveries:
+            grouped.setdefault(delivery.channel, []).append(delivery)
+        return grouped
+
+
+def steps_to_run(alert: Alert, alert_type: AlertType) -> tuple[tuple[ProtocolStep, ...], tuple[str, ...]]:
+    """The protocol steps this alert may run: a silent alert keeps its response-team steps only."""
+    if not (alert.silent or alert_type.silent):
+        return alert_type.protocol, ()
+    kept = tuple(s for s in alert_type.protocol if s.target == "response_team")
+    dropped = len(alert_type.protocol) - len(kept)
+    return kept, (f"silent alert: {dropped} public step(s) refused",) if dropped else ()
+
+
+def needs_sender(steps: Iterable[ProtocolStep]) -> bool:
+    return any(s.disclose_sender or s.target == "sender_confirmation" for s in steps)
+
+
+def needs_neighbours(steps: Iterable[ProtocolStep]) -> bool:
+    return any(s.target == "neighbours" for s in steps)
+
+
+def template_values(
+    alert: Alert, alert_type: AlertType, pack: CityPack, *, locale: str, sender: Sender | None, disclose: bool
+) -> dict[str, str]:
+    """What a template's placeholders stand for in `locale`; the sender only where the step discloses them."""
+    block = pack.blocks.get(alert.block_id) if alert.block_id else None
+    quadrant = pack.quadrants.get(alert.quadrant_id) if alert.quadrant_id else None
+    zone = quadrant.name if quadrant else ""
+    block_name = block.name if block else zone
+    created = clock.parse_iso(alert.created_at).astimezone(pack.zone_info)
+    values = {
+        "type_label": alert_type.label(locale),
+        "block_name": block_name,
+        "zone": zone,
+        "time": created.strftime("%H:%M"),
+        "alert_id": alert.alert_id,
+        "address": block_name,
+        "sender_name": "",
+    }
+    if disclose and sender is not None:
+        values["sender_name"] = sender.full_name
+        values["address"] = sender.address or block_name
+    return values
+
+
+def plan_alert(
+    alert: Alert,
+    alert_type: AlertType,
+    pack: CityPack,
+    *,
+    sender: Sender | None,
+    neighbours: Sequence[Neighbour],
+) -> Plan:
+    """Every delivery the protocol calls for; the first step to reach a recipient on a channel wins."""
+    steps, notes = steps_to_run(alert, alert_type)
+    notes_list = list(notes)
+    planned: dict[str, Delivery] = {}
+
+    def add(delivery: Delivery) -> None:
+        planned.setdefault(delivery.key, delivery)
+
+    def text(step: ProtocolStep, locale: str) -> str:
+        values = template_values(
+            alert,
+            alert_type,
+            pack,
+            locale=locale,
+            sender=sender,
+            disclose=step.disclose_sender or step.target == "sender_confirmation",
+        )
+        return sms_text.fit(step.render(locale, values))
+
+    for step in steps:
+        if step.channel == "push":
+            notes_list.append(f"{step.target}: push is not delivered by this stack; step skipped")
+            continue
+        if step.target == "neighbours":
+            rendered: dict[str, str] = {}
+            for neighbour in neighbours:
+                if neighbour.user_id == alert.sender_id or not neighbour.phone:
+                    continue
+                locale = _locale(neighbour.locale, pack)
+                if locale not in rendered:
+                    rendered[locale] = text(step, locale)
+                add(
+                    Delivery(
+                        alert.alert_id,
+                        ALERT,
+                        SMS,
+                        step.target,
+                        neighbour.phone,
+                        rendered[locale],
+                        locale,
+                        step.delay_s,
+                    )
+                )
+        elif step.target in _DISPATCH_LIST_TARGETS:
+            for number in pack.dispatch.numbers_for(step.target):
+                add(
+                    Delivery(
+                        alert.alert_id,
+                        ALERT,
+                        SMS,
+                        step.target,
+                        number,
+                        text(step, pack.locale),
+                        pack.locale,
+                        step.delay_s,
+                    )
+                )
+        elif step.target == "sender_confirmation":
+            if sender is None or not sender.phone:
+                notes_list.append("sender_confirmation: the sender has no phone on file")
+                continue
+            locale = _locale(sender.locale, pack)
+            add(
+                Delivery(
+                    alert.alert_id,
+                    ALERT,
+                    SMS,
+                    step.target,
+                    sender.phone,
+                    text(step, locale),
+                    locale,
+                    step.delay_s,
+                )
+            )
+        elif step.target == "sirens":
+            block = pack.blocks.get(alert.block_id) if alert.block_id else None
+            signal = alert_type.siren
+            if block is None or signal is None or not block.sirens:
+                notes_list.append("sirens: the alert's block has no siren units")
+                continue
+            for siren in block.sirens:
+                command = siren_command(
+                    "sound", alert.alert_id, pattern=signal.pattern, duration_s=signal.duration_s
+                )
+                add(
+                    Delivery(
+                        alert.alert_id, ALERT, SIREN, step.target, siren.siren_id, command, None, step.delay_s
+                    )
+                )
+        elif step.target == "provincial_police":
+            if pack.dispatch.provincial_cad is None:
+                notes_list.append("provincial_police: the city pack names no provincial CAD")
+                continue
+            body = cap_alert(alert, alert_type, pack, step, sender=sender, text=text(step, pack.locale))
+            add(
+                Delivery(
+                    alert.alert_id,
+                    ALERT,
+                    WEBHOOK,
+                    step.target,
+                    PROVINCIAL_CAD,
+                    body.decode("utf-8"),
+                    pack.locale,
+                    step.delay_s,
+                )
+            )
+        else:  # pragma: no cover - the city pack loader admits no other target
+            notes_list.append(f"{step.target}: no channel for this target")
+    return Plan(tuple(planned.values()), tuple(notes_list))
+
+
+def _locale(locale: str | None, pack: CityPack) -> str:
+    return locale if locale in pack.locales else pack.locale
+
+
+def siren_command(
+    command: str, alert_id: str, *, pattern: str | None = None, duration_s: int | None = None
+) -> str:
+    body: dict[str, object] = {"command": command, "alert_id": alert_id}
+    if pattern is not None:
+        body.update(pattern=pattern, duration_s=duration_s)
+    return json.dumps(body, separators=(",", ":"))
+
+
+# ------------------------------------------------------------------ CAP to the provincial CAD
+def cap_identifier(pack: CityPack, alert_id: str, kind: str = ALERT) -> str:
+    base = f"vigia-{pack.city_id}-{alert_id}"
+    return base if kind == ALERT else f"{base}-{kind}"
+
+
+def _cap_area(alert: Alert, pack: CityPack) -> cap.CapArea:
+    block = pack.blocks.get(alert.block_id) if alert.block_id else None
+    quadrant = pack.quadrants.get(alert.quadrant_id) if alert.quadrant_id else None
+    description = ", ".join(
+        x for x in (block.name if block else None, quadrant.name if quadrant else None, pack.name) if x
+    )
+    radius_km = max(cap.MIN_RADIUS_KM, (alert.accuracy_m or 0) / 1000)
+    polygon: tuple[tuple[float, float], ...] = ()
+    if block is not None:
+        polygon = cap.closed_ring([(lat, lon) for lon, lat in block.polygon.rings[0]])
+    return cap.CapArea(description, polygon, ((alert.lat, alert.lon, radius_km),))
+
+
+def _cap_scope(step: ProtocolStep) -> tuple[str, str | None]:
+    scope = step.scope or ("Restricted" if step.disclose_sender else "Public")
+    restriction = "Police and emergency services only" if scope == "Restricted" else None
+    return scope, restriction
+
+
+def cap_alert(
+    alert: Alert,
+    alert_type: AlertType,
+    pack: CityPack,
+    step: ProtocolStep,
+    *,
+    sender: Sender | None,
+    text: str,
+) -> bytes:
+    """The CAP 1.2 Alert the provincial CAD receives for `alert`."""
+    assert pack.dispatch.provincial_cad is not None
+    scope, restriction = _cap_scope(step)
+    codes = [("vigia:alert_type", alert_type.code)]
+    if alert_type.iccs:
+        codes.append(("ICCS", alert_type.iccs))
+    parameters = [("vigia:alert_id", alert.alert_id), ("vigia:priority", str(alert_type.priority))]
+    if alert.block_id:
+        parameters.append(("vigia:block_id", alert.block_id))
+    contact = None
+    if step.disclose_sender and sender is not None:
+        contact = f"{sender.full_name}, {sender.phone}"
+    info = cap.CapInfo(
+        language=pack.locale,
+        category=alert_type.cap.category,
+        event=alert_type.label(pack.locale),
+        urgency=alert_type.cap.urgency,
+        severity=alert_type.cap.severity,
+        certainty=alert_type.cap.certainty,
+        sender_name=f"Vigía {pack.name}",
+        headline=text,
+        description=text,
+        event_codes=tuple(codes),
+        parameters=tuple(parameters),
+        contact=contact,
+        areas=(_cap_area(alert, pack),),
+    )
+    message = cap.CapMessage(
+        identifier=cap_identifier(pack, alert.alert_id),
+        sender=pack.dispatch.provincial_cad.sender,
+        sent=clock.parse_iso(alert.created_at),
+        msg_type="Alert",
+        scope=scope,
+        restriction=restriction,
+        addresses=step.addresses,
+        info=(info,),
+    )
+    return cap.to_xml(message, pack.time_zone)
+
+
+def cap_cancel(
+    alert: Alert,
+    alert_type: AlertType,
+    pack: CityPack,
+    *,
+    cancelled_at: datetime,
+    scope: str,
+    restriction: str | None,
+    addresses: tuple[str, ...],
+) -> bytes:
+    """msgType Cancel referencing the Alert above (same sender, identifier and sent)."""
+    assert pack.dispatch.provincial_cad is not None
+    cad_sender = pack.dispatch.provincial_cad.sender
+    original_sent = cap.cap_time(clock.parse_iso(alert.created_at), pack.time_zone)
+    text = cancel_text(alert, alert_type, pack, pack.locale)
+    info = cap.CapInfo(
+        language=pack.locale,
+        category=alert_type.cap.category,
+        event=alert_type.label(pack.locale),
+        urgency="Past",
+        severity=alert_type.cap.severity,
+        certainty="Unlikely",
+        sender_name=f"Vigía {pack.name}",
+        headline=text,
+        description=text,
+        event_codes=(("vigia:alert_type", alert_type.code),),
+        parameters=(("vigia:alert_id", alert.alert_id),),
+        areas=(_cap_area(alert, pack),),
+    )
+    message = cap.CapMessage(
+        identifier=cap_identifier(pack, alert.alert_id, CANCEL),
+        sender=cad_sender,
+        sent=cancelled_at,
+        msg_type="Cancel",
+        scope=scope,
+        restriction=restriction,
+        addresses=addresses,
+        note="Cancelled by the resident who sent it, within the city's cancel window.",
+        references=(cap.reference(cad_sender, cap_identifier(pack, alert.alert_id), original_sent),),
+        info=(info,),
+    )
+    return cap.to_xml(message, pack.time_zone)
+
+
+# ------------------------------------------------------------------ cancellation
+@dataclass(frozen=True)
+class Told:
+    """A delivery of the original alert that went out (or may have): its recipient gets a cancellation."""
+
+    channel: str
+    target: str
+    recipient: str
+    locale: str | None
+
+
+def cancel_text(alert: Alert, alert_type: AlertType, pack: CityPack, locale: str) -> str:
+    template = CANCEL_TEXT.get(locale.split("-")[0], CANCEL_TEXT["es"])
+    values = template_values(alert, alert_type, pack, locale=locale, sender=None, disclose=False)
+    return sms_text.fit(template.format_map(values))
+
+
+def plan_cancel(
+    alert: Alert, alert_type: AlertType, pack: CityPack, told: Sequence[Told], *, cancelled_at: datetime
+) -> Plan:
+    """Who hears that the alert was cancelled: everyone who was told, except the sender; sirens stop."""
+    planned: dict[str, Delivery] = {}
+    for t in told:
+        if t.target == "sender_confirmation":
+            continue
+        if t.channel == SMS:
+            locale = _locale(t.locale, pack)
+            body = cancel_text(alert, alert_type, pack, locale)
+        elif t.channel == SIREN:
+            locale, body = None, siren_command("stop", alert.alert_id)
+        elif t.channel == WEBHOOK and pack.dispatch.provincial_cad is not None:
+            step = next((s for s in alert_type.protocol if s.target == "provincial_police"), None)
+            scope, restriction = _cap_scope(step) if step else ("Public", None)
+            locale = pack.locale
+            body = cap_cancel(
+                alert,
+                alert_type,
+                pack,
+                cancelled_at=cancelled_at,
+                scope=scope,
+                restriction=restriction,
+                addresses=step.addresses if step else (),
+            ).decode("utf-8")
+        else:
+            continue
+        delivery = Delivery(alert.alert_id, CANCEL, t.channel, t.target, t.recipient, body, locale)
+        planned.setdefault(delivery.key, delivery)
+    return Plan(tuple(planned.values()))
+
+
+def block_of(alert: Alert, pack: CityPack) -> Block | None:
+    return pack.blocks.get(alert.block_id) if alert.block_id else None

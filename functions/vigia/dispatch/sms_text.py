@@ -1,0 +1,75 @@
+"""SMS parts: GSM-7 (160 septets, 153 a part when split) or UCS-2 (70, 67); keeping a text to one part."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from vigia.city.pack import gsm7_length, is_gsm7
+
+GSM7_SINGLE, GSM7_PART = 160, 153
+UCS2_SINGLE, UCS2_PART = 70, 67
+_GSM7_ESCAPE = frozenset("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SmsSize:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    parts: int
+
+
+def _gsm7_parts(text: str) -> int:
+    septets = gsm7_length(text)
+    if septets <= GSM7_SINGLE:
+        return 1
+    # An escape pair never straddles two parts, so count part by part rather than divide.
+    parts, used = 1, 0
+    for ch in text:
+        width = 2 if ch in _GSM7_ESCAPE else 1
+        if used + width > GSM7_PART:
+            parts, used = parts + 1, 0
+        used += width
+    return parts
+
+
+def _ucs2_parts(text: str) -> int:
+    units = len(text.encode("utf-16-le")) // 2
+    if units <= UCS2_SINGLE:
+        return 1
+    # A surrogate pair (an emoji) never straddles two parts either.
+    parts, used = 1, 0
+    for ch in text:
+        width = 2 if ord(ch) > 0xFFFF else 1
+        if used + width > UCS2_PART:
+            parts, used = parts + 1, 0
+        used += width
+    return parts
+
+
+def measure(text: str) -> SmsSize:
+    """How many SMS parts a text costs, and in which encoding."""
+    if is_gsm7(text):
+        return SmsSize("GSM-7", gsm7_length(text), _gsm7_parts(text))
+    return SmsSize("UCS-2", len(text.encode("utf-16-le")) // 2, _ucs2_parts(text))
+
+
+def fold_to_gsm7(text: str) -> str:
+    """The text with accents GSM-7 lacks taken off (á → a, Í → I); ñ, é, ü and the like stay as they are."""
+    out = []
+    for ch in text:
+        if is_gsm7(ch):
+            out.append(ch)
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        out.append(base if base and is_gsm7(base) else ch)
+    return "".join(out)
+
+
+def fit(text: str) -> str:
+    """The text itself, or its GSM-7 fold when that costs fewer parts (one accent can triple the cost)."""
+    size = measure(text)
+    if size.encoding == "GSM-7" or size.parts == 1:
+        return text
+    folded = fold_to_gsm7(text)
+    return folded if measure(folded).parts < size.parts else text

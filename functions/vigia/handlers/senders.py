@@ -1,0 +1,81 @@
+"""What the three channel senders share: one SQS batch, each message delivered at most once, partial failures.
+
+A message that fails is hidden for an exponential, jittered while (not the queue's whole visibility
+timeout), then retried; after the queue's maxReceiveCount it lands in the channel's DLQ, and its
+delivery record says `dead_letter` with the last error, for operators to see and redrive.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from vigia import clock, settings
+from vigia.dispatch import backoff, tasks
+from vigia.dispatch.protocol import Delivery
+from vigia.dispatch.sending import SENT, Attempt, deliver
+from vigia.observability import logger, metrics
+
+LEASE_S = 120  # longer than any one send, CAD retries included
+
+
+def sender_handler(
+    channel: str, send: Callable[[Delivery], str]
+) -> Callable[[dict[str, Any], LambdaContext], Any]:
+    processor = BatchProcessor(event_type=EventType.SQS)
+
+    def record_handler(record: SQSRecord) -> None:
+        from vigia.adapters.deliveries import DynamoLedger
+        from vigia.adapters.task_queues import retry_later
+
+        s = settings.get()
+        delivery = tasks.from_message(json.loads(record.body))
+        if delivery.channel != channel:
+            raise ValueError(f"a {delivery.channel} task on the {channel} queue")
+        attempt = Attempt(int(record.attributes.approximate_receive_count or 1), s.delivery_max_receives)
+        context = {
+            "alert_id": delivery.alert_id,
+            "channel": channel,
+            "target": delivery.target,
+            "kind": delivery.kind,
+            "attempt": attempt.receive_count,
+        }
+        try:
+            outcome = deliver(
+                delivery,
+                ledger=DynamoLedger(),
+                send=send,
+                attempt=attempt,
+                now_s=time.time(),
+                at=clock.iso(clock.now()),
+                lease_s=LEASE_S,
+            )
+        except Exception as error:
+            logger.warning("delivery failed; will retry", extra={**context, "error": type(error).__name__})
+            metrics.add_metric(name=f"{channel.title()}DeliveryFailures", unit="Count", value=1)
+            pause = backoff.delay_s(
+                attempt.receive_count, base_s=s.delivery_retry_base_s, cap_s=s.delivery_retry_cap_s
+            )
+            try:
+                retry_later(channel, record.receipt_handle, pause)
+            except Exception:  # the retry still happens, after the queue's visibility timeout
+                logger.warning("could not shorten the retry delay", extra=context)
+            raise
+        if outcome == SENT:
+            metrics.add_metric(name=f"{channel.title()}Sent", unit="Count", value=1)
+        logger.info("delivery " + outcome, extra=context)
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+
+    return lambda_handler

@@ -1,0 +1,295 @@
+"""Handlers against the emulator in-process: every resource of template.yaml provisioned per test."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto import mock_aws
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from infra.local.functions import function_specs, merged_environment
+from infra.local.intrinsics import Pseudo, Resolver, resolve_parameters
+from infra.local.resources import Env, provision
+from infra.local.template import load_template, translate
+from vigia import runtime, settings
+
+ROOT = Path(__file__).resolve().parents[2]
+NEAR_CENTRE: tuple[float, float] = (0.0, 0.0)  # replaced at import by a real block centroid below
+
+
+def _first_block_centroid() -> tuple[float, float]:
+    from vigia.city import load_city_pack
+
+    pack = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+    block = next(iter(pack.blocks.values()))
+    return (block.centroid[0], block.centroid[1])
+
+
+NEAR_CENTRE = _first_block_centroid()
+
+
+def registration_body(name: str, lat_lon: tuple[float, float] | None = None) -> dict[str, Any]:
+    n = sum(ord(c) * (i + 1) for i, c in enumerate(name)) % 10_000
+    lat, lon = lat_lon or NEAR_CENTRE
+    return {
+        "full_name": f"{name.capitalize()} Pérez",
+        "national_id": f"{30_000_000 + n}",
+        "phone": f"+5492615{n:06d}",
+        "email": f"{name}@example.ar",
+        "password": "Segura-2026x",
+        "address": f"Calle {name.capitalize()} 123",
+        "home_location": {"lat": lat, "lon": lon},
+    }
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class Stack:
+    """The provisioned stack, and what tests look at in it (never through the API under test)."""
+
+    def __init__(self, resources: dict[str, str], environment: dict[str, str]) -> None:
+        self.resources = resources
+        self.environment = environment
+        self.pack = runtime.city_pack()
+
+    def client(self, service: str) -> Any:
+        # Botocore sends stream calls to account-based endpoints (<account>.streams-ddb…) moto does not route.
+        config = Config(account_id_endpoint_mode="disabled")
+        return boto3.client(service, region_name="us-east-1", config=config)
+
+    def table(self, logical_id: str) -> Any:
+        return boto3.resource("dynamodb", region_name="us-east-1").Table(self.resources[logical_id])
+
+    def alert_item(self, alert_id: str) -> dict[str, Any]:
+        return self.table("AlertsTable").get_item(Key={"pk": alert_id, "sk": "ALERT"})["Item"]
+
+    def alerts_of(self, sender_id: str) -> list[dict[str, Any]]:
+        from boto3.dynamodb.conditions import Key
+
+        return self.table("AlertsTable").query(
+            IndexName="by_sender", KeyConditionExpression=Key("sender_id").eq(sender_id)
+        )["Items"]
+
+    def resident_item(self, user_id: str) -> dict[str, Any]:
+        return self.table("ResidentsTable").get_item(Key={"pk": user_id})["Item"]
+
+    def set_resident_status(self, user_id: str, status: str) -> None:
+        self.table("ResidentsTable").update_item(
+            Key={"pk": user_id},
+            UpdateExpression="SET #s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": status},
+        )
+
+    def sign_in(self, username: str, password: str) -> dict[str, str]:
+        answer = self.client("cognito-idp").initiate_auth(
+            ClientId=self.resources["UserPoolClient"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )
+        return answer["AuthenticationResult"]
+
+    def groups_of(self, username: str) -> set[str]:
+        answer = self.client("cognito-idp").admin_list_groups_for_user(
+            UserPoolId=self.resources["UserPool"], Username=username
+        )
+        return {g["GroupName"] for g in answer["Groups"]}
+
+    def stream_event(self, logical_id: str = "AlertsTable") -> dict[str, Any]:
+        """The table's stream records since the start, shaped as Lambda delivers them."""
+        table = self.client("dynamodb").describe_table(TableName=self.resources[logical_id])["Table"]
+        streams = self.client("dynamodbstreams")
+        shards = streams.describe_stream(StreamArn=table["LatestStreamArn"])["StreamDescription"]["Shards"]
+        records = []
+        for shard in shards:
+            iterator = streams.get_shard_iterator(
+                StreamArn=table["LatestStreamArn"], ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            for record in streams.get_records(ShardIterator=iterator)["Records"]:
+                record["eventSourceARN"] = table["LatestStreamArn"]
+                record["dynamodb"]["ApproximateCreationDateTime"] = 0
+                records.append(record)
+        return {"Records": records}
+
+    def queue_messages(self, logical_id: str, max_messages: int = 10) -> list[dict[str, Any]]:
+        sqs = self.client("sqs")
+        url = sqs.get_queue_url(QueueName=self.resources[logical_id].rsplit("/", 1)[-1])["QueueUrl"]
+        got: list[dict[str, Any]] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+                "Messages", []
+            )
+            if not batch:
+                return got
+            got.extend(batch)
+            if len(got) >= max_messages:
+                return got
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch):
+    with mock_aws():
+        template = load_template()
+        cfn = translate(template)
+        pseudo = Pseudo(stack_name="vigia-test")
+        resolver = Resolver(cfn, resolve_parameters(cfn.get("Parameters") or {}), pseudo)
+        env = Env(pseudo=pseudo, client=lambda service: boto3.client(service, region_name="us-east-1"))
+        provisioned = provision(cfn, resolver, env)
+        environment = merged_environment(function_specs(cfn, resolver).values())
+        for key, value in environment.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("CITY_PACK_DIR", str(ROOT / "infra/cities/godoy-cruz"))
+        monkeypatch.setenv("SCHEMAS_DIR", str(ROOT / "schemas"))
+        monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+        monkeypatch.delenv("VIGIA_OUTBOX_PATH", raising=False)
+        _rebind()
+        yield Stack(provisioned.physical_ids(), environment)
+    _rebind()
+
+
+def _rebind() -> None:
+    from vigia.adapters import aws, dynamo
+
+    settings.reset()
+    aws.client.cache_clear()
+    for factory in (runtime.residents, runtime.alerts, runtime.identity):
+        factory.cache_clear()
+    dynamo.rebind(settings.get())
+
+
+def api_event(
+    method: str,
+    path: str,
+    body: Any = None,
+    claims: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    raw_body = body if isinstance(body, str) or body is None else json.dumps(body)
+    context: dict[str, Any] = {
+        "accountId": "123456789012",
+        "apiId": "test",
+        "domainName": "test.local",
+        "requestId": "req",
+        "routeKey": "ANY /v1/{proxy+}",
+        "stage": "$default",
+        "timeEpoch": 0,
+        "http": {
+            "method": method,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": "127.0.0.1",
+            "userAgent": "pytest",
+        },
+    }
+    if claims is not None:
+        context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    return {
+        "version": "2.0",
+        "routeKey": "ANY /v1/{proxy+}",
+        "rawPath": path,
+        "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
+        "headers": {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}},
+        "queryStringParameters": query,
+        "requestContext": context,
+        "body": raw_body,
+        "isBase64Encoded": False,
+    }
+
+
+class FakeContext:
+    function_name = "ApiFunction"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ApiFunction"
+    aws_request_id = "req"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+@pytest.fixture
+def api(stack: Stack):
+    from vigia.handlers.api import lambda_handler
+
+    def call(
+        method: str,
+        path: str,
+        body: Any = None,
+        claims: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> Answer:
+        result = lambda_handler(api_event(method, path, body, claims, headers, query), FakeContext())
+        return Answer(result["statusCode"], result.get("headers") or {}, result.get("body") or "")
+
+    return call
+
+
+@dataclass
+class Person:
+    user_id: str
+    email: str
+    claims: dict[str, str]
+
+
+def staff(role: str) -> dict[str, str]:
+    return {"sub": f"staff-{role}", "email": f"{role}@city.example", "cognito:groups": f"[{role}]"}
+
+
+@pytest.fixture
+def staff_claims():
+    return staff
+
+
+def _register(api: Any, name: str, approve: bool) -> Person:
+    answer = api("POST", "/v1/registrations", registration_body(name))
+    assert answer.status == 201, answer.body
+    user_id = answer.json["user_id"]
+    groups = "[]"
+    if approve:
+        approved = api("POST", f"/v1/registrations/{user_id}/approve", claims=staff("operator"))
+        assert approved.status == 200, approved.body
+        groups = "[citizen]"
+    email = f"{name}@example.ar"
+    return Person(user_id, email, {"sub": user_id, "email": email, "cognito:groups": groups})
+
+
+@pytest.fixture
+def citizen(api: Any) -> Person:
+    return _register(api, "vecina", approve=True)
+
+
+@pytest.fixture
+def other_citizen(api: Any) -> Person:
+    return _register(api, "vecino", approve=True)
+
+
+@pytest.fixture
+def registered(api: Any) -> Person:
+    return _register(api, "pendiente", approve=False)
