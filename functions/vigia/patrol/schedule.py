@@ -273,23 +273,24 @@ def plan_order(
         return []
     counts = stop_counts(n, weights, rules.spacing)
     remaining = {i: c for i, c in enumerate(counts) if c > 0}
-    last: dict[int, datetime] = {}
+    seconds = [t.timestamp() for t in starts]  # plain numbers: the check below runs often
+    gap = rules.no_return.total_seconds()
+    last: dict[int, float] = {}
     order: list[int] = []
     busy = occupied or set()
     for position, start in enumerate(starts):
-        available = [i for i in remaining if i not in last or start - last[i] >= rules.no_return]
+        now = seconds[position]
+        available = [i for i in remaining if i not in last or now - last[i] >= gap]
         # Weighted random order (Efraimidis-Spirakis keys): places with more stops left come up more.
         drawn = sorted(available, key=lambda i: rng.random() ** (1.0 / remaining[i]), reverse=True)
         drawn.sort(key=lambda i: (place_ids[i], start) in busy)  # stable: free places first
-        choice = next((i for i in drawn if _completes(starts, position, i, remaining, last, rules)), None)
+        choice = next((i for i in drawn if _completes(seconds, position, i, remaining, last, gap)), None)
         if choice is None:
             # Nothing keeps the day feasible (too few places): take the place the unit left longest ago.
             pool = available or list(remaining)
-            choice = min(
-                pool, key=lambda i: (last.get(i, datetime.min.replace(tzinfo=UTC)), -remaining[i], i)
-            )
+            choice = min(pool, key=lambda i: (last.get(i, -math.inf), -remaining[i], i))
         order.append(choice)
-        last[choice] = start
+        last[choice] = now
         remaining[choice] -= 1
         if remaining[choice] == 0:
             del remaining[choice]
@@ -297,36 +298,36 @@ def plan_order(
 
 
 def _completes(
-    starts: Sequence[datetime],
+    seconds: Sequence[float],
     position: int,
     choice: int,
     remaining: Mapping[int, int],
-    last: Mapping[int, datetime],
-    rules: PatrolRules,
+    last: Mapping[int, float],
+    gap: float,
 ) -> bool:
-    """Whether, after `choice` at `position`, the rest of the day can be laid out with no return too soon."""
+    """Whether, after `choice` at `position`, the rest of the day can be laid out with no return too soon.
+
+    Lays it out greedily: the free place with most stops left, the one left longest ago on a tie.
+    """
     left = dict(remaining)
     seen = dict(last)
-    seen[choice] = starts[position]
+    seen[choice] = seconds[position]
     left[choice] -= 1
     if left[choice] == 0:
         del left[choice]
-    never = datetime.min.replace(tzinfo=UTC)
-    for start in starts[position + 1 :]:
-        best = None
+    for now in seconds[position + 1 :]:
+        best = -1
+        best_key = (0, 0.0, 0)
         for i, count in left.items():
-            previous = seen.get(i)
-            if previous is not None and start - previous < rules.no_return:
+            previous = seen.get(i, -math.inf)
+            if now - previous < gap:
                 continue
-            if best is None or (count, -(previous or never).timestamp(), -i) > (
-                left[best],
-                -(seen.get(best) or never).timestamp(),
-                -best,
-            ):
-                best = i
-        if best is None:
+            key = (count, -previous, -i)
+            if best < 0 or key > best_key:
+                best, best_key = i, key
+        if best < 0:
             return False
-        seen[best] = start
+        seen[best] = now
         left[best] -= 1
         if left[best] == 0:
             del left[best]
