@@ -11,6 +11,9 @@ from pathlib import Path
 
 def main(selected: list[str]) -> None:
     here = Path(__file__).parent
+    for path in (here.parent / "functions", here.parent):
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
     names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if not m.name.startswith("_"))
     for name in names:
         if selected and name not in selected:
