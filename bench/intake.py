@@ -78,9 +78,8 @@ def run() -> None:
 
         settings.reset()
         dynamo.rebind(settings.get())
-        from vigia.handlers.api import lambda_handler
-
         from infra.local.functions import LambdaContext
+        from vigia.handlers.api import lambda_handler
 
         context_for_api = LambdaContext(function_specs_for_bench["ApiFunction"])
         pack = runtime.city_pack()
