@@ -1,0 +1,577 @@
+"""Pumps: what Lambda's pollers and EventBridge Scheduler do in the cloud, on daemon threads.
+
+- SQS event source mappings: long-poll, batch, delete what succeeded, partial batch failures, redrive.
+- DynamoDB stream event source mappings: shard iterators, filters, retries, on-failure destination.
+- SNS subscriptions to a function: delivered through a hidden queue, as an SNS event.
+- Schedules (AWS::Scheduler::Schedule, scheduled AWS::Events::Rule): the target function, on time.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from infra.local.filters import matches_any, parse_filters
+from infra.local.functions import FunctionFailed, LocalFunction
+from infra.local.schedules import Schedule
+
+log = logging.getLogger("vigia_local.pumps")
+
+IDLE_POLL_S = 0.15
+
+
+@dataclass(frozen=True)
+class MappingSpec:
+    """An AWS::Lambda::EventSourceMapping, resolved."""
+
+    logical_id: str
+    function: str  # logical id
+    source_arn: str
+    batch_size: int
+    batching_window_s: float
+    starting_position: str | None = None
+    report_item_failures: bool = False
+    maximum_retry_attempts: int = -1  # -1: until the records expire (locally: forever)
+    on_failure_arn: str | None = None
+    filters: list[dict[str, Any]] = field(default_factory=list)
+    enabled: bool = True
+
+    @classmethod
+    def from_properties(cls, logical_id: str, function: str, p: Mapping[str, Any]) -> MappingSpec:
+        source = str(p.get("EventSourceArn", ""))
+        default_batch = 10 if ":sqs:" in source else 100
+        on_failure = ((p.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        return cls(
+            logical_id=logical_id,
+            function=function,
+            source_arn=source,
+            batch_size=int(p.get("BatchSize", default_batch)),
+            batching_window_s=float(p.get("MaximumBatchingWindowInSeconds", 0)),
+            starting_position=p.get("StartingPosition"),
+            report_item_failures="ReportBatchItemFailures" in (p.get("FunctionResponseTypes") or []),
+            maximum_retry_attempts=int(p.get("MaximumRetryAttempts", -1)),
+            on_failure_arn=str(on_failure) if on_failure else None,
+            filters=parse_filters(p.get("FilterCriteria")),
+            enabled=str(p.get("Enabled", "true")).lower() != "false",
+        )
+
+
+class Pump:
+    """A daemon thread that polls until stopped and never dies of a function's (or its own) error."""
+
+    name = "pump"
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self.poll_once():
+                    self._stop.wait(IDLE_POLL_S)
+            except Exception:
+                log.exception("%s: polling failed; retrying", self.name)
+                self._stop.wait(1.0)
+
+    def poll_once(self) -> bool:
+        """One round; True when there was work (poll again at once)."""
+        raise NotImplementedError
+
+
+def failed_identifiers(result: Any, identifiers: Sequence[str]) -> set[str] | None:
+    """The identifiers a ReportBatchItemFailures answer names; None means "the whole batch failed".
+
+    As Lambda reads it: no answer, {} or an empty/null batchItemFailures is a success; an answer that is
+    not an object, or an item without an identifier from this batch, fails the whole batch.
+    """
+    if result is None:
+        return set()
+    if not isinstance(result, dict):
+        return None
+    items = result.get("batchItemFailures")
+    if not items:
+        return set()
+    if not isinstance(items, list):
+        return None
+    failed: set[str] = set()
+    for item in items:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not identifier or identifier not in identifiers:
+            return None
+        failed.add(str(identifier))
+    return failed
+
+
+def _json_ready(value: Any) -> Any:
+    """botocore's parsed records back to the JSON Lambda sends (bytes → base64, datetimes → epoch)."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+# ==================================================================== SQS
+def sqs_record(message: Mapping[str, Any], source_arn: str, region: str) -> dict[str, Any]:
+    """One message as Lambda's SQS event record."""
+    attributes = {k: str(v) for k, v in (message.get("Attributes") or {}).items()}
+    message_attributes = {}
+    for name, value in (message.get("MessageAttributes") or {}).items():
+        entry: dict[str, Any] = {
+            "stringListValues": value.get("StringListValues", []),
+            "binaryListValues": [_json_ready(b) for b in value.get("BinaryListValues", [])],
+            "dataType": value.get("DataType", "String"),
+        }
+        if "StringValue" in value:
+            entry["stringValue"] = value["StringValue"]
+        if "BinaryValue" in value:
+            entry["binaryValue"] = _json_ready(value["BinaryValue"])
+        message_attributes[name] = entry
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message.get("Body", ""),
+        "attributes": attributes,
+        "messageAttributes": message_attributes,
+        "md5OfMessageAttributes": message.get("MD5OfMessageAttributes"),
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": source_arn,
+        "awsRegion": region,
+    }
+
+
+def _filterable_sqs(record: Mapping[str, Any]) -> dict[str, Any]:
+    """What SQS filter patterns see: the record, with a JSON body parsed."""
+    view = dict(record)
+    with contextlib.suppress(TypeError, ValueError):
+        view["body"] = json.loads(record["body"])
+    return view
+
+
+def queue_url_for_arn(arn: str, aws_endpoint: str) -> str:
+    _, _, _, _, account, name = arn.split(":", 5)
+    return f"{aws_endpoint.rstrip('/')}/{account}/{name}"
+
+
+class SqsPump(Pump):
+    def __init__(
+        self,
+        spec: MappingSpec,
+        function: LocalFunction,
+        sqs: Any,
+        queue_url: str,
+        *,
+        region: str,
+        retry_delay_s: float,
+        stop: threading.Event,
+    ) -> None:
+        self.name = f"sqs:{spec.logical_id}"
+        super().__init__(stop)
+        self.spec = spec
+        self.function = function
+        self.sqs = sqs
+        self.queue_url = queue_url
+        self.region = region
+        self.retry_delay_s = retry_delay_s
+
+    def _receive(self, wait_s: int, count: int) -> list[dict[str, Any]]:
+        answer = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=max(1, min(count, 10)),
+            WaitTimeSeconds=wait_s,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return list(answer.get("Messages") or [])
+
+    def _batch(self) -> list[dict[str, Any]]:
+        # A one-second long poll keeps shutdown prompt; Lambda's poller waits up to 20 s.
+        messages = self._receive(1, self.spec.batch_size)
+        if not messages:
+            return []
+        deadline = time.monotonic() + self.spec.batching_window_s
+        while (
+            len(messages) < self.spec.batch_size and time.monotonic() < deadline and not self._stop.is_set()
+        ):
+            more = self._receive(0, self.spec.batch_size - len(messages))
+            if more:
+                messages.extend(more)
+            else:
+                self._stop.wait(min(0.1, max(deadline - time.monotonic(), 0)))
+        return messages
+
+    def poll_once(self) -> bool:
+        messages = self._batch()
+        if not messages:
+            return False
+        records = [sqs_record(m, self.spec.source_arn, self.region) for m in messages]
+        kept = [r for r in records if matches_any(self.spec.filters, _filterable_sqs(r))]
+        dropped = [r for r in records if r not in kept]
+        failed: set[str] | None = set()
+        if kept:
+            try:
+                result = self.function.invoke({"Records": kept})
+                if self.spec.report_item_failures:
+                    failed = failed_identifiers(result, [r["messageId"] for r in kept])
+            except FunctionFailed:
+                failed = None
+        if failed is None:
+            failed = {r["messageId"] for r in kept}
+        done = dropped + [r for r in kept if r["messageId"] not in failed]
+        for start in range(0, len(done), 10):
+            chunk = done[start : start + 10]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(chunk)],
+            )
+        for record in kept:
+            if record["messageId"] in failed:
+                # Lambda leaves a failed message invisible for the queue's whole visibility timeout;
+                # locally it comes back after a short delay so retries and redrive are seen quickly.
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=record["receiptHandle"],
+                    VisibilityTimeout=round(self.retry_delay_s),
+                )
+        if failed:
+            log.info(
+                "%s: %d of %d message(s) failed; they will be retried", self.name, len(failed), len(records)
+            )
+        return True
+
+
+# ==================================================================== SNS → function
+def sns_record(envelope: Mapping[str, Any], subscription_arn: str) -> dict[str, Any]:
+    """An SNS notification (the JSON SNS puts in a non-raw SQS message) as Lambda's SNS event record."""
+    attributes = {
+        name: {"Type": value.get("Type", "String"), "Value": value.get("Value")}
+        for name, value in (envelope.get("MessageAttributes") or {}).items()
+    }
+    return {
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": subscription_arn,
+        "Sns": {
+            "Type": envelope.get("Type", "Notification"),
+            "MessageId": envelope.get("MessageId"),
+            "TopicArn": envelope.get("TopicArn"),
+            "Subject": envelope.get("Subject"),
+            "Message": envelope.get("Message"),
+            "Timestamp": envelope.get("Timestamp"),
+            "SignatureVersion": envelope.get("SignatureVersion", "1"),
+            "Signature": envelope.get("Signature", "EXAMPLE"),
+            "SigningCertUrl": envelope.get("SigningCertURL", ""),
+            "UnsubscribeUrl": envelope.get("UnsubscribeURL", ""),
+            "MessageAttributes": attributes,
+        },
+    }
+
+
+class SnsPump(Pump):
+    """SNS invokes a subscribed function asynchronously: one notification per event, two retries."""
+
+    ATTEMPTS = 3
+
+    def __init__(
+        self,
+        logical_id: str,
+        function: LocalFunction,
+        sqs: Any,
+        queue_url: str,
+        subscription_arn: str,
+        *,
+        retry_delay_s: float,
+        send_dead_letter: Callable[[str, str], None],
+        stop: threading.Event,
+    ) -> None:
+        self.name = f"sns:{logical_id}"
+        super().__init__(stop)
+        self.function = function
+        self.sqs = sqs
+        self.queue_url = queue_url
+        self.subscription_arn = subscription_arn
+        self.retry_delay_s = retry_delay_s
+        self.send_dead_letter = send_dead_letter
+
+    def poll_once(self) -> bool:
+        answer = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+        )
+        messages = answer.get("Messages") or []
+        for message in messages:
+            receipt = message["ReceiptHandle"]
+            try:
+                envelope = json.loads(message["Body"])
+                self.function.invoke({"Records": [sns_record(envelope, self.subscription_arn)]})
+            except FunctionFailed:
+                attempts = int((message.get("Attributes") or {}).get("ApproximateReceiveCount", "1"))
+                if attempts < self.ATTEMPTS:
+                    self.sqs.change_message_visibility(
+                        QueueUrl=self.queue_url,
+                        ReceiptHandle=receipt,
+                        VisibilityTimeout=round(self.retry_delay_s),
+                    )
+                    continue
+                dead_letter = self.function.spec.dead_letter_arn
+                if dead_letter:
+                    self.send_dead_letter(dead_letter, message["Body"])
+                log.error("%s: notification dropped after %d attempts%s", self.name, attempts,
+                          f"; sent to {dead_letter}" if dead_letter else "")  # fmt: skip
+            except ValueError:
+                log.error("%s: a message that is not an SNS notification was dropped", self.name)
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
+        return bool(messages)
+
+
+# ==================================================================== DynamoDB streams
+@dataclass
+class _Shard:
+    shard_id: str
+    iterator: str | None
+    buffer: list[dict[str, Any]] = field(default_factory=list)  # matching records not yet checkpointed
+    first_buffered_at: float = 0.0
+    attempts: int = 0  # failed invocations of the batch starting at buffer[0]
+    failing_sequence: str | None = None
+    retry_at: float = 0.0
+    checkpoint: str | None = None  # sequence number of the last record done with
+
+
+class StreamPump(Pump):
+    def __init__(
+        self,
+        spec: MappingSpec,
+        function: LocalFunction,
+        streams: Any,
+        *,
+        region: str,
+        retry_delay_s: float,
+        send_on_failure: Callable[[str, str], None],
+        stop: threading.Event,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = f"stream:{spec.logical_id}"
+        super().__init__(stop)
+        self.spec = spec
+        self.function = function
+        self.streams = streams
+        self.region = region
+        self.retry_delay_s = retry_delay_s
+        self.send_on_failure = send_on_failure
+        self.clock = clock
+        self.shards: list[_Shard] = []
+
+    def open(self) -> None:
+        """Positions the iterators now (so LATEST means "from the moment the stack started")."""
+        description = self.streams.describe_stream(StreamArn=self.spec.source_arn)["StreamDescription"]
+        position = self.spec.starting_position or "LATEST"
+        for shard in description.get("Shards") or []:
+            iterator = self.streams.get_shard_iterator(
+                StreamArn=self.spec.source_arn, ShardId=shard["ShardId"], ShardIteratorType=position
+            )["ShardIterator"]
+            self.shards.append(_Shard(shard["ShardId"], iterator))
+
+    def start(self) -> None:
+        if not self.shards:
+            self.open()
+        super().start()
+
+    def poll_once(self) -> bool:
+        busy = False
+        for shard in self.shards:
+            busy = self._poll_shard(shard) or busy
+        return busy
+
+    def _poll_shard(self, shard: _Shard) -> bool:
+        fetched = False
+        if shard.iterator and len(shard.buffer) < self.spec.batch_size:
+            answer = self.streams.get_records(ShardIterator=shard.iterator, Limit=1000)
+            shard.iterator = answer.get("NextShardIterator")
+            for raw in answer.get("Records") or []:
+                fetched = True
+                record = _json_ready(raw)
+                record["eventSourceARN"] = self.spec.source_arn
+                if matches_any(self.spec.filters, record):
+                    if not shard.buffer:
+                        shard.first_buffered_at = self.clock()
+                    shard.buffer.append(record)
+                else:
+                    shard.checkpoint = record["dynamodb"]["SequenceNumber"]
+        if not shard.buffer:
+            return fetched
+        now = self.clock()
+        if now < shard.retry_at:
+            return fetched
+        full = len(shard.buffer) >= self.spec.batch_size
+        if not full and now - shard.first_buffered_at < self.spec.batching_window_s:
+            return fetched
+        self._deliver(shard, shard.buffer[: self.spec.batch_size])
+        return True
+
+    def _deliver(self, shard: _Shard, batch: list[dict[str, Any]]) -> None:
+        sequences = [r["dynamodb"]["SequenceNumber"] for r in batch]
+        failed: set[str] | None
+        try:
+            result = self.function.invoke({"Records": batch})
+            failed = failed_identifiers(result, sequences) if self.spec.report_item_failures else set()
+            error = "batch item failures"
+        except FunctionFailed as failure:
+            failed, error = None, str(failure)
+        if failed == set():
+            self._advance(shard, len(batch))
+            return
+        # Retry from the first failed record (the whole batch when the function raised).
+        first = 0 if failed is None else min(sequences.index(s) for s in failed)
+        self._advance(shard, first)
+        retried = batch[first:]
+        if shard.failing_sequence != sequences[first]:
+            shard.failing_sequence, shard.attempts = sequences[first], 0
+        shard.attempts += 1
+        limit = self.spec.maximum_retry_attempts
+        if limit >= 0 and shard.attempts > limit:
+            self._give_up(shard, retried, error)
+            return
+        shard.retry_at = self.clock() + self.retry_delay_s
+        log.info("%s: %d record(s) from %s failed (attempt %d); retrying", self.name, len(retried),
+                 sequences[first], shard.attempts)  # fmt: skip
+
+    def _advance(self, shard: _Shard, count: int) -> None:
+        if count:
+            shard.checkpoint = shard.buffer[count - 1]["dynamodb"]["SequenceNumber"]
+            del shard.buffer[:count]
+            shard.first_buffered_at = self.clock()
+
+    def _give_up(self, shard: _Shard, records: list[dict[str, Any]], error: str) -> None:
+        document = on_failure_record(
+            self.spec, self.function, shard.shard_id, records, shard.attempts, error, self.region
+        )
+        if self.spec.on_failure_arn:
+            self.send_on_failure(self.spec.on_failure_arn, json.dumps(document))
+        where = f"; on-failure record sent to {self.spec.on_failure_arn}" if self.spec.on_failure_arn else ""
+        log.error(
+            "%s: %d record(s) discarded after %d attempts%s", self.name, len(records), shard.attempts, where
+        )
+        self._advance(shard, len(records))
+        shard.attempts, shard.failing_sequence, shard.retry_at = 0, None, 0.0
+
+
+def on_failure_record(
+    spec: MappingSpec,
+    function: LocalFunction,
+    shard_id: str,
+    records: Sequence[Mapping[str, Any]],
+    attempts: int,
+    error: str,
+    region: str,
+) -> dict[str, Any]:
+    """The invocation record Lambda sends to an OnFailure destination for a stream batch, plus (a local
+    addition) the failed records' keys, so a tool can find them without reading the stream."""
+
+    def arrival(record: Mapping[str, Any]) -> str:
+        stamp = record["dynamodb"].get("ApproximateCreationDateTime") or time.time()
+        return datetime.fromtimestamp(float(stamp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": function.spec.arn,
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": error},
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": arrival(records[0]),
+            "approximateArrivalOfLastRecord": arrival(records[-1]),
+            "batchSize": len(records),
+            "streamArn": spec.source_arn,
+        },
+        "failedRecords": [
+            {
+                "eventID": r.get("eventID"),
+                "eventName": r.get("eventName"),
+                "SequenceNumber": r["dynamodb"]["SequenceNumber"],
+                "Keys": r["dynamodb"].get("Keys"),
+            }
+            for r in records
+        ],
+        "awsRegion": region,
+    }
+
+
+# ==================================================================== schedules
+@dataclass(frozen=True)
+class ScheduledTarget:
+    logical_id: str
+    schedule: Schedule
+    function: str  # logical id
+    payload: Callable[[datetime], Any]
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+class SchedulePump(Pump):
+    """Invokes a schedule's target function at each firing time (no retries: a failure is logged)."""
+
+    def __init__(
+        self,
+        target: ScheduledTarget,
+        function: LocalFunction,
+        *,
+        stop: threading.Event,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.name = f"schedule:{target.logical_id}"
+        super().__init__(stop)
+        self.target = target
+        self.function = function
+        self._now = now
+        self.next_fire: datetime | None = None
+
+    def poll_once(self) -> bool:
+        now = self._now()
+        if self.next_fire is None:
+            start = max(now, self.target.start) if self.target.start else now
+            self.next_fire = self.target.schedule.next_after(start)
+            if self.next_fire is None:
+                log.info("%s: no future firing; idle", self.name)
+                self._stop.wait()
+                return False
+            log.debug("%s: next at %s", self.name, self.next_fire.isoformat())
+        if now < self.next_fire:
+            return False
+        fired, self.next_fire = self.next_fire, self.target.schedule.next_after(self.next_fire)
+        if self.target.end is not None and fired > self.target.end:
+            return False
+        try:
+            self.function.invoke(self.target.payload(fired))
+            log.info("%s: ran %s", self.name, self.target.function)
+        except FunctionFailed:
+            log.error(
+                "%s: %s failed (Scheduler would retry it with backoff)", self.name, self.target.function
+            )
+        return False
