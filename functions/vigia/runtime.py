@@ -9,6 +9,7 @@ from vigia import settings
 
 if TYPE_CHECKING:
     from vigia.adapters.cognito import CognitoIdentity
+    from vigia.adapters.patrol_store import DynamoAlertHistory, DynamoPatrolStore
     from vigia.adapters.stores import DynamoAlertStore, DynamoResidentStore
     from vigia.city import CityPack
 
@@ -42,6 +43,20 @@ def identity() -> CognitoIdentity:
     return CognitoIdentity()
 
 
+@functools.cache
+def patrols() -> DynamoPatrolStore:
+    from vigia.adapters.patrol_store import DynamoPatrolStore
+
+    return DynamoPatrolStore()
+
+
+def alert_history() -> DynamoAlertHistory:
+    """A reader of one local day of alerts at a time (new each call: it counts its queries)."""
+    from vigia.adapters.patrol_store import DynamoAlertHistory
+
+    return DynamoAlertHistory()
+
+
 def reset() -> None:
-    for factory in (city_pack, residents, alerts, identity):
+    for factory in (city_pack, residents, alerts, identity, patrols):
         factory.cache_clear()

@@ -49,6 +49,8 @@ class Settings:
     cad_secret_id: str
     cad_timeout_s: float
     cad_attempts: int
+    # hot-spot patrols (docs/patrol.md)
+    patrol_table: str
 
     @property
     def city_pack_schema(self) -> Path:
@@ -102,6 +104,7 @@ def get() -> Settings:
         cad_secret_id=env.get("CAD_SECRET_ARN", ""),
         cad_timeout_s=float(env.get("CAD_TIMEOUT_S", "5")),
         cad_attempts=int(env.get("CAD_ATTEMPTS", "3")),
+        patrol_table=env.get("PATROL_TABLE", "vigia-patrol"),
     )
 
 

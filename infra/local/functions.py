@@ -14,7 +14,7 @@ from typing import Any
 
 from infra.local.intrinsics import Resolver, TemplateError, as_text
 
-log = logging.getLogger("vigia_local.functions")
+log = logging.getLogger("local_stack.functions")
 
 
 class FunctionFailed(Exception):

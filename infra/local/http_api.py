@@ -20,7 +20,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from infra.local.functions import FunctionFailed, FunctionRegistry
 from infra.local.jwt_auth import Authorized, Forbidden, JwtAuthorizer, JwtConfiguration, Unauthorized
 
-log = logging.getLogger("vigia_local.api")
+log = logging.getLogger("local_stack.api")
 
 PROBLEM = "application/problem+json"
 ANY = "ANY"

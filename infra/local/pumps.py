@@ -24,7 +24,7 @@ from infra.local.filters import matches_any, parse_filters
 from infra.local.functions import FunctionFailed, LocalFunction
 from infra.local.schedules import Schedule
 
-log = logging.getLogger("vigia_local.pumps")
+log = logging.getLogger("local_stack.pumps")
 
 IDLE_POLL_S = 0.15
 

@@ -22,7 +22,7 @@ from infra.local.intrinsics import (
     creation_order,
 )
 
-log = logging.getLogger("vigia_local.resources")
+log = logging.getLogger("local_stack.resources")
 
 # Resource types the local stack deliberately does not create in the emulator: functions run in-process,
 # the HTTP API is served locally, event source mappings are pumps, and IAM is not enforced by moto.

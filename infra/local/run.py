@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 # handlers are in place, so a Ctrl-C during start-up still stops cleanly; the start time includes them.
 _PROCESS_START = time.monotonic()
 
-log = logging.getLogger("vigia_local")
+log = logging.getLogger("local_stack")
 
 _RUNNING: LocalStack | None = None
 _ATTACHED: AttachedStack | None = None
@@ -105,8 +106,10 @@ def _configure_logging() -> None:
         level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S",
         stream=sys.stderr,
     )  # fmt: skip
-    for noisy in ("werkzeug", "botocore", "boto3", "urllib3", "samtranslator", "moto"):
+    for noisy in ("werkzeug", "botocore", "boto3", "urllib3", "samtranslator", "moto", "pynamodb"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Powertools warns on every invocation that records no metric; in Lambda that goes to CloudWatch.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -36,7 +36,7 @@ from infra.local.resources import Env, ProvisionedStack, provision
 from infra.local.schedules import ScheduleError, parse
 from infra.local.template import ROOT, TEMPLATE_PATH, load_template, translate
 
-log = logging.getLogger("vigia_local")
+log = logging.getLogger("local_stack")
 
 REGION = "us-east-1"
 DEFAULT_SEED = "infra.local.seed:seed_demo"
