@@ -34,7 +34,7 @@ def resolve_url(pack_url: str) -> str:
     return override or pack_url
 
 
-def post_cap(url: str, body: bytes, *, alert_id: str, sleep: object = time.sleep) -> str:
+def post_cap(url: str, body: bytes, *, alert_id: str, kind: str, sleep: object = time.sleep) -> str:
     """POSTs the CAP document; returns the CAD's answer status as text. Raises after the last attempt."""
     s = settings.get()
     if not url.startswith("https://") and not (url.startswith("http://") and s.provincial_cad_url == url):
@@ -57,7 +57,7 @@ def post_cap(url: str, body: bytes, *, alert_id: str, sleep: object = time.sleep
         try:
             with urllib.request.urlopen(request, timeout=s.cad_timeout_s) as answer:  # noqa: S310
                 status = int(answer.status)
-            outbox.record("webhook", url, alert_id, body.decode("utf-8"), status=status)
+            outbox.record("webhook", url, alert_id, body.decode("utf-8"), kind=kind, status=status)
             return str(status)
         except urllib.error.HTTPError as error:
             retryable = error.code >= 500 or error.code in (408, 429)

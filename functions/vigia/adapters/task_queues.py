@@ -111,7 +111,7 @@ def dlq_summary(peek: int = 10) -> list[dict[str, Any]]:
             answer = sqs.receive_message(
                 QueueUrl=url,
                 MaxNumberOfMessages=min(peek, 10),
-                VisibilityTimeout=1,
+                VisibilityTimeout=0,  # a peek: they stay where they are
                 AttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
             )
             for m in answer.get("Messages", []):

@@ -93,6 +93,40 @@ ROUTES: tuple[Route, ...] = (
         errors=(401, 404),
         tags=("alerts",),
     ),
+    # protocol dispatch (docs/dispatch.md)
+    _r(
+        "GET",
+        "/v1/alerts/{alert_id}/deliveries",
+        "Each delivery of an alert's protocol: channel, masked recipient, status, attempts, last error",
+        {"operator", "admin"},
+        errors=(401, 403, 404),
+        tags=("dispatch",),
+    ),
+    _r(
+        "POST",
+        "/v1/alerts/{alert_id}/cancel",
+        "The sender cancels the alert within the city's cancel window; everyone told hears so",
+        {"citizen"},
+        success=202,
+        errors=(401, 403, 404, 409),
+        tags=("dispatch",),
+    ),
+    _r(
+        "GET",
+        "/v1/admin/dlq",
+        "Depth of each dead-letter queue and a peek at its messages (recipients masked)",
+        {"operator", "admin"},
+        errors=(400, 401, 403),
+        tags=("dispatch",),
+    ),
+    _r(
+        "POST",
+        "/v1/admin/dlq/{queue}/redrive",
+        "Moves a dead-letter queue's messages back to their queue (dispatch, sms, siren or webhook)",
+        {"operator", "admin"},
+        errors=(400, 401, 403),
+        tags=("dispatch",),
+    ),
     # hot-spot patrols (docs/patrol.md)
     _r(
         "GET",

@@ -9,7 +9,7 @@ from vigia.handlers.senders import sender_handler
 def send(delivery: Delivery) -> str:
     from vigia.adapters.sirens import command_siren
 
-    return command_siren(delivery.recipient, delivery.body, alert_id=delivery.alert_id)
+    return command_siren(delivery.recipient, delivery.body, alert_id=delivery.alert_id, kind=delivery.kind)
 
 
 lambda_handler = sender_handler("siren", send)

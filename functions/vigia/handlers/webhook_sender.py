@@ -13,7 +13,9 @@ def send(delivery: Delivery) -> str:
     cad = runtime.city_pack().dispatch.provincial_cad
     if delivery.recipient != PROVINCIAL_CAD or cad is None:
         raise LookupError(f"no webhook endpoint named {delivery.recipient}")
-    return post_cap(resolve_url(cad.url), delivery.body.encode("utf-8"), alert_id=delivery.alert_id)
+    return post_cap(
+        resolve_url(cad.url), delivery.body.encode("utf-8"), alert_id=delivery.alert_id, kind=delivery.kind
+    )
 
 
 lambda_handler = sender_handler("webhook", send)

@@ -1,0 +1,85 @@
+"""An alert's deliveries (operators), cancelling an alert (its sender), and the DLQs (operators, admins)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from vigia import clock, runtime
+from vigia.errors import FieldError, InvalidRequest, NotFound
+from vigia.handlers.routes.common import json_response, query, signed_in
+from vigia.observability import logger, metrics
+
+router = APIGatewayHttpRouter()
+
+
+@router.get("/v1/alerts/<alert_id>/deliveries")
+def alert_deliveries(alert_id: str) -> Response:
+    from vigia.adapters.deliveries import delivery_views
+
+    signed_in(router, "GET /v1/alerts/{alert_id}/deliveries")
+    if runtime.alerts().get(alert_id) is None:
+        raise NotFound(f"No alert {alert_id}.")
+    items = delivery_views(alert_id)
+    summary: dict[str, int] = {}
+    for item in items:
+        summary[item["status"]] = summary.get(item["status"], 0) + 1
+    return json_response(200, {"alert_id": alert_id, "items": items, "summary": summary})
+
+
+@router.post("/v1/alerts/<alert_id>/cancel")
+def cancel_alert(alert_id: str) -> Response:
+    from vigia.adapters import task_queues
+    from vigia.adapters.deliveries import DynamoAlertCanceller
+    from vigia.dispatch.cancellation import cancel
+
+    citizen = signed_in(router, "POST /v1/alerts/{alert_id}/cancel")
+    pack = runtime.city_pack()
+
+    class Notice:
+        @staticmethod
+        def announce(alert_id: str, cancelled_at: str) -> None:
+            task_queues.announce_cancellation(alert_id, cancelled_at)
+
+    answer = cancel(
+        alert_id,
+        sender_id=citizen.user_id,
+        window_s=pack.settings.cancel_window_s,
+        helpline=pack.settings.helpline,
+        alerts=runtime.alerts(),
+        canceller=DynamoAlertCanceller(),
+        notice=Notice(),
+        now=clock.now(),
+    )
+    metrics.add_metric(name="AlertsCancelled", unit="Count", value=1)
+    logger.info("alert cancelled by its sender", extra={"alert_id": alert_id})
+    return json_response(202, answer)
+
+
+@router.get("/v1/admin/dlq")
+def dead_letters() -> Response:
+    from vigia.adapters.task_queues import dlq_summary
+
+    signed_in(router, "GET /v1/admin/dlq")
+    peek = query(router, "peek")
+    if peek is not None and (not peek.isdigit() or not 0 <= int(peek) <= 10):
+        raise InvalidRequest(
+            "peek must be a whole number from 0 to 10.", errors=[FieldError("/peek", "0 to 10")]
+        )
+    queues = dlq_summary(int(peek) if peek is not None else 10)
+    return json_response(200, {"items": queues, "total": sum(q["depth"] for q in queues)})
+
+
+@router.post("/v1/admin/dlq/<queue>/redrive")
+def redrive_dead_letters(queue: str) -> Response:
+    from vigia.adapters.task_queues import QUEUES, redrive
+
+    who = signed_in(router, "POST /v1/admin/dlq/{queue}/redrive")
+    if queue not in QUEUES:
+        raise InvalidRequest(
+            f"Unknown queue {queue!r}; one of {', '.join(QUEUES)}.",
+            errors=[FieldError("/queue", "unknown queue")],
+        )
+    moved = redrive(queue)
+    logger.info("dead letters redriven", extra={"queue": queue, "moved": moved, "by": who.user_id})
+    return json_response(200, {"queue": queue, "moved": moved})

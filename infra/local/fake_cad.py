@@ -1,0 +1,143 @@
+"""A small stand-in for the provincial police CAD: checks each POST's HMAC and CAP 1.2, records what came.
+
+The local stack starts it and points the webhook sender at it (PROVINCIAL_CAD_URL). It answers 202
+to a signed, schema-valid CAP document, 401 to a bad signature, 400 to invalid CAP. `GET /received`
+lists what it got (tests and demos read it); `POST /faults {"fail_next": n, "status": 503}` makes it
+refuse the next n requests, to watch retries, the DLQ and redrive at work.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from vigia import clock
+from vigia.dispatch import cap, signing
+
+log = logging.getLogger("vigia.local.fake_cad")
+ROOT = Path(__file__).resolve().parents[2]
+CAP_XSD = ROOT / "schemas" / "cap" / "CAP-v1.2.xsd"
+
+
+@functools.cache
+def cap_schema() -> Any:
+    import xmlschema
+
+    return xmlschema.XMLSchema(str(CAP_XSD))
+
+
+def check_cap(body: bytes) -> list[str]:
+    """Every way `body` falls short of CAP 1.2 (the XML schema, then the rules of the spec's text)."""
+    schema = cap_schema()
+    try:
+        root = cap.parse(body)
+    except Exception as error:
+        return [f"not XML: {error}"]
+    problems = [str(getattr(e, "reason", None) or e) for e in schema.iter_errors(body.decode("utf-8"))]
+    return problems + cap.rule_problems(root)
+
+
+@dataclass
+class FakeCad:
+    secret: str
+    record_path: Path | None = None
+    received: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: int = 0
+    fail_status: int = 503
+    server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}/cap/v1/alerts"
+
+    def handle_post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        if path == "/faults":
+            order = json.loads(body or b"{}")
+            with self._lock:
+                self.fail_next = int(order.get("fail_next", 0))
+                self.fail_status = int(order.get("status", 503))
+            return 200, {"fail_next": self.fail_next, "status": self.fail_status}
+        with self._lock:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return self.fail_status, {"error": "injected fault"}
+        signature_ok = signing.verify(
+            self.secret, body, headers.get(signing.TIMESTAMP_HEADER.lower(), ""),
+            headers.get(signing.SIGNATURE_HEADER.lower(), ""),
+        )  # fmt: skip
+        problems = check_cap(body) if signature_ok else []
+        entry = {
+            "received_at": clock.iso(clock.now()),
+            "path": path,
+            "signature_ok": signature_ok,
+            "valid": signature_ok and not problems,
+            "problems": problems,
+            "body": body.decode("utf-8", "replace"),
+        }
+        with self._lock:
+            self.received.append(entry)
+            if self.record_path is not None:
+                self.record_path.parent.mkdir(parents=True, exist_ok=True)
+                with self.record_path.open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        if not signature_ok:
+            return 401, {"error": "bad or missing HMAC signature"}
+        if problems:
+            return 400, {"error": "invalid CAP 1.2", "problems": problems}
+        return 202, {"accepted": True}
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeCad:
+        cad = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, answer = cad.handle_post(self.path, headers, body)
+                self._reply(status, answer)
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/") == "/received":
+                    with cad._lock:
+                        self._reply(200, {"items": list(cad.received)})
+                else:
+                    self._reply(404, {"error": "not found"})
+
+            def _reply(self, status: int, answer: dict[str, Any]) -> None:
+                data = json.dumps(answer).encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("fake CAD: " + format, *args)
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, name="fake-cad", daemon=True).start()
+        log.info("fake provincial CAD listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+def start_for_stack(secret_arn: str, client: Any, record_path: Path | None = None, port: int = 0) -> FakeCad:
+    """Reads the CAD secret the template created (CadSecret) and starts the fake CAD with it."""
+    secret = client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+    return FakeCad(secret=str(secret), record_path=record_path).start(port=port)
