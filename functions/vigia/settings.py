@@ -51,6 +51,10 @@ class Settings:
     cad_attempts: int
     # hot-spot patrols (docs/patrol.md)
     patrol_table: str
+    # silent alarms (docs/silent-alarms.md) and the audit trail
+    audit_table: str
+    silent_queue_url: str
+    seal_key_id: str  # the KMS key that seals a silent alert's identity (response-team paths only)
 
     @property
     def city_pack_schema(self) -> Path:
@@ -105,6 +109,9 @@ def get() -> Settings:
         cad_timeout_s=float(env.get("CAD_TIMEOUT_S", "5")),
         cad_attempts=int(env.get("CAD_ATTEMPTS", "3")),
         patrol_table=env.get("PATROL_TABLE", "vigia-patrol"),
+        audit_table=env.get("AUDIT_TABLE", "vigia-audit"),
+        silent_queue_url=env.get("SILENT_QUEUE_URL", ""),
+        seal_key_id=env.get("SEAL_KEY_ID", ""),
     )
 
 
