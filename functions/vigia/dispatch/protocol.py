@@ -165,6 +165,9 @@ def plan_alert(
             notes_list.append(f"{step.target}: push is not delivered by this stack; step skipped")
             continue
         if step.target == "neighbours":
+            if not alert.block_id:
+                notes_list.append("neighbours: the alert has no block, so no neighbours to tell")
+                continue
             rendered: dict[str, str] = {}
             for neighbour in neighbours:
                 if neighbour.user_id == alert.sender_id or not neighbour.phone:
