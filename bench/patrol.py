@@ -203,6 +203,7 @@ def year_of_godoy_cruz() -> None:
 def run() -> None:
     schedule_case(units=10, places=2_000, quadrants=10, alerts_per_day=100)
     schedule_case(units=100, places=20_000, quadrants=100, alerts_per_day=1_000)
+    schedule_case(units=100, places=20_000, quadrants=10, alerts_per_day=1_000)  # ten cars a quadrant
     year_of_godoy_cruz()
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process peak RSS (includes the interpreter, numpy, h3): {peak_rss_mb:.0f} MB")
