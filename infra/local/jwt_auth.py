@@ -100,10 +100,12 @@ class JwtAuthorizer:
         self, headers: Mapping[str, str], required_scopes: Sequence[str] = (), now: float | None = None
     ) -> Authorized:
         """Claims and scopes of the request's token, or Unauthorized / Forbidden."""
-        raw = (headers.get(self.config.header) or "").strip()
-        if not raw:
-            raise Unauthorized(f"missing token: no {self.config.header} header")
-        token = raw[7:].strip() if raw[:7].lower() == "bearer " else raw
+        parts = (headers.get(self.config.header) or "").split(None, 1)
+        if parts and parts[0].lower() == "bearer":  # "Bearer <token>", or the bare token
+            parts = parts[1:]
+        token = parts[0].strip() if parts else ""
+        if not token:
+            raise Unauthorized(f"missing token: no {self.config.header} header with a token")
         try:
             header = jws.extract_compact(token.encode()).protected
         except (JoseError, ValueError) as error:
