@@ -52,9 +52,9 @@ def gi_star(
     col_index = np.asarray(cols, dtype=np.intp)
     local_sum = np.bincount(row_index, weights=x[col_index], minlength=n)
     w = np.bincount(row_index, minlength=n).astype(np.float64)
-    mean = x.mean()
-    spread = math.sqrt(max(float((x * x).mean() - mean * mean), 0.0))
-    if spread == 0.0:
+    mean = float(x.mean())
+    spread = float(x.std())  # two-pass: no cancellation when scores sit far from zero
+    if spread <= 1e-12 * max(1.0, abs(mean)):
         return np.zeros(n)
     variance_part = (n * w - w * w) / (n - 1)
     denominator = spread * np.sqrt(np.clip(variance_part, 0.0, None))
