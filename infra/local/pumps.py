@@ -369,6 +369,7 @@ class StreamPump(Pump):
         send_on_failure: Callable[[str, str], None],
         stop: threading.Event,
         clock: Callable[[], float] = time.monotonic,
+        forget_iterator: Callable[[str], None] = lambda iterator: None,
     ) -> None:
         self.name = f"stream:{spec.logical_id}"
         super().__init__(stop)
@@ -379,6 +380,7 @@ class StreamPump(Pump):
         self.retry_delay_s = retry_delay_s
         self.send_on_failure = send_on_failure
         self.clock = clock
+        self.forget_iterator = forget_iterator
         self.shards: list[_Shard] = []
 
     def open(self) -> None:
@@ -406,6 +408,7 @@ class StreamPump(Pump):
         fetched = False
         if shard.iterator and len(shard.buffer) < self.spec.batch_size:
             answer = self.streams.get_records(ShardIterator=shard.iterator, Limit=1000)
+            self.forget_iterator(shard.iterator)  # used once, never again
             shard.iterator = answer.get("NextShardIterator")
             for raw in answer.get("Records") or []:
                 fetched = True

@@ -314,8 +314,10 @@ class LocalStack:
             self.pumps.append(SqsPump(spec, function, self.clients("sqs"), url, region=REGION,
                                       retry_delay_s=delay, stop=self._stop))  # fmt: skip
         elif ":dynamodb:" in spec.source_arn and "/stream/" in spec.source_arn:
-            pump = StreamPump(spec, function, self.clients("dynamodbstreams"), region=REGION,
-                              retry_delay_s=delay, send_on_failure=self.send, stop=self._stop)  # fmt: skip
+            pump = StreamPump(
+                spec, function, self.clients("dynamodbstreams"), region=REGION, retry_delay_s=delay,
+                send_on_failure=self.send, stop=self._stop, forget_iterator=_forget_stream_iterator,
+            )  # fmt: skip
             pump.open()
             self.pumps.append(pump)
         else:
@@ -476,6 +478,17 @@ class LocalStack:
         if self._emulator is not None and self._emulator.error is None:
             self._emulator.stop()
         self._emulator = None
+
+
+def _forget_stream_iterator(iterator: str) -> None:
+    """moto keeps every shard iterator it hands out (one per GetRecords, several a second per stream);
+    the pump never reuses one, so it is dropped from the in-process emulator to keep memory flat."""
+    try:
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+        dynamodbstreams_backends["123456789012"][REGION].shard_iterators.pop(iterator, None)
+    except Exception:  # another moto version: only memory is at stake
+        log.debug("could not drop a used shard iterator", exc_info=True)
 
 
 def _input(raw: Any) -> Any:
