@@ -41,7 +41,10 @@ def function_specs(cfn: Mapping[str, Any], resolver: Resolver) -> dict[str, Func
         if resource.get("Type") != "AWS::Lambda::Function" or not resolver.included(resource):
             continue
         props = resource.get("Properties") or {}
-        variables = resolver.resolve((props.get("Environment") or {}).get("Variables") or {})
+        try:
+            variables = resolver.resolve((props.get("Environment") or {}).get("Variables") or {})
+        except TemplateError as error:
+            raise TemplateError(f"{logical_id} environment: {error}") from error
         dead_letter = resolver.resolve((props.get("DeadLetterConfig") or {}).get("TargetArn"))
         specs[logical_id] = FunctionSpec(
             logical_id=logical_id,

@@ -192,13 +192,22 @@ class Resolver:
             return self.parameters[name]
         state = self.resources.get(name)
         if state is None:
-            raise Unresolvable(f"Ref {name}: no such parameter or (created) resource")
+            raise Unresolvable(f"Ref {name}: {self._why_missing(name)}")
         return state.ref
+
+    def _why_missing(self, name: str) -> str:
+        declared = self.template.get("Resources") or {}
+        if name not in declared:
+            return "the template declares no parameter or resource of that name"
+        condition = declared[name].get("Condition")
+        if condition and not self.condition(str(condition)):
+            return f"the resource exists only when {condition} is true"
+        return "the resource is not created yet (a circular reference?)"
 
     def get_att(self, logical_id: str, attribute: str) -> Any:
         state = self.resources.get(logical_id)
         if state is None:
-            raise Unresolvable(f"Fn::GetAtt {logical_id}.{attribute}: no such (created) resource")
+            raise Unresolvable(f"Fn::GetAtt {logical_id}.{attribute}: {self._why_missing(logical_id)}")
         if attribute not in state.attrs:
             raise Unresolvable(
                 f"Fn::GetAtt {logical_id}.{attribute}: a local {state.type} has only {sorted(state.attrs)}"

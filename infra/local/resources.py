@@ -162,7 +162,10 @@ def provision(
                 log.debug("%s: %s; named only", rtype, why)
             stack.resources[logical_id] = describe(env, resolver, logical_id, resource)
             continue
-        props = resolver.resolve(resource.get("Properties") or {})
+        try:
+            props = resolver.resolve(resource.get("Properties") or {})
+        except TemplateError as error:
+            raise TemplateError(f"{logical_id}: {error}") from error
         try:
             stack.resources[logical_id] = make(env, logical_id, props)
         except Exception as error:
