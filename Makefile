@@ -42,6 +42,9 @@ format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+redrive: venv  ## move dead letters back to their queue: QUEUE=dispatch|sms|siren|webhook (default all); CLOUD=1 CITY=x for a deployed stack
+	$(PY) -m infra.tools.redrive $(or $(QUEUE),all) $(if $(CLOUD),--cloud --city $(CITY),)
+
 bench: venv  ## print performance figures (never pass/fail on time)
 	$(PY) -m bench
 

@@ -342,3 +342,22 @@ def test_deliveries_are_for_operators_with_recipients_masked(api, stack, citizen
     bad = api("POST", "/v1/admin/dlq/nowhere/redrive", claims=OPERATOR)
     assert bad.status == 400
     assert bad.json["errors"][0]["path"] == "/queue"
+
+
+def test_make_redrive_moves_every_dlq_back_and_nothing_is_sent_twice(api, stack, citizen, dispatch, capsys):
+    from infra.tools import redrive as redrive_tool
+
+    seed(BLOCK, 2)
+    alert_id = send_alert(api, citizen)
+    announce(stack, alert_id)
+    with failing_calls("iot-data", "Publish"):
+        dispatch.cad.fail_next = 1000
+        pump(stack)
+        dispatch.cad.fail_next = 0
+    assert dlq_depth(stack, "SirenDLQ") == 1
+    assert dlq_depth(stack, "WebhookDLQ") == 1
+    assert redrive_tool.main(["all", "--cloud", "--city", "godoy-cruz"]) == 0
+    assert "2 in all" in capsys.readouterr().out
+    pump(stack)
+    assert {r["status"] for r in deliveries(stack, alert_id)} == {"sent"}
+    assert len(dispatch.cad.received) == 1

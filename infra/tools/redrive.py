@@ -1,0 +1,71 @@
+"""`make redrive`: moves dead letters back to their queue, on the local stack or a deployed city's stack.
+
+    make redrive                       # every DLQ of the running local stack (.local/outputs.json)
+    make redrive QUEUE=sms             # one queue: dispatch, sms, siren or webhook
+    make redrive CLOUD=1 CITY=godoy-cruz   # the deployed stack, with your AWS credentials
+
+Each message goes back to the queue it came from; its sender finds the delivery record and sends it
+if (and only if) it is not sent yet, so a redrive never sends anything twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+QUEUES = ("dispatch", "sms", "siren", "webhook")
+
+
+def _point_at_local_stack(local_dir: Path) -> str:
+    outputs_path = local_dir / "outputs.json"
+    if not outputs_path.exists():
+        raise SystemExit(f"no running local stack: {outputs_path} is missing (start one with `make run`)")
+    outputs = json.loads(outputs_path.read_text())
+    os.environ.update({
+        "AWS_ENDPOINT_URL": outputs["AwsEndpointUrl"],
+        "AWS_REGION": outputs["Region"],
+        "AWS_DEFAULT_REGION": outputs["Region"],
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+    })  # fmt: skip
+    return str(outputs.get("City") or "godoy-cruz")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make redrive", description=__doc__.splitlines()[0])
+    parser.add_argument("queue", nargs="?", default="all", choices=[*QUEUES, "all"])
+    parser.add_argument("--city", help="city id (the stack's queues are named vigia-<city>-<queue>)")
+    parser.add_argument("--cloud", action="store_true", help="the deployed stack, not the local one")
+    parser.add_argument(
+        "--local-dir", type=Path, default=Path(os.environ.get("VIGIA_LOCAL_DIR") or ROOT / ".local")
+    )
+    args = parser.parse_args(argv)
+
+    city = args.city if args.cloud else _point_at_local_stack(args.local_dir)
+    city = city or os.environ.get("CITY_ID") or "godoy-cruz"
+    from vigia import settings
+    from vigia.adapters import aws, task_queues
+
+    os.environ["CITY_ID"] = city
+    settings.reset()
+    aws.client.cache_clear()
+    sqs = aws.client("sqs")
+    for queue in QUEUES:
+        url = sqs.get_queue_url(QueueName=f"vigia-{city}-{queue}")["QueueUrl"]
+        os.environ[f"{queue.upper()}_QUEUE_URL"] = url
+    settings.reset()
+    total = 0
+    for queue in QUEUES if args.queue == "all" else (args.queue,):
+        moved = task_queues.redrive(queue)
+        total += moved
+        print(f"{queue:9} {moved} message(s) moved back from its DLQ")
+    print(f"{total} in all")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
