@@ -10,6 +10,7 @@ from vigia import settings
 if TYPE_CHECKING:
     from vigia.adapters.cognito import CognitoIdentity
     from vigia.adapters.patrol_store import DynamoAlertHistory, DynamoPatrolStore
+    from vigia.adapters.sealing import KmsSealer
     from vigia.adapters.stores import DynamoAlertStore, DynamoResidentStore
     from vigia.city import CityPack
 
@@ -55,6 +56,13 @@ def alert_history() -> DynamoAlertHistory:
     from vigia.adapters.patrol_store import DynamoAlertHistory
 
     return DynamoAlertHistory()
+
+
+def sealer() -> KmsSealer:
+    """Seals and opens silent alerts' identities (SealKey); cheap: no AWS call until it is used."""
+    from vigia.adapters.sealing import KmsSealer
+
+    return KmsSealer(settings.get().seal_key_id)
 
 
 def reset() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -136,16 +137,16 @@ class DynamoResidentStore:
 
 # ------------------------------------------------------------------ alerts
 def _alert(record: AlertRecord) -> Alert:
-    loc = record.location
+    loc = record.location  # None on a sealed (silent) alert: its place is in the envelope only
     return Alert(
         alert_id=record.pk,
         type=record.type,
         silent=bool(record.silent),
         priority=int(record.priority),
         sender_id=record.sender_id,
-        lat=float(loc.lat),
-        lon=float(loc.lon),
-        accuracy_m=float(loc.accuracy_m) if loc.accuracy_m is not None else None,
+        lat=float(loc.lat) if loc is not None else math.nan,
+        lon=float(loc.lon) if loc is not None else math.nan,
+        accuracy_m=float(loc.accuracy_m) if loc is not None and loc.accuracy_m is not None else None,
         note=record.note,
         block_id=record.block_id,
         quadrant_id=record.quadrant_id,
@@ -153,6 +154,7 @@ def _alert(record: AlertRecord) -> Alert:
         status=record.status,
         created_at=record.created_at,
         local_date=record.local_date,
+        sealed=record.sealed,
     )
 
 
@@ -175,7 +177,10 @@ class DynamoAlertStore:
             silent=alert.silent,
             priority=alert.priority,
             sender_id=alert.sender_id,
-            location=Location(lat=alert.lat, lon=alert.lon, accuracy_m=alert.accuracy_m),
+            location=None
+            if alert.sealed
+            else Location(lat=alert.lat, lon=alert.lon, accuracy_m=alert.accuracy_m),
+            sealed=alert.sealed,
             note=alert.note,
             block_id=alert.block_id,
             quadrant_id=alert.quadrant_id,

@@ -64,9 +64,13 @@ class Alert:
     status: str
     created_at: str
     local_date: str
+    sealed: str | None = None  # a silent alert's identity and place, sealed (vigia.silent); never shown
 
     def receipt(self) -> dict[str, Any]:
         """The 202 answer: enough for the app to show "received" and poll."""
+        # A silent alert's is neutral: whoever holds the phone learns nothing (docs/silent-alarms.md).
+        if self.silent:
+            return {"alert_id": self.alert_id, "status": RECEIVED, "created_at": self.created_at}
         return {
             "alert_id": self.alert_id,
             "status": self.status,
@@ -75,6 +79,10 @@ class Alert:
         }
 
     def view(self) -> dict[str, Any]:
+        if self.silent:  # only what others may see: category, coarse zone, time, status
+            from vigia.silent.views import sealed_view
+
+            return sealed_view(self)
         location: dict[str, Any] = {"lat": self.lat, "lon": self.lon}
         if self.accuracy_m is not None:
             location["accuracy_m"] = self.accuracy_m
@@ -103,6 +111,14 @@ class PriorAnswer:
     alert_id: str
 
 
+class Sealer(Protocol):
+    """Envelope encryption of a silent alert's identity (adapters.sealing on KMS; a fake in unit tests)."""
+
+    def seal(self, plaintext: bytes, context: dict[str, str]) -> str: ...
+
+    def unseal(self, token: str, context: dict[str, str]) -> bytes: ...
+
+
 class AlertStore(Protocol):
     def recent_sent_at(self, sender_id: str, since: str) -> list[str]:
         """created_at of the sender's alerts at or after `since` (an index Query, not a Scan)."""
@@ -126,8 +142,12 @@ def submit(
     pack: CityPack,
     alerts: AlertStore,
     now: datetime,
+    sealer: Sealer | None = None,
 ) -> tuple[Alert, bool]:
-    """The stored alert and whether it is new (False: a retry answered with the first alert)."""
+    """The stored alert and whether it is new (False: a retry answered with the first alert).
+
+    A silent type's alert is stored sealed (vigia.silent): `sealer` encrypts its identity and place.
+    """
     if resident is None or resident.status != APPROVED:
         status = resident.status if resident else "unregistered"
         raise Forbidden(
@@ -151,6 +171,10 @@ def submit(
     claim = None
     if idempotency_key:
         claim = IdempotencyClaim(f"alert#{sender_id}#{idempotency_key}", request.fingerprint())
+        if alert_type.silent:  # no sender or place readable in a silent alert's claim either
+            from vigia.silent.sealing import sealed_claim
+
+            claim = sealed_claim(sender_id, idempotency_key, request.fingerprint())
         prior = alerts.prior_answer(claim.key)
         if prior is not None:
             return _replay(prior, claim, alerts), False
@@ -190,6 +214,12 @@ def submit(
         created_at=clock.iso(now),
         local_date=clock.local_date(now, pack.time_zone),
     )
+    if alert.silent:
+        from vigia.silent.sealing import seal_alert
+
+        alert = seal_alert(
+            alert, resident, sealer=sealer, city_id=pack.city_id, helpline=pack.settings.helpline
+        )
     prior = alerts.create(alert, claim)
     if prior is not None and claim is not None:  # a concurrent retry won the race
         return _replay(prior, claim, alerts), False

@@ -88,9 +88,11 @@ ROUTES: tuple[Route, ...] = (
     _r(
         "GET",
         "/v1/alerts/{alert_id}",
-        "One alert: its sender or staff",
+        "One alert: its sender or staff. A silent alert: sealed view for operator, police and analyst; "
+        "identity, place and referral directory for response_team (audited, X-Reason kept); 404 to others",
         {"citizen", "operator", "police", "response_team", "analyst", "admin"},
         errors=(401, 404),
+        headers=("X-Reason",),
         tags=("alerts",),
     ),
     # protocol dispatch (docs/dispatch.md)
@@ -200,6 +202,15 @@ ROUTES: tuple[Route, ...] = (
         {"operator", "police", "analyst", "admin"},
         errors=(400, 401, 403),
         tags=("patrol",),
+    ),
+    # silent alarms (docs/silent-alarms.md)
+    _r(
+        "GET",
+        "/v1/audit",
+        "The audit trail of an alert (?alert_id=): who read its sealed identity, when and why",
+        {"admin"},
+        errors=(400, 401, 403),
+        tags=("silent",),
     ),
 )
 

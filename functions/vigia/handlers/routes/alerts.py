@@ -44,6 +44,7 @@ def submit_alert() -> Response:
         pack=runtime.city_pack(),
         alerts=runtime.alerts(),
         now=clock.now(),
+        sealer=runtime.sealer(),
     )
     if created:
         metrics.add_metric(name="AlertsReceived", unit="Count", value=1)
@@ -55,6 +56,23 @@ def submit_alert() -> Response:
 def get_alert(alert_id: str) -> Response:
     who = signed_in(router, "GET /v1/alerts/{alert_id}")
     alert = runtime.alerts().get(alert_id)
+    # A silent alert: sealed but for the response team, whose reads are audited (docs/silent-alarms.md).
+    if alert is not None and alert.silent:
+        from vigia.adapters import audit
+        from vigia.silent.reading import read_silent_alert
+
+        view = read_silent_alert(
+            alert,
+            who=who,
+            reason=router.current_event.headers.get("x-reason"),
+            pack=runtime.city_pack(),
+            sealer=runtime.sealer(),
+            audit=audit.record,
+            now=clock.now(),
+        )
+        return json_response(200, view, {"Cache-Control": "no-store"})
     if alert is None or not (who.is_staff or alert.sender_id == who.user_id):
         raise NotFound(f"No alert {alert_id}.")  # another resident's alert is as good as absent
-    return json_response(200, alert.view())
+    from vigia.handlers.routes.incidents import lifecycle_of  # status, timeline, times (docs/incidents.md)
+
+    return json_response(200, {**alert.view(), **lifecycle_of(alert_id, staff=who.is_staff)})

@@ -1,0 +1,49 @@
+"""SilentRouterFunction: the Silent queue → the response team (neutral SMS, maybe a Private CAP) only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from vigia import clock, runtime
+from vigia.observability import logger, metrics
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def handle(record: SQSRecord) -> None:
+    from vigia.adapters import audit
+    from vigia.adapters.deliveries import DynamoDispatchStore
+    from vigia.adapters.task_queues import SqsTaskQueues
+    from vigia.silent.routing import EVENT_TYPE, route_silent_alert
+
+    event = json.loads(record.body)
+    alert_id = str(event.get("alert_id") or "")
+    if event.get("event_type") != EVENT_TYPE or not alert_id:
+        raise ValueError(f"the Silent queue takes {EVENT_TYPE} events only")
+    routed = route_silent_alert(
+        alert_id,
+        pack=runtime.city_pack(),
+        alerts=runtime.alerts(),
+        sealer=runtime.sealer(),
+        ledger=DynamoDispatchStore(),
+        queues=SqsTaskQueues(),
+        audit=audit.record,
+        now=clock.now(),
+    )
+    for note in routed.notes:  # notes name targets and rules, never the person
+        logger.warning(note, extra={"alert_id": alert_id})
+    logger.info(
+        "silent alert routed to the response team", extra={"alert_id": alert_id, "deliveries": routed.counts}
+    )
+    metrics.add_metric(name="SilentAlertsRouted", unit="Count", value=1)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
+    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

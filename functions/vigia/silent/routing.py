@@ -1,0 +1,280 @@
+"""Routing a silent alert: apart at the first hop, and then to the response team only.
+
+The stream relay asks `is_silent` of every new alert and sends silent ones to the Silent queue as a
+SilentAlertCreated event (no personal data), never to AlertEvents, so no public fan-out code ever
+sees them. The SilentRouter then runs `route_silent_alert`: the response team's on-duty numbers get a
+neutral SMS (no address, no name, no type), optionally a provincial gender-violence unit gets a CAP
+message with scope Private; nobody else, whatever the city pack says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from vigia import clock
+from vigia.alerts.submission import Alert, Sealer
+from vigia.city.pack import AlertType, CityPack, ProtocolStep, render_template, template_placeholders
+from vigia.dispatch import cap, sms_text
+from vigia.dispatch.protocol import ALERT, PROVINCIAL_CAD, SMS, WEBHOOK, Delivery, Plan, cap_identifier
+from vigia.silent.sealing import SILENT, SealedIdentity, unseal
+
+EVENT_TYPE = "SilentAlertCreated"
+RESPONSE_TEAM, PROVINCIAL_POLICE = "response_team", "provincial_police"
+# The only targets a silent alert may reach (provincial_police only as a Private CAP with addresses).
+SILENT_TARGETS = frozenset({RESPONSE_TEAM, PROVINCIAL_POLICE})
+SILENT_CHANNELS = frozenset({SMS, WEBHOOK})
+# A response-team SMS may name the alert, its quadrant and the time — nothing that places or names her.
+SAFE_PLACEHOLDERS = frozenset({"alert_id", "zone", "time"})
+NEUTRAL_TEXT: Mapping[str, str] = {
+    "es": "VIGIA alerta silenciosa {alert_id}, zona {zone}, {time}. Datos en la consola.",
+    "en": "VIGIA silent alert {alert_id}, zone {zone}, {time}. Details in the console.",
+    "pt": "VIGIA alerta silencioso {alert_id}, zona {zone}, {time}. Dados no console.",
+}
+ROUTER_ACTOR = "SilentRouterFunction"
+
+
+class NoResponseTeam(RuntimeError):
+    """The city pack lists no response-team number: the alert would reach no one, so it is refused
+    (SQS retries it, then the Silent DLQ alarm goes off) rather than marked dispatched."""
+
+
+class NotASilentAlert(ValueError):
+    """The Silent queue got an alert that is not silent (or not sealed): refused, to the DLQ."""
+
+
+class AlertNotFound(LookupError):
+    """The event names an alert the store does not have."""
+
+
+# ------------------------------------------------------------------ the first hop
+def is_silent(image: Mapping[str, Any], silent_types: Collection[str] = ()) -> bool:
+    """Whether a stored alert goes the silent way. Any one sign suffices: the flag, the sealed category,
+    an envelope, or a type the city pack calls silent (should intake ever have missed it)."""
+    kind = str(image.get("type") or "")
+    return image.get("silent") is True or kind == SILENT or kind in silent_types or bool(image.get("sealed"))
+
+
+def silent_alert_created(image: Mapping[str, Any], *, city_id: str) -> dict[str, Any]:
+    """The Silent queue's event (schemas/events/silent-alert-created.json): what others may see, no more."""
+    return {
+        "event_type": EVENT_TYPE,
+        "event_version": 1,
+        "event_id": f"{image['pk']}:silent",
+        "city_id": city_id,
+        "alert_id": str(image["pk"]),
+        "priority": int(image["priority"]),
+        "quadrant_id": image.get("quadrant_id"),
+        "created_at": str(image["created_at"]),
+        "local_date": str(image["local_date"]),
+    }
+
+
+# ------------------------------------------------------------------ the silent protocol
+def _values(alert: Alert, pack: CityPack) -> dict[str, str]:
+    quadrant = pack.quadrants.get(alert.quadrant_id) if alert.quadrant_id else None
+    created = clock.parse_iso(alert.created_at).astimezone(pack.zone_info)
+    return {
+        "alert_id": alert.alert_id,
+        "zone": quadrant.name if quadrant else pack.name,
+        "time": created.strftime("%H:%M"),
+    }
+
+
+def neutral_text(alert: Alert, pack: CityPack) -> str:
+    template = NEUTRAL_TEXT.get(pack.locale.split("-")[0], NEUTRAL_TEXT["es"])
+    return sms_text.fit(template.format_map(_values(alert, pack)))
+
+
+def response_team_text(step: ProtocolStep | None, alert: Alert, pack: CityPack) -> str:
+    """The pack's wording if it uses only safe placeholders, else Vigía's neutral one."""
+    template = step.text(pack.locale) if step is not None else ""
+    try:
+        safe = bool(template) and set(template_placeholders(template)) <= SAFE_PLACEHOLDERS
+    except ValueError:
+        safe = False
+    if not safe:
+        return neutral_text(alert, pack)
+    return sms_text.fit(render_template(template, _values(alert, pack)))
+
+
+def _cap_private(alert: Alert, alert_type: AlertType, pack: CityPack, step: ProtocolStep, text: str) -> bytes:
+    """CAP 1.2, scope Private to the step's addresses: the quadrant as the area, no point, no name."""
+    assert pack.dispatch.provincial_cad is not None
+    quadrant = pack.quadrants.get(alert.quadrant_id) if alert.quadrant_id else None
+    polygon: tuple[tuple[float, float], ...] = ()
+    if quadrant is not None:
+        polygon = cap.closed_ring([(lat, lon) for lon, lat in quadrant.polygon.rings[0]])
+    description = ", ".join(x for x in (quadrant.name if quadrant else None, pack.name) if x)
+    codes = [("vigia:alert_type", alert_type.code)]
+    if alert_type.iccs:
+        codes.append(("ICCS", alert_type.iccs))
+    team = pack.dispatch.response_team
+    info = cap.CapInfo(
+        language=pack.locale,
+        category=alert_type.cap.category,
+        event=alert_type.label(pack.locale),
+        urgency=alert_type.cap.urgency,
+        severity=alert_type.cap.severity,
+        certainty=alert_type.cap.certainty,
+        sender_name=f"Vigía {pack.name}",
+        headline=text,
+        description=text,
+        event_codes=tuple(codes),
+        parameters=(("vigia:alert_id", alert.alert_id), ("vigia:priority", str(alert_type.priority))),
+        contact=team[0] if team else None,  # the response team, who hold her details; never her
+        areas=(cap.CapArea(description, polygon),),
+    )
+    message = cap.CapMessage(
+        identifier=cap_identifier(pack, alert.alert_id),
+        sender=pack.dispatch.provincial_cad.sender,
+        sent=clock.parse_iso(alert.created_at),
+        msg_type="Alert",
+        scope="Private",
+        addresses=step.addresses,
+        info=(info,),
+    )
+    return cap.to_xml(message, pack.time_zone)
+
+
+def plan_silent(
+    alert: Alert,
+    alert_type: AlertType | None,
+    pack: CityPack,
+    *,
+    identity: SealedIdentity | None = None,
+) -> Plan:
+    """The deliveries a silent alert calls for: response-team SMS, maybe a Private CAP; nothing else.
+
+    With `identity` known, any text that would carry one of her details is replaced (SMS) or dropped
+    (CAP) — a second lock behind the safe-placeholder rule.
+    """
+    team = pack.dispatch.response_team
+    if not team:
+        raise NoResponseTeam("the city pack lists no response_team numbers")
+    secrets = identity.secrets() if identity is not None else ()
+    steps: Sequence[ProtocolStep] = alert_type.protocol if alert_type is not None else ()
+    notes: list[str] = []
+    planned: dict[str, Delivery] = {}
+
+    def add(delivery: Delivery) -> None:
+        planned.setdefault(delivery.key, delivery)
+
+    def leaks(text: str) -> bool:
+        return any(secret in text for secret in secrets)
+
+    sms_steps: list[ProtocolStep | None] = [
+        s for s in steps if s.target == RESPONSE_TEAM and s.channel == SMS
+    ]
+    if any(s.target == RESPONSE_TEAM and s.channel != SMS for s in steps):
+        notes.append("response_team: push is not delivered by this stack; SMS only")
+    if not sms_steps:
+        notes.append("response_team: no SMS step in the protocol; told with the neutral text anyway")
+    for step in sms_steps or [None]:  # None: no SMS step in the protocol, the neutral text
+        text = response_team_text(step, alert, pack)
+        if leaks(text):
+            notes.append("response_team: the template would disclose the sender; neutral text sent")
+            text = neutral_text(alert, pack)
+        for number in team:
+            add(
+                Delivery(
+                    alert.alert_id,
+                    ALERT,
+                    SMS,
+                    RESPONSE_TEAM,
+                    number,
+                    text,
+                    pack.locale,
+                    step.delay_s if step else 0,
+                )
+            )
+    for step in steps:
+        if step.target == RESPONSE_TEAM:
+            continue
+        if step.target != PROVINCIAL_POLICE or step.scope != "Private" or not step.addresses:
+            notes.append(f"{step.target}: refused for a silent alert")
+            continue
+        if pack.dispatch.provincial_cad is None or alert_type is None:
+            notes.append("provincial_police: the city pack names no provincial CAD")
+            continue
+        text = response_team_text(None, alert, pack)
+        body = _cap_private(alert, alert_type, pack, step, text).decode("utf-8")
+        if leaks(body):
+            notes.append("provincial_police: the CAP message would disclose the sender; not sent")
+            continue
+        add(
+            Delivery(
+                alert.alert_id,
+                ALERT,
+                WEBHOOK,
+                PROVINCIAL_POLICE,
+                PROVINCIAL_CAD,
+                body,
+                pack.locale,
+                step.delay_s,
+            )
+        )
+    return Plan(tuple(planned.values()), tuple(notes))
+
+
+# ------------------------------------------------------------------ the router's run
+class AlertReader(Protocol):
+    def get(self, alert_id: str) -> Alert | None: ...
+
+
+class DeliveryLedger(Protocol):
+    def record(self, deliveries: Sequence[Delivery], *, at: str) -> None: ...
+
+    def mark_dispatched(self, alert_id: str, *, at: str) -> str: ...
+
+
+class TaskQueues(Protocol):
+    def enqueue(self, deliveries: Sequence[Delivery]) -> None: ...
+
+
+Audit = Callable[..., object]  # adapters.audit.record
+
+
+@dataclass(frozen=True)
+class Routed:
+    alert_id: str
+    counts: dict[str, int]
+    notes: tuple[str, ...]
+
+
+def route_silent_alert(
+    alert_id: str,
+    *,
+    pack: CityPack,
+    alerts: AlertReader,
+    sealer: Sealer,
+    ledger: DeliveryLedger,
+    queues: TaskQueues,
+    audit: Audit,
+    now: datetime,
+) -> Routed:
+    """Reads the sealed alert, opens it for its type only (an audited system read), plans, records, enqueues.
+
+    Safe to repeat: deliveries are recorded with a condition and senders send each once.
+    """
+    alert = alerts.get(alert_id)
+    if alert is None:
+        raise AlertNotFound(alert_id)
+    if not alert.silent:
+        raise NotASilentAlert(alert_id)
+    at = clock.iso(now)
+    identity = None
+    if alert.sealed:
+        audit(ROUTER_ACTOR, "system", "unseal", "alert", alert_id, reason="route to the response team", at=at)
+        identity = unseal(alert, sealer, city_id=pack.city_id)
+    alert_type = pack.alert_types.get(identity.type) if identity is not None else None
+    plan = plan_silent(alert, alert_type, pack, identity=identity)
+    ledger.record(plan.deliveries, at=at)
+    queues.enqueue(plan.deliveries)
+    ledger.mark_dispatched(alert_id, at=at)
+    counts: dict[str, int] = {}
+    for delivery in plan.deliveries:
+        counts[delivery.channel] = counts.get(delivery.channel, 0) + 1
+    return Routed(alert_id, counts, plan.notes)

@@ -1,0 +1,158 @@
+"""Sealing a silent alert: what only the response team may read leaves the record, encrypted.
+
+The stored alert keeps what others may see (category `silent`, quadrant, time, status, priority).
+Her name, phone, national id, e-mail, address, the exact place and block, the note and even the
+specific alert type go into one envelope (KMS data key + AES-GCM, adapters.sealing) bound to the
+alert's id. Nothing left in the clear links the alert to her: the sender field holds a per-alert
+placeholder and an Idempotency-Key claim is stored as a hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from vigia.alerts.submission import Alert, IdempotencyClaim, Sealer
+from vigia.errors import VigiaError
+from vigia.residents.registration import Resident
+
+SILENT = "silent"  # the type category a sealed alert shows to everyone but the response team
+SEALED_SENDER_PREFIX = "sealed#"
+ENVELOPE_VERSION = 1
+
+
+class SealingRequired(RuntimeError):
+    """A silent alert reached the store without a sealer: refused rather than stored in the clear."""
+
+
+class AlertNotSent(VigiaError):
+    """Sealing failed (KMS unreachable): nothing was stored, and the app is told to try again, neutrally."""
+
+    status, title, slug = 503, "Alert not sent", "alert-not-sent"
+
+
+@dataclass(frozen=True)
+class SealedIdentity:
+    """Who sent a silent alert, from where, and what she wrote: the response team's eyes only."""
+
+    type: str
+    resident_id: str
+    full_name: str
+    phone: str
+    national_id: str
+    email: str
+    address: str
+    locale: str | None
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    block_id: str | None
+    block_source: str | None  # "location" (where she was) or "home" (her registered block)
+    note: str | None
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"v": ENVELOPE_VERSION, **asdict(self)}, ensure_ascii=False).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SealedIdentity:
+        raw: dict[str, Any] = json.loads(data.decode("utf-8"))
+        if raw.pop("v", None) != ENVELOPE_VERSION:
+            raise ValueError("unknown sealed identity version")
+        return cls(**raw)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Strings that must never appear outside a response-team answer (logs, SMS, other views)."""
+        values = [self.full_name, self.phone, self.national_id, self.email, self.address, self.resident_id]
+        values += [_coordinate(self.lat), _coordinate(self.lon)]
+        if self.note:
+            values.append(self.note)
+        return tuple(v for v in values if v)
+
+
+def _coordinate(value: float) -> str:
+    """A coordinate as it would appear when printed: enough decimals to place a house (≈ 10 m)."""
+    return f"{value:.4f}"
+
+
+def context(alert_id: str, city_id: str) -> dict[str, str]:
+    """The encryption context: the envelope opens only for this alert of this city (and KMS logs it)."""
+    return {"purpose": "silent-alert-identity", "city_id": city_id, "alert_id": alert_id}
+
+
+def sealed_sender(alert_id: str) -> str:
+    """The sender field of a sealed alert: unique per alert, so it links to no one and no other alert."""
+    return SEALED_SENDER_PREFIX + alert_id
+
+
+def is_sealed_sender(sender_id: str) -> bool:
+    return sender_id.startswith(SEALED_SENDER_PREFIX)
+
+
+def sealed_claim(sender_id: str, idempotency_key: str, fingerprint: str) -> IdempotencyClaim:
+    """An Idempotency-Key claim that names neither the sender nor the place.
+
+    The claim's key and request hash are hashes over the sender *and* her key (a random value the
+    app makes per tap), so neither can be matched against a list of residents or a grid of places.
+    """
+    secret = f"{sender_id}#{idempotency_key}"
+    key = hashlib.sha256(secret.encode()).hexdigest()
+    request_hash = hashlib.sha256(f"{secret}#{fingerprint}".encode()).hexdigest()
+    return IdempotencyClaim(f"alert#{SEALED_SENDER_PREFIX}{key}", request_hash)
+
+
+def identity_of(alert: Alert, resident: Resident) -> SealedIdentity:
+    return SealedIdentity(
+        type=alert.type,
+        resident_id=resident.user_id,
+        full_name=resident.full_name,
+        phone=resident.phone,
+        national_id=resident.national_id,
+        email=resident.email,
+        address=resident.address,
+        locale=resident.locale or None,
+        lat=alert.lat,
+        lon=alert.lon,
+        accuracy_m=alert.accuracy_m,
+        block_id=alert.block_id,
+        block_source=alert.block_source,
+        note=alert.note,
+    )
+
+
+def seal_alert(
+    alert: Alert, resident: Resident, *, sealer: Sealer | None, city_id: str, helpline: str
+) -> Alert:
+    """The alert as it may be stored: identity, place, block, note and specific type sealed away.
+
+    Never stored unsealed: if sealing fails, nothing is stored and the app gets a neutral 503.
+    """
+    if sealer is None:
+        raise SealingRequired("a silent alert cannot be stored without sealing its identity")
+    try:
+        token = sealer.seal(identity_of(alert, resident).to_bytes(), context(alert.alert_id, city_id))
+    except Exception as error:
+        raise AlertNotSent(
+            f"The alert could not be sent just now. Try again, or call {helpline}.", retry=True
+        ) from error
+    return replace(
+        alert,
+        type=SILENT,
+        sender_id=sealed_sender(alert.alert_id),
+        lat=math.nan,  # not known outside the envelope: NaN, never a plausible place
+        lon=math.nan,
+        accuracy_m=None,
+        note=None,
+        block_id=None,
+        block_source=None,
+        sealed=token,
+    )
+
+
+def unseal(alert: Alert, sealer: Sealer, *, city_id: str) -> SealedIdentity:
+    """Opens the envelope: response-team paths only, and only after the read is audited."""
+    if not alert.sealed:
+        raise ValueError("the alert carries no sealed identity")
+    return SealedIdentity.from_bytes(sealer.unseal(alert.sealed, context(alert.alert_id, city_id)))
