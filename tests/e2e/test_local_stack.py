@@ -29,7 +29,8 @@ FAKE_HANDLERS = {"ApiFunction": "api", "DispatchFunction": "dispatch", "AlertStr
 
 
 def fake_template() -> dict[str, Any]:
-    """template.yaml with fake handlers, and a stream that gives up after 2 retries instead of 10."""
+    """template.yaml with fake handlers, a stream that gives up after 2 retries instead of 10, and one more
+    function subscribed to the OpsTopic (SNS → Lambda)."""
     sam = load_template()
     resources = sam["Resources"]
     missing = sorted(set(FAKE_HANDLERS) - set(resources))
@@ -40,6 +41,13 @@ def fake_template() -> dict[str, Any]:
     for event in resources["AlertStreamRelayFunction"]["Properties"]["Events"].values():
         if event["Type"] == "DynamoDB":
             event["Properties"]["MaximumRetryAttempts"] = 2
+    resources["FakeOpsListener"] = {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {
+            "Handler": f"{FAKE}.record",
+            "Events": {"Ops": {"Type": "SNS", "Properties": {"Topic": {"Ref": "OpsTopic"}}}},
+        },
+    }
     return sam
 
 
@@ -199,7 +207,8 @@ def test_the_function_gets_an_http_api_event_with_the_claims_as_api_gateway_pass
     assert context["routeKey"] == "ANY /v1/{proxy+}"
     claims = context["authorizer"]["jwt"]["claims"]
     groups = claims["cognito:groups"]  # "[operator police]": API Gateway's rendering of a JSON array
-    assert groups.startswith("[") and groups.endswith("]")
+    assert groups.startswith("[")
+    assert groups.endswith("]")
     assert sorted(groups[1:-1].split(" ")) == ["operator", "police"]
     assert claims["cognito:username"] == "operator@fake.vigia.local"
     assert all(isinstance(v, str) for v in claims.values())
@@ -339,6 +348,28 @@ def test_stream_records_are_filtered_and_failures_go_to_the_on_failure_destinati
     assert [r["Keys"]["pk"]["S"] for r in failure["failedRecords"]] == ["ALERT#poison", "ALERT#1"]
     assert len(_stream_records(fake_stack, "ALERT#poison")) == 3  # the first try and 2 retries
     assert _stream_records(fake_stack, "ALERT#other") == []  # the filter wants sk = ALERT
+
+
+def test_a_function_subscribed_to_a_topic_gets_an_sns_event(fake_stack: LocalStackProcess) -> None:
+    topic = fake_stack.outputs["ResourceAttributes"]["OpsTopic"]["Ref"]
+
+    fake_stack.aws("sns").publish(
+        TopicArn=topic, Subject="DLQ", Message="ops-hello",
+        MessageAttributes={"queue": {"DataType": "String", "StringValue": "sms"}},
+    )  # fmt: skip
+
+    def delivered() -> list[dict[str, Any]]:
+        return [
+            e["event"]["Records"][0] for e in fake_stack.outbox()
+            if e.get("fake") == "other" and "Records" in e["event"]
+            and e["event"]["Records"][0].get("EventSource") == "aws:sns"
+        ]  # fmt: skip
+
+    record = fake_stack.wait_for(delivered)[0]
+    assert record["Sns"]["TopicArn"] == topic
+    assert record["Sns"]["Message"] == "ops-hello"
+    assert record["Sns"]["Subject"] == "DLQ"
+    assert record["Sns"]["MessageAttributes"]["queue"] == {"Type": "String", "Value": "sms"}
 
 
 def test_invoke_function_runs_a_function_against_a_running_stack(fake_stack: LocalStackProcess) -> None:
