@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -166,7 +167,10 @@ def _cli_invoke(args: list[str]) -> int:
     elif raw.startswith("@"):
         raw = Path(raw[1:]).read_text()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    result = invoke_function(args[0], json.loads(raw))
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    # The function's own output (Powertools logs and metrics) goes to stderr; stdout is its result alone.
+    with contextlib.redirect_stdout(sys.stderr):
+        result = invoke_function(args[0], json.loads(raw))
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 
