@@ -9,6 +9,7 @@ from vigia import settings
 
 if TYPE_CHECKING:
     from vigia.adapters.cognito import CognitoIdentity
+    from vigia.adapters.incidents_store import DynamoIncidentStore, SqsNotifier
     from vigia.adapters.patrol_store import DynamoAlertHistory, DynamoPatrolStore
     from vigia.adapters.sealing import KmsSealer
     from vigia.adapters.stores import DynamoAlertStore, DynamoResidentStore
@@ -63,6 +64,19 @@ def sealer() -> KmsSealer:
     from vigia.adapters.sealing import KmsSealer
 
     return KmsSealer(settings.get().seal_key_id)
+
+
+def incidents() -> DynamoIncidentStore:
+    """Incidents, units and residents' standing (cheap: binds its models to the current settings)."""
+    from vigia.adapters.incidents_store import DynamoIncidentStore
+
+    return DynamoIncidentStore()
+
+
+def incident_notifier() -> SqsNotifier:
+    from vigia.adapters.incidents_store import SqsNotifier
+
+    return SqsNotifier()
 
 
 def reset() -> None:

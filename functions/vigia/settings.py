@@ -53,6 +53,8 @@ class Settings:
     patrol_table: str
     # silent alarms (docs/silent-alarms.md) and the audit trail
     audit_table: str
+    # incidents (docs/incidents.md)
+    units_table: str
     silent_queue_url: str
     seal_key_id: str  # the KMS key that seals a silent alert's identity (response-team paths only)
 
@@ -110,6 +112,7 @@ def get() -> Settings:
         cad_attempts=int(env.get("CAD_ATTEMPTS", "3")),
         patrol_table=env.get("PATROL_TABLE", "vigia-patrol"),
         audit_table=env.get("AUDIT_TABLE", "vigia-audit"),
+        units_table=env.get("UNITS_TABLE", "vigia-units"),
         silent_queue_url=env.get("SILENT_QUEUE_URL", ""),
         seal_key_id=env.get("SEAL_KEY_ID", ""),
     )

@@ -93,6 +93,10 @@ def create_demo_users(home_block_id: str | None) -> dict[str, dict[str, Any]]:
         user_id = runtime.identity().create_user(email, DEMO_PASSWORD, phone)
         idp.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=role)
         users[role] = {"username": email, "password": DEMO_PASSWORD, "phone": phone, "user_id": user_id}
+    demo_unit = next(iter(pack.units), None)  # the demo police officer staffs the first car (GC-01)
+    if demo_unit is not None:
+        runtime.incidents().seed_crew(demo_unit, [users["police"]["user_id"]])
+        users["police"]["unit_id"] = demo_unit
     if home_block_id:
         block = pack.blocks[home_block_id]
         lat, lon = block.centroid

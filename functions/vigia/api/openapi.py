@@ -68,8 +68,13 @@ def _operation(route: Route) -> dict[str, Any]:
         {"name": h, "in": "header", "required": False, "schema": {"type": "string", "maxLength": 128}}
         for h in route.headers
     ]
+    params += [
+        {"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in route.query
+    ]
     if params:
         op["parameters"] = params
+    if route.ownership:
+        op["x-vigia-ownership"] = dict(route.ownership)
     if route.request_schema:
         op["requestBody"] = {
             "required": True,

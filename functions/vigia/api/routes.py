@@ -13,6 +13,10 @@ from vigia.errors import Forbidden, NotAuthenticated
 
 PUBLIC = "public"  # no token (the template's routes with Authorizer: NONE)
 SIGNED_IN = "signed_in"  # any valid token, even a resident still pending approval
+# Object-level rules (Route.ownership). Someone else's alert is as good as absent to a citizen (404); an
+# officer sees every alert but acts only on their own unit's assignment (403 otherwise).
+OWN_ALERT = "own_alert"
+OWN_ASSIGNMENT = "own_assignment"
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,9 @@ class Route:
     errors: tuple[int, ...] = ()
     headers: tuple[str, ...] = ()
     tags: tuple[str, ...] = field(default=())
+    query: tuple[str, ...] = ()  # optional query parameters
+    # (role, rule): that role reaches only the objects it owns on this route (OWN_ALERT, OWN_ASSIGNMENT)
+    ownership: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -212,6 +219,92 @@ ROUTES: tuple[Route, ...] = (
         errors=(400, 401, 403),
         tags=("silent",),
     ),
+    # incidents (docs/incidents.md)
+    _r(
+        "POST",
+        "/v1/alerts/{alert_id}/actions",
+        "One step of the alert's lifecycle (acknowledge, assign a unit, en_route, on_scene, resolve, "
+        "false_alarm, cancel, escalate); police only en_route/on_scene/resolve on their unit's assignment. "
+        "409 lists the actions allowed now",
+        {"operator", "police", "admin"},
+        request_schema="requests/incident-action.json",
+        errors=(400, 401, 403, 404, 409),
+        ownership=(("police", OWN_ASSIGNMENT),),
+        tags=("incidents",),
+    ),
+    _r(
+        "GET",
+        "/v1/alerts",
+        "The operators' live queue: open alerts by priority then age (or closed ones with "
+        "?status=resolved,false_alarm,cancelled), cursor-paginated",
+        {"operator", "admin"},
+        errors=(400, 401, 403),
+        query=("status", "type", "since", "zone", "limit", "cursor"),
+        tags=("incidents",),
+    ),
+    _r(
+        "GET",
+        "/v1/units",
+        "The community police units: status (available, responding, on_scene, out_of_service), "
+        "their alert, whether on shift",
+        {"operator", "police", "admin"},
+        errors=(401, 403),
+        tags=("incidents",),
+    ),
+    _r(
+        "POST",
+        "/v1/units/{unit_id}/status",
+        "Takes a unit out of service or back (not while it has an alert)",
+        {"operator", "admin"},
+        request_schema="requests/unit-status.json",
+        errors=(400, 401, 403, 404, 409),
+        tags=("incidents",),
+    ),
+    _r(
+        "PUT",
+        "/v1/units/{unit_id}/crew",
+        "The police accounts that staff a unit (they may act on its assignments)",
+        {"operator", "admin"},
+        request_schema="requests/unit-crew.json",
+        errors=(400, 401, 403, 404),
+        tags=("incidents",),
+    ),
+    _r(
+        "GET",
+        "/v1/registrations",
+        "Residents by status (?status=pending by default), oldest first, cursor-paginated",
+        {"operator", "admin"},
+        errors=(400, 401, 403),
+        query=("status", "limit", "cursor"),
+        tags=("residents",),
+    ),
+    _r(
+        "POST",
+        "/v1/registrations/{user_id}/reject",
+        "An operator rejects a pending registration, with a reason the registrant is told by SMS",
+        {"operator", "admin"},
+        request_schema="requests/resident-review.json",
+        errors=(400, 401, 403, 404, 409),
+        tags=("residents",),
+    ),
+    _r(
+        "POST",
+        "/v1/residents/{user_id}/suspend",
+        "An operator suspends an approved resident (their alerts get 403 with the helpline); told by SMS",
+        {"operator", "admin"},
+        request_schema="requests/resident-review.json",
+        errors=(400, 401, 403, 404, 409),
+        tags=("residents",),
+    ),
+    _r(
+        "POST",
+        "/v1/residents/{user_id}/reinstate",
+        "An operator reinstates a suspended resident; earlier false-alarm strikes are forgiven",
+        {"operator", "admin"},
+        request_schema="requests/reinstatement.json",
+        errors=(400, 401, 403, 404, 409),
+        tags=("residents",),
+    ),
 )
 
 BY_KEY = {route.key: route for route in ROUTES}
@@ -231,3 +324,13 @@ def authorize(key: str, caller: Caller | None) -> Caller | None:
             "Your registration is pending approval by the city's observatory.", resident_status="pending"
         )
     raise Forbidden(f"{key} is not available to your role.")
+
+
+def ownership_rule(key: str, caller: Caller) -> str | None:
+    """The ownership rule limiting `caller` on the route; None if an admitted role of theirs is unlimited."""
+    route = BY_KEY[key]
+    rules = dict(route.ownership)
+    admitted = caller.roles & route.roles
+    if not admitted or any(role not in rules for role in admitted):
+        return None
+    return rules[min(admitted)]

@@ -12,14 +12,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vigia.api import problems
 from vigia.errors import VigiaError
-from vigia.handlers.routes import alerts, meta, residents
+from vigia.handlers.routes import alerts, incidents, meta, registrations, residents
 from vigia.handlers.routes import audit as audit_routes
 from vigia.handlers.routes import dispatch as dispatch_routes
 from vigia.handlers.routes import patrol as patrol_routes
 from vigia.observability import logger, metrics
 
 app = APIGatewayHttpResolver()
-for area in (meta, residents, alerts, dispatch_routes, patrol_routes, audit_routes):
+for area in (meta, residents, alerts, dispatch_routes, patrol_routes, audit_routes, incidents, registrations):
     app.include_router(area.router)
 
 

@@ -1,0 +1,105 @@
+"""The SMS the incident lifecycle sends: an assignment to a police unit, and a resident's standing changes.
+
+Texts are Vigía's own, per language (the city pack has templates for the protocol, not for these); each is
+kept to one SMS part where it can be (see dispatch.sms_text). Silent alerts never produce an assignment SMS:
+the response team handles them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from vigia import clock
+from vigia.city.pack import CityPack
+from vigia.dispatch import sms_text
+from vigia.dispatch.protocol import ALERT, SMS, Delivery
+from vigia.incidents.lifecycle import Incident
+
+ASSIGNED_UNIT = "assigned_unit"  # the delivery's target (a protocol target name would clash)
+NOTICE = "notice"  # the delivery kind of a resident's standing notice: never part of an alert's cancellation
+
+ASSIGNMENT_TEXT: Mapping[str, str] = {
+    "es": "VIGIA {alert_id} asignada a {unit_id}: {type_label} {time} en {place} ({zone}). Ir a {lat},{lon}",
+    "en": "VIGIA {alert_id} for {unit_id}: {type_label} {time} at {place} ({zone}). Go to {lat},{lon}",
+    "pt": "VIGIA {alert_id} atribuida a {unit_id}: {type_label} {time} em {place} ({zone}). Ir a {lat},{lon}",
+}
+STANDING_TEXT: Mapping[str, Mapping[str, str]] = {
+    "suspended": {
+        "es": "Vigia: tu cuenta fue suspendida ({reason}). No podes enviar alertas. Consultas: {helpline}",
+        "en": "Vigia: your account is suspended ({reason}). You cannot send alerts. Questions: {helpline}",
+        "pt": "Vigia: sua conta foi suspensa ({reason}). Nao pode enviar alertas. Duvidas: {helpline}",
+    },
+    "approved": {
+        "es": "Vigia: tu cuenta esta activa otra vez. Usala con responsabilidad. Consultas: {helpline}",
+        "en": "Vigia: your account is active again. Please use it responsibly. Questions: {helpline}",
+        "pt": "Vigia: sua conta esta ativa de novo. Use com responsabilidade. Duvidas: {helpline}",
+    },
+    "rejected": {
+        "es": "Vigia: tu registro no fue aprobado ({reason}). Consultas: {helpline}",
+        "en": "Vigia: your registration was not approved ({reason}). Questions: {helpline}",
+        "pt": "Vigia: seu cadastro nao foi aprovado ({reason}). Duvidas: {helpline}",
+    },
+}
+REASON_IN_SMS = 60  # characters of the operator's reason an SMS carries
+
+
+def _language(locale: str | None, pack: CityPack) -> str:
+    return (locale or pack.locale).split("-")[0].lower()
+
+
+def _pick(texts: Mapping[str, str], language: str) -> str:
+    return texts.get(language) or texts["es"]
+
+
+def unit_assignment(incident: Incident, unit_id: str, pack: CityPack) -> Delivery | None:
+    """The SMS telling `unit_id` it has the alert: type, time, place and where to go; None for silent alerts
+    or a unit the city pack has no phone for."""
+    unit = pack.units.get(unit_id)
+    alert_type = pack.alert_types.get(incident.type)
+    if incident.silent or (alert_type is not None and alert_type.silent) or unit is None or not unit.phone:
+        return None
+    block = pack.blocks.get(incident.block_id) if incident.block_id else None
+    quadrant = pack.quadrants.get(incident.quadrant_id) if incident.quadrant_id else None
+    language = _language(pack.locale, pack)
+    values = {
+        "alert_id": incident.alert_id,
+        "unit_id": unit_id,
+        "type_label": alert_type.label(pack.locale) if alert_type else incident.type,
+        "time": clock.parse_iso(incident.created_at).astimezone(pack.zone_info).strftime("%H:%M"),
+        "place": block.name if block else (quadrant.name if quadrant else pack.name),
+        "zone": quadrant.name if quadrant else "",
+        "lat": f"{incident.lat:.5f}" if incident.lat is not None else "",
+        "lon": f"{incident.lon:.5f}" if incident.lon is not None else "",
+    }
+    text = sms_text.fit(_pick(ASSIGNMENT_TEXT, language).format_map(values))
+    return Delivery(incident.alert_id, ALERT, SMS, ASSIGNED_UNIT, unit.phone, text, pack.locale)
+
+
+def standing_notice(
+    *,
+    about: str,
+    user_id: str,
+    phone: str | None,
+    locale: str | None,
+    status: str,
+    reason: str | None,
+    pack: CityPack,
+) -> Delivery | None:
+    """The SMS telling a resident they were suspended, reinstated or not approved, and whom to call.
+
+    `about` is the delivery's alert_id: the false alarm that suspended them, or "resident-<user_id>".
+    """
+    texts = STANDING_TEXT.get(status)
+    if texts is None or not phone:
+        return None
+    short = (reason or "").strip()
+    if len(short) > REASON_IN_SMS:
+        short = short[: REASON_IN_SMS - 1] + "…"
+    values = {"reason": short or "-", "helpline": pack.settings.helpline}
+    text = sms_text.fit(_pick(texts, _language(locale, pack)).format_map(values))
+    return Delivery(about, NOTICE, SMS, f"resident_{status}", phone, text, locale or pack.locale)
+
+
+def resident_subject(user_id: str) -> str:
+    """The deliveries' alert_id for a notice that is about a resident, not an alert."""
+    return f"resident-{user_id}"
