@@ -10,6 +10,7 @@ from vigia import settings
 if TYPE_CHECKING:
     from vigia.adapters.cognito import CognitoIdentity
     from vigia.adapters.incidents_store import DynamoIncidentStore, SqsNotifier
+    from vigia.adapters.indicators_store import IndicatorPorts
     from vigia.adapters.patrol_store import DynamoAlertHistory, DynamoPatrolStore
     from vigia.adapters.sealing import KmsSealer
     from vigia.adapters.stores import DynamoAlertStore, DynamoResidentStore
@@ -57,6 +58,13 @@ def alert_history() -> DynamoAlertHistory:
     from vigia.adapters.patrol_store import DynamoAlertHistory
 
     return DynamoAlertHistory()
+
+
+def indicator_ports() -> IndicatorPorts:
+    """The nightly indicators' city frame and stores (cheap: no AWS call until one is used)."""
+    from vigia.adapters.indicators_store import ports
+
+    return ports(city_pack())
 
 
 def sealer() -> KmsSealer:

@@ -57,6 +57,11 @@ class Settings:
     units_table: str
     silent_queue_url: str
     seal_key_id: str  # the KMS key that seals a silent alert's identity (response-team paths only)
+    # nightly indicators (docs/indicators.md)
+    indicators_table: str
+    exports_bucket: str
+    indicator_runs_queue_url: str
+    indicators_catch_up_days: int  # a nightly run owes at most this many days
 
     @property
     def city_pack_schema(self) -> Path:
@@ -115,6 +120,10 @@ def get() -> Settings:
         units_table=env.get("UNITS_TABLE", "vigia-units"),
         silent_queue_url=env.get("SILENT_QUEUE_URL", ""),
         seal_key_id=env.get("SEAL_KEY_ID", ""),
+        indicators_table=env.get("INDICATORS_TABLE", "vigia-indicators"),
+        exports_bucket=env.get("EXPORTS_BUCKET", ""),
+        indicator_runs_queue_url=env.get("INDICATOR_RUNS_QUEUE_URL", ""),
+        indicators_catch_up_days=int(env.get("INDICATORS_CATCH_UP_DAYS", "366")),
     )
 
 

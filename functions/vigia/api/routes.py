@@ -219,6 +219,35 @@ ROUTES: tuple[Route, ...] = (
         errors=(400, 401, 403),
         tags=("silent",),
     ),
+    # nightly indicators (docs/indicators.md)
+    _r(
+        "GET",
+        "/v1/indicators",
+        "Indicators per date x zone x type (?from=, ?to=, ?zone=city|quadrant|block, ?type=all|code, "
+        "?limit=, ?cursor=): counts (small cells as <5), rate per 100,000, response times, shares",
+        {"operator", "analyst", "admin"},
+        errors=(400, 401, 403),
+        tags=("indicators",),
+    ),
+    _r(
+        "GET",
+        "/v1/indicators/summary",
+        "A zone's indicators over an ISO week or a calendar month (?period=week|month, ?date=, ?zone=)",
+        {"operator", "analyst", "admin"},
+        errors=(400, 401, 403),
+        tags=("indicators",),
+    ),
+    _r(
+        "POST",
+        "/v1/indicator-runs",
+        "Recompute the indicators and exports of past days ({date} or {from, to}); queued, idempotent",
+        {"admin"},
+        request_schema="requests/indicator-run.json",
+        success=202,
+        errors=(400, 401, 403, 422),
+        headers=("Idempotency-Key",),
+        tags=("indicators",),
+    ),
     # incidents (docs/incidents.md)
     _r(
         "POST",

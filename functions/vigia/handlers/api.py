@@ -15,11 +15,22 @@ from vigia.errors import VigiaError
 from vigia.handlers.routes import alerts, incidents, meta, registrations, residents
 from vigia.handlers.routes import audit as audit_routes
 from vigia.handlers.routes import dispatch as dispatch_routes
+from vigia.handlers.routes import indicators as indicator_routes
 from vigia.handlers.routes import patrol as patrol_routes
 from vigia.observability import logger, metrics
 
 app = APIGatewayHttpResolver()
-for area in (meta, residents, alerts, dispatch_routes, patrol_routes, audit_routes, incidents, registrations):
+for area in (
+    meta,
+    residents,
+    alerts,
+    dispatch_routes,
+    patrol_routes,
+    audit_routes,
+    indicator_routes,
+    incidents,
+    registrations,
+):
     app.include_router(area.router)
 
 

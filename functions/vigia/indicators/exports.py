@@ -44,6 +44,15 @@ def _utc(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _window(day: DayIndicators) -> dict[str, Any]:
+    hours = day.window.hours
+    return {
+        "start": _utc(day.window.start),
+        "end": _utc(day.window.end),
+        "hours": int(hours) if hours.is_integer() else hours,
+    }
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -73,7 +82,7 @@ def to_json(day: DayIndicators, frame: CityFrame) -> bytes:
         "city_name": frame.name,
         "date": day.date.isoformat(),
         "time_zone": frame.time_zone,
-        "window": {"start": _utc(day.window.start), "end": _utc(day.window.end), "hours": day.window.hours},
+        "window": _window(day),
         "small_cell_threshold": threshold,
         "response_target_s": frame.response_target_s,
         "markers": {
@@ -105,19 +114,12 @@ def _polygon(ring: Sequence[tuple[float, float]]) -> str:
     return " ".join(f"{lat:.6f},{lon:.6f}" for lat, lon in points)
 
 
-def _parameters(alert: AlertFacts) -> list[dict[str, str]]:
-    params = [{"valueName": "vigia:status", "value": alert.status}]
-    if alert.dispatch_time_s is not None:
-        params.append({"valueName": "vigia:dispatch_time_s", "value": f"{alert.dispatch_time_s:g}"})
-    if alert.response_time_s is not None:
-        params.append({"valueName": "vigia:response_time_s", "value": f"{alert.response_time_s:g}"})
-    if alert.met_target is not None:
-        params.append({"valueName": "vigia:met_target", "value": "true" if alert.met_target else "false"})
-    return params
-
-
 def feed_alert(alert: AlertFacts, frame: CityFrame) -> dict[str, Any]:
-    """One alert as CAP 1.2 in JSON: no sender, no note, no coordinates — the block's outline at most."""
+    """One alert as CAP 1.2 in JSON: what, when, and which block — no sender, note or coordinates.
+
+    Nor its outcome (cancelled, false alarm, response time): per alert, those would undo the small-cell
+    suppression of the indicator files, which publish them only as protected aggregates.
+    """
     info = frame.type_info(alert.type)
     block = frame.blocks.get(alert.block_id) if alert.block_id else None
     quadrant_id = block.quadrant_id if block else alert.quadrant_id
@@ -153,7 +155,6 @@ def feed_alert(alert: AlertFacts, frame: CityFrame) -> dict[str, Any]:
                 "severity": info.cap_severity,
                 "certainty": info.cap_certainty,
                 "eventCode": codes,
-                "parameter": _parameters(alert),
                 "area": [area],
             }
         ],
@@ -168,7 +169,7 @@ def to_feed(day: DayIndicators, frame: CityFrame) -> bytes:
         "city": frame.city_id,
         "date": day.date.isoformat(),
         "time_zone": frame.time_zone,
-        "window": {"start": _utc(day.window.start), "end": _utc(day.window.end), "hours": day.window.hours},
+        "window": _window(day),
         "alerts": [feed_alert(a, frame) for a in public],
     }
     return _dump(document)

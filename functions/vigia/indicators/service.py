@@ -201,6 +201,11 @@ def request_hash(body: Any) -> str:
 
 def run_days(body: Mapping[str, Any], frame: CityFrame, now: datetime) -> list[date]:
     """The dates a run request names ({date} or {from, to}), each a complete local day."""
+    if "date" in body and ("from" in body or "to" in body):
+        raise InvalidRequest(
+            "Give either date, or from and to, not both.",
+            errors=[FieldError("/date", "not together with from and to")],
+        )
     if "date" in body:
         first = last = parse_day(body["date"], "/date")
     else:

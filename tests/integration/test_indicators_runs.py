@@ -1,0 +1,387 @@
+"""The nightly indicators on the emulator: a day of alerts → IndicatorsTable rows and exports in S3, the
+run ledger's catch-up, re-runs that change nothing, and the /v1/indicators routes."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from vigia import clock
+from vigia.api.validation import validate
+from vigia.indicators.table import COLUMNS
+
+DAY = date(2026, 3, 10)
+CITY = "godoy-cruz"
+
+
+class FakeContext:
+    function_name = "NightlyIndicatorsFunction"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:NightlyIndicatorsFunction"
+    aws_request_id = "req"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 900_000
+
+
+def invoke(event: dict[str, Any]) -> Any:
+    from vigia.handlers.nightly_indicators import lambda_handler
+
+    return lambda_handler(event, FakeContext())
+
+
+def alert(n: int, block: Any, created: datetime, type_: str = "robbery", **lifecycle: Any) -> dict[str, Any]:
+    silent = type_ == "domestic_violence"
+    item = {
+        "pk": clock.new_id(created)[:16] + f"{n:010d}",
+        "sk": "ALERT",
+        "type": type_,
+        "silent": silent,
+        "priority": 2,
+        "sender_id": f"resident-{n}",
+        "note": "Juan Pérez, 2615551234",
+        "location": {
+            "lat": Decimal(str(round(block.centroid.lat, 6))),
+            "lon": Decimal(str(round(block.centroid.lon, 6))),
+        },
+        "block_id": block.block_id,
+        "quadrant_id": block.quadrant_id,
+        "status": "resolved",
+        "created_at": clock.iso(created),
+        "local_date": created.astimezone(settings_zone()).date().isoformat(),
+        "queue_status": "closed",
+        **lifecycle,
+    }
+    return item
+
+
+def settings_zone() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("America/Argentina/Mendoza")
+
+
+@pytest.fixture
+def seeded(stack) -> dict[str, Any]:
+    """DAY in Godoy Cruz: 12 robberies on one block (6 with sirens and 18 neighbour SMS sent, a failed SMS),
+    3 silent alerts in the same quadrant, 2 alerts on the days around it."""
+    blocks = [b for b in stack.pack.blocks.values() if b.quadrant_id == "Q-01"]
+    busy, other = blocks[0], blocks[1]
+    noon = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+    items = []
+    for n in range(12):
+        created = noon + timedelta(minutes=n)
+        response = 240 + 30 * n
+        items.append(
+            alert(
+                n,
+                busy,
+                created,
+                dispatched_at=clock.iso(created + timedelta(seconds=3)),
+                assigned_at=clock.iso(created + timedelta(seconds=60 + n)),
+                on_scene_at=clock.iso(created + timedelta(seconds=response)),
+                resolved_at=clock.iso(created + timedelta(hours=1)),
+                dispatch_time_s=60 + n,
+                response_time_s=response,
+                met_target=response <= 420,
+            )
+        )
+    items.append(
+        alert(20, other, noon, status="cancelled", cancelled_at=clock.iso(noon + timedelta(seconds=40)))
+    )
+    for n in range(3):
+        items.append(alert(30 + n, busy, noon + timedelta(hours=n), type_="domestic_violence"))
+    items.append(alert(40, busy, noon - timedelta(days=1)))
+    items.append(alert(41, busy, noon + timedelta(days=1)))
+    with stack.table("AlertsTable").batch_writer() as batch:
+        for item in items:
+            batch.put_item(Item=item)
+    deliveries = stack.table("DeliveriesTable")
+    with deliveries.batch_writer() as batch:
+        for item in items[:6]:
+            rows = [("alert#siren#S-1", "sirens", "siren", "sent")]
+            rows += [(f"alert#sms#+54926155{k:05d}", "neighbours", "sms", "sent") for k in range(18)]
+            rows += [("alert#sms#+549261559999", "neighbours", "sms", "dead_letter")]
+            rows += [("alert#webhook#provincial_cad", "provincial_police", "webhook", "sent")]
+            for sk, target, channel, status in rows:
+                batch.put_item(
+                    Item={
+                        "pk": item["pk"], "sk": sk, "kind": "alert", "channel": channel, "target": target,
+                        "recipient": sk.split("#")[-1], "status": status, "attempts": 1,
+                        "created_at": item["created_at"], "updated_at": item["created_at"],
+                    }
+                )  # fmt: skip
+    return {"busy": busy, "other": other, "items": items}
+
+
+@pytest.fixture
+def dynamodb_calls(stack, monkeypatch):
+    """Every DynamoDB call the indicators make, by operation; a Scan fails the test."""
+    from vigia.adapters import aws
+
+    client = aws.client("dynamodb")
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for name in ("query", "get_item", "batch_write_item", "put_item", "update_item"):
+        real = getattr(client, name)
+
+        def spy(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            calls.append((_name, kwargs))
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(client, name, spy)
+
+    def scan(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the indicators must never scan a table")
+
+    monkeypatch.setattr(client, "scan", scan)
+    return calls
+
+
+def exports(stack, day: date = DAY) -> dict[str, bytes]:
+    s3 = stack.client("s3")
+    bucket = stack.resources["ExportsBucket"]
+    prefix = f"indicators/{CITY}/{day.isoformat()}/"
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    return {
+        o["Key"][len(prefix) :]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listed
+    }
+
+
+def rows(stack, day: date = DAY) -> dict[str, dict[str, Any]]:
+    from boto3.dynamodb.conditions import Key
+
+    items = stack.table("IndicatorsTable").query(KeyConditionExpression=Key("pk").eq(day.isoformat()))[
+        "Items"
+    ]
+    return {i["sk"]: json.loads(i["row"]) for i in items if i.get("kind") == "row"}
+
+
+# ---------------------------------------------------------------- the nightly job
+def test_a_day_run_writes_the_table_rows_and_three_exports_that_validate(stack, seeded):
+    answer = invoke({"date": DAY.isoformat()})
+
+    files = exports(stack)
+    assert sorted(files) == ["feed.json", "indicators.csv", "indicators.json"]
+    indicators = validate("exports/indicators.schema.json", json.loads(files["indicators.json"]))
+    feed = validate("exports/feed.schema.json", json.loads(files["feed.json"]))
+    table = rows(stack)
+    assert [r["zone"] + "#" + r["type"] for r in indicators["items"]] == list(
+        sorted(table, key=lambda sk: [r["zone"] + "#" + r["type"] for r in indicators["items"]].index(sk))
+    )
+    assert len(indicators["items"]) == len(table) == answer["computed"][0]["rows"]
+    csv_rows = list(csv.DictReader(io.StringIO(files["indicators.csv"].decode())))
+    assert list(csv_rows[0]) == list(COLUMNS)
+    assert len(csv_rows) == len(indicators["items"])
+
+    city = table["city#all"]
+    assert city["count"] == 16  # 12 robberies, 1 cancelled, 3 silent; not the two of the days around
+    assert city["rate_per_100k"] == round(16 * 100_000 / 220_000, 2)
+    assert city["sirens_sounded"] == 6
+    assert city["neighbour_messages"] == 108
+    assert table["city#robbery"]["count"] == 13
+    assert table["city#domestic_violence"]["count"] == "<5"
+    busy = seeded["busy"].block_id
+    assert table[f"{busy}#all"]["count"] == 12
+    # Q-01 robbery (13) - the other block's "<5" would give this block's 12 exactly, and then the other's 1:
+    # the block's robbery count is withheld ("x"), its `all` (which the silent alerts do not enter) is not.
+    assert table[f"{busy}#robbery"]["count"] == "x"
+    assert f"{busy}#domestic_violence" not in table  # silent alerts never at block level
+    assert all(not isinstance(r["count"], int) or r["count"] >= 5 for r in table.values())
+
+    assert len(feed["alerts"]) == 13  # the silent three are not in the feed
+    text = files["feed.json"].decode()
+    for personal in ("resident-", "Juan", "2615551234", str(round(seeded["busy"].centroid.lat, 6))):
+        assert personal not in text
+
+
+def test_re_running_a_day_gives_byte_identical_files_and_drops_rows_no_longer_produced(stack, seeded):
+    invoke({"date": DAY.isoformat()})
+    first_files, first_rows = exports(stack), rows(stack)
+
+    again = invoke({"date": DAY.isoformat()})
+
+    assert exports(stack) == first_files
+    assert rows(stack) == first_rows
+    assert (
+        again["computed"][0]["files"]["indicators.csv"]
+        == hashlib.sha256(first_files["indicators.csv"]).hexdigest()
+    )
+
+    # The only alert of the other block goes (say, a test alert an operator purged): its rows go too.
+    other = seeded["other"].block_id
+    assert f"{other}#all" in first_rows
+    stack.table("AlertsTable").delete_item(Key={"pk": seeded["items"][12]["pk"], "sk": "ALERT"})
+    invoke({"date": DAY.isoformat()})
+    assert not [sk for sk in rows(stack) if sk.startswith(f"{other}#")]
+
+
+def test_a_day_is_read_with_one_index_query_and_one_query_per_public_alert_never_a_scan(
+    stack, seeded, dynamodb_calls
+):
+    answer = invoke({"date": DAY.isoformat()})
+
+    queries = [kw for name, kw in dynamodb_calls if name == "query"]
+    alert_queries = [q for q in queries if q["TableName"] == stack.resources["AlertsTable"]]
+    assert len(alert_queries) == 1
+    assert alert_queries[0]["IndexName"] == "by_local_date"
+    assert alert_queries[0]["ExpressionAttributeValues"] == {":d": {"S": DAY.isoformat()}}
+    delivery_queries = [q for q in queries if q["TableName"] == stack.resources["DeliveriesTable"]]
+    assert len(delivery_queries) == 13  # the 13 non-silent alerts; a silent alert's deliveries are not read
+    assert answer["computed"][0]["items_read"] == 16 + 6 * 21
+
+
+def test_the_nightly_run_starts_with_yesterday_then_catches_up_every_missed_day(stack):
+    yesterday = (datetime.now(UTC).astimezone(stack.pack.zone_info) - timedelta(days=1)).date()
+    ledger = {"pk": "#ledger", "sk": "nightly"}
+
+    first = invoke({"run": "nightly"})  # a new stack: no ledger yet
+    stack.table("IndicatorsTable").put_item(
+        Item={**ledger, "last_completed": (yesterday - timedelta(days=3)).isoformat()}
+    )  # three nights missed
+    caught_up = invoke({"run": "nightly"})
+    nothing = invoke({"run": "nightly"})
+
+    assert [r["date"] for r in first["computed"]] == [yesterday.isoformat()]
+    assert [r["date"] for r in caught_up["computed"]] == [
+        (yesterday - timedelta(days=n)).isoformat() for n in (2, 1, 0)
+    ]
+    assert nothing["computed"] == []
+    assert (
+        stack.table("IndicatorsTable").get_item(Key=ledger)["Item"]["last_completed"] == yesterday.isoformat()
+    )
+    assert sorted(exports(stack, yesterday - timedelta(days=2))) == [
+        "feed.json",
+        "indicators.csv",
+        "indicators.json",
+    ]
+
+
+# ---------------------------------------------------------------- the routes
+def test_analysts_read_the_city_totals_and_citizens_may_not(stack, seeded, api, staff_claims, citizen):
+    invoke({"date": DAY.isoformat()})
+    query = {"from": DAY.isoformat(), "to": DAY.isoformat(), "zone": "city", "type": "all"}
+
+    answer = api("GET", "/v1/indicators", claims=staff_claims("analyst"), query=query)
+    refused = api("GET", "/v1/indicators", claims=citizen.claims, query=query)
+
+    assert answer.status == 200, answer.body
+    (item,) = answer.json["items"]
+    assert {k: item[k] for k in ("date", "zone", "type", "iccs", "count")} == {
+        "date": DAY.isoformat(), "zone": "city", "type": "all", "iccs": "0201;02011;0401;0501;0504",
+        "count": 16,
+    }  # fmt: skip
+    for field in ("rate_per_100k", "dispatch_time_median_s", "response_time_median_s", "response_time_p90_s",
+                  "within_target_share", "false_alarm_share"):  # fmt: skip
+        assert field in item
+    assert item["response_time_median_s"] == 405.0  # 240…570 s in 30 s steps: (390 + 420) / 2
+    assert refused.status == 403
+
+
+def test_every_zone_of_a_day_pages_in_the_exports_order(stack, seeded, api, staff_claims):
+    invoke({"date": DAY.isoformat()})
+    whole = json.loads(exports(stack)["indicators.json"])["items"]
+    got, cursor = [], None
+    while True:
+        query = {"from": DAY.isoformat(), "to": DAY.isoformat(), "limit": "25"} | (
+            {"cursor": cursor} if cursor else {}
+        )
+        answer = api("GET", "/v1/indicators", claims=staff_claims("operator"), query=query)
+        assert answer.status == 200, answer.body
+        got += answer.json["items"]
+        cursor = answer.json.get("next")
+        if not cursor:
+            break
+    assert got == whole
+
+
+def test_bad_indicator_queries_get_a_problem_naming_the_field(stack, api, staff_claims):
+    for query, field in [
+        ({"from": "2026-13-01"}, "/from"),
+        ({"from": "2026-03-10", "to": "2026-03-01"}, "/from"),
+        ({"zone": "Q-99"}, "/zone"),
+        ({"type": "jaywalking"}, "/type"),
+        ({"limit": "0"}, "/limit"),
+        ({"cursor": "not-a-cursor"}, "/cursor"),
+        ({"from": "2024-01-01", "to": "2026-01-01"}, "/from"),
+    ]:
+        answer = api("GET", "/v1/indicators", claims=staff_claims("analyst"), query=query)
+
+        assert answer.status == 400, (query, answer.body)
+        assert answer.headers["Content-Type"] == "application/problem+json"
+        assert [e["path"] for e in answer.json["errors"]] == [field], query
+
+
+def test_the_weekly_summary_adds_up_the_nights_and_suppresses_again(stack, seeded, api, staff_claims):
+    invoke({"date": DAY.isoformat()})
+
+    answer = api(
+        "GET", "/v1/indicators/summary", claims=staff_claims("analyst"),
+        query={"period": "week", "date": DAY.isoformat()},
+    )  # fmt: skip
+
+    assert answer.status == 200, answer.body
+    body = answer.json
+    assert (body["from"], body["to"], body["zone"]) == ("2026-03-09", "2026-03-15", "city")
+    assert body["dates_computed"] == ["2026-03-10"]
+    by_type = {i["type"]: i for i in body["items"]}
+    assert by_type["all"]["count"] == 16
+    assert by_type["all"]["date"] == "2026-03-09/2026-03-15"
+    assert by_type["domestic_violence"]["count"] == "<5"
+    bad = api("GET", "/v1/indicators/summary", claims=staff_claims("analyst"), query={"period": "year"})
+    assert bad.status == 400
+    assert bad.json["errors"][0]["path"] == "/period"
+
+
+def test_an_admin_queues_a_range_and_each_queued_date_is_computed(stack, seeded, api, staff_claims):
+    body = {"from": "2026-03-09", "to": "2026-03-11"}
+    headers = {"Idempotency-Key": "rerun-march"}
+
+    answer = api("POST", "/v1/indicator-runs", body, claims=staff_claims("admin"), headers=headers)
+    replay = api("POST", "/v1/indicator-runs", body, claims=staff_claims("admin"), headers=headers)
+    other = api(
+        "POST", "/v1/indicator-runs", {"date": "2026-03-09"}, claims=staff_claims("admin"), headers=headers
+    )
+
+    assert answer.status == 202, answer.body
+    assert answer.json["dates"] == ["2026-03-09", "2026-03-10", "2026-03-11"]
+    assert replay.status == 202
+    assert replay.json["run_id"] == answer.json["run_id"]
+    assert other.status == 422
+    messages = stack.queue_messages("IndicatorRunsQueue")
+    assert sorted(json.loads(m["Body"])["date"] for m in messages) == answer.json["dates"]  # once, not twice
+    records = [
+        {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+         "attributes": {}, "messageAttributes": {}, "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
+         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:indicator-runs", "awsRegion": "us-east-1"}
+        for m in messages
+    ]  # fmt: skip
+    assert invoke({"Records": records}) == {"batchItemFailures": []}
+    assert rows(stack)["city#all"]["count"] == 16
+    assert sorted(exports(stack, date(2026, 3, 11))) == ["feed.json", "indicators.csv", "indicators.json"]
+
+
+def test_indicator_run_requests_are_checked(stack, api, staff_claims):
+    for role, body, status, field in [
+        ("analyst", {"date": "2026-03-10"}, 403, None),
+        ("admin", {"date": "2999-01-01"}, 422, "/date"),
+        ("admin", {"from": "2026-03-10"}, 400, "/to"),
+        ("admin", {"date": "2026-03-10", "to": "2026-03-11"}, 400, "/date"),
+        ("admin", {"date": "2026-02-30"}, 400, "/date"),
+        ("admin", {"from": "2024-01-01", "to": "2026-01-01"}, 400, "/from"),
+        ("admin", {"date": "2026-03-10", "unit": "GC-01"}, 400, "/unit"),
+        ("admin", "not json", 400, "/"),
+    ]:
+        answer = api("POST", "/v1/indicator-runs", body, claims=staff_claims(role))
+
+        assert answer.status == status, (body, answer.body)
+        if field:
+            assert answer.json["errors"][0]["path"] == field, body
+    assert stack.queue_messages("IndicatorRunsQueue") == []
