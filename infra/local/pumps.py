@@ -289,9 +289,7 @@ def sns_record(envelope: Mapping[str, Any], subscription_arn: str) -> dict[str, 
 
 
 class SnsPump(Pump):
-    """SNS invokes a subscribed function asynchronously: one notification per event, two retries."""
-
-    ATTEMPTS = 3
+    """SNS invokes a subscribed function asynchronously, one notification per event."""
 
     def __init__(
         self,
@@ -301,8 +299,7 @@ class SnsPump(Pump):
         queue_url: str,
         subscription_arn: str,
         *,
-        retry_delay_s: float,
-        send_dead_letter: Callable[[str, str], None],
+        invoker: AsyncInvoker,
         stop: threading.Event,
     ) -> None:
         self.name = f"sns:{logical_id}"
@@ -311,37 +308,120 @@ class SnsPump(Pump):
         self.sqs = sqs
         self.queue_url = queue_url
         self.subscription_arn = subscription_arn
-        self.retry_delay_s = retry_delay_s
-        self.send_dead_letter = send_dead_letter
+        self.invoker = invoker
 
     def poll_once(self) -> bool:
-        answer = self.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
-        )
+        answer = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
         messages = answer.get("Messages") or []
         for message in messages:
-            receipt = message["ReceiptHandle"]
             try:
                 envelope = json.loads(message["Body"])
-                self.function.invoke({"Records": [sns_record(envelope, self.subscription_arn)]})
-            except FunctionFailed:
-                attempts = int((message.get("Attributes") or {}).get("ApproximateReceiveCount", "1"))
-                if attempts < self.ATTEMPTS:
-                    self.sqs.change_message_visibility(
-                        QueueUrl=self.queue_url,
-                        ReceiptHandle=receipt,
-                        VisibilityTimeout=round(self.retry_delay_s),
-                    )
-                    continue
-                dead_letter = self.function.spec.dead_letter_arn
-                if dead_letter:
-                    self.send_dead_letter(dead_letter, message["Body"])
-                log.error("%s: notification dropped after %d attempts%s", self.name, attempts,
-                          f"; sent to {dead_letter}" if dead_letter else "")  # fmt: skip
             except ValueError:
                 log.error("%s: a message that is not an SNS notification was dropped", self.name)
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
+            else:
+                self.invoker.invoke(self.function, {"Records": [sns_record(envelope, self.subscription_arn)]})
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return bool(messages)
+
+
+# ==================================================================== asynchronous invocation
+@dataclass(frozen=True)
+class AsyncConfig:
+    """A function's AWS::Lambda::EventInvokeConfig and DeadLetterConfig (Lambda's defaults otherwise)."""
+
+    maximum_retry_attempts: int = 2
+    on_failure: str | None = None
+    on_success: str | None = None
+    dead_letter: str | None = None
+
+
+class AsyncInvoker:
+    """What Lambda does with an asynchronous invocation (SNS, EventBridge Scheduler): on a function error
+    it retries MaximumRetryAttempts times, then sends the invocation record to the OnFailure destination
+    and the event to the function's dead-letter queue. Locally the retries come after the local retry
+    delay instead of Lambda's one and two minutes."""
+
+    def __init__(
+        self,
+        configs: Mapping[str, AsyncConfig],
+        send: Callable[[str, str], None],
+        *,
+        retry_delay_s: float,
+        stop: threading.Event,
+    ) -> None:
+        self.configs = dict(configs)
+        self.send = send
+        self.retry_delay_s = retry_delay_s
+        self.stop = stop
+
+    def invoke(self, function: LocalFunction, event: Any) -> bool:
+        """True when the function eventually succeeded."""
+        config = self.configs.get(function.logical_id) or AsyncConfig(
+            dead_letter=function.spec.dead_letter_arn
+        )
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                result = function.invoke(event)
+            except FunctionFailed as failure:
+                if attempts <= config.maximum_retry_attempts and not self.stop.is_set():
+                    self.stop.wait(self.retry_delay_s)
+                    continue
+                self._failed(function, config, event, attempts, failure)
+                return False
+            if config.on_success:
+                self.send(config.on_success, json.dumps(
+                    async_record(function, event, attempts, "Success", response=result)
+                ))  # fmt: skip
+            return True
+
+    def _failed(
+        self, function: LocalFunction, config: AsyncConfig, event: Any, attempts: int, failure: FunctionFailed
+    ) -> None:
+        cause = failure.__cause__
+        error = {
+            "errorMessage": str(cause) if cause else str(failure),
+            "errorType": type(cause).__name__ if cause else "Runtime.MarshalError",
+        }
+        if config.on_failure:
+            self.send(config.on_failure, json.dumps(
+                async_record(function, event, attempts, "RetriesExhausted", error=error)
+            ))  # fmt: skip
+        if config.dead_letter:
+            self.send(config.dead_letter, json.dumps(event))
+        where = [d for d in (config.on_failure, config.dead_letter) if d]
+        log.error("%s: asynchronous invocation failed %d time(s)%s", function.logical_id, attempts,
+                  f"; sent to {', '.join(where)}" if where else "; dropped")  # fmt: skip
+
+
+def async_record(
+    function: LocalFunction,
+    event: Any,
+    attempts: int,
+    condition: str,
+    *,
+    response: Any = None,
+    error: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The invocation record Lambda sends to an asynchronous invocation's destination."""
+    record: dict[str, Any] = {
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": f"{function.spec.arn}:$LATEST",
+            "condition": condition,
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+        "responsePayload": response,
+    }
+    if error is not None:
+        record["responseContext"]["functionError"] = "Unhandled"
+        record["responsePayload"] = {**error, "stackTrace": []}
+    return record
 
 
 # ==================================================================== DynamoDB streams
@@ -538,13 +618,14 @@ class ScheduledTarget:
 
 
 class SchedulePump(Pump):
-    """Invokes a schedule's target function at each firing time (no retries: a failure is logged)."""
+    """Invokes a schedule's target function at each firing time, asynchronously as Scheduler does."""
 
     def __init__(
         self,
         target: ScheduledTarget,
         function: LocalFunction,
         *,
+        invoker: AsyncInvoker,
         stop: threading.Event,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -552,6 +633,7 @@ class SchedulePump(Pump):
         super().__init__(stop)
         self.target = target
         self.function = function
+        self.invoker = invoker
         self._now = now
         self.next_fire: datetime | None = None
 
@@ -570,11 +652,6 @@ class SchedulePump(Pump):
         fired, self.next_fire = self.next_fire, self.target.schedule.next_after(self.next_fire)
         if self.target.end is not None and fired > self.target.end:
             return False
-        try:
-            self.function.invoke(self.target.payload(fired))
+        if self.invoker.invoke(self.function, self.target.payload(fired)):
             log.info("%s: ran %s", self.name, self.target.function)
-        except FunctionFailed:
-            log.error(
-                "%s: %s failed (Scheduler would retry it with backoff)", self.name, self.target.function
-            )
         return False

@@ -24,6 +24,8 @@ from infra.local.http_api import HttpServer, LocalHttpApi, routes_from_openapi
 from infra.local.intrinsics import Pseudo, Resolver, ResourceState, TemplateError, resolve_parameters
 from infra.local.jwt_auth import JwksCache, JwtAuthorizer, cognito_jwks_url
 from infra.local.pumps import (
+    AsyncConfig,
+    AsyncInvoker,
     MappingSpec,
     Pump,
     ScheduledTarget,
@@ -277,6 +279,7 @@ class LocalStack:
     def _start_pumps(self) -> None:
         resources = self.cfn.get("Resources") or {}
         delay = self.config.retry_delay_s
+        self.invoker = AsyncInvoker(self._async_configs(), self.send, retry_delay_s=delay, stop=self._stop)
         for lid, resource in resources.items():
             if not self.resolver.included(resource):
                 continue
@@ -287,7 +290,7 @@ class LocalStack:
             elif (
                 rtype == "AWS::SNS::Subscription" and self.resolver.resolve(props.get("Protocol")) == "lambda"
             ):
-                self._sns_pump(lid, self.resolver.resolve(props), delay)
+                self._sns_pump(lid, self.resolver.resolve(props))
             elif rtype == "AWS::Scheduler::Schedule":
                 self._schedule_pump(lid, self.resolver.resolve(props))
             elif rtype == "AWS::Events::Rule" and props.get("ScheduleExpression"):
@@ -295,6 +298,27 @@ class LocalStack:
         for pump in self.pumps:
             pump.start()
         log.info("%d pump(s) running", len(self.pumps))
+
+    def _async_configs(self) -> dict[str, AsyncConfig]:
+        """Each function's asynchronous-invocation settings: its EventInvokeConfig and DeadLetterConfig."""
+        configs = {f.logical_id: AsyncConfig(dead_letter=f.spec.dead_letter_arn) for f in self.functions}
+        for lid, resource in (self.cfn.get("Resources") or {}).items():
+            if resource.get("Type") != "AWS::Lambda::EventInvokeConfig" or not self.resolver.included(
+                resource
+            ):
+                continue
+            props = self.resolver.resolve(resource.get("Properties") or {})
+            function = self._function(lid, props.get("FunctionName"))
+            if function is None:
+                continue
+            destinations = props.get("DestinationConfig") or {}
+            configs[function.logical_id] = AsyncConfig(
+                maximum_retry_attempts=int(props.get("MaximumRetryAttempts", 2)),
+                on_failure=(destinations.get("OnFailure") or {}).get("Destination"),
+                on_success=(destinations.get("OnSuccess") or {}).get("Destination"),
+                dead_letter=function.spec.dead_letter_arn,
+            )
+        return configs
 
     def _function(self, owner: str, arn_or_name: Any) -> Any:
         function = self.functions.find(str(arn_or_name))
@@ -323,7 +347,7 @@ class LocalStack:
         else:
             log.warning("%s: event source %s is not emulated locally", lid, spec.source_arn)
 
-    def _sns_pump(self, lid: str, props: dict[str, Any], delay: float) -> None:
+    def _sns_pump(self, lid: str, props: dict[str, Any]) -> None:
         function = self._function(lid, props.get("Endpoint"))
         if function is None:
             return
@@ -337,8 +361,9 @@ class LocalStack:
             TopicArn=props["TopicArn"], Protocol="sqs", Endpoint=queue_arn, Attributes=attributes,
             ReturnSubscriptionArn=True,
         )["SubscriptionArn"]  # fmt: skip
-        self.pumps.append(SnsPump(lid, function, sqs, url, subscription, retry_delay_s=delay,
-                                  send_dead_letter=self.send, stop=self._stop))  # fmt: skip
+        self.pumps.append(
+            SnsPump(lid, function, sqs, url, subscription, invoker=self.invoker, stop=self._stop)
+        )
 
     def _schedule_pump(self, lid: str, props: dict[str, Any]) -> None:
         if str(props.get("State", "ENABLED")).upper() == "DISABLED":
@@ -356,7 +381,7 @@ class LocalStack:
         self.pumps.append(SchedulePump(
             ScheduledTarget(lid, schedule, function.logical_id, lambda _fired: payload,
                             _datetime(props.get("StartDate")), _datetime(props.get("EndDate"))),
-            function, stop=self._stop,
+            function, invoker=self.invoker, stop=self._stop,
         ))  # fmt: skip
 
     def _rule_pumps(self, lid: str, props: dict[str, Any]) -> None:
@@ -387,7 +412,7 @@ class LocalStack:
             self.pumps.append(SchedulePump(
                 ScheduledTarget(f"{lid}/{target.get('Id', function.logical_id)}", schedule,
                                 function.logical_id, payload),
-                function, stop=self._stop,
+                function, invoker=self.invoker, stop=self._stop,
             ))  # fmt: skip
 
     # ---------------------------------------------------------------- seeding and outputs

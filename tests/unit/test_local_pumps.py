@@ -11,6 +11,8 @@ import pytest
 
 from infra.local.functions import FunctionFailed, FunctionSpec, LocalFunction
 from infra.local.pumps import (
+    AsyncConfig,
+    AsyncInvoker,
     MappingSpec,
     ScheduledTarget,
     SchedulePump,
@@ -249,7 +251,8 @@ def test_a_schedule_invokes_its_function_when_due_with_its_input() -> None:
     target = ScheduledTarget(
         "Nightly", parse("rate(1 hour)"), "Relay", lambda fired: {"at": fired.isoformat()}
     )
-    pump = SchedulePump(target, function, stop=threading.Event(), now=lambda: clock[0])
+    invoker = AsyncInvoker({}, lambda arn, body: None, retry_delay_s=0, stop=threading.Event())
+    pump = SchedulePump(target, function, invoker=invoker, stop=threading.Event(), now=lambda: clock[0])
 
     pump.poll_once()  # plans 13:00
     clock[0] += timedelta(minutes=59)
@@ -260,3 +263,47 @@ def test_a_schedule_invokes_its_function_when_due_with_its_input() -> None:
 
     assert function.batches == [{"at": "2026-03-01T13:00:00+00:00"}]
     assert pump.next_fire == datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+
+
+def test_an_asynchronous_invocation_is_retried_then_recorded_on_failure_and_dead_lettered() -> None:
+    def boom(event: Any) -> Any:
+        try:
+            raise ValueError("no patrol plan")
+        except ValueError as error:
+            raise FunctionFailed("ValueError: no patrol plan") from error
+
+    function = FakeFunction(boom)
+    sent: list[tuple[str, str]] = []
+    config = AsyncConfig(
+        maximum_retry_attempts=2, on_failure="arn:aws:sqs:::on-failure", dead_letter="arn:aws:sqs:::dlq"
+    )
+    invoker = AsyncInvoker(
+        {"Relay": config}, lambda arn, body: sent.append((arn, body)), retry_delay_s=0, stop=threading.Event()
+    )
+
+    assert invoker.invoke(function, {"days": 7}) is False
+
+    assert len(function.batches) == 3  # the first attempt and Lambda's 2 retries
+    (failure_arn, failure_body), (dlq_arn, dlq_body) = sent
+    record = json.loads(failure_body)
+    assert failure_arn == "arn:aws:sqs:::on-failure"
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["requestPayload"] == {"days": 7}
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    assert record["responsePayload"]["errorType"] == "ValueError"
+    assert record["responsePayload"]["errorMessage"] == "no patrol plan"
+    assert (dlq_arn, json.loads(dlq_body)) == ("arn:aws:sqs:::dlq", {"days": 7})
+
+
+def test_an_asynchronous_invocation_that_succeeds_goes_to_on_success() -> None:
+    function = FakeFunction(lambda event: {"ok": True})
+    sent: list[tuple[str, str]] = []
+    invoker = AsyncInvoker(
+        {"Relay": AsyncConfig(on_success="arn:aws:sqs:::done")}, lambda arn, body: sent.append((arn, body)),
+        retry_delay_s=0, stop=threading.Event(),
+    )  # fmt: skip
+
+    assert invoker.invoke(function, {}) is True
+
+    assert json.loads(sent[0][1])["responsePayload"] == {"ok": True}
