@@ -45,6 +45,9 @@ format: venv
 redrive: venv  ## move dead letters back to their queue: QUEUE=dispatch|sms|siren|webhook (default all); CLOUD=1 CITY=x for a deployed stack
 	$(PY) -m infra.tools.redrive $(or $(QUEUE),all) $(if $(CLOUD),--cloud --city $(CITY),)
 
+indicators: venv  ## indicators of past days on the running local stack: DATE=YYYY-MM-DD or FROM= TO= (default yesterday)
+	$(PY) -m infra.tools.indicators $(if $(DATE),--date $(DATE)) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
+
 bench: venv  ## print performance figures (never pass/fail on time)
 	$(PY) -m bench
 

@@ -1,0 +1,95 @@
+"""Nightly indicators over HTTP on the local stack: an admin asks for a day, an analyst reads it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from tests.e2e.conftest import ROOT
+from vigia import clock
+from vigia.city import load_city_pack
+
+pytestmark = pytest.mark.e2e
+
+DAY = date(2025, 6, 17)  # a past day no other test writes alerts on
+
+
+def seed_day(local_stack, pack, count: int = 7) -> None:
+    """`count` resolved robberies on one block of Q-03 on DAY, as intake and the lifecycle leave them."""
+    dynamodb = local_stack.aws("dynamodb")
+    table = local_stack.outputs["Resources"]["AlertsTable"]
+    block = next(b for b in pack.blocks.values() if b.quadrant_id == "Q-03")
+    noon = datetime.combine(DAY, datetime.min.time(), pack.zone_info) + timedelta(hours=12)
+    for n in range(count):
+        created = noon.astimezone(UTC) + timedelta(minutes=7 * n)
+        response = 300 + 20 * n
+        dynamodb.put_item(
+            TableName=table,
+            Item={
+                "pk": {"S": clock.new_id(created)},
+                "sk": {"S": "ALERT"},
+                "type": {"S": "robbery"},
+                "silent": {"BOOL": False},
+                "priority": {"N": "2"},
+                "sender_id": {"S": f"e2e-indicators-{n}"},
+                "location": {
+                    "M": {
+                        "lat": {"N": str(Decimal(str(round(block.centroid.lat, 6))))},
+                        "lon": {"N": str(Decimal(str(round(block.centroid.lon, 6))))},
+                    }
+                },
+                "block_id": {"S": block.block_id},
+                "quadrant_id": {"S": block.quadrant_id},
+                "status": {"S": "resolved"},
+                "created_at": {"S": clock.iso(created)},
+                "on_scene_at": {"S": clock.iso(created + timedelta(seconds=response))},
+                "response_time_s": {"N": str(response)},
+                "met_target": {"BOOL": response <= 420},
+                "local_date": {"S": DAY.isoformat()},
+            },
+        )
+
+
+def exported(local_stack, name: str) -> bytes:
+    s3 = local_stack.aws("s3")
+    bucket = local_stack.outputs["Resources"]["ExportsBucket"]
+    return s3.get_object(Bucket=bucket, Key=f"indicators/godoy-cruz/{DAY.isoformat()}/{name}")["Body"].read()
+
+
+def test_an_admin_runs_a_past_day_and_an_analyst_reads_its_city_totals(local_stack):
+    pack = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+    seed_day(local_stack, pack)
+    admin, analyst = local_stack.client("admin"), local_stack.client("analyst")
+
+    queued = admin.post(
+        "/v1/indicator-runs", json={"date": DAY.isoformat()}, headers={"Idempotency-Key": "e2e-indicators"}
+    )
+    assert queued.status_code == 202, queued.text
+    assert queued.json()["dates"] == [DAY.isoformat()]
+
+    query = {"from": DAY.isoformat(), "to": DAY.isoformat(), "zone": "city", "type": "all"}
+
+    def city_totals():
+        answer = analyst.get("/v1/indicators", params=query)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["items"]
+
+    (item,) = local_stack.wait_for(city_totals, timeout=30)
+    assert item["count"] == 7
+    assert item["response_time_median_s"] == 360.0  # 300…420 s in 20 s steps
+    assert item["rate_per_100k"] == round(7 * 100_000 / pack.population, 2)
+    assert item["iccs"] == "0201;02011;0401;0501;0504"
+
+    files = {name: exported(local_stack, name) for name in ("indicators.csv", "indicators.json", "feed.json")}
+    assert len(json.loads(files["feed.json"])["alerts"]) == 7
+    assert b"e2e-indicators" not in files["feed.json"]  # no sender in the open feed
+
+    # `make indicators DATE=…` on the same stack: the same function, the same bytes.
+    local_stack.invoke("NightlyIndicatorsFunction", {"date": DAY.isoformat()})
+    assert {name: exported(local_stack, name) for name in files} == files
+
+    citizen = local_stack.client("citizen").get("/v1/indicators", params=query)
+    assert citizen.status_code == 403
