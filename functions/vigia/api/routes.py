@@ -100,6 +100,7 @@ ROUTES: tuple[Route, ...] = (
         {"citizen", "operator", "police", "response_team", "analyst", "admin"},
         errors=(401, 404),
         headers=("X-Reason",),
+        ownership=(("citizen", OWN_ALERT),),
         tags=("alerts",),
     ),
     # protocol dispatch (docs/dispatch.md)
@@ -116,6 +117,7 @@ ROUTES: tuple[Route, ...] = (
         "/v1/alerts/{alert_id}/cancel",
         "The sender cancels the alert within the city's cancel window; everyone told hears so",
         {"citizen"},
+        ownership=(("citizen", OWN_ALERT),),
         success=202,
         errors=(401, 403, 404, 409),
         tags=("dispatch",),

@@ -263,9 +263,12 @@ def plan(
         raise InvalidRequest(
             f"unit_id is only for assign, not {action}.", errors=[FieldError("/unit_id", "only for assign")]
         )
-    if actor.own_assignment_only and incident.unit_id is None:
-        # with a unit, the write's condition checks the officer is in its crew (no read needed)
-        raise Forbidden("This alert is not assigned to your unit.")
+    if actor.own_assignment_only:
+        # checked before the status, so an officer learns nothing from another unit's alert but "not yours";
+        # the write's condition checks the crew again, in case it changes meanwhile
+        crew = units.get(incident.unit_id) if incident.unit_id else None
+        if incident.unit_id is None or (crew is not None and actor.user_id not in crew.crew):
+            raise Forbidden("This alert is not assigned to your unit.")
 
     has_unit = incident.unit_id is not None
     if incident.status not in transition.sources or (transition.needs_unit and not has_unit):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from vigia import clock
-from vigia.city.pack import CityPack
+from vigia.city.pack import CityPack, gsm7_length, is_gsm7
 from vigia.dispatch import sms_text
 from vigia.dispatch.protocol import ALERT, SMS, Delivery
 from vigia.incidents.lifecycle import Incident
@@ -40,7 +40,6 @@ STANDING_TEXT: Mapping[str, Mapping[str, str]] = {
         "pt": "Vigia: seu cadastro nao foi aprovado ({reason}). Duvidas: {helpline}",
     },
 }
-REASON_IN_SMS = 60  # characters of the operator's reason an SMS carries
 
 
 def _language(locale: str | None, pack: CityPack) -> str:
@@ -92,12 +91,25 @@ def standing_notice(
     texts = STANDING_TEXT.get(status)
     if texts is None or not phone:
         return None
-    short = (reason or "").strip()
-    if len(short) > REASON_IN_SMS:
-        short = short[: REASON_IN_SMS - 1] + "…"
-    values = {"reason": short or "-", "helpline": pack.settings.helpline}
-    text = sms_text.fit(_pick(texts, _language(locale, pack)).format_map(values))
+    template = _pick(texts, _language(locale, pack))
+    values = {"reason": "", "helpline": pack.settings.helpline}
+    room = sms_text.GSM7_SINGLE - gsm7_length(template.format_map(values))
+    values["reason"] = _fitted_reason(reason, room)
+    text = sms_text.fit(template.format_map(values))
     return Delivery(about, NOTICE, SMS, f"resident_{status}", phone, text, locale or pack.locale)
+
+
+def _fitted_reason(reason: str | None, room: int) -> str:
+    """The operator's reason in GSM-7 (accents folded, anything else dropped), cut to the room one SMS has."""
+    folded = sms_text.fold_to_gsm7(" ".join((reason or "").split()))
+    kept = "".join(ch for ch in folded if is_gsm7(ch)).strip()
+    if not kept:
+        return "-"
+    if gsm7_length(kept) <= room:
+        return kept
+    while kept and gsm7_length(kept) > room - 3:
+        kept = kept[:-1]
+    return kept.rstrip() + "..."
 
 
 def resident_subject(user_id: str) -> str:

@@ -137,6 +137,8 @@ def take_action(
     units = dict(loaded.units)
     if unit_id and unit_id in units:
         units[unit_id] = _unless_stale(units[unit_id], store)
+    if actor.own_assignment_only and incident.unit_id and incident.unit_id not in units:
+        units[incident.unit_id] = store.unit(incident.unit_id)  # whose crew may act on it
     known = frozenset(pack.units)
     for attempt in range(3):
         step = lifecycle.plan(
