@@ -142,8 +142,10 @@ class LocalFunction:
                 if elapsed > self.spec.timeout_s:
                     log.warning(
                         "%s took %.1f s, over its %d s timeout: Lambda would have stopped it",
-                        self.logical_id, elapsed, self.spec.timeout_s,
-                    )  # fmt: skip
+                        self.logical_id,
+                        elapsed,
+                        self.spec.timeout_s,
+                    )
         try:
             return json.loads(json.dumps(result))
         except (TypeError, ValueError) as error:

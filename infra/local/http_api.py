@@ -83,8 +83,12 @@ def routes_from_openapi(
             match = _INTEGRATION_ARN.search(str(integration.get("uri", "")))
             function = function_for_arn(match.group(1)) if match else None
             if function is None:
-                log.warning("route %s %s: integration %s is not a local function; skipped",
-                            method, path, integration.get("uri"))  # fmt: skip
+                log.warning(
+                    "route %s %s: integration %s is not a local function; skipped",
+                    method,
+                    path,
+                    integration.get("uri"),
+                )
                 continue
             security = operation.get("security", default_security) or []
             authorizer, scopes = None, ()
@@ -340,9 +344,14 @@ class LocalHttpApi:
                 return problem(403, "Forbidden", str(denied))
         request_id = _request_id()
         event = build_event(
-            request, route, params, api_id=self.api_id, account_id=self.account_id,
-            authorized=authorized, request_id=request_id,
-        )  # fmt: skip
+            request,
+            route,
+            params,
+            api_id=self.api_id,
+            account_id=self.account_id,
+            authorized=authorized,
+            request_id=request_id,
+        )
         try:
             result = self.functions[route.function].invoke(event)
             response = to_http_response(result)

@@ -371,9 +371,10 @@ class AsyncInvoker:
                 self._failed(function, config, event, attempts, failure)
                 return False
             if config.on_success:
-                self.send(config.on_success, json.dumps(
-                    async_record(function, event, attempts, "Success", response=result)
-                ))  # fmt: skip
+                self.send(
+                    config.on_success,
+                    json.dumps(async_record(function, event, attempts, "Success", response=result)),
+                )
             return True
 
     def _failed(
@@ -385,14 +386,19 @@ class AsyncInvoker:
             "errorType": type(cause).__name__ if cause else "Runtime.MarshalError",
         }
         if config.on_failure:
-            self.send(config.on_failure, json.dumps(
-                async_record(function, event, attempts, "RetriesExhausted", error=error)
-            ))  # fmt: skip
+            self.send(
+                config.on_failure,
+                json.dumps(async_record(function, event, attempts, "RetriesExhausted", error=error)),
+            )
         if config.dead_letter:
             self.send(config.dead_letter, json.dumps(event))
         where = [d for d in (config.on_failure, config.dead_letter) if d]
-        log.error("%s: asynchronous invocation failed %d time(s)%s", function.logical_id, attempts,
-                  f"; sent to {', '.join(where)}" if where else "; dropped")  # fmt: skip
+        log.error(
+            "%s: asynchronous invocation failed %d time(s)%s",
+            function.logical_id,
+            attempts,
+            f"; sent to {', '.join(where)}" if where else "; dropped",
+        )
 
 
 def async_record(
@@ -535,8 +541,13 @@ class StreamPump(Pump):
             self._give_up(shard, retried, error)
             return
         shard.retry_at = self.clock() + self.retry_delay_s
-        log.info("%s: %d record(s) from %s failed (attempt %d); retrying", self.name, len(retried),
-                 sequences[first], shard.attempts)  # fmt: skip
+        log.info(
+            "%s: %d record(s) from %s failed (attempt %d); retrying",
+            self.name,
+            len(retried),
+            sequences[first],
+            shard.attempts,
+        )
 
     def _advance(self, shard: _Shard, count: int) -> None:
         if count:

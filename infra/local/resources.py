@@ -606,10 +606,18 @@ def _s3_bucket(env: Env, logical_id: str, p: dict[str, Any]) -> ResourceState:
         )
     if "CorsConfiguration" in p:
         rules = [
-            {"ExposeHeaders" if k == "ExposedHeaders" else "MaxAgeSeconds" if k == "MaxAge"
-             else "ID" if k == "Id" else k: v for k, v in rule.items()}
+            {
+                "ExposeHeaders"
+                if k == "ExposedHeaders"
+                else "MaxAgeSeconds"
+                if k == "MaxAge"
+                else "ID"
+                if k == "Id"
+                else k: v
+                for k, v in rule.items()
+            }
             for rule in p["CorsConfiguration"]["CorsRules"]
-        ]  # fmt: skip
+        ]
         extras.append(
             ("cors", lambda: s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules}))
         )

@@ -81,11 +81,13 @@ def banner(outputs: dict[str, Any]) -> str:
                 if signed_in is None or role == "operator":
                     signed_in = pair
     if signed_in and outputs.get("UserPoolClientId"):
-        auth = json.dumps({
-            "AuthFlow": "USER_PASSWORD_AUTH",
-            "ClientId": outputs["UserPoolClientId"],
-            "AuthParameters": {"USERNAME": signed_in[0], "PASSWORD": signed_in[1]},
-        })  # fmt: skip
+        auth = json.dumps(
+            {
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "ClientId": outputs["UserPoolClientId"],
+                "AuthParameters": {"USERNAME": signed_in[0], "PASSWORD": signed_in[1]},
+            }
+        )
         lines += [
             "  Try it:",
             f"    export API={outputs['ApiUrl']} AWS={outputs['AwsEndpointUrl']}",
@@ -104,9 +106,11 @@ def banner(outputs: dict[str, Any]) -> str:
 def _configure_logging() -> None:
     level = os.environ.get("VIGIA_LOCAL_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S",
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
         stream=sys.stderr,
-    )  # fmt: skip
+    )
     for noisy in ("werkzeug", "botocore", "boto3", "urllib3", "samtranslator", "moto", "pynamodb"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # Powertools warns on every invocation that records no metric; in Lambda that goes to CloudWatch.

@@ -197,9 +197,11 @@ class LocalStack:
         self.resolver = Resolver(self.cfn, self.parameters, self.pseudo)
         self.env = Env(self.pseudo, self.clients, aws_endpoint=self.aws_endpoint, api_endpoint=self.api_url)
         self.stack = provision(self.cfn, self.resolver, self.env)
-        log.info("created %d resources in the emulator (%d named only)",
-                 sum(s.emulated for s in self.stack.resources.values()),
-                 sum(not s.emulated for s in self.stack.resources.values()))  # fmt: skip
+        log.info(
+            "created %d resources in the emulator (%d named only)",
+            sum(s.emulated for s in self.stack.resources.values()),
+            sum(not s.emulated for s in self.stack.resources.values()),
+        )
 
         self._load_functions()
         self._start_companions()
@@ -242,10 +244,12 @@ class LocalStack:
 
     def _configure_api(self) -> None:
         apis = [
-            lid for lid, r in (self.cfn.get("Resources") or {}).items()
-            if r.get("Type") == "AWS::ApiGatewayV2::Api" and lid in self.stack.resources
+            lid
+            for lid, r in (self.cfn.get("Resources") or {}).items()
+            if r.get("Type") == "AWS::ApiGatewayV2::Api"
+            and lid in self.stack.resources
             and (r.get("Properties") or {}).get("Body")
-        ]  # fmt: skip
+        ]
         if not apis:
             log.warning("the template has no HTTP API: every request will be 404")
             return
@@ -303,9 +307,8 @@ class LocalStack:
         """Each function's asynchronous-invocation settings: its EventInvokeConfig and DeadLetterConfig."""
         configs = {f.logical_id: AsyncConfig(dead_letter=f.spec.dead_letter_arn) for f in self.functions}
         for lid, resource in (self.cfn.get("Resources") or {}).items():
-            if resource.get("Type") != "AWS::Lambda::EventInvokeConfig" or not self.resolver.included(
-                resource
-            ):
+            wanted = resource.get("Type") == "AWS::Lambda::EventInvokeConfig"
+            if not wanted or not self.resolver.included(resource):
                 continue
             props = self.resolver.resolve(resource.get("Properties") or {})
             function = self._function(lid, props.get("FunctionName"))
@@ -335,13 +338,28 @@ class LocalStack:
             log.info("%s is disabled; not pumped", lid)
         elif ":sqs:" in spec.source_arn:
             url = self.clients("sqs").get_queue_url(QueueName=spec.source_arn.rsplit(":", 1)[1])["QueueUrl"]
-            self.pumps.append(SqsPump(spec, function, self.clients("sqs"), url, region=REGION,
-                                      retry_delay_s=delay, stop=self._stop))  # fmt: skip
+            self.pumps.append(
+                SqsPump(
+                    spec,
+                    function,
+                    self.clients("sqs"),
+                    url,
+                    region=REGION,
+                    retry_delay_s=delay,
+                    stop=self._stop,
+                )
+            )
         elif ":dynamodb:" in spec.source_arn and "/stream/" in spec.source_arn:
             pump = StreamPump(
-                spec, function, self.clients("dynamodbstreams"), region=REGION, retry_delay_s=delay,
-                send_on_failure=self.send, stop=self._stop, forget_iterator=_forget_stream_iterator,
-            )  # fmt: skip
+                spec,
+                function,
+                self.clients("dynamodbstreams"),
+                region=REGION,
+                retry_delay_s=delay,
+                send_on_failure=self.send,
+                stop=self._stop,
+                forget_iterator=_forget_stream_iterator,
+            )
             pump.open()
             self.pumps.append(pump)
         else:
@@ -355,12 +373,18 @@ class LocalStack:
         name = self.env.name(f"{lid}Local", max_len=80)
         url = sqs.create_queue(QueueName=name)["QueueUrl"]
         queue_arn = self.env.arn("sqs", name)
-        attributes = {k: str(props[k]) if not isinstance(props[k], dict) else json.dumps(props[k])
-                      for k in ("FilterPolicy", "FilterPolicyScope") if k in props}  # fmt: skip
+        attributes = {
+            k: str(props[k]) if not isinstance(props[k], dict) else json.dumps(props[k])
+            for k in ("FilterPolicy", "FilterPolicyScope")
+            if k in props
+        }
         subscription = self.clients("sns").subscribe(
-            TopicArn=props["TopicArn"], Protocol="sqs", Endpoint=queue_arn, Attributes=attributes,
+            TopicArn=props["TopicArn"],
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes=attributes,
             ReturnSubscriptionArn=True,
-        )["SubscriptionArn"]  # fmt: skip
+        )["SubscriptionArn"]
         self.pumps.append(
             SnsPump(lid, function, sqs, url, subscription, invoker=self.invoker, stop=self._stop)
         )
@@ -378,11 +402,21 @@ class LocalStack:
             log.warning("%s: %s; not scheduled locally", lid, error)
             return
         payload = _input(target.get("Input"))
-        self.pumps.append(SchedulePump(
-            ScheduledTarget(lid, schedule, function.logical_id, lambda _fired: payload,
-                            _datetime(props.get("StartDate")), _datetime(props.get("EndDate"))),
-            function, invoker=self.invoker, stop=self._stop,
-        ))  # fmt: skip
+        self.pumps.append(
+            SchedulePump(
+                ScheduledTarget(
+                    lid,
+                    schedule,
+                    function.logical_id,
+                    lambda _fired: payload,
+                    _datetime(props.get("StartDate")),
+                    _datetime(props.get("EndDate")),
+                ),
+                function,
+                invoker=self.invoker,
+                stop=self._stop,
+            )
+        )
 
     def _rule_pumps(self, lid: str, props: dict[str, Any]) -> None:
         if str(props.get("State", "ENABLED")).upper() == "DISABLED":
@@ -403,17 +437,30 @@ class LocalStack:
                 if given is not None:
                     return given
                 return {
-                    "version": "0", "id": str(os.urandom(8).hex()), "detail-type": "Scheduled Event",
-                    "source": "aws.events", "account": self.pseudo.account_id,
-                    "time": fired.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": REGION,
-                    "resources": [rule_arn], "detail": {},
-                }  # fmt: skip
+                    "version": "0",
+                    "id": str(os.urandom(8).hex()),
+                    "detail-type": "Scheduled Event",
+                    "source": "aws.events",
+                    "account": self.pseudo.account_id,
+                    "time": fired.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "region": REGION,
+                    "resources": [rule_arn],
+                    "detail": {},
+                }
 
-            self.pumps.append(SchedulePump(
-                ScheduledTarget(f"{lid}/{target.get('Id', function.logical_id)}", schedule,
-                                function.logical_id, payload),
-                function, invoker=self.invoker, stop=self._stop,
-            ))  # fmt: skip
+            self.pumps.append(
+                SchedulePump(
+                    ScheduledTarget(
+                        f"{lid}/{target.get('Id', function.logical_id)}",
+                        schedule,
+                        function.logical_id,
+                        payload,
+                    ),
+                    function,
+                    invoker=self.invoker,
+                    stop=self._stop,
+                )
+            )
 
     # ---------------------------------------------------------------- seeding and outputs
     def seed(self) -> dict[str, Any]:
@@ -450,26 +497,28 @@ class LocalStack:
             if self.resolver.included(output):
                 template_outputs[name] = self.resolver.resolve(output.get("Value"))
         result: dict[str, Any] = dict(template_outputs)
-        result.update({
-            "ApiUrl": self.api_url,
-            "AwsEndpointUrl": self.aws_endpoint,
-            "Region": REGION,
-            "UserPoolId": template_outputs.get("UserPoolId") or self._first("AWS::Cognito::UserPool"),
-            "UserPoolClientId": template_outputs.get("UserPoolClientId")
-            or self._first("AWS::Cognito::UserPoolClient"),
-            "City": self.seeded.get("City"),
-            "DemoUsers": self.seeded.get("DemoUsers") or {},
-            "StackName": self.pseudo.stack_name,
-            "Parameters": self.parameters,
-            "Template": str(self.config.template_path),
-            "OutboxPath": str(self.config.outbox_path),
-            "StartSeconds": round(self.ready_seconds or 0.0, 2),
-            "Resources": self.stack.physical_ids(),
-            "ResourceAttributes": {
-                lid: {"Type": s.type, "Ref": s.ref, "Attributes": s.attrs, "Emulated": s.emulated}
-                for lid, s in self.stack.resources.items()
-            },
-        })  # fmt: skip
+        result.update(
+            {
+                "ApiUrl": self.api_url,
+                "AwsEndpointUrl": self.aws_endpoint,
+                "Region": REGION,
+                "UserPoolId": template_outputs.get("UserPoolId") or self._first("AWS::Cognito::UserPool"),
+                "UserPoolClientId": template_outputs.get("UserPoolClientId")
+                or self._first("AWS::Cognito::UserPoolClient"),
+                "City": self.seeded.get("City"),
+                "DemoUsers": self.seeded.get("DemoUsers") or {},
+                "StackName": self.pseudo.stack_name,
+                "Parameters": self.parameters,
+                "Template": str(self.config.template_path),
+                "OutboxPath": str(self.config.outbox_path),
+                "StartSeconds": round(self.ready_seconds or 0.0, 2),
+                "Resources": self.stack.physical_ids(),
+                "ResourceAttributes": {
+                    lid: {"Type": s.type, "Ref": s.ref, "Attributes": s.attrs, "Emulated": s.emulated}
+                    for lid, s in self.stack.resources.items()
+                },
+            }
+        )
         for key, value in self.seeded.items():  # whatever else the seed reports (DemoResidents …)
             result.setdefault(key, value)
         if self._cad is not None:
@@ -554,11 +603,13 @@ class AttachedStack:
         resolver = Resolver(cfn, outputs["Parameters"], Pseudo(stack_name=outputs["StackName"]), known)
         specs = function_specs(cfn, resolver)
         os.environ.update(merged_environment(specs.values()))
-        os.environ.update({
-            "SCHEMAS_DIR": str(ROOT / "schemas"),
-            "VIGIA_LOCAL_DIR": str(local_dir),
-            "VIGIA_OUTBOX_PATH": outputs.get("OutboxPath") or str(local_dir / "outbox.jsonl"),
-        })  # fmt: skip
+        os.environ.update(
+            {
+                "SCHEMAS_DIR": str(ROOT / "schemas"),
+                "VIGIA_LOCAL_DIR": str(local_dir),
+                "VIGIA_OUTBOX_PATH": outputs.get("OutboxPath") or str(local_dir / "outbox.jsonl"),
+            }
+        )
         if "CityId" in outputs["Parameters"]:
             os.environ["CITY_PACK_DIR"] = str(ROOT / "infra" / "cities" / outputs["Parameters"]["CityId"])
         functions_dir = str(ROOT / "functions")
