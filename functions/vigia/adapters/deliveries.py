@@ -23,7 +23,7 @@ from vigia import settings
 from vigia.adapters.dynamo import Location, ResidentRecord
 from vigia.alerts.submission import Alert
 from vigia.dispatch import sending
-from vigia.dispatch.fanout import DispatchState, RecordedDelivery
+from vigia.dispatch.fanout import DispatchInProgress, DispatchState, RecordedDelivery
 from vigia.dispatch.protocol import Delivery, Neighbour, Sender
 
 _S = settings.get()
@@ -84,6 +84,8 @@ class AlertDispatchRecord(Model):
     dispatched_at = UnicodeAttribute(null=True)
     cancelled_at = UnicodeAttribute(null=True)
     cancelled_by = UnicodeAttribute(null=True)
+    dispatch_attempts = NumberAttribute(null=True)
+    dispatch_lease_until = NumberAttribute(null=True)
 
 
 _bound: tuple[str, str, str | None, str] | None = None
@@ -163,6 +165,31 @@ class DynamoDispatchStore:
             return None
         return DispatchState(_alert(record), record.dispatched_at, record.cancelled_at)
 
+    def begin(self, alert_id: str, *, now_s: float, lease_s: int) -> DispatchState | None:
+        # One UpdateItem both reads the alert (ALL_NEW) and takes the lease: no separate GetItem.
+        record = AlertDispatchRecord(alert_id, "ALERT")
+        lease = AlertDispatchRecord.dispatch_lease_until
+        try:
+            record.update(
+                actions=[lease.set(int(now_s) + lease_s), AlertDispatchRecord.dispatch_attempts.add(1)],
+                condition=AlertDispatchRecord.pk.exists() & (lease.does_not_exist() | (lease < int(now_s))),
+            )
+        except UpdateError as error:
+            if not _conditional_failed(error):
+                raise
+            current = self.alert(alert_id)
+            if current is None or current.dispatched_at:
+                return current
+            raise DispatchInProgress(alert_id) from None
+        first = int(record.dispatch_attempts or 0) == 1
+        return DispatchState(_alert(record), record.dispatched_at, record.cancelled_at, first_attempt=first)
+
+    def release(self, alert_id: str) -> None:
+        AlertDispatchRecord(alert_id, "ALERT").update(
+            actions=[AlertDispatchRecord.dispatch_lease_until.remove()],
+            condition=AlertDispatchRecord.pk.exists(),
+        )
+
     def sender(self, user_id: str) -> Sender | None:
         try:
             r = ResidentRecord.get(user_id)
@@ -178,7 +205,12 @@ class DynamoDispatchStore:
             )
         ]
 
-    def record(self, deliveries: Sequence[Delivery], *, at: str) -> None:
+    def record(self, deliveries: Sequence[Delivery], *, at: str, fresh: bool = False) -> None:
+        if fresh:  # under the alert's first lease nothing can exist yet: 25 puts a call (BatchWriteItem)
+            with DeliveryRecord.batch_write() as batch:
+                for delivery in deliveries:
+                    batch.save(_record(delivery, at))
+            return
         for start in range(0, len(deliveries), TRANSACTION_ITEMS):
             chunk = deliveries[start : start + TRANSACTION_ITEMS]
             try:
@@ -210,6 +242,7 @@ class DynamoDispatchStore:
                 actions=[
                     AlertDispatchRecord.dispatched_at.set(at),
                     AlertDispatchRecord.status.set("dispatched"),
+                    AlertDispatchRecord.dispatch_lease_until.remove(),
                     AlertDispatchRecord.timeline.set(_timeline_entry("dispatch", at, "vigia", "system")),
                 ],
                 condition=first & (AlertDispatchRecord.status == "received"),
@@ -219,7 +252,13 @@ class DynamoDispatchStore:
             if not _conditional_failed(error):
                 raise
         try:  # moved on already (an operator was quicker, or the sender cancelled): keep its status
-            record.update(actions=[AlertDispatchRecord.dispatched_at.set(at)], condition=first)
+            record.update(
+                actions=[
+                    AlertDispatchRecord.dispatched_at.set(at),
+                    AlertDispatchRecord.dispatch_lease_until.remove(),
+                ],
+                condition=first,
+            )
             return str(record.status)
         except UpdateError as error:
             if not _conditional_failed(error):

@@ -7,6 +7,7 @@ so a crash anywhere means SQS hands the event back and the dispatch finishes, ne
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,11 @@ class DispatchState:
     alert: Alert
     dispatched_at: str | None
     cancelled_at: str | None
+    first_attempt: bool = False  # no earlier attempt can have recorded deliveries for this alert
+
+
+class DispatchInProgress(Exception):
+    """Another attempt holds the alert's dispatch lease; SQS hands the event back after it ends."""
 
 
 @dataclass(frozen=True)
@@ -51,14 +57,25 @@ class RecordedDelivery:
 class DispatchStore(Protocol):
     def alert(self, alert_id: str) -> DispatchState | None: ...
 
+    def begin(self, alert_id: str, *, now_s: float, lease_s: int) -> DispatchState | None:
+        """Takes the alert's dispatch lease (one attempt at a time) and counts the attempt; None if no
+        such alert. Raises DispatchInProgress while another attempt holds the lease."""
+        ...
+
+    def release(self, alert_id: str) -> None:
+        """Gives the lease back after a failed attempt, so the retry need not wait for it to expire."""
+        ...
+
     def sender(self, user_id: str) -> Sender | None: ...
 
     def neighbours(self, block_id: str) -> list[Neighbour]:
         """Approved residents whose home block is `block_id` (an index Query, never a Scan)."""
         ...
 
-    def record(self, deliveries: Sequence[Delivery], *, at: str) -> None:
-        """Puts each delivery `queued` unless it is already recorded (a condition, never an overwrite)."""
+    def record(self, deliveries: Sequence[Delivery], *, at: str, fresh: bool = False) -> None:
+        """Puts each delivery `queued` unless it is already recorded (a condition, never an overwrite).
+        `fresh`: the first attempt of an alert, under its lease: nothing can be recorded yet, so the
+        records go in batches of 25 (one call each) instead of one conditional put each."""
         ...
 
     def mark_dispatched(self, alert_id: str, *, at: str) -> str:
@@ -90,12 +107,27 @@ def _counts(plan: Plan) -> dict[str, int]:
     return {channel: len(items) for channel, items in sorted(plan.by_channel().items())}
 
 
+DISPATCH_LEASE_S = 45  # longer than DispatchFunction's timeout (30 s): an attempt past it is dead
+
+
 def dispatch_alert(
     alert_id: str, *, pack: CityPack, store: DispatchStore, queues: TaskQueues, now: datetime
 ) -> Outcome:
-    state = store.alert(alert_id)
+    state = store.begin(alert_id, now_s=now.timestamp(), lease_s=DISPATCH_LEASE_S)
     if state is None:
         raise AlertNotFound(alert_id)
+    try:
+        return _run_protocol(state, pack=pack, store=store, queues=queues, now=now)
+    except Exception:
+        with contextlib.suppress(Exception):  # if this fails too, the lease expires on its own
+            store.release(alert_id)
+        raise
+
+
+def _run_protocol(
+    state: DispatchState, *, pack: CityPack, store: DispatchStore, queues: TaskQueues, now: datetime
+) -> Outcome:
+    alert_id = state.alert.alert_id
     if state.dispatched_at:
         return Outcome(alert_id, "already_dispatched", {})
     alert = state.alert
@@ -111,7 +143,7 @@ def dispatch_alert(
         neighbours = store.neighbours(alert.block_id)
     plan = protocol.plan_alert(alert, alert_type, pack, sender=sender, neighbours=neighbours)
     at = clock.iso(now)
-    store.record(plan.deliveries, at=at)
+    store.record(plan.deliveries, at=at, fresh=state.first_attempt)
     queues.enqueue(plan.deliveries)
     status = store.mark_dispatched(alert_id, at=at)
     if status == CANCELLED_ALERT:  # cancelled while we fanned out: the cancellation may have missed some

@@ -1,0 +1,380 @@
+"""Protocol dispatch figures: AWS API calls per alert as a function of its neighbours N (counted with a
+botocore hook), and, on the local stack, the time from the 202 to the last neighbour SMS in the outbox.
+
+    python -m bench dispatch          # BENCH_DISPATCH_ALERTS=10 for a quicker, rougher run
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CALL_SIZES = (0, 1, 10, 25, 100, 500)
+LATENCY_SIZES = (25, 500)
+ALERTS = int(os.environ.get("BENCH_DISPATCH_ALERTS", "50"))
+
+
+def target(n: int) -> int:
+    return math.ceil(n / 10) + math.ceil(n / 25) + 6
+
+
+# ------------------------------------------------------------------ AWS calls, in-process on moto
+def _sqs_event(messages: list[dict[str, Any]], arn: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
+
+
+def _drain(sqs: Any, url: str, handler: Any, context: Any) -> None:
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
+            "Messages"
+        )
+        if not messages:
+            return
+        handler(_sqs_event(messages, arn), context)
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+
+
+def count_calls() -> None:
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "POWERTOOLS_METRICS_NAMESPACE": "Vigia",
+            "SMS_SENDS_PER_S": "0",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    from moto import mock_aws
+
+    from bench.intake import CallCounter, _provision, function_specs_for_bench
+
+    counter = CallCounter()
+    counter.install()
+    with mock_aws():
+        resources = _provision()
+        os.environ["SMS_SENDS_PER_S"] = "0"
+        import boto3
+
+        from infra.local.functions import LambdaContext
+        from vigia import clock, runtime, settings
+        from vigia.adapters import dynamo
+        from vigia.alerts.events import alert_created
+        from vigia.alerts.submission import Alert
+        from vigia.handlers import dispatch, siren_sender, sms_sender
+        from vigia.residents.registration import Resident
+
+        settings.reset()
+        dynamo.rebind(settings.get())
+        pack = runtime.city_pack()
+        sqs = boto3.client("sqs")
+        blocks = [b for b in pack.blocks.values() if b.sirens]
+        print(f"{'N':>5} {'dispatch':>9} {'target':>7}  {'SMS sent':>8} {'sender calls':>13}  dispatch calls")
+        for n, block in zip(CALL_SIZES, blocks, strict=False):
+            now = clock.now()
+            people = [
+                Resident(
+                    f"b{n}-{i}",
+                    "Vecino",
+                    f"2{i:07d}",
+                    f"+54926160{n:03d}{i:04d}",
+                    "x@y.z",
+                    "Calle 1",
+                    0.0,
+                    0.0,
+                    "es-AR",
+                    "approved",
+                    clock.iso(now),
+                    block.block_id,
+                )
+                for i in range(n + 1)
+            ]
+            runtime.residents().put_seeded(people)
+            lat, lon = block.centroid
+            alert = Alert(
+                clock.new_id(now),
+                "robbery",
+                False,
+                2,
+                people[0].user_id,
+                lat,
+                lon,
+                10.0,
+                None,
+                block.block_id,
+                block.quadrant_id,
+                "location",
+                "received",
+                clock.iso(now),
+                clock.local_date(now, pack.time_zone),
+            )
+            runtime.alerts().create(alert, None)
+            image = {
+                "pk": alert.alert_id,
+                "type": alert.type,
+                "priority": alert.priority,
+                "block_id": alert.block_id,
+                "quadrant_id": alert.quadrant_id,
+                "created_at": alert.created_at,
+                "local_date": alert.local_date,
+            }
+            event = {
+                "Records": [
+                    {
+                        "messageId": "m1",
+                        "receiptHandle": "r1",
+                        "body": json.dumps(alert_created(image, city_id=pack.city_id)),
+                        "attributes": {"ApproximateReceiveCount": "1"},
+                        "messageAttributes": {},
+                        "md5OfBody": "0",
+                        "eventSource": "aws:sqs",
+                        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:vigia-godoy-cruz-dispatch",
+                        "awsRegion": "us-east-1",
+                    }
+                ]
+            }
+            context = LambdaContext(function_specs_for_bench["DispatchFunction"])
+            counter.calls.clear()
+            answer = dispatch.lambda_handler(event, context)
+            assert not answer["batchItemFailures"], answer
+            dispatch_calls = Counter(counter.calls)
+            counter.calls.clear()
+            for queue, module in (("SmsQueue", sms_sender), ("SirenQueue", siren_sender)):
+                _drain(
+                    sqs,
+                    resources[queue],
+                    module.lambda_handler,
+                    LambdaContext(
+                        function_specs_for_bench[
+                            "SmsSenderFunction" if queue == "SmsQueue" else "SirenSenderFunction"
+                        ]
+                    ),
+                )
+            sender_calls = Counter(counter.calls)
+            sent = sender_calls.pop("sns.Publish", 0)
+            for name in ("sqs.ReceiveMessage", "sqs.DeleteMessageBatch", "sqs.GetQueueAttributes"):
+                sender_calls.pop(name, None)  # the Lambda poller's, not the function's
+            total = sum(dispatch_calls.values())
+            flag = "" if total <= target(n) else "  (over target)"
+            detail = ", ".join(f"{k}×{v}" for k, v in sorted(dispatch_calls.items()))
+            other = sum(sender_calls.values())
+            print(f"{n:>5} {total:>9} {target(n):>7}  {sent:>8} {other:>13}  {detail}{flag}")
+        print("target: N SMS publishes + at most ceil(N/10) + ceil(N/25) + 6 other calls for the dispatch;")
+        print(
+            "senders add a conditional claim and a conditional 'sent' per delivery (2 DynamoDB calls each)."
+        )
+
+
+# ------------------------------------------------------------------ latency on the local stack
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+class Outbox:
+    """Reads the outbox as it grows, remembering where it stopped."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.offset, self.lines = path, 0, []
+
+    def read(self) -> list[dict[str, Any]]:
+        if self.path.exists():
+            with self.path.open(encoding="utf-8") as handle:
+                handle.seek(self.offset)
+                chunk = handle.read()
+                complete = chunk[: chunk.rfind("\n") + 1]
+                self.offset += len(complete.encode("utf-8"))
+            self.lines.extend(json.loads(line) for line in complete.splitlines() if line.strip())
+        return self.lines
+
+
+def latency() -> None:
+    import boto3
+    import requests
+
+    from vigia import clock
+    from vigia.city import load_city_pack
+
+    pack = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+    work = Path(tempfile.mkdtemp(prefix="vigia-bench-dispatch-"))
+    aws_port, api_port = _free_ports(2)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIGIA_", "SMS_"))}
+    env.update(
+        {
+            "PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT}",
+            "VIGIA_LOCAL_DIR": str(work / "local"),
+            "VIGIA_AWS_PORT": str(aws_port),
+            "VIGIA_API_PORT": str(api_port),
+            "VIGIA_DEMO_RESIDENTS": "300",
+            "VIGIA_LOCAL_LOG_LEVEL": "WARNING",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            # The emulator has no SMS rate to respect; pacing would measure the pacer, not the pipeline.
+            "VIGIA_PARAMETER_OVERRIDES": "SmsSendsPerSecond=0 LogLevel=WARNING",
+        }
+    )
+    log = (work / "stack.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        outputs_path = work / "local" / "outputs.json"
+        deadline = time.monotonic() + 90
+        while not outputs_path.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the local stack did not start; see {work / 'stack.log'}")
+            time.sleep(0.2)
+        outputs = json.loads(outputs_path.read_text())
+        api = outputs["ApiUrl"]
+        session = boto3.session.Session(
+            aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1"
+        )
+        dynamodb = session.client("dynamodb", endpoint_url=outputs["AwsEndpointUrl"])
+        idp = session.client("cognito-idp", endpoint_url=outputs["AwsEndpointUrl"])
+        table = outputs["Resources"]["ResidentsTable"]
+
+        def token(username: str, password: str) -> str:
+            answer = idp.initiate_auth(
+                ClientId=outputs["UserPoolClientId"],
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": username, "PASSWORD": password},
+            )
+            return str(answer["AuthenticationResult"]["IdToken"])
+
+        demo = outputs["DemoUsers"]["operator"]
+        operator = requests.Session()
+        operator.headers["Authorization"] = "Bearer " + token(demo["username"], demo["password"])
+        outbox = Outbox(Path(outputs["OutboxPath"]))
+        rate = pack.settings.alert_rate_limit.max_alerts
+        used = {b.block_id for b in pack.blocks.values() if b.population == 0}
+        print(f"local stack: {ALERTS} robbery alerts per N, one at a time; SMS unpaced (docs/dispatch.md)")
+        print(f"{'N':>5} {'alerts':>6} {'p50 s':>7} {'p95 s':>7} {'max s':>7}")
+        for n in LATENCY_SIZES:
+            block = next(b for b in pack.blocks.values() if b.block_id not in used and b.sirens)
+            used.add(block.block_id)
+            lat, lon = block.centroid
+            senders: list[requests.Session] = []
+            for i in range(math.ceil(ALERTS / rate)):
+                suffix = f"{uuid.uuid4().int % 10**6:06d}"
+                email = f"bench-{n}-{i}-{suffix}@example.ar"
+                body = {
+                    "full_name": "Vecina Bench",
+                    "national_id": f"4{suffix}{i % 10}",
+                    "phone": f"+5492617{suffix}",
+                    "email": email,
+                    "password": "Segura-2026x",
+                    "address": "Calle 1",
+                    "home_location": {"lat": lat, "lon": lon},
+                }
+                user_id = requests.post(f"{api}/v1/registrations", json=body, timeout=30).json()["user_id"]
+                operator.post(f"{api}/v1/registrations/{user_id}/approve", timeout=30).raise_for_status()
+                s = requests.Session()
+                s.headers["Authorization"] = "Bearer " + token(email, "Segura-2026x")
+                senders.append(s)
+            extra = n + 1 - len(senders)  # every alert has N neighbours: the other senders count among them
+            items = [
+                {
+                    "PutRequest": {
+                        "Item": {
+                            "pk": {"S": f"bench-{n}-{i}"},
+                            "kind": {"S": "resident"},
+                            "status": {"S": "approved"},
+                            "phone": {"S": f"+54926180{n:03d}{i:04d}"},
+                            "locale": {"S": "es-AR"},
+                            "block_id": {"S": block.block_id},
+                            "created_at": {"S": clock.iso(clock.now())},
+                        }
+                    }
+                }
+                for i in range(extra)
+            ]
+            for start in range(0, len(items), 25):
+                dynamodb.batch_write_item(RequestItems={table: items[start : start + 25]})
+            seconds = []
+            for k in range(ALERTS):
+                sender = senders[k // rate]
+                answer = sender.post(
+                    f"{api}/v1/alerts",
+                    json={"type": "robbery", "location": {"lat": lat, "lon": lon}},
+                    timeout=30,
+                )
+                accepted = time.time()
+                answer.raise_for_status()
+                alert_id = answer.json()["alert_id"]
+                deadline = time.monotonic() + 300
+                while True:
+                    sms = [
+                        m
+                        for m in outbox.read()
+                        if m["alert_id"] == alert_id
+                        and m.get("kind", "alert") == "alert"
+                        and m["channel"] == "sms"
+                    ]
+                    neighbours = [m for m in sms if m["recipient"] not in pack.dispatch.community_police]
+                    if len(neighbours) >= n + 1:  # N neighbours and the sender's confirmation
+                        break
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"alert {alert_id}: {len(neighbours)} of {n + 1} SMS after 300 s")
+                    time.sleep(0.02)
+                last = max(clock.parse_iso(m["time"]).timestamp() for m in neighbours)
+                seconds.append(max(0.0, last - accepted))
+            seconds.sort()
+            p95 = seconds[min(len(seconds) - 1, math.ceil(0.95 * len(seconds)) - 1)]
+            print(
+                f"{n:>5} {len(seconds):>6} {statistics.median(seconds):>7.2f} {p95:>7.2f} {seconds[-1]:>7.2f}"
+            )
+    finally:
+        process.send_signal(2)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def run() -> None:
+    count_calls()
+    latency()
+
+
+if __name__ == "__main__":
+    run()
