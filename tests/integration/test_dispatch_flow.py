@@ -361,3 +361,20 @@ def test_make_redrive_moves_every_dlq_back_and_nothing_is_sent_twice(api, stack,
     pump(stack)
     assert {r["status"] for r in deliveries(stack, alert_id)} == {"sent"}
     assert len(dispatch.cad.received) == 1
+
+
+def test_two_attempts_at_one_alert_never_run_at_once(api, stack, citizen, dispatch):
+    from vigia.adapters.deliveries import DynamoDispatchStore
+    from vigia.dispatch.fanout import DispatchInProgress
+
+    alert_id = send_alert(api, citizen)
+    store, now = DynamoDispatchStore(), clock.now().timestamp()
+    first = store.begin(alert_id, now_s=now, lease_s=45)
+    assert first is not None
+    assert first.first_attempt
+    with pytest.raises(DispatchInProgress):
+        store.begin(alert_id, now_s=now + 1, lease_s=45)  # a duplicate delivery of the event, meanwhile
+    later = store.begin(alert_id, now_s=now + 46, lease_s=45)  # the first attempt died: its lease ran out
+    assert later is not None
+    assert not later.first_attempt  # so it records with conditional puts
+    assert store.begin("NO-SUCH-ALERT", now_s=now, lease_s=45) is None
