@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -177,7 +178,31 @@ class LocalStackProcess:
         )
         if done.returncode != 0:
             pytest.fail(f"invoking {logical_id} failed:\n{done.stderr}")
-        return json.loads(done.stdout)
+        # Handlers log JSON lines to stdout too (Powertools); the result is the last line.
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def new_citizen(self, home: dict[str, float] | None = None) -> ApiSession:
+        """A freshly registered and approved resident, signed in (each has her own alert rate limit).
+
+        `home` defaults to the demo citizen's home, so she has approved neighbours on her block."""
+        if home is None:
+            home = self.client("citizen").get("/v1/me").json()["home_location"]
+        n = uuid.uuid4().int
+        email = f"vecina-{n % 10**10:010d}@example.ar"
+        body = {
+            "full_name": "Vecina de Prueba",
+            "national_id": f"{20_000_000 + n % 70_000_000}",
+            "phone": f"+549261{4_000_000 + n % 5_000_000:07d}",
+            "email": email,
+            "password": "Segura-2026x",
+            "address": "Calle de Prueba 100",
+            "home_location": home,
+        }
+        created = self.client().post("/v1/registrations", json=body)
+        assert created.status_code == 201, created.text
+        approved = self.client("operator").post(f"/v1/registrations/{created.json()['user_id']}/approve")
+        assert approved.status_code == 200, approved.text
+        return ApiSession(self.api, self.sign_in(email, "Segura-2026x"))
 
 
 def _environment(local_dir: Path, extra: dict[str, str]) -> dict[str, str]:

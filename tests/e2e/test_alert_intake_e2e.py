@@ -80,7 +80,7 @@ def test_requests_without_a_valid_token_get_401_problems(local_stack):
 
 def test_bad_input_over_http_is_a_problem_never_a_500(local_stack):
     api = local_stack.api
-    citizen = local_stack.client("citizen")
+    citizen = local_stack.new_citizen()
     malformed = citizen.post(f"{api}/v1/alerts", data="{oops", headers={"Content-Type": "application/json"},
                              timeout=10)
     assert malformed.status_code == 400
