@@ -139,7 +139,7 @@ def test_an_alert_without_a_block_reaches_no_neighbours_and_no_siren():
     assert any("siren" in note for note in p.notes)
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     type_=st.sampled_from(sorted(PACK.alert_types)),
     silent=st.booleans(),
@@ -182,7 +182,7 @@ def test_the_cad_gets_valid_cap_for_every_type_that_calls_it(type_):
     assert root.find("c:info/c:area/c:circle", ns) is not None
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     block_id=st.sampled_from(sorted(PACK.blocks)),
     accuracy=st.floats(min_value=0, max_value=5000),
@@ -270,6 +270,7 @@ def deliver(ledger, send, *, receive=1, now=1000.0):
     )
 
 
+@settings(deadline=None)
 @given(st.lists(st.sampled_from(["redeliver", "late", "early"]), max_size=8))
 def test_however_often_a_task_comes_back_it_is_sent_once(arrivals):
     ledger, sent = Ledger(SMS), []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vigia.dispatch import backoff, signing, sms_text
@@ -57,6 +57,7 @@ def test_a_short_text_keeps_its_accents():
     assert sms_text.fit("Alerta en la plaza Martín") == "Alerta en la plaza Martín"
 
 
+@settings(deadline=None)
 @given(GSM_TEXT)
 def test_parts_grow_with_length_and_one_part_means_within_the_limit(text):
     size = sms_text.measure(text)
@@ -64,6 +65,7 @@ def test_parts_grow_with_length_and_one_part_means_within_the_limit(text):
     assert (size.parts == 1) == (size.units <= (160 if size.encoding == "GSM-7" else 70))
 
 
+@settings(deadline=None)
 @given(ANY_TEXT)
 def test_fitting_never_costs_more_parts(text):
     assert sms_text.measure(sms_text.fit(text)).parts <= sms_text.measure(text).parts
@@ -81,6 +83,7 @@ def test_operators_see_phones_masked_and_units_as_they_are(channel, recipient, s
     assert mask_recipient(channel, recipient) == shown
 
 
+@settings(deadline=None)
 @given(st.from_regex(r"\+[1-9][0-9]{9,13}", fullmatch=True))
 def test_a_masked_phone_keeps_no_more_than_its_country_and_two_digits(phone):
     masked = mask_recipient("sms", phone)
@@ -93,6 +96,7 @@ def test_errors_are_scrubbed_of_phone_numbers():
     assert scrub("x" * 500).endswith("…")
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=1, max_value=60), st.integers(min_value=0, max_value=2**32))
 def test_backoff_is_jittered_below_an_exponential_ceiling(attempt, seed):
     delay = backoff.delay_s(attempt, base_s=2, cap_s=300, rng=random.Random(seed))
