@@ -65,7 +65,7 @@ def published_sums(rows: dict[tuple[str, str], dict]) -> list[tuple[tuple[str, s
     return sums
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(alerts(), st.integers(2, 6))
 def test_no_count_below_the_threshold_is_published_or_recoverable_from_a_sum(day_alerts, threshold):
     result = compute_day(DAY, day_alerts, tiny_frame(threshold=threshold))
@@ -89,7 +89,7 @@ def test_no_count_below_the_threshold_is_published_or_recoverable_from_a_sum(day
             assert len(unknown) != 1, f"{column}: {unknown[0]} = {total} - others"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(alerts(), st.integers(2, 6))
 def test_a_published_share_never_rests_on_fewer_than_the_threshold_on_either_side(day_alerts, threshold):
     result = compute_day(DAY, day_alerts, tiny_frame(threshold=threshold))
