@@ -385,3 +385,44 @@ def test_indicator_run_requests_are_checked(stack, api, staff_claims):
         if field:
             assert answer.json["errors"][0]["path"] == field, body
     assert stack.queue_messages("IndicatorRunsQueue") == []
+
+
+# ---------------------------------------------------------------- patrols and surveys, where present
+def test_patrol_dosage_and_perception_fill_the_quadrant_and_city_rows_when_present(stack, api, staff_claims):
+    zone = stack.pack.zone_info
+    day = (datetime.now(UTC).astimezone(zone) - timedelta(days=1)).date()
+    made = api(
+        "POST", "/v1/patrol-schedules", {"date": day.isoformat(), "seed": 5}, claims=staff_claims("operator")
+    )
+    assert made.status in (200, 201), made.body
+    stop = next(u for u in made.json["units"] if u["unit_id"] == "GC-01")["stops"][0]
+    checkin = {
+        "unit_id": "GC-01",
+        "location": {"lat": stop["lat"], "lon": stop["lon"], "accuracy_m": 8},
+        "at": (datetime.fromisoformat(stop["start"]) + timedelta(minutes=2)).isoformat(),
+    }
+    assert api("POST", "/v1/patrols/checkins", checkin, claims=staff_claims("police")).status == 201
+    noon = datetime.combine(day, datetime.min.time(), zone) + timedelta(hours=12)
+    for n, value in enumerate([5, 5, 4, 4, 5, 1, 2, 3, 2, 1]):  # 5 favourable (4-5 of 1-5), 5 not
+        survey = {
+            "quadrant_id": "Q-01",
+            "answers": {"safe_at_night": value},
+            "at": (noon + timedelta(minutes=n)).isoformat(),
+        }
+        assert api("POST", "/v1/surveys", survey, claims=staff_claims("police")).status == 201
+    dosage = api(
+        "GET", "/v1/patrols/dosage", claims=staff_claims("analyst"), query={"date": day.isoformat()}
+    ).json
+
+    invoke({"date": day.isoformat()})
+
+    table = rows(stack, day)
+    q01 = [u for u in dosage["units"] if u["quadrant_id"] == "Q-01"]
+    planned, done = sum(u["planned_min"] for u in q01), sum(u["done_min"] for u in q01)
+    assert done > 0
+    assert table["Q-01#all"]["patrol_dosage_compliance"] == round(done / planned, 3)
+    assert table["city#all"]["patrol_dosage_compliance"] == dosage["totals"]["compliance"]
+    assert table["Q-01#all"]["survey_responses"] == 10
+    assert table["Q-01#all"]["perception_favourable_share"] == 0.5
+    assert table["Q-02#all"]["survey_responses"] == "<5"
+    assert table["Q-01#robbery"]["patrol_dosage_compliance"] is None  # an `all` figure only
