@@ -87,6 +87,11 @@ def explicit_days(event: dict[str, Any]) -> list[date]:
     first, last = parse_day(event.get("from"), "/from"), parse_day(event.get("to"), "/to")
     if first > last:
         raise InvalidRequest("from is after to.", errors=[FieldError("/from", "must not be after to")])
+    if (last - first).days + 1 > service.MAX_RUN_DAYS:
+        raise InvalidRequest(
+            f"At most {service.MAX_RUN_DAYS} days per invocation.",
+            errors=[FieldError("/from", f"at most {service.MAX_RUN_DAYS} days before to")],
+        )
     return days_between(first, last)
 
 

@@ -1,0 +1,47 @@
+"""NightlyIndicatorsFunction's doors: which days a direct invocation names, and what it refuses."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from vigia.errors import InvalidRequest
+from vigia.handlers.nightly_indicators import explicit_days, lambda_handler
+
+
+def test_a_direct_invocation_names_one_day_or_a_range():
+    assert explicit_days({"date": "2026-03-10"}) == [date(2026, 3, 10)]
+    assert explicit_days({"from": "2026-02-27", "to": "2026-03-01"}) == [
+        date(2026, 2, 27),
+        date(2026, 2, 28),
+        date(2026, 3, 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("event", "path"),
+    [
+        ({"from": "2026-03-02", "to": "2026-03-01"}, "/from"),
+        ({"from": "2020-01-01", "to": "2026-03-01"}, "/from"),
+        ({"from": "2026-03-01"}, "/to"),
+        ({"date": "yesterday"}, "/date"),
+    ],
+)
+def test_a_direct_invocation_refuses_what_it_cannot_run(event, path):
+    with pytest.raises(InvalidRequest) as raised:
+        explicit_days(event)
+    assert raised.value.errors[0].path == path
+
+
+def test_an_event_of_no_known_shape_fails_loudly():
+    class Context:
+        function_name, memory_limit_in_mb, aws_request_id = "NightlyIndicatorsFunction", 1024, "r"
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:NightlyIndicatorsFunction"
+
+        @staticmethod
+        def get_remaining_time_in_millis() -> int:
+            return 1000
+
+    with pytest.raises(ValueError, match="expected"):
+        lambda_handler({"detail-type": "Scheduled Event"}, Context())
