@@ -148,13 +148,16 @@ def plan_silent(
 ) -> Plan:
     """The deliveries a silent alert calls for: response-team SMS, maybe a Private CAP; nothing else.
 
-    With `identity` known, any text that would carry one of her details is replaced (SMS) or dropped
-    (CAP) — a second lock behind the safe-placeholder rule.
+    With `identity` known, an SMS that would carry one of her details or her coordinates gets the neutral
+    text instead, and a CAP message that would carry her details is dropped — a second lock behind the
+    safe-placeholder rule. (The CAP area is the quadrant's polygon from the pack, never her point.)
     """
     team = pack.dispatch.response_team
     if not team:
         raise NoResponseTeam("the city pack lists no response_team numbers")
-    secrets = identity.secrets() if identity is not None else ()
+    # (Very short strings — a one-word note — would match by chance and say nothing about her.)
+    secrets = tuple(x for x in identity.secrets() if len(x) >= 6) if identity is not None else ()
+    places = identity.coordinates() if identity is not None else ()
     steps: Sequence[ProtocolStep] = alert_type.protocol if alert_type is not None else ()
     notes: list[str] = []
     planned: dict[str, Delivery] = {}
@@ -162,8 +165,8 @@ def plan_silent(
     def add(delivery: Delivery) -> None:
         planned.setdefault(delivery.key, delivery)
 
-    def leaks(text: str) -> bool:
-        return any(secret in text for secret in secrets)
+    def leaks(text: str, *, with_place: bool = True) -> bool:
+        return any(s in text for s in secrets) or (with_place and any(p in text for p in places))
 
     sms_steps: list[ProtocolStep | None] = [
         s for s in steps if s.target == RESPONSE_TEAM and s.channel == SMS
@@ -201,7 +204,7 @@ def plan_silent(
             continue
         text = response_team_text(None, alert, pack)
         body = _cap_private(alert, alert_type, pack, step, text).decode("utf-8")
-        if leaks(body):
+        if leaks(body, with_place=False):
             notes.append("provincial_police: the CAP message would disclose the sender; not sent")
             continue
         add(

@@ -64,17 +64,15 @@ class SealedIdentity:
         return cls(**raw)
 
     def secrets(self) -> tuple[str, ...]:
-        """Strings that must never appear outside a response-team answer (logs, SMS, other views)."""
+        """Her details as text: never to appear outside a response-team answer (logs, SMS, other views)."""
         values = [self.full_name, self.phone, self.national_id, self.email, self.address, self.resident_id]
-        values += [_coordinate(self.lat), _coordinate(self.lon)]
         if self.note:
             values.append(self.note)
         return tuple(v for v in values if v)
 
-
-def _coordinate(value: float) -> str:
-    """A coordinate as it would appear when printed: enough decimals to place a house (≈ 10 m)."""
-    return f"{value:.4f}"
+    def coordinates(self) -> tuple[str, ...]:
+        """Her place as it would be printed: enough decimals to find the house (4 decimals, about 10 m)."""
+        return (f"{self.lat:.4f}", f"{self.lon:.4f}")
 
 
 def context(alert_id: str, city_id: str) -> dict[str, str]:
