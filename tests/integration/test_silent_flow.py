@@ -222,3 +222,39 @@ def test_an_envelope_moved_to_another_alert_does_not_open(api, victim, stack, st
     answer = api("GET", f"/v1/alerts/{second}", claims=staff_claims("response_team"))
     assert answer.status == 500
     assert leaks(answer.body, victim) == []
+
+
+def test_a_silent_submit_costs_at_most_four_aws_calls_and_one_kms_call(api, victim, citizen, monkeypatch):
+    """The submit budget: ≤ 4 AWS calls, plus the one KMS call only a silent alert makes."""
+    import botocore.session
+
+    from vigia.adapters import aws, dynamo
+
+    calls: list[str] = []
+    original = botocore.session.Session.create_client
+
+    def counting(session, *args, **kwargs):
+        client = original(session, *args, **kwargs)
+        client.meta.events.register(
+            "before-call", lambda model, **_: calls.append(f"{model.service_model.service_name}.{model.name}")
+        )
+        return client
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", counting)
+    aws.client.cache_clear()
+    dynamo.rebind(settings.get())  # new clients, counted
+    spent = {}
+    robbery = {"type": "robbery", "location": silent_body(victim)["location"]}
+    for label, claims, body, headers in (
+        ("silent", victim.claims, silent_body(victim), {}),
+        ("silent with key", victim.claims, silent_body(victim), {"Idempotency-Key": "k-budget"}),
+        ("public", citizen.claims, robbery, {}),
+        ("public with key", citizen.claims, robbery, {"Idempotency-Key": "k-budget"}),
+    ):
+        calls.clear()
+        assert api("POST", "/v1/alerts", body, claims=claims, headers=headers).status == 202
+        spent[label] = list(calls)
+    for label, made in spent.items():
+        kms = [c for c in made if c.startswith("kms.")]
+        assert len(made) - len(kms) <= 4, (label, made)
+        assert kms == (["kms.GenerateDataKey"] if label.startswith("silent") else []), (label, made)
