@@ -25,8 +25,13 @@ def test_a_new_resident_registers_is_approved_and_her_alert_is_stored_and_publis
     email = f"vecina-{uuid.uuid4().hex[:8]}@example.ar"
     suffix = f"{uuid.uuid4().int % 1_000_000:06d}"
     registration = {
-        "full_name": "Lucía Fernández", "national_id": f"4{suffix[:7]:0<7}", "phone": f"+5492614{suffix}",
-        "email": email, "password": "Segura-2026x", "address": "Perú 1450", "home_location": block_home,
+        "full_name": "Lucía Fernández",
+        "national_id": f"4{suffix[:7]:0<7}",
+        "phone": f"+5492614{suffix}",
+        "email": email,
+        "password": "Segura-2026x",
+        "address": "Perú 1450",
+        "home_location": block_home,
     }
     created = requests.post(f"{api}/v1/registrations", json=registration, timeout=10)
     assert created.status_code == 201, created.text
@@ -60,7 +65,8 @@ def test_a_new_resident_registers_is_approved_and_her_alert_is_stored_and_publis
     assert seen.status_code == 200
     assert seen.json()["sender_id"] == user_id
     local_stack.wait_for(
-        lambda: operator.get(f"{api}/v1/alerts/{alert_id}", timeout=10).json()["status"] != "received", timeout=30
+        lambda: operator.get(f"{api}/v1/alerts/{alert_id}", timeout=10).json()["status"] != "received",
+        timeout=30,
     )
     # And another resident cannot see it
     other = local_stack.client("citizen")
@@ -81,15 +87,18 @@ def test_requests_without_a_valid_token_get_401_problems(local_stack):
 def test_bad_input_over_http_is_a_problem_never_a_500(local_stack):
     api = local_stack.api
     citizen = local_stack.new_citizen()
-    malformed = citizen.post(f"{api}/v1/alerts", data="{oops", headers={"Content-Type": "application/json"},
-                             timeout=10)
+    malformed = citizen.post(
+        f"{api}/v1/alerts", data="{oops", headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert malformed.status_code == 400
     assert malformed.json()["errors"][0]["path"] == "/"
-    far = citizen.post(f"{api}/v1/alerts", json={"type": "robbery", "location": {"lat": -34.6, "lon": -58.4}},
-                       timeout=10)
+    far = citizen.post(
+        f"{api}/v1/alerts", json={"type": "robbery", "location": {"lat": -34.6, "lon": -58.4}}, timeout=10
+    )
     assert far.status_code == 422
-    unknown = citizen.post(f"{api}/v1/alerts", json={"type": "ufo", "location": {"lat": -32.93, "lon": -68.84}},
-                           timeout=10)
+    unknown = citizen.post(
+        f"{api}/v1/alerts", json={"type": "ufo", "location": {"lat": -32.93, "lon": -68.84}}, timeout=10
+    )
     assert unknown.status_code == 400
     assert unknown.json()["errors"][0]["path"] == "/type"
 
