@@ -258,3 +258,21 @@ def test_a_silent_submit_costs_at_most_four_aws_calls_and_one_kms_call(api, vict
         kms = [c for c in made if c.startswith("kms.")]
         assert len(made) - len(kms) <= 4, (label, made)
         assert kms == (["kms.GenerateDataKey"] if label.startswith("silent") else []), (label, made)
+
+
+def test_the_response_team_lists_open_silent_alerts_sealed(api, victim, citizen, staff_claims):
+    # Given a silent alert and a public one
+    alert_id = send_silent(api, victim).json["alert_id"]
+    robbery = {"type": "robbery", "location": silent_body(victim)["location"]}
+    assert api("POST", "/v1/alerts", robbery, claims=citizen.claims).status == 202
+    # When the response team opens its console
+    listed = api("GET", "/v1/silent-alerts", claims=staff_claims("response_team"))
+    # Then it lists the silent alert only, sealed (opening it is the audited read)
+    assert listed.status == 200
+    assert [item["alert_id"] for item in listed.json["items"]] == [alert_id]
+    assert listed.json["items"][0]["category"] == "silent"
+    assert leaks(listed.body, victim) == []
+    assert api("GET", "/v1/silent-alerts", claims=staff_claims("operator")).status == 403
+    bad = api("GET", "/v1/silent-alerts", query={"limit": "0"}, claims=staff_claims("response_team"))
+    assert bad.status == 400
+    assert bad.json["errors"][0]["path"] == "/limit"

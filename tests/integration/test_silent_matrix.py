@@ -181,7 +181,15 @@ def test_the_matrix_covers_every_route_on_one_alert(world):
 
 # Routes with an alert or its aggregates in the answer, swept for leaks with every role.
 SWEPT = {"POST /v1/alerts/{alert_id}/actions"}
-SWEEP_PREFIXES = ("/v1/alerts", "/v1/audit", "/v1/hotspots", "/v1/indicators", "/v1/patrol", "/v1/admin/dlq")
+SWEEP_PREFIXES = (
+    "/v1/alerts",
+    "/v1/silent-alerts",
+    "/v1/audit",
+    "/v1/hotspots",
+    "/v1/indicators",
+    "/v1/patrol",
+    "/v1/admin/dlq",
+)
 
 
 def test_no_route_that_reads_alerts_gives_anyone_but_the_response_team_her_details(api, world, stack):

@@ -223,3 +223,9 @@ class DynamoAlertStore:
             return _alert(AlertRecord.get(alert_id, "ALERT"))
         except AlertRecord.DoesNotExist:
             return None
+
+    def open_silent(self, limit: int) -> list[Alert]:
+        """Open silent alerts, most urgent and oldest first (by_queue; the filter reads wide pages)."""
+        silent = AlertRecord.silent == True  # noqa: E712 - a DynamoDB condition, not a truth test
+        records = AlertRecord.by_queue.query("open", filter_condition=silent, page_size=200)
+        return [_alert(record) for _, record in zip(range(limit), records, strict=False)]

@@ -221,6 +221,14 @@ ROUTES: tuple[Route, ...] = (
         errors=(400, 401, 403),
         tags=("silent",),
     ),
+    _r(
+        "GET",
+        "/v1/silent-alerts",
+        "The response team's open silent alerts (?limit=), sealed: open one with GET /v1/alerts/{alert_id}",
+        {"response_team"},
+        errors=(400, 401, 403),
+        tags=("silent",),
+    ),
     # nightly indicators (docs/indicators.md)
     _r(
         "GET",

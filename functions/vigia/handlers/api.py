@@ -17,6 +17,7 @@ from vigia.handlers.routes import audit as audit_routes
 from vigia.handlers.routes import dispatch as dispatch_routes
 from vigia.handlers.routes import indicators as indicator_routes
 from vigia.handlers.routes import patrol as patrol_routes
+from vigia.handlers.routes import silent as silent_routes
 from vigia.observability import logger, metrics
 
 app = APIGatewayHttpResolver()
@@ -27,6 +28,7 @@ for area in (
     dispatch_routes,
     patrol_routes,
     audit_routes,
+    silent_routes,
     indicator_routes,
     incidents,
     registrations,
