@@ -108,7 +108,10 @@ def test_the_third_false_alarm_suspends_the_sender_and_tells_them(api, stack, op
     assert sms["alert_id"] == alert_ids[2]
     assert sms["recipient"] == stack.resident_item(citizen.user_id)["phone"]
     trail = audit.list_for(citizen.user_id)
-    assert [(e.action, e.reason) for e in trail] == [("suspend", "3 false alarms in 90 days (automatic)")]
+    assert [(e.action, e.reason) for e in trail] == [
+        ("approve", None),
+        ("suspend", "3 false alarms in 90 days (automatic)"),
+    ]
     # reinstated, the old strikes are forgiven: the next false alarm does not suspend again
     api("POST", f"/v1/residents/{citizen.user_id}/reinstate", {"reason": "llamó y explicó"}, claims=operator)
     assert stack.resident_item(citizen.user_id)["status"] == "approved"
@@ -137,3 +140,19 @@ def test_only_operators_and_admins_review_residents(api, staff_claims, citizen, 
         "POST", f"/v1/residents/{citizen.user_id}/suspend", {"reason": "abuso"}, claims=staff_claims("admin")
     )
     assert admin.status == 200
+
+
+def test_approvals_are_audited_with_the_operators_note(api, operator, registered):
+    from vigia.adapters import audit
+
+    answer = api(
+        "POST", f"/v1/registrations/{registered.user_id}/approve", {"note": "DNI visto"}, claims=operator
+    )
+    assert answer.status == 200, answer.body
+    [entry] = audit.list_for(registered.user_id)
+    assert (entry.action, entry.actor_id, entry.actor_role, entry.reason) == (
+        "approve",
+        operator["sub"],
+        "operator",
+        "DNI visto",
+    )

@@ -169,3 +169,28 @@ def test_a_silent_alert_in_the_queue_shows_its_zone_not_its_place():
     assert "location" not in row
     assert row["age_s"] == 180
     assert "location" in service.queue_item(incident(), now=T0)
+
+
+def test_the_sms_tasks_incidents_queue_satisfy_the_delivery_task_schema():
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from vigia.dispatch import tasks
+
+    schema = json.loads((ROOT / "schemas/events/delivery-task.json").read_text())
+    validator = Draft202012Validator(schema)
+    unit = notices.unit_assignment(incident(), "GC-01", PACK)
+    notice = notices.standing_notice(
+        about="resident-r1",
+        user_id="r1",
+        phone="+5492615550000",
+        locale="es-AR",
+        status="suspended",
+        reason="abuso",
+        pack=PACK,
+    )
+    for delivery in (unit, notice):
+        assert delivery is not None
+        errors = [e.message for e in validator.iter_errors(tasks.to_message(delivery, city_id="godoy-cruz"))]
+        assert errors == []

@@ -308,7 +308,8 @@ class DynamoIncidentStore:
             partition,
             filter_condition=condition,
             last_evaluated_key=start,
-            page_size=max(limit + 1, 25) if condition is not None else limit + 1,
+            # a filter is applied after the read: read wider pages so a rare filter costs few Queries
+            page_size=min(max(10 * limit, 100), 1000) if condition is not None else limit + 1,
         )
         page: list[IncidentRecord] = []
         more = False

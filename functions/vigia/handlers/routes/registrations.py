@@ -35,6 +35,12 @@ def _limit() -> int:
     return int(raw)
 
 
+def _role(who: Any) -> str:
+    """The role a reviewer acts in (admin before operator), as the audit trail records it."""
+    acting = lifecycle.acting_as(who.user_id, who.roles)
+    return acting.role if acting else sorted(who.roles)[0]
+
+
 def _registration(record: Any, pack: Any) -> dict[str, Any]:
     """What an operator checks before approving: who, where they live, and the block that would be theirs."""
     home = (
@@ -85,12 +91,10 @@ def _review(key: str, user_id: str, action: str, schema: str) -> Response:
     request = (
         body(router, schema) if (router.current_event.body or schema != "requests/reinstatement.json") else {}
     )
-    acting = lifecycle.acting_as(who.user_id, who.roles)
-    role = acting.role if acting else sorted(who.roles)[0]
     answer = service.review_resident(
         user_id,
         action,
-        actor=lifecycle.Actor(who.user_id, role),
+        actor=lifecycle.Actor(who.user_id, _role(who)),
         reason=request.get("reason"),
         pack=runtime.city_pack(),
         store=runtime.incidents(),
@@ -100,6 +104,31 @@ def _review(key: str, user_id: str, action: str, schema: str) -> Response:
     metrics.add_metric(name=_METRIC[action], unit=MetricUnit.Count, value=1)
     logger.info(f"resident {action}", extra={"user_id": user_id, "by": who.user_id})
     return json_response(200, answer)
+
+
+@router.post("/v1/registrations/<user_id>/approve")
+def approve(user_id: str) -> Response:
+    """Approval onto the home block (vigia.residents.approve: the citizen group, then the record), audited."""
+    from vigia.adapters import audit
+    from vigia.residents import approve as approve_resident
+
+    key = "POST /v1/registrations/{user_id}/approve"
+    operator = signed_in(router, key)
+    request = body(router, "requests/approval.json") if router.current_event.body else {}
+    resident = approve_resident(
+        user_id,
+        reviewer=operator.user_id,
+        pack=runtime.city_pack(),
+        residents=runtime.residents(),
+        identity=runtime.identity(),
+        now=clock.now(),
+    )
+    audit.record(operator.user_id, _role(operator), "approve", "resident", user_id, request.get("note"))
+    metrics.add_metric(name="RegistrationsApproved", unit=MetricUnit.Count, value=1)
+    logger.info("registration approved", extra={"user_id": user_id, "by": operator.user_id})
+    return json_response(
+        200, {"user_id": resident.user_id, "status": resident.status, "block_id": resident.block_id}
+    )
 
 
 @router.post("/v1/registrations/<user_id>/reject")

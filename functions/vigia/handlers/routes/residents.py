@@ -31,27 +31,6 @@ def register() -> Response:
     return json_response(201, {"user_id": resident.user_id, "status": resident.status})
 
 
-@router.post("/v1/registrations/<user_id>/approve")
-def approve(user_id: str) -> Response:
-    from vigia.residents import approve as approve_resident
-
-    operator = signed_in(router, "POST /v1/registrations/{user_id}/approve")
-    if router.current_event.body:
-        body(router, "requests/approval.json")
-    resident = approve_resident(
-        user_id,
-        reviewer=operator.user_id,
-        pack=runtime.city_pack(),
-        residents=runtime.residents(),
-        identity=runtime.identity(),
-        now=clock.now(),
-    )
-    logger.info("registration approved", extra={"user_id": user_id, "by": operator.user_id})
-    return json_response(
-        200, {"user_id": resident.user_id, "status": resident.status, "block_id": resident.block_id}
-    )
-
-
 @router.get("/v1/me")
 def me() -> Response:
     who = signed_in(router, "GET /v1/me")
