@@ -7,8 +7,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 
-logger = Logger()
-metrics = Metrics()
+# Explicit defaults (the template's POWERTOOLS_* variables still win): a handler imported before its
+# environment is set, as in tests, must still emit valid EMF rather than fail on a missing namespace.
+logger = Logger(service="vigia")
+metrics = Metrics(namespace="Vigia", service="vigia")
 
 
 @functools.cache
