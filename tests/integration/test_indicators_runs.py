@@ -165,8 +165,19 @@ def rows(stack, day: date = DAY) -> dict[str, dict[str, Any]]:
 
 
 # ---------------------------------------------------------------- the nightly job
-def test_a_day_run_writes_the_table_rows_and_three_exports_that_validate(stack, seeded):
+def test_a_day_run_reads_the_day_by_index_and_writes_rows_and_three_exports_that_validate(
+    stack, seeded, dynamodb_calls
+):
     answer = invoke({"date": DAY.isoformat()})
+
+    queries = [kw for name, kw in dynamodb_calls if name == "query"]
+    alert_queries = [q for q in queries if q["TableName"] == stack.resources["AlertsTable"]]
+    assert len(alert_queries) == 1
+    assert alert_queries[0]["IndexName"] == "by_local_date"
+    assert alert_queries[0]["ExpressionAttributeValues"] == {":d": {"S": DAY.isoformat()}}
+    delivery_queries = [q for q in queries if q["TableName"] == stack.resources["DeliveriesTable"]]
+    assert len(delivery_queries) == 13  # the 13 non-silent alerts; a silent alert's deliveries are not read
+    assert answer["computed"][0]["items_read"] == 16 + 6 * 21
 
     files = exports(stack)
     assert sorted(files) == ["feed.json", "indicators.csv", "indicators.json"]
@@ -223,21 +234,6 @@ def test_re_running_a_day_gives_byte_identical_files_and_drops_rows_no_longer_pr
     assert not [sk for sk in rows(stack) if sk.startswith(f"{other}#")]
 
 
-def test_a_day_is_read_with_one_index_query_and_one_query_per_public_alert_never_a_scan(
-    stack, seeded, dynamodb_calls
-):
-    answer = invoke({"date": DAY.isoformat()})
-
-    queries = [kw for name, kw in dynamodb_calls if name == "query"]
-    alert_queries = [q for q in queries if q["TableName"] == stack.resources["AlertsTable"]]
-    assert len(alert_queries) == 1
-    assert alert_queries[0]["IndexName"] == "by_local_date"
-    assert alert_queries[0]["ExpressionAttributeValues"] == {":d": {"S": DAY.isoformat()}}
-    delivery_queries = [q for q in queries if q["TableName"] == stack.resources["DeliveriesTable"]]
-    assert len(delivery_queries) == 13  # the 13 non-silent alerts; a silent alert's deliveries are not read
-    assert answer["computed"][0]["items_read"] == 16 + 6 * 21
-
-
 def test_the_nightly_run_starts_with_yesterday_then_catches_up_every_missed_day(stack):
     yesterday = (datetime.now(UTC).astimezone(stack.pack.zone_info) - timedelta(days=1)).date()
     ledger = {"pk": "#ledger", "sk": "nightly"}
@@ -265,7 +261,7 @@ def test_the_nightly_run_starts_with_yesterday_then_catches_up_every_missed_day(
 
 
 # ---------------------------------------------------------------- the routes
-def test_analysts_read_the_city_totals_and_citizens_may_not(stack, seeded, api, staff_claims, citizen):
+def test_the_routes_read_a_computed_day_totals_pages_and_week(stack, seeded, api, staff_claims, citizen):
     invoke({"date": DAY.isoformat()})
     query = {"from": DAY.isoformat(), "to": DAY.isoformat(), "zone": "city", "type": "all"}
 
@@ -284,16 +280,14 @@ def test_analysts_read_the_city_totals_and_citizens_may_not(stack, seeded, api, 
     assert item["response_time_median_s"] == 405.0  # 240…570 s in 30 s steps: (390 + 420) / 2
     assert refused.status == 403
 
-
-def test_every_zone_of_a_day_pages_in_the_exports_order(stack, seeded, api, staff_claims):
-    invoke({"date": DAY.isoformat()})
+    # Every zone, page by page, in the files' order
     whole = json.loads(exports(stack)["indicators.json"])["items"]
     got, cursor = [], None
     while True:
-        query = {"from": DAY.isoformat(), "to": DAY.isoformat(), "limit": "25"} | (
+        page = {"from": DAY.isoformat(), "to": DAY.isoformat(), "limit": "25"} | (
             {"cursor": cursor} if cursor else {}
         )
-        answer = api("GET", "/v1/indicators", claims=staff_claims("operator"), query=query)
+        answer = api("GET", "/v1/indicators", claims=staff_claims("operator"), query=page)
         assert answer.status == 200, answer.body
         got += answer.json["items"]
         cursor = answer.json.get("next")
@@ -301,8 +295,21 @@ def test_every_zone_of_a_day_pages_in_the_exports_order(stack, seeded, api, staf
             break
     assert got == whole
 
+    # The week around it
+    week = api(
+        "GET", "/v1/indicators/summary", claims=staff_claims("analyst"),
+        query={"period": "week", "date": DAY.isoformat()},
+    )  # fmt: skip
+    assert week.status == 200, week.body
+    assert (week.json["from"], week.json["to"], week.json["zone"]) == ("2026-03-09", "2026-03-15", "city")
+    assert week.json["dates_computed"] == ["2026-03-10"]
+    by_type = {i["type"]: i for i in week.json["items"]}
+    assert by_type["all"]["count"] == 16
+    assert by_type["all"]["date"] == "2026-03-09/2026-03-15"
+    assert by_type["domestic_violence"]["count"] == "<5"
 
-def test_bad_indicator_queries_get_a_problem_naming_the_field(stack, api, staff_claims):
+
+def test_bad_reads_and_bad_run_requests_are_problems_naming_the_field(stack, api, staff_claims):
     for query, field in [
         ({"from": "2026-13-01"}, "/from"),
         ({"from": "2026-03-10", "to": "2026-03-01"}, "/from"),
@@ -317,27 +324,26 @@ def test_bad_indicator_queries_get_a_problem_naming_the_field(stack, api, staff_
         assert answer.status == 400, (query, answer.body)
         assert answer.headers["Content-Type"] == "application/problem+json"
         assert [e["path"] for e in answer.json["errors"]] == [field], query
-
-
-def test_the_weekly_summary_adds_up_the_nights_and_suppresses_again(stack, seeded, api, staff_claims):
-    invoke({"date": DAY.isoformat()})
-
-    answer = api(
-        "GET", "/v1/indicators/summary", claims=staff_claims("analyst"),
-        query={"period": "week", "date": DAY.isoformat()},
-    )  # fmt: skip
-
-    assert answer.status == 200, answer.body
-    body = answer.json
-    assert (body["from"], body["to"], body["zone"]) == ("2026-03-09", "2026-03-15", "city")
-    assert body["dates_computed"] == ["2026-03-10"]
-    by_type = {i["type"]: i for i in body["items"]}
-    assert by_type["all"]["count"] == 16
-    assert by_type["all"]["date"] == "2026-03-09/2026-03-15"
-    assert by_type["domestic_violence"]["count"] == "<5"
     bad = api("GET", "/v1/indicators/summary", claims=staff_claims("analyst"), query={"period": "year"})
     assert bad.status == 400
     assert bad.json["errors"][0]["path"] == "/period"
+
+    for role, body, status, field in [
+        ("analyst", {"date": "2026-03-10"}, 403, None),
+        ("admin", {"date": "2999-01-01"}, 422, "/date"),
+        ("admin", {"from": "2026-03-10"}, 400, "/to"),
+        ("admin", {"date": "2026-03-10", "to": "2026-03-11"}, 400, "/date"),
+        ("admin", {"date": "2026-02-30"}, 400, "/date"),
+        ("admin", {"from": "2024-01-01", "to": "2026-01-01"}, 400, "/from"),
+        ("admin", {"date": "2026-03-10", "unit": "GC-01"}, 400, "/unit"),
+        ("admin", "not json", 400, "/"),
+    ]:
+        answer = api("POST", "/v1/indicator-runs", body, claims=staff_claims(role))
+
+        assert answer.status == status, (body, answer.body)
+        if field:
+            assert answer.json["errors"][0]["path"] == field, body
+    assert stack.queue_messages("IndicatorRunsQueue") == []
 
 
 def test_an_admin_queues_a_range_and_each_queued_date_is_computed(stack, seeded, api, staff_claims):
@@ -366,25 +372,6 @@ def test_an_admin_queues_a_range_and_each_queued_date_is_computed(stack, seeded,
     assert invoke({"Records": records}) == {"batchItemFailures": []}
     assert rows(stack)["city#all"]["count"] == 16
     assert sorted(exports(stack, date(2026, 3, 11))) == ["feed.json", "indicators.csv", "indicators.json"]
-
-
-def test_indicator_run_requests_are_checked(stack, api, staff_claims):
-    for role, body, status, field in [
-        ("analyst", {"date": "2026-03-10"}, 403, None),
-        ("admin", {"date": "2999-01-01"}, 422, "/date"),
-        ("admin", {"from": "2026-03-10"}, 400, "/to"),
-        ("admin", {"date": "2026-03-10", "to": "2026-03-11"}, 400, "/date"),
-        ("admin", {"date": "2026-02-30"}, 400, "/date"),
-        ("admin", {"from": "2024-01-01", "to": "2026-01-01"}, 400, "/from"),
-        ("admin", {"date": "2026-03-10", "unit": "GC-01"}, 400, "/unit"),
-        ("admin", "not json", 400, "/"),
-    ]:
-        answer = api("POST", "/v1/indicator-runs", body, claims=staff_claims(role))
-
-        assert answer.status == status, (body, answer.body)
-        if field:
-            assert answer.json["errors"][0]["path"] == field, body
-    assert stack.queue_messages("IndicatorRunsQueue") == []
 
 
 # ---------------------------------------------------------------- patrols and surveys, where present
@@ -426,3 +413,39 @@ def test_patrol_dosage_and_perception_fill_the_quadrant_and_city_rows_when_prese
     assert table["Q-01#all"]["perception_favourable_share"] == 0.5
     assert table["Q-02#all"]["survey_responses"] == "<5"
     assert table["Q-01#robbery"]["patrol_dosage_compliance"] is None  # an `all` figure only
+
+
+# ---------------------------------------------------------------- with the real incident lifecycle
+def test_the_indicators_read_what_the_incident_lifecycle_writes(
+    stack, api, staff_claims, citizen, other_citizen
+):
+    from statistics import median
+
+    from tests.integration.conftest import NEAR_CENTRE
+
+    operator = staff_claims("operator")
+    body = {"type": "robbery", "location": {"lat": NEAR_CENTRE[0], "lon": NEAR_CENTRE[1], "accuracy_m": 10}}
+    alert_ids = []
+    for sender in (citizen, citizen, citizen, other_citizen, other_citizen):
+        sent = api("POST", "/v1/alerts", body, claims=sender.claims)
+        assert sent.status == 202, sent.body
+        alert_ids.append(sent.json["alert_id"])
+    for alert_id in alert_ids:
+        for step in ({"action": "acknowledge"}, {"action": "assign", "unit_id": "GC-01"},
+                     {"action": "on_scene"}, {"action": "resolve"}):  # fmt: skip
+            done = api("POST", f"/v1/alerts/{alert_id}/actions", step, claims=operator)
+            assert done.status == 200, (step, done.body)
+    items = [stack.alert_item(a) for a in alert_ids]
+    today = items[0]["local_date"]
+
+    invoke({"date": today})
+
+    city = rows(stack, date.fromisoformat(today))["city#robbery"]
+    assert city["count"] == 5
+    assert city["response_time_median_s"] == round(
+        float(median(float(i["response_time_s"]) for i in items)), 1
+    )
+    assert city["dispatch_time_median_s"] == round(
+        float(median(float(i["dispatch_time_s"]) for i in items)), 1
+    )
+    assert city["within_target_share"] is None  # 5 within the target, 0 over: one side below 5
