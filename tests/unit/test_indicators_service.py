@@ -278,12 +278,14 @@ def test_a_summary_merges_the_exact_figures_of_the_nights_then_suppresses():
     assert all(not isinstance(i["count"], int) or i["count"] >= 5 for i in month["items"])
 
 
-def test_a_summary_of_a_block_never_shows_silent_types():
+def test_a_summary_of_a_block_never_shows_silent_types_and_counts_its_quiet_nights_as_computed():
     store = computed_store([date(2026, 3, 10)])
+    store.replace_day("2026-03-11", compute_day(date(2026, 3, 11), [], FRAME).rows, {"source": "nightly"})
 
     answer = service.summary({"zone": "B-1", "date": "2026-03-10"}, frame=FRAME, store=store, now=NOW)
 
     assert {i["type"] for i in answer["items"]} == {"all", "robbery", "medical_emergency"}
+    assert answer["dates_computed"] == ["2026-03-10", "2026-03-11"]  # no row for B-1 on the 11th: no alert
 
 
 @pytest.mark.parametrize(

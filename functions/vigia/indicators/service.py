@@ -373,7 +373,9 @@ def summary(
     missing: list[str] = []
     for day in days_between(first, last):
         found = store.cells(day.isoformat(), zone) if day <= yesterday else []
-        (computed if found else missing).append(day.isoformat())
+        # A block has rows only on days with an alert: a night without them still counts as computed.
+        ran = bool(found) or (day <= yesterday and store.run_record(day.isoformat()) is not None)
+        (computed if ran else missing).append(day.isoformat())
         for c in found:
             merged.setdefault(c.type, []).append(c.stats)
     silent = {code for code, t in frame.types.items() if t.silent}
