@@ -13,6 +13,7 @@ computed twice gives the same files, byte for byte.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -63,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     parameters = attached.outputs.get("Parameters") or {}
     time_zone = str(parameters.get("CityTimeZone") or "America/Argentina/Mendoza")
     event = event_for(args, time_zone)
-    result = invoke_function(FUNCTION, event)
+    # The function's own output (Powertools logs and metrics) goes to stderr; stdout is the answer alone.
+    with contextlib.redirect_stdout(sys.stderr):
+        result = invoke_function(FUNCTION, event)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import ROOT, _environment
 from vigia import clock
 from vigia.city import load_city_pack
 
@@ -88,7 +90,19 @@ def test_an_admin_runs_a_past_day_and_an_analyst_reads_its_city_totals(local_sta
     assert b"e2e-indicators" not in files["feed.json"]  # no sender in the open feed
 
     # `make indicators DATE=…` on the same stack: the same function, the same bytes.
-    local_stack.invoke("NightlyIndicatorsFunction", {"date": DAY.isoformat()})
+    again = subprocess.run(
+        [sys.executable, "-m", "infra.tools.indicators", "--date", DAY.isoformat()],
+        cwd=ROOT,
+        env=_environment(local_stack.local_dir, {}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    header, line = again.stdout.splitlines()  # the tool's table: nothing else on stdout
+    assert header.split()[:4] == ["date", "alerts", "items", "read"]
+    assert line.split()[:2] == [DAY.isoformat(), "7"]
     assert {name: exported(local_stack, name) for name in files} == files
 
     citizen = local_stack.client("citizen").get("/v1/indicators", params=query)
