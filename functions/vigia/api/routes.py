@@ -219,6 +219,7 @@ ROUTES: tuple[Route, ...] = (
         "The audit trail of an alert (?alert_id=): who read its sealed identity, when and why",
         {"admin"},
         errors=(400, 401, 403),
+        query=("alert_id",),
         tags=("silent",),
     ),
     _r(
@@ -227,6 +228,7 @@ ROUTES: tuple[Route, ...] = (
         "The response team's open silent alerts (?limit=), sealed: open one with GET /v1/alerts/{alert_id}",
         {"response_team"},
         errors=(400, 401, 403),
+        query=("limit",),
         tags=("silent",),
     ),
     # nightly indicators (docs/indicators.md)
