@@ -175,7 +175,7 @@ def _cli_invoke(args: list[str]) -> int:
     # The function's own output (Powertools logs and metrics) goes to stderr; stdout is its result alone.
     with contextlib.redirect_stdout(sys.stderr):
         result = invoke_function(args[0], json.loads(raw))
-    print(json.dumps(result, indent=2, ensure_ascii=False))
+    print(json.dumps(result, ensure_ascii=False))  # one line, last: callers read it past handler logs
     return 0
 
 
