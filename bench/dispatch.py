@@ -212,20 +212,25 @@ def _free_ports(count: int) -> list[int]:
 
 
 class Outbox:
-    """Reads the outbox as it grows, remembering where it stopped."""
+    """Reads the outbox as it grows, remembering where it stopped, and files each alert's SMS."""
 
     def __init__(self, path: Path) -> None:
-        self.path, self.offset, self.lines = path, 0, []
+        self.path, self.offset = path, 0
+        self.sms: dict[str, list[dict[str, Any]]] = {}
 
-    def read(self) -> list[dict[str, Any]]:
+    def alert_sms(self, alert_id: str) -> list[dict[str, Any]]:
         if self.path.exists():
-            with self.path.open(encoding="utf-8") as handle:
+            with self.path.open("rb") as handle:
                 handle.seek(self.offset)
                 chunk = handle.read()
-                complete = chunk[: chunk.rfind("\n") + 1]
-                self.offset += len(complete.encode("utf-8"))
-            self.lines.extend(json.loads(line) for line in complete.splitlines() if line.strip())
-        return self.lines
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            self.offset += len(complete)
+            for line in complete.decode("utf-8").splitlines():
+                if line.strip():
+                    m = json.loads(line)
+                    if m["channel"] == "sms" and m.get("kind", "alert") == "alert":
+                        self.sms.setdefault(m["alert_id"], []).append(m)
+        return self.sms.get(alert_id, [])
 
 
 def latency() -> None:
@@ -342,19 +347,13 @@ def latency() -> None:
                 alert_id = answer.json()["alert_id"]
                 deadline = time.monotonic() + 300
                 while True:
-                    sms = [
-                        m
-                        for m in outbox.read()
-                        if m["alert_id"] == alert_id
-                        and m.get("kind", "alert") == "alert"
-                        and m["channel"] == "sms"
-                    ]
+                    sms = outbox.alert_sms(alert_id)
                     neighbours = [m for m in sms if m["recipient"] not in pack.dispatch.community_police]
                     if len(neighbours) >= n + 1:  # N neighbours and the sender's confirmation
                         break
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"alert {alert_id}: {len(neighbours)} of {n + 1} SMS after 300 s")
-                    time.sleep(0.02)
+                    time.sleep(0.05)
                 last = max(clock.parse_iso(m["time"]).timestamp() for m in neighbours)
                 seconds.append(max(0.0, last - accepted))
             seconds.sort()
