@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -76,11 +77,14 @@ class Stack:
         self.resources = resources
         self.environment = environment
         self.pack = runtime.city_pack()
+        self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
-        # Botocore sends stream calls to account-based endpoints (<account>.streams-ddb…) moto does not route.
-        config = Config(account_id_endpoint_mode="disabled")
-        return boto3.client(service, region_name="us-east-1", config=config)
+        if service not in self._clients:
+            # Botocore sends stream calls to account-based endpoints (<account>.streams-ddb…) moto does not route.
+            config = Config(account_id_endpoint_mode="disabled")
+            self._clients[service] = boto3.client(service, region_name="us-east-1", config=config)
+        return self._clients[service]
 
     def table(self, logical_id: str) -> Any:
         return boto3.resource("dynamodb", region_name="us-east-1").Table(self.resources[logical_id])
@@ -151,14 +155,26 @@ class Stack:
                 return got
 
 
+@functools.cache
+def _translated() -> dict[str, Any]:
+    """The template translated once per worker (the same for every test); callers must not mutate it."""
+    return translate(load_template())
+
+
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch):
     with mock_aws():
-        template = load_template()
-        cfn = translate(template)
+        cfn = _translated()
         pseudo = Pseudo(stack_name="vigia-test")
         resolver = Resolver(cfn, resolve_parameters(cfn.get("Parameters") or {}), pseudo)
-        env = Env(pseudo=pseudo, client=lambda service: boto3.client(service, region_name="us-east-1"))
+        clients: dict[str, Any] = {}
+
+        def client(service: str) -> Any:  # one client per service: creating clients is most of the cost
+            if service not in clients:
+                clients[service] = boto3.client(service, region_name="us-east-1")
+            return clients[service]
+
+        env = Env(pseudo=pseudo, client=client)
         provisioned = provision(cfn, resolver, env)
         environment = merged_environment(function_specs(cfn, resolver).values())
         for key, value in environment.items():
