@@ -81,7 +81,7 @@ class Stack:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            # Botocore sends stream calls to account-based endpoints (<account>.streams-ddb…) moto does not route.
+            # Stream calls go to account-based endpoints (<account>.streams-ddb…) that moto misses.
             config = Config(account_id_endpoint_mode="disabled")
             self._clients[service] = boto3.client(service, region_name="us-east-1", config=config)
         return self._clients[service]
