@@ -216,7 +216,7 @@ def _run(endpoint: str, counter: CallCounter) -> None:
         }
     )
 
-    def fresh_alert(n: int, sender_id: str = "bench-x") -> str:
+    def fresh_alert(n: int, sender_id: str = "bench-x", type_: str = "robbery") -> str:
         alert_id = f"BENCHACT{n:04d}"
         from vigia import clock
 
@@ -226,7 +226,7 @@ def _run(endpoint: str, counter: CallCounter) -> None:
             Item={
                 "pk": alert_id,
                 "sk": "ALERT",
-                "type": "robbery",
+                "type": type_,
                 "silent": False,
                 "priority": 2,
                 "sender_id": sender_id,
@@ -268,7 +268,11 @@ def _run(endpoint: str, counter: CallCounter) -> None:
         {"action": "assign", "unit_id": "GC-03"},
         operator,
     )
-    measure("escalate (frees the car)", f"/v1/alerts/{b}/actions", {"action": "escalate"}, operator)
+    measure(
+        "escalate (frees the car; CAD had it)", f"/v1/alerts/{b}/actions", {"action": "escalate"}, operator
+    )
+    d = fresh_alert(4, type_="suspicious_activity")
+    measure("escalate (CAP Alert to the CAD)", f"/v1/alerts/{d}/actions", {"action": "escalate"}, operator)
     c = fresh_alert(3)
     measure(
         "cancel (operator; tells the dispatcher)", f"/v1/alerts/{c}/actions", {"action": "cancel"}, operator

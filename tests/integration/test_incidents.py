@@ -207,6 +207,18 @@ def test_an_operator_cancelling_tells_the_dispatcher_and_frees_the_unit(api, sta
     assert unit_status(api, operator, "GC-01")["status"] == "available"
 
 
+def test_escalating_an_alert_the_cad_never_got_hands_it_over_in_cap(api, stack, citizen, operator):
+    alert_id = api("POST", "/v1/alerts", alert_body("suspicious_activity"), claims=citizen.claims).json[
+        "alert_id"
+    ]
+    answer = act(api, alert_id, operator, "escalate", note="armas a la vista")
+    assert answer.status == 200, answer.body
+    assert answer.json["notified"] == ["provincial_police"]
+    [task] = [json.loads(m["Body"]) for m in stack.queue_messages("WebhookQueue", 10)]
+    assert (task["alert_id"], task["recipient"]) == (alert_id, "provincial_cad")
+    assert "<scope>Restricted</scope>" in task["body"]
+
+
 def test_escalation_hands_over_and_releases_the_unit(api, alert_id, operator):
     act(api, alert_id, operator, "assign", unit_id="GC-01")
     answer = act(api, alert_id, operator, "escalate", note="arma de fuego")

@@ -194,3 +194,22 @@ def test_the_sms_tasks_incidents_queue_satisfy_the_delivery_task_schema():
         assert delivery is not None
         errors = [e.message for e in validator.iter_errors(tasks.to_message(delivery, city_id="godoy-cruz"))]
         assert errors == []
+
+
+def test_escalating_hands_the_cad_a_valid_restricted_cap_alert_unless_the_protocol_already_did():
+    import xmlschema
+
+    suspicious = notices.escalation_to_cad(incident(type="suspicious_activity", priority=3), PACK)
+    assert suspicious is not None
+    assert (suspicious.channel, suspicious.target, suspicious.recipient) == (
+        "webhook",
+        "provincial_police",
+        "provincial_cad",
+    )
+    xsd = xmlschema.XMLSchema(str(ROOT / "schemas/cap/CAP-v1.2.xsd"))
+    xsd.validate(suspicious.body)
+    assert "<scope>Restricted</scope>" in suspicious.body
+    assert "r-1" not in suspicious.body  # the sender is not disclosed
+    # robbery's protocol already sent the CAD this alert; a silent alert is the response team's
+    assert notices.escalation_to_cad(incident(type="robbery"), PACK) is None
+    assert notices.escalation_to_cad(incident(type="silent", silent=True, lat=None, lon=None), PACK) is None

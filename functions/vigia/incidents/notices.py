@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from vigia import clock
 from vigia.city.pack import CityPack, gsm7_length, is_gsm7
 from vigia.dispatch import sms_text
-from vigia.dispatch.protocol import ALERT, SMS, Delivery
+from vigia.dispatch.protocol import ALERT, PROVINCIAL_CAD, SMS, WEBHOOK, Delivery
 from vigia.incidents.lifecycle import Incident
 
 ASSIGNED_UNIT = "assigned_unit"  # the delivery's target (a protocol target name would clash)
@@ -42,12 +42,35 @@ STANDING_TEXT: Mapping[str, Mapping[str, str]] = {
 }
 
 
+ESCALATION_TEXT: Mapping[str, str] = {
+    "es": "Derivada por el observatorio: {type_label} en {place} ({zone}), {time}. Alerta {alert_id}.",
+    "en": "Handed over by the observatory: {type_label} at {place} ({zone}), {time}. Alert {alert_id}.",
+    "pt": "Encaminhada pelo observatorio: {type_label} em {place} ({zone}), {time}. Alerta {alert_id}.",
+}
+
+
 def _language(locale: str | None, pack: CityPack) -> str:
     return (locale or pack.locale).split("-")[0].lower()
 
 
 def _pick(texts: Mapping[str, str], language: str) -> str:
     return texts.get(language) or texts["es"]
+
+
+def _place_values(incident: Incident, pack: CityPack) -> dict[str, str]:
+    """What the texts say of an incident: its type, time (city time), block, zone and coordinates."""
+    alert_type = pack.alert_types.get(incident.type)
+    block = pack.blocks.get(incident.block_id) if incident.block_id else None
+    quadrant = pack.quadrants.get(incident.quadrant_id) if incident.quadrant_id else None
+    return {
+        "alert_id": incident.alert_id,
+        "type_label": alert_type.label(pack.locale) if alert_type else incident.type,
+        "time": clock.parse_iso(incident.created_at).astimezone(pack.zone_info).strftime("%H:%M"),
+        "place": block.name if block else (quadrant.name if quadrant else pack.name),
+        "zone": quadrant.name if quadrant else "",
+        "lat": f"{incident.lat:.5f}" if incident.lat is not None else "",
+        "lon": f"{incident.lon:.5f}" if incident.lon is not None else "",
+    }
 
 
 def unit_assignment(incident: Incident, unit_id: str, pack: CityPack) -> Delivery | None:
@@ -57,19 +80,8 @@ def unit_assignment(incident: Incident, unit_id: str, pack: CityPack) -> Deliver
     alert_type = pack.alert_types.get(incident.type)
     if incident.silent or (alert_type is not None and alert_type.silent) or unit is None or not unit.phone:
         return None
-    block = pack.blocks.get(incident.block_id) if incident.block_id else None
-    quadrant = pack.quadrants.get(incident.quadrant_id) if incident.quadrant_id else None
     language = _language(pack.locale, pack)
-    values = {
-        "alert_id": incident.alert_id,
-        "unit_id": unit_id,
-        "type_label": alert_type.label(pack.locale) if alert_type else incident.type,
-        "time": clock.parse_iso(incident.created_at).astimezone(pack.zone_info).strftime("%H:%M"),
-        "place": block.name if block else (quadrant.name if quadrant else pack.name),
-        "zone": quadrant.name if quadrant else "",
-        "lat": f"{incident.lat:.5f}" if incident.lat is not None else "",
-        "lon": f"{incident.lon:.5f}" if incident.lon is not None else "",
-    }
+    values = {**_place_values(incident, pack), "unit_id": unit_id}
     text = sms_text.fit(_pick(ASSIGNMENT_TEXT, language).format_map(values))
     return Delivery(incident.alert_id, ALERT, SMS, ASSIGNED_UNIT, unit.phone, text, pack.locale)
 
@@ -115,3 +127,51 @@ def _fitted_reason(reason: str | None, room: int) -> str:
 def resident_subject(user_id: str) -> str:
     """The deliveries' alert_id for a notice that is about a resident, not an alert."""
     return f"resident-{user_id}"
+
+
+def escalation_to_cad(incident: Incident, pack: CityPack) -> Delivery | None:
+    """The CAP 1.2 Alert that hands an escalated incident to the provincial police CAD (Restricted scope).
+
+    None when the city has no CAD, for a silent alert (the response team's), or when the alert type's
+    protocol already sent the CAD this alert at dispatch.
+    """
+    from types import MappingProxyType
+
+    from vigia.alerts.submission import Alert
+    from vigia.city.pack import ProtocolStep
+    from vigia.dispatch.protocol import cap_alert
+
+    alert_type = pack.alert_types.get(incident.type)
+    if (
+        pack.dispatch.provincial_cad is None
+        or incident.silent
+        or alert_type is None
+        or alert_type.silent
+        or "provincial_police" in alert_type.targets
+        or incident.lat is None
+        or incident.lon is None
+    ):
+        return None
+    alert = Alert(
+        alert_id=incident.alert_id,
+        type=incident.type,
+        silent=False,
+        priority=incident.priority,
+        sender_id=incident.sender_id,
+        lat=incident.lat,
+        lon=incident.lon,
+        accuracy_m=None,
+        note=None,
+        block_id=incident.block_id,
+        quadrant_id=incident.quadrant_id,
+        block_source=None,
+        status=incident.status,
+        created_at=incident.created_at,
+        local_date=incident.created_at[:10],
+    )
+    step = ProtocolStep("provincial_police", WEBHOOK, MappingProxyType({}), False, 0, scope="Restricted")
+    text = _pick(ESCALATION_TEXT, _language(pack.locale, pack)).format_map(_place_values(incident, pack))
+    body = cap_alert(alert, alert_type, pack, step, sender=None, text=text)
+    return Delivery(
+        incident.alert_id, ALERT, WEBHOOK, "provincial_police", PROVINCIAL_CAD, body.decode(), pack.locale
+    )

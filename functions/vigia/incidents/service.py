@@ -238,6 +238,10 @@ def _consequences(
         sms = notices.unit_assignment(incident, step.unit_id, pack)
         if sms is not None:
             deliveries.append(sms)
+    if step.action == lifecycle.ESCALATE:
+        cap = notices.escalation_to_cad(incident, pack)
+        if cap is not None:
+            deliveries.append(cap)
     if step.action == lifecycle.MARK_FALSE_ALARM and not incident.silent:
         # A silent alert (gender or intrafamily violence) never counts against its sender: a victim must
         # never fear losing the one quiet way to ask for help.
