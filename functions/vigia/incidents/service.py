@@ -181,11 +181,19 @@ def take_action(
         try:
             notifier.enqueue(deliveries)
             notified = [d.target for d in deliveries]
-        except Exception as failure:  # the step is stored; the deliveries stay queued for a redrive
-            error = f"the notification could not be queued ({type(failure).__name__}); it is recorded"
+        except Exception as failure:  # the step is stored: say so, and that the message did not leave
+            error = (
+                f"the notification could not be queued ({type(failure).__name__}); call the unit or agency"
+            )
     if step.to_status == lifecycle.CANCELLED:
-        notifier.announce_cancellation(alert_id, step.at)  # the dispatcher tells everyone who was told
-        notified.append("cancellation")
+        try:
+            notifier.announce_cancellation(alert_id, step.at)  # the dispatcher tells everyone who was told
+            notified.append("cancellation")
+        except Exception as failure:
+            error = (
+                f"the cancellation is stored but the dispatcher was not told ({type(failure).__name__}): "
+                "those already texted do not know it is cancelled"
+            )
     return Outcome(after, step, tuple(notified), bool(change and change.status == standing.SUSPENDED), error)
 
 
