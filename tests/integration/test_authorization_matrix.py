@@ -146,3 +146,13 @@ def test_every_route_answers_every_caller_as_the_route_table_says(
 )
 def test_the_expectations_follow_roles_and_ownership(route_key, who, want):
     assert expected(route_key, who) == want
+
+
+def test_the_openapi_document_shows_the_queue_parameters_and_the_ownership_rules():
+    from vigia.api.openapi import document
+
+    paths = document()["paths"]
+    queue = {p["name"]: p["in"] for p in paths["/v1/alerts"]["get"]["parameters"]}
+    assert queue == {n: "query" for n in ("status", "type", "since", "zone", "limit", "cursor")}
+    assert paths["/v1/alerts/{alert_id}/actions"]["post"]["x-vigia-ownership"] == {"police": OWN_ASSIGNMENT}
+    assert paths["/v1/alerts/{alert_id}"]["get"]["x-vigia-ownership"] == {"citizen": OWN_ALERT}
