@@ -307,6 +307,10 @@ def test_a_cancel_before_dispatch_withdraws_everything(api, stack, citizen, disp
     announce(stack, alert_id)
     pump(stack)
     assert not [m for m in outbox(dispatch.outbox_path) if m["alert_id"] == alert_id]
+    # and it has left the operators' live queue
+    assert stack.alert_item(alert_id)["queue_status"] == "closed"
+    queue = api("GET", "/v1/alerts", claims=staff("operator")).json["items"]
+    assert alert_id not in [item["alert_id"] for item in queue]
 
 
 def test_only_the_sender_within_the_window_may_cancel(api, stack, citizen, other_citizen, dispatch):

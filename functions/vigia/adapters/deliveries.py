@@ -84,6 +84,7 @@ class AlertDispatchRecord(Model):
     dispatched_at = UnicodeAttribute(null=True)
     cancelled_at = UnicodeAttribute(null=True)
     cancelled_by = UnicodeAttribute(null=True)
+    queue_status = UnicodeAttribute(null=True)
     dispatch_attempts = NumberAttribute(null=True)
     dispatch_lease_until = NumberAttribute(null=True)
 
@@ -298,6 +299,7 @@ class DynamoAlertCanceller:
                     AlertDispatchRecord.status.set("cancelled"),
                     AlertDispatchRecord.cancelled_at.set(at),
                     AlertDispatchRecord.cancelled_by.set(by),
+                    AlertDispatchRecord.queue_status.set("closed"),  # off the operators' live queue
                     AlertDispatchRecord.timeline.set(_timeline_entry("cancel", at, by, "citizen")),
                 ],
                 condition=AlertDispatchRecord.status.is_in(*allowed),
