@@ -13,7 +13,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PLATFORM = "manylinux2014_aarch64"
+# Lambda python3.12 runs on Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels (numpy 2.3+) fit too.
+PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 LAMBDA_PYTHON = "3.12"
 
 
@@ -26,8 +27,7 @@ def install_dependencies(target: Path) -> None:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "--platform",
-            PLATFORM,
+            *[arg for platform in PLATFORMS for arg in ("--platform", platform)],
             "--implementation",
             "cp",
             "--python-version",
