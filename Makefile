@@ -49,7 +49,7 @@ indicators: venv  ## indicators of past days on the running local stack: DATE=YY
 	$(PY) -m infra.tools.indicators $(if $(DATE),--date $(DATE)) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
 
 bench: venv  ## print performance figures (never pass/fail on time)
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH)
 
 package: venv  ## Lambda zip for linux arm64 (pip --platform, no Docker)
 	$(PY) -m infra.tools.package --city $(CITY)
