@@ -8,9 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from pynamodb.attributes import (
-    BooleanAttribute,
-    ListAttribute,
-    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
 )
@@ -20,7 +17,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from vigia import settings
-from vigia.adapters.dynamo import Location, ResidentRecord
+from vigia.adapters.dynamo import AlertRecord, ResidentRecord
 from vigia.alerts.submission import Alert
 from vigia.dispatch import sending
 from vigia.dispatch.fanout import DispatchInProgress, DispatchState, RecordedDelivery
@@ -57,36 +54,8 @@ class DeliveryRecord(Model):
     lease_until = NumberAttribute(null=True)
 
 
-class AlertDispatchRecord(Model):
-    """The alert item (Alerts table, sk "ALERT") as the dispatcher reads and moves it; a view of the
-    same item as adapters.dynamo.AlertRecord, plus when it was dispatched or cancelled."""
-
-    class Meta:
-        table_name = _S.alerts_table
-        region = _S.region
-        host: str | None = _S.aws_endpoint_url
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True, default="ALERT")
-    type = UnicodeAttribute()
-    silent = BooleanAttribute(default=False)
-    priority = NumberAttribute()
-    sender_id = UnicodeAttribute()
-    location = Location()
-    note = UnicodeAttribute(null=True)
-    block_id = UnicodeAttribute(null=True)
-    quadrant_id = UnicodeAttribute(null=True)
-    block_source = UnicodeAttribute(null=True)
-    status = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    local_date = UnicodeAttribute()
-    timeline = ListAttribute(of=MapAttribute, null=True)
-    dispatched_at = UnicodeAttribute(null=True)
-    cancelled_at = UnicodeAttribute(null=True)
-    cancelled_by = UnicodeAttribute(null=True)
-    queue_status = UnicodeAttribute(null=True)
-    dispatch_attempts = NumberAttribute(null=True)
-    dispatch_lease_until = NumberAttribute(null=True)
+# The alert item as the dispatcher reads and moves it: the one model of that item.
+AlertDispatchRecord = AlertRecord
 
 
 _bound: tuple[str, str, str | None, str] | None = None

@@ -66,6 +66,9 @@ class ResidentRecord(Model):
     created_at = UnicodeAttribute(null=True)
     reviewed_at = UnicodeAttribute(null=True)
     reviewed_by = UnicodeAttribute(null=True)
+    review_reason = UnicodeAttribute(null=True)
+    strikes = ListAttribute(of=UnicodeAttribute, null=True)  # false alarms (vigia.incidents.standing)
+    strikes_reset_at = UnicodeAttribute(null=True)
     owner = UnicodeAttribute(null=True)  # on uniqueness claims: the user_id holding the value
     by_block = ResidentsByBlock()
     by_status = ResidentsByStatus()
@@ -106,7 +109,10 @@ class Location(MapAttribute[str, Any]):
 
 
 class AlertRecord(Model):
-    """One alert (pk = alert_id, sk = "ALERT"); later issues add timeline and delivery items."""
+    """One alert (pk = alert_id, sk = "ALERT"): the one model of the item, for every area.
+
+    Intake writes it; dispatch (adapters.deliveries) and the lifecycle (adapters.incidents_store) move it
+    with conditional updates that touch only their own attributes."""
 
     Meta = _meta(_S.alerts_table)
     pk = UnicodeAttribute(hash_key=True)
@@ -128,6 +134,24 @@ class AlertRecord(Model):
     queue_order = UnicodeAttribute(null=True)
     request_hash = UnicodeAttribute(null=True)
     timeline = ListAttribute(of=MapAttribute, null=True)
+    # dispatch
+    dispatched_at = UnicodeAttribute(null=True)
+    cancelled_at = UnicodeAttribute(null=True)
+    cancelled_by = UnicodeAttribute(null=True)
+    dispatch_attempts = NumberAttribute(null=True)
+    dispatch_lease_until = NumberAttribute(null=True)
+    # lifecycle
+    unit_id = UnicodeAttribute(null=True)
+    acknowledged_at = UnicodeAttribute(null=True)
+    assigned_at = UnicodeAttribute(null=True)
+    en_route_at = UnicodeAttribute(null=True)
+    on_scene_at = UnicodeAttribute(null=True)
+    resolved_at = UnicodeAttribute(null=True)
+    false_alarm_at = UnicodeAttribute(null=True)
+    escalated_at = UnicodeAttribute(null=True)
+    dispatch_time_s = NumberAttribute(null=True)
+    response_time_s = NumberAttribute(null=True)
+    met_target = BooleanAttribute(null=True)
     by_sender = AlertsBySender()
     by_local_date = AlertsByLocalDate()
     by_queue = AlertsByQueue()

@@ -15,17 +15,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pynamodb.attributes import (
-    BooleanAttribute,
-    ListAttribute,
-    MapAttribute,
-    NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition, size
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -33,7 +28,7 @@ from vigia import clock, settings
 from vigia.adapters import audit
 from vigia.adapters.aws import client
 from vigia.adapters.deliveries import DeliveryRecord
-from vigia.adapters.dynamo import Location
+from vigia.adapters.dynamo import AlertRecord, ResidentRecord
 from vigia.dispatch import sending
 from vigia.dispatch.protocol import Delivery
 from vigia.errors import Conflict, FieldError, InvalidRequest
@@ -50,48 +45,8 @@ def _meta(table: str) -> Any:
     return type("Meta", (), {"table_name": table, "region": _S.region, "host": _S.aws_endpoint_url})
 
 
-class IncidentsByQueue(GlobalSecondaryIndex["IncidentRecord"]):
-    class Meta:
-        index_name = "by_queue"
-        projection = AllProjection()
-
-    queue_status = UnicodeAttribute(hash_key=True)
-    queue_order = UnicodeAttribute(range_key=True)
-
-
-class IncidentRecord(Model):
-    """The alert item (pk = alert_id, sk = "ALERT") as the lifecycle reads and moves it; other areas' views
-    of the same item (adapters.dynamo.AlertRecord, adapters.deliveries) leave these attributes alone."""
-
-    Meta = _meta(_S.alerts_table)
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True, default="ALERT")
-    type = UnicodeAttribute()
-    silent = BooleanAttribute(default=False)
-    priority = NumberAttribute()
-    sender_id = UnicodeAttribute()
-    location = Location(null=True)
-    block_id = UnicodeAttribute(null=True)
-    quadrant_id = UnicodeAttribute(null=True)
-    status = UnicodeAttribute()
-    created_at = UnicodeAttribute()
-    queue_status = UnicodeAttribute(null=True)
-    queue_order = UnicodeAttribute(null=True)
-    unit_id = UnicodeAttribute(null=True)
-    timeline = ListAttribute(of=MapAttribute, null=True)
-    dispatched_at = UnicodeAttribute(null=True)
-    acknowledged_at = UnicodeAttribute(null=True)
-    assigned_at = UnicodeAttribute(null=True)
-    en_route_at = UnicodeAttribute(null=True)
-    on_scene_at = UnicodeAttribute(null=True)
-    resolved_at = UnicodeAttribute(null=True)
-    false_alarm_at = UnicodeAttribute(null=True)
-    cancelled_at = UnicodeAttribute(null=True)
-    escalated_at = UnicodeAttribute(null=True)
-    dispatch_time_s = NumberAttribute(null=True)
-    response_time_s = NumberAttribute(null=True)
-    met_target = BooleanAttribute(null=True)
-    by_queue = IncidentsByQueue()
+# The alert item as the lifecycle reads and moves it: the one model of that item.
+IncidentRecord = AlertRecord
 
 
 class UnitRecord(Model):
@@ -106,38 +61,8 @@ class UnitRecord(Model):
     updated_by = UnicodeAttribute(null=True)
 
 
-class StandingByStatus(GlobalSecondaryIndex["StandingRecord"]):
-    class Meta:
-        index_name = "by_status"
-        projection = AllProjection()
-
-    status = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
-
-
-class StandingRecord(Model):
-    """A resident's item (Residents table) as reviews and the false-alarm policy read and move it."""
-
-    Meta = _meta(_S.residents_table)
-    pk = UnicodeAttribute(hash_key=True)
-    kind = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(null=True)
-    full_name = UnicodeAttribute(null=True)
-    national_id = UnicodeAttribute(null=True)
-    phone = UnicodeAttribute(null=True)
-    email = UnicodeAttribute(null=True)
-    address = UnicodeAttribute(null=True)
-    home_lat = NumberAttribute(null=True)
-    home_lon = NumberAttribute(null=True)
-    locale = UnicodeAttribute(null=True)
-    block_id = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute(null=True)
-    reviewed_at = UnicodeAttribute(null=True)
-    reviewed_by = UnicodeAttribute(null=True)
-    review_reason = UnicodeAttribute(null=True)
-    strikes = ListAttribute(of=UnicodeAttribute, null=True)
-    strikes_reset_at = UnicodeAttribute(null=True)
-    by_status = StandingByStatus()
+# A resident's item as reviews and the false-alarm policy read and move it: the one model of that item.
+StandingRecord = ResidentRecord
 
 
 _MODELS: tuple[tuple[type[Model], str], ...] = (
