@@ -1,31 +1,47 @@
-"""`make bench`: runs every bench module's run() in turn and prints their figures."""
+"""`make bench`: runs every bench module's run() in turn, each in its own process, and prints their figures.
+
+Each module sets up its own emulator and environment; a fresh process keeps one module's cached clients,
+settings and models from leaking into the next.
+"""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 
+HERE = Path(__file__).parent
 
-def main(selected: list[str]) -> None:
-    here = Path(__file__).parent
-    for path in (here.parent / "functions", here.parent):
+
+def run_one(name: str) -> None:
+    for path in (HERE.parent / "functions", HERE.parent):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
-    names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if not m.name.startswith("_"))
-    for name in names:
-        if selected and name not in selected:
-            continue
-        module = importlib.import_module(f"bench.{name}")
-        if not hasattr(module, "run"):
-            continue
-        print(f"\n=== bench.{name} ===", flush=True)
-        started = time.perf_counter()
-        module.run()
-        print(f"(bench.{name} took {time.perf_counter() - started:.1f} s)", flush=True)
+    module = importlib.import_module(f"bench.{name}")
+    print(f"\n=== bench.{name} ===", flush=True)
+    started = time.perf_counter()
+    module.run()
+    print(f"(bench.{name} took {time.perf_counter() - started:.1f} s)", flush=True)
+
+
+def main(selected: list[str]) -> int:
+    names = sorted(m.name for m in pkgutil.iter_modules([str(HERE)]) if not m.name.startswith("_"))
+    unknown = set(selected) - set(names)
+    if unknown:
+        print(f"unknown bench modules: {', '.join(sorted(unknown))}; known: {', '.join(names)}")
+        return 2
+    chosen = [n for n in names if not selected or n in selected]
+    if len(chosen) == 1:
+        run_one(chosen[0])
+        return 0
+    failed = [n for n in chosen if subprocess.run([sys.executable, "-m", "bench", n], check=False).returncode]
+    if failed:
+        print(f"\nbench modules that stopped with an error: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))
