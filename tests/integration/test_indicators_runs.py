@@ -388,7 +388,10 @@ def test_patrol_dosage_and_perception_fill_the_quadrant_and_city_rows_when_prese
         "location": {"lat": stop["lat"], "lon": stop["lon"], "accuracy_m": 8},
         "at": (datetime.fromisoformat(stop["start"]) + timedelta(minutes=2)).isoformat(),
     }
-    assert api("POST", "/v1/patrols/checkins", checkin, claims=staff_claims("police")).status == 201
+    police = staff_claims("police")
+    crew = {"user_ids": [police["sub"]]}
+    assert api("PUT", "/v1/units/GC-01/crew", crew, claims=staff_claims("operator")).status == 200
+    assert api("POST", "/v1/patrols/checkins", checkin, claims=police).status == 201
     noon = datetime.combine(day, datetime.min.time(), zone) + timedelta(hours=12)
     for n, value in enumerate([5, 5, 4, 4, 5, 1, 2, 3, 2, 1]):  # 5 favourable (4-5 of 1-5), 5 not
         survey = {

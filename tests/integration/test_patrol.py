@@ -22,6 +22,18 @@ def day(stack):
 
 
 @pytest.fixture
+def crews(api, staff_claims):
+    """The police account crews GC-01 and GC-02; nobody crews the other cars."""
+    police = staff_claims(POLICE)
+    for unit in ("GC-01", "GC-02"):
+        answer = api(
+            "PUT", f"/v1/units/{unit}/crew", {"user_ids": [police["sub"]]}, claims=staff_claims(OPERATOR)
+        )
+        assert answer.status == 200, answer.body
+    return police
+
+
+@pytest.fixture
 def alerts(stack, day):
     """Four weeks of alerts before `day`: a robbery cluster on a few blocks, noise elsewhere, silent ones."""
     pack = stack.pack
@@ -240,7 +252,7 @@ def first_stop(api, staff_claims, day, unit="GC-01"):
     return next(u for u in made["units"] if u["unit_id"] == unit)["stops"][0]
 
 
-def test_check_in_within_150_m_and_the_window_counts_towards_dosage(api, staff_claims, day, alerts):
+def test_check_in_within_150_m_and_the_window_counts_towards_dosage(api, staff_claims, day, alerts, crews):
     stop = first_stop(api, staff_claims, day)
     arrived = datetime.fromisoformat(stop["start"]) + timedelta(minutes=2)
     body = {
@@ -273,7 +285,7 @@ def test_check_in_within_150_m_and_the_window_counts_towards_dosage(api, staff_c
     assert place["done_min"] >= 12.0
 
 
-def test_check_ins_are_idempotent_and_bad_ones_are_named(api, staff_claims, day):
+def test_check_ins_are_idempotent_and_bad_ones_are_named(api, staff_claims, day, crews):
     stop = first_stop(api, staff_claims, day)
     body = {"unit_id": "GC-01", "location": {"lat": stop["lat"], "lon": stop["lon"]}, "at": stop["start"]}
     police = staff_claims(POLICE)
@@ -293,6 +305,14 @@ def test_check_ins_are_idempotent_and_bad_ones_are_named(api, staff_claims, day)
     assert api("POST", "/v1/patrols/checkins", body, claims=staff_claims(OPERATOR)).status == 403
     no_stop = api("POST", "/v1/patrols/checkins", {**body, "unit_id": "GC-02"}, claims=police)
     assert no_stop.json["matched"] is False
+
+
+def test_police_check_in_only_for_a_car_they_crew(api, staff_claims, day, crews):
+    stop = first_stop(api, staff_claims, day, unit="GC-03")
+    body = {"unit_id": "GC-03", "location": {"lat": stop["lat"], "lon": stop["lon"]}, "at": stop["start"]}
+    refused = api("POST", "/v1/patrols/checkins", body, claims=staff_claims(POLICE))
+    assert refused.status == 403
+    assert refused.json["errors"][0]["path"] == "/unit_id"
 
 
 def test_dosage_of_a_day_without_schedule_is_404(api, staff_claims):

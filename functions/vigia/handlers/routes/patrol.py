@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from vigia import clock, runtime
-from vigia.errors import FieldError, InvalidRequest
+from vigia.errors import FieldError, Forbidden, InvalidRequest
 from vigia.handlers.routes.common import body, json_response, query, signed_in
 from vigia.observability import logger, metrics
 
@@ -127,6 +127,12 @@ def check_in() -> Response:
     officer = signed_in(router, "POST /v1/patrols/checkins")
     request = body(router, "requests/checkin.json")
     pack = runtime.city_pack()
+    unit_id = request["unit_id"]
+    if unit_id in pack.units and officer.user_id not in runtime.incidents().unit(unit_id).crew:
+        raise Forbidden(
+            f"You do not crew {unit_id}; an operator assigns crews with PUT /v1/units/{unit_id}/crew.",
+            errors=[FieldError("/unit_id", "not a unit you crew")],
+        )
     checkin, created = record_checkin(
         request,
         pack=pack,
