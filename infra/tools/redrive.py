@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-QUEUES = ("dispatch", "sms", "siren", "webhook")
 
 
 def _point_at_local_stack(local_dir: Path) -> str:
@@ -37,6 +36,8 @@ def _point_at_local_stack(local_dir: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make redrive", description=__doc__.splitlines()[0])
+    from vigia.adapters.task_queues import QUEUES
+
     parser.add_argument("queue", nargs="?", default="all", choices=[*QUEUES, "all"])
     parser.add_argument("--city", help="city id (the stack's queues are named vigia-<city>-<queue>)")
     parser.add_argument("--cloud", action="store_true", help="the deployed stack, not the local one")

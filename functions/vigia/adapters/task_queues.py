@@ -22,6 +22,7 @@ def queue_url(channel: str) -> str:
         "siren": s.siren_queue_url,
         "webhook": s.webhook_queue_url,
         "dispatch": s.dispatch_queue_url,
+        "silent": s.silent_queue_url,
     }.get(channel, "")
     if not url:
         raise LookupError(f"no queue configured for {channel}")
@@ -92,7 +93,7 @@ def retry_later(channel: str, receipt_handle: str, delay_s: float) -> None:
 
 
 # ------------------------------------------------------------------ DLQs for operators
-QUEUES = ("dispatch", "sms", "siren", "webhook")
+QUEUES = ("dispatch", "sms", "siren", "webhook", "silent")
 
 
 def dlq_summary(peek: int = 10) -> list[dict[str, Any]]:
