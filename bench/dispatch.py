@@ -20,6 +20,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench._emulator import CallCounter, provision, use_emulator_credentials
+
 ROOT = Path(__file__).resolve().parents[1]
 CALL_SIZES = (0, 1, 10, 25, 100, 500)
 LATENCY_SIZES = (25, 500)
@@ -66,27 +68,14 @@ def _drain(sqs: Any, url: str, handler: Any, context: Any) -> None:
 
 
 def count_calls() -> None:
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-            "POWERTOOLS_METRICS_NAMESPACE": "Vigia",
-            "SMS_SENDS_PER_S": "0",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    use_emulator_credentials()
+    os.environ.update({"SMS_SENDS_PER_S": "0", "POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"})
     from moto import mock_aws
-
-    from bench.intake import CallCounter, _provision, function_specs_for_bench
 
     counter = CallCounter()
     counter.install()
     with mock_aws():
-        resources = _provision()
+        resources, specs = provision()
         os.environ["SMS_SENDS_PER_S"] = "0"
         import boto3
 
@@ -167,7 +156,7 @@ def count_calls() -> None:
                     }
                 ]
             }
-            context = LambdaContext(function_specs_for_bench["DispatchFunction"])
+            context = LambdaContext(specs["DispatchFunction"])
             counter.calls.clear()
             answer = dispatch.lambda_handler(event, context)
             assert not answer["batchItemFailures"], answer
@@ -179,9 +168,7 @@ def count_calls() -> None:
                     resources[queue],
                     module.lambda_handler,
                     LambdaContext(
-                        function_specs_for_bench[
-                            "SmsSenderFunction" if queue == "SmsQueue" else "SirenSenderFunction"
-                        ]
+                        specs["SmsSenderFunction" if queue == "SmsQueue" else "SirenSenderFunction"]
                     ),
                 )
             sender_calls = Counter(counter.calls)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.intake import CallCounter
+from bench._emulator import CallCounter
 
 ROOT = Path(__file__).resolve().parents[1]
 OPEN_ALERTS = int(os.environ.get("BENCH_INCIDENTS_OPEN", "10000"))
@@ -248,7 +248,7 @@ def _run(endpoint: str, counter: CallCounter) -> None:
         counter.calls.clear()
         status, answer = call("POST", path, body, claims)
         assert status == 200, (label, answer)
-        detail = ", ".join(f"{k}×{v}" for k, v in sorted(counter.calls.items()))
+        detail = counter.detail()
         rows.append((label, sum(counter.calls.values()), detail))
 
     a = fresh_alert(1)

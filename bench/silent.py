@@ -7,65 +7,24 @@ import json
 import os
 import statistics
 import time
-from typing import Any
 
-from bench.intake import CallCounter, _provision, function_specs_for_bench
-
-
-def _detail(calls: Any) -> str:
-    return ", ".join(f"{k}×{v}" for k, v in sorted(calls.items()))
+from bench._emulator import CallCounter, api_caller, approved_resident, provision, use_emulator_credentials
 
 
 def run() -> None:
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-            "POWERTOOLS_METRICS_NAMESPACE": "Vigia",
-        }
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    use_emulator_credentials()
     from moto import mock_aws
 
     counter = CallCounter()
     counter.install()
     with mock_aws():
-        resources = _provision()
-        from vigia import runtime, settings
-        from vigia.adapters import aws, dynamo
-
-        settings.reset()
-        aws.client.cache_clear()
-        dynamo.rebind(settings.get())
+        resources, specs = provision()
         from infra.local.functions import LambdaContext
-        from vigia.handlers.api import lambda_handler
+        from vigia import runtime
 
-        api_context = LambdaContext(function_specs_for_bench["ApiFunction"])
+        call = api_caller(specs)
         block = next(iter(runtime.city_pack().blocks.values()))
         lat, lon = block.centroid[0] + 0.0002, block.centroid[1] - 0.0002
-
-        def call(
-            method: str, path: str, body: Any, claims: dict[str, str] | None, headers: dict[str, str]
-        ) -> Any:
-            context: dict[str, Any] = {
-                "http": {"method": method, "path": path},
-                "requestId": "bench",
-                "stage": "$default",
-                "routeKey": "ANY /v1/{proxy+}",
-            }
-            if claims:
-                context["authorizer"] = {"jwt": {"claims": claims}}
-            event = {
-                "version": "2.0",
-                "rawPath": path,
-                "headers": headers,
-                "requestContext": context,
-                "body": json.dumps(body) if body is not None else None,
-                "isBase64Encoded": False,
-            }
-            return lambda_handler(event, api_context)
 
         registration = {
             "full_name": "Bench Víctima",
@@ -76,15 +35,7 @@ def run() -> None:
             "address": "Calle 2",
             "home_location": {"lat": lat, "lon": lon},
         }
-        user_id = json.loads(call("POST", "/v1/registrations", registration, None, {})["body"])["user_id"]
-        call(
-            "POST",
-            f"/v1/registrations/{user_id}/approve",
-            None,
-            {"sub": "op", "cognito:groups": "[operator]"},
-            {},
-        )
-        she = {"sub": user_id, "cognito:groups": "[citizen]"}
+        she = approved_resident(call, registration)
         alert = {"type": "domestic_violence", "location": {"lat": lat, "lon": lon}, "note": "bench"}
         alert_id = ""
         for label, headers in (
@@ -97,8 +48,8 @@ def run() -> None:
             alert_id = json.loads(answer["body"])["alert_id"]
             kms = sum(v for k, v in counter.calls.items() if k.startswith("kms."))
             print(
-                f"intake, silent alert {label}: {sum(counter.calls.values()) - kms} AWS calls + {kms} KMS "
-                f"(budget 4 + 1): {_detail(counter.calls)}"
+                f"intake, silent alert {label}: {counter.total() - kms} AWS calls + {kms} KMS "
+                f"(budget 4 + 1): {counter.detail()}"
             )
         sealed = runtime.alerts().get(alert_id)
         assert sealed is not None
@@ -120,17 +71,17 @@ def run() -> None:
             "eventSourceARN": resources["SilentQueue"],
             "awsRegion": "us-east-1",
         }
-        router({"Records": [record]}, LambdaContext(function_specs_for_bench["SilentRouterFunction"]))
-        spent = sum(counter.calls.values())
-        print(f"SilentRouter, one silent alert: {spent} AWS calls: {_detail(counter.calls)}")
+        router({"Records": [record]}, LambdaContext(specs["SilentRouterFunction"]))
+        spent = counter.total()
+        print(f"SilentRouter, one silent alert: {spent} AWS calls: {counter.detail()}")
         for role in ("operator", "response_team"):
             counter.calls.clear()
             answer = call(
                 "GET", f"/v1/alerts/{alert_id}", None, {"sub": role, "cognito:groups": f"[{role}]"}, {}
             )
             assert answer["statusCode"] == 200, answer
-            spent = sum(counter.calls.values())
-            print(f"GET /v1/alerts/{{id}} as {role}: {spent} AWS calls: {_detail(counter.calls)}")
+            spent = counter.total()
+            print(f"GET /v1/alerts/{{id}} as {role}: {spent} AWS calls: {counter.detail()}")
 
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
