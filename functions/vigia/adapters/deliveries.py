@@ -106,7 +106,8 @@ def _timeline_entry(action: str, at: str, actor: str, role: str) -> Any:
     return (AlertDispatchRecord.timeline | []).append([entry])
 
 
-def _record(delivery: Delivery, at: str) -> DeliveryRecord:
+def queued_record(delivery: Delivery, at: str) -> DeliveryRecord:
+    """A delivery's record, queued: the sender's ledger claims it from here (dispatch and the lifecycle)."""
     return DeliveryRecord(
         delivery.alert_id,
         delivery.key,
@@ -179,7 +180,7 @@ class DynamoDispatchStore:
         if fresh:  # under the alert's first lease nothing can exist yet: 25 puts a call (BatchWriteItem)
             with DeliveryRecord.batch_write() as batch:
                 for delivery in deliveries:
-                    batch.save(_record(delivery, at))
+                    batch.save(queued_record(delivery, at))
             return
         for start in range(0, len(deliveries), TRANSACTION_ITEMS):
             chunk = deliveries[start : start + TRANSACTION_ITEMS]
@@ -188,7 +189,7 @@ class DynamoDispatchStore:
                     connection=Connection(region=DeliveryRecord.Meta.region, host=DeliveryRecord.Meta.host)
                 ) as tx:
                     for delivery in chunk:
-                        tx.save(_record(delivery, at), condition=DeliveryRecord.pk.does_not_exist())
+                        tx.save(queued_record(delivery, at), condition=DeliveryRecord.pk.does_not_exist())
             except TransactWriteError as error:
                 reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
                 if "ConditionalCheckFailed" not in reasons:
@@ -199,7 +200,7 @@ class DynamoDispatchStore:
     def _record_one_by_one(deliveries: Sequence[Delivery], at: str) -> None:
         for delivery in deliveries:
             try:
-                _record(delivery, at).save(condition=DeliveryRecord.pk.does_not_exist())
+                queued_record(delivery, at).save(condition=DeliveryRecord.pk.does_not_exist())
             except PutError as error:
                 if not _conditional_failed(error):
                     raise

@@ -27,9 +27,8 @@ from pynamodb.transactions import TransactWrite
 from vigia import clock, settings
 from vigia.adapters import audit
 from vigia.adapters.aws import client
-from vigia.adapters.deliveries import DeliveryRecord
+from vigia.adapters.deliveries import DeliveryRecord, queued_record
 from vigia.adapters.dynamo import AlertRecord, ResidentRecord
-from vigia.dispatch import sending
 from vigia.dispatch.protocol import Delivery
 from vigia.errors import Conflict, FieldError, InvalidRequest
 from vigia.incidents import lifecycle
@@ -272,7 +271,7 @@ class DynamoIncidentStore:
                     tx.save(*_audit_entry(note, step.at))
                     puts.append(("audit", None))
                 for delivery in deliveries:
-                    tx.save(_delivery(delivery, step.at))
+                    tx.save(queued_record(delivery, step.at))
                     puts.append(("delivery", None))
         except TransactWriteError as error:
             for (what, unit_id), code in zip(puts + updates, _reasons(error), strict=False):
@@ -286,7 +285,7 @@ class DynamoIncidentStore:
                 _change_standing(tx, change)
                 tx.save(*_audit_entry(audit, change.at))
                 for delivery in deliveries:
-                    tx.save(_delivery(delivery, change.at))
+                    tx.save(queued_record(delivery, change.at))
         except TransactWriteError as error:
             if "ConditionalCheckFailed" in _reasons(error)[-1:]:  # the update comes after the puts
                 raise StepRefused("resident") from None
@@ -450,23 +449,6 @@ def _audit_entry(note: AuditNote, at: str) -> tuple[audit.AuditRecord, Condition
         reason=audit.clean_reason(note.reason),
     )
     return record, audit.AuditRecord.pk.does_not_exist()
-
-
-def _delivery(delivery: Delivery, at: str) -> DeliveryRecord:
-    """Queued (again, for a unit assigned a second time): the sender's ledger claims it from here."""
-    return DeliveryRecord(
-        delivery.alert_id,
-        delivery.key,
-        kind=delivery.kind,
-        channel=delivery.channel,
-        target=delivery.target,
-        recipient=delivery.recipient,
-        locale=delivery.locale,
-        status=sending.QUEUED,
-        attempts=0,
-        created_at=at,
-        updated_at=at,
-    )
 
 
 def _batch_get(tables: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
