@@ -134,7 +134,9 @@ class DynamoDispatchStore:
             record = AlertDispatchRecord.get(alert_id, "ALERT", consistent_read=True)
         except AlertDispatchRecord.DoesNotExist:
             return None
-        return DispatchState(_alert(record), record.dispatched_at, record.cancelled_at)
+        return DispatchState(
+            _alert(record), record.dispatched_at, record.cancelled_at, fanned_out_at=record.fanned_out_at
+        )
 
     def begin(self, alert_id: str, *, now_s: float, lease_s: int) -> DispatchState | None:
         # One UpdateItem both reads the alert (ALL_NEW) and takes the lease: no separate GetItem.
@@ -149,11 +151,13 @@ class DynamoDispatchStore:
             if not _conditional_failed(error):
                 raise
             current = self.alert(alert_id)
-            if current is None or current.dispatched_at:
+            if current is None or current.done:
                 return current
             raise DispatchInProgress(alert_id) from None
         first = int(record.dispatch_attempts or 0) == 1
-        return DispatchState(_alert(record), record.dispatched_at, record.cancelled_at, first_attempt=first)
+        return DispatchState(
+            _alert(record), record.dispatched_at, record.cancelled_at, first, record.fanned_out_at
+        )
 
     def release(self, alert_id: str) -> None:
         AlertDispatchRecord(alert_id, "ALERT").update(
@@ -166,7 +170,8 @@ class DynamoDispatchStore:
             r = ResidentRecord.get(user_id)
         except ResidentRecord.DoesNotExist:
             return None
-        return Sender(r.pk, r.full_name or "", r.phone or "", r.address or "", r.locale)
+        lat, lon = (None, None) if r.home_lat is None or r.home_lon is None else (r.home_lat, r.home_lon)
+        return Sender(r.pk, r.full_name or "", r.phone or "", r.address or "", r.locale, lat, lon)
 
     def neighbours(self, block_id: str) -> list[Neighbour]:
         return [
@@ -212,6 +217,7 @@ class DynamoDispatchStore:
             record.update(
                 actions=[
                     AlertDispatchRecord.dispatched_at.set(at),
+                    AlertDispatchRecord.fanned_out_at.set(at),
                     AlertDispatchRecord.status.set("dispatched"),
                     AlertDispatchRecord.dispatch_lease_until.remove(),
                     AlertDispatchRecord.timeline.set(_timeline_entry("dispatch", at, "vigia", "system")),
@@ -222,13 +228,15 @@ class DynamoDispatchStore:
         except UpdateError as error:
             if not _conditional_failed(error):
                 raise
-        try:  # moved on already (an operator was quicker, or the sender cancelled): keep its status
+        # Moved on already (an operator was quicker, or the sender cancelled): keep its status and its
+        # times; a `dispatched` stamped now would come after a later step. Only the fan-out is marked.
+        try:
             record.update(
                 actions=[
-                    AlertDispatchRecord.dispatched_at.set(at),
+                    AlertDispatchRecord.fanned_out_at.set(at),
                     AlertDispatchRecord.dispatch_lease_until.remove(),
                 ],
-                condition=first,
+                condition=first & AlertDispatchRecord.fanned_out_at.does_not_exist(),
             )
             return str(record.status)
         except UpdateError as error:

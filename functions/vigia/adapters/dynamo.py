@@ -140,7 +140,11 @@ class AlertRecord(Model):
     cancelled_by = UnicodeAttribute(null=True)
     dispatch_attempts = NumberAttribute(null=True)
     dispatch_lease_until = NumberAttribute(null=True)
+    # every delivery of the protocol is queued: the dispatcher's own mark, not a lifecycle time (an alert
+    # that moved on before its protocol ran gets this, never a `dispatched_at` after its later steps)
+    fanned_out_at = UnicodeAttribute(null=True)
     # lifecycle
+
     unit_id = UnicodeAttribute(null=True)
     acknowledged_at = UnicodeAttribute(null=True)
     assigned_at = UnicodeAttribute(null=True)

@@ -37,6 +37,12 @@ class DispatchState:
     dispatched_at: str | None
     cancelled_at: str | None
     first_attempt: bool = False  # no earlier attempt can have recorded deliveries for this alert
+    fanned_out_at: str | None = None  # the protocol ran on an alert that had moved on (no dispatched_at)
+
+    @property
+    def done(self) -> bool:
+        """The protocol has run to the end once: a repeat of the event changes nothing."""
+        return bool(self.dispatched_at or self.fanned_out_at)
 
 
 class DispatchInProgress(Exception):
@@ -79,7 +85,8 @@ class DispatchStore(Protocol):
         ...
 
     def mark_dispatched(self, alert_id: str, *, at: str) -> str:
-        """Sets dispatched_at once (and status received → dispatched); returns the alert's status after."""
+        """Marks the fan-out done; stamps dispatched_at (and status received → dispatched) only while the
+        alert is still `received`: lifecycle times stay in lifecycle order. Returns the status after."""
         ...
 
     def deliveries(self, alert_id: str) -> list[RecordedDelivery]: ...
@@ -128,7 +135,7 @@ def _run_protocol(
     state: DispatchState, *, pack: CityPack, store: DispatchStore, queues: TaskQueues, now: datetime
 ) -> Outcome:
     alert_id = state.alert.alert_id
-    if state.dispatched_at:
+    if state.done:
         return Outcome(alert_id, "already_dispatched", {})
     alert = state.alert
     if state.cancelled_at or alert.status == CANCELLED_ALERT:
