@@ -1,6 +1,7 @@
 """Hot spots: the Gi* statistic against hand computation, and scoring by severity, recency and silence."""
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import h3
@@ -212,3 +213,42 @@ def test_the_city_grid_covers_every_quadrant_of_the_pack():
     # every block's centroid falls on a place of the grid
     assert all(grid.cell_of(b.centroid.lat, b.centroid.lon) is not None for b in pack.blocks.values())
     assert all(h3.get_resolution(p.place_id) == 9 for p in grid.places)
+
+
+# ---------------------------------------------------------------- what never counts
+def test_false_alarms_and_cancelled_alerts_make_no_hot_spot_and_no_fixed_point(grid):
+    # Given a cluster of cells in W flooded with false alarms and alerts their senders cancelled,
+    # and two real robberies on one quiet cell of W far from them
+    west = [p.place_id for p in grid.places if p.quadrant_id == "W"]
+    flooded = [c for c in h3.grid_disk(CENTRE, 1) if c in west]
+    real = next(c for c in west if h3.grid_distance(c, CENTRE) >= 4)
+    samples = [
+        replace(alert(c, days_ago=d), status=status)
+        for c in flooded
+        for d in (1, 2, 3, 4)
+        for status in ("false_alarm", "cancelled")
+    ]
+    samples += [alert(real), alert(real, days_ago=2)]
+    # When the places are scored
+    result = score_places(grid, samples, RULES, AS_OF)
+    # Then the flooded cells weigh nothing, only the real robberies count, and W's first fixed point
+    # is the cell of the real robberies
+    assert all(result.scored[grid.index[c]].score == 0 for c in flooded)
+    assert all(result.scored[grid.index[c]].alerts == 0 for c in flooded)
+    assert not any(result.scored[grid.index[c]].hot for c in flooded)
+    assert result.alerts_counted == 2
+    assert result.alerts_not_counted == len(samples) - 2
+    points, _ = result.fixed_points("W", minimum=1)
+    assert [p.place_id for p in points] == [real]
+
+
+def test_silent_alerts_closed_as_false_alarms_or_cancelled_do_not_weigh_on_their_quadrant(grid):
+    quadrant = grid.places[0].quadrant_id
+    cell = grid.places[0].place_id
+    samples = [
+        replace(alert(cell, "domestic_violence", silent=True, quadrant=quadrant), status=status)
+        for status in ("false_alarm", "cancelled") * 5
+    ]
+    result = score_places(grid, samples, RULES, AS_OF)
+    assert all(p.score == 0 for p in result.scored)
+    assert result.alerts_not_counted == 10

@@ -307,7 +307,30 @@ def survey_sort_key(survey: Survey) -> str:
 
 
 # ---------------------------------------------------------------- alerts, as hot-spot scoring reads them
-_ALERT_FIELDS = ["pk", "sk", "type", "silent", "location", "quadrant_id", "created_at"]
+_ALERT_FIELDS = [
+    "pk",
+    "sk",
+    "type",
+    "silent",
+    "location",
+    "quadrant_id",
+    "created_at",
+    "status",
+    "cancelled_at",
+    "false_alarm_at",
+]
+
+
+def _outcome(item: Any) -> str | None:
+    """The status hot spots judge an alert by: a false alarm or a sender's cancel stays one once stamped."""
+    status = getattr(item, "status", None)
+    if status in ("false_alarm", "cancelled"):
+        return str(status)
+    if getattr(item, "false_alarm_at", None):
+        return "false_alarm"
+    if getattr(item, "cancelled_at", None):
+        return "cancelled"
+    return str(status) if status else None
 
 
 def _sample(item: Any) -> AlertSample | None:
@@ -325,6 +348,7 @@ def _sample(item: Any) -> AlertSample | None:
         lon=float(lon) if lon is not None else None,
         quadrant_id=getattr(item, "quadrant_id", None),
         silent=silent,
+        status=_outcome(item),
     )
 
 

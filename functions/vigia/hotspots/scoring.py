@@ -11,6 +11,9 @@ small-cell threshold of them in the window; below it they are left out (spreadin
 whole city would add the same constant everywhere, which changes neither ranks nor Gi*). A hot
 spot can therefore never point at a victim's home, yet the violence still weighs where it is frequent.
 
+False alarms and alerts their senders cancelled never count (`NOT_COUNTED`): a block flooded with
+them is no reason to post a car there, and counting them would let anyone steer patrols by crying wolf.
+
 A place is a hot spot when its Gi* z-score (see gistar.py) reaches the threshold (1.96: 95 %)
 and alerts of its own weighed on it (a quiet cell beside a busy one is not a fixed point).
 """
@@ -27,6 +30,7 @@ from vigia.hotspots.gistar import Z_95, confidence, gi_star, p_value
 from vigia.hotspots.places import Place, PlaceGrid
 
 DAY_S = 86_400.0
+NOT_COUNTED = frozenset({"false_alarm", "cancelled"})  # alert statuses that never weigh on a place
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class AlertSample:
     lon: float | None
     quadrant_id: str | None
     silent: bool
+    status: str | None = None  # a false alarm or an alert its sender cancelled never weighs
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ class HotspotMap:
     alerts_outside: int
     silent_left_out: int  # silent alerts of quadrants below the small-cell threshold
     by_quadrant: Mapping[str, tuple[int, ...]] = field(repr=False, hash=False)
+    alerts_not_counted: int = 0  # false alarms and alerts their senders cancelled
 
     def ranked(self, quadrant_id: str | None = None, *, include_quiet: bool = False) -> list[ScoredPlace]:
         """Hot spots first, then by score; quiet places (score 0) only when asked."""
@@ -169,9 +175,12 @@ def score_places(
     start, end = rules.window(as_of)
     silent_weight: dict[str, float] = {}
     silent_count: dict[str, int] = {}
-    counted = outside = left_out = 0
+    counted = outside = left_out = not_counted = 0
     for sample in samples:
         if not (start <= sample.created_at < end):
+            continue
+        if sample.status in NOT_COUNTED:
+            not_counted += 1
             continue
         weight = rules.weight(sample, as_of)
         if sample.silent:
@@ -221,6 +230,7 @@ def score_places(
         alerts_outside=outside,
         silent_left_out=left_out,
         by_quadrant=grid.by_quadrant,
+        alerts_not_counted=not_counted,
     )
 
 

@@ -113,6 +113,7 @@ def hotspots_view(
         "h3_resolution": pack.settings.hotspots.h3_resolution,
         "z_threshold": round(rules.z_threshold, 2),
         "alerts_counted": result.alerts_counted,
+        "alerts_not_counted": result.alerts_not_counted,
         "places_scored": len(ranked),
         "hot_spots": sum(1 for p in ranked if p.hot),
         "items": [place.view(rank) for rank, place in enumerate(ranked[:top], start=1)],
