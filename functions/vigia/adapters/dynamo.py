@@ -143,6 +143,8 @@ class AlertRecord(Model):
     # every delivery of the protocol is queued: the dispatcher's own mark, not a lifecycle time (an alert
     # that moved on before its protocol ran gets this, never a `dispatched_at` after its later steps)
     fanned_out_at = UnicodeAttribute(null=True)
+    republished_at = UnicodeAttribute(null=True)  # the watchdog re-published it once (vigia.alerts.watchdog)
+
     # lifecycle
 
     unit_id = UnicodeAttribute(null=True)

@@ -6,6 +6,7 @@ AlertEvents, so no public fan-out code ever sees them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -18,9 +19,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from vigia import runtime, settings
 from vigia.adapters import events as event_bus
 from vigia.adapters import silent_queue
-from vigia.alerts.events import alert_created, routing_attributes
+from vigia.alerts.relaying import SILENT, relay_new_alert, silent_types
 from vigia.observability import logger, metrics
-from vigia.silent.routing import is_silent, silent_alert_created
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -28,10 +28,22 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def _silent_types() -> frozenset[str]:
     """The city pack's silent type codes: a second sign beside the record's own flag."""
     try:
-        return frozenset(code for code, t in runtime.city_pack().alert_types.items() if t.silent)
+        return silent_types(runtime.city_pack())
     except Exception:  # an unreadable pack must not hold back every alert; the record's flags still route
         logger.warning("city pack unreadable; routing silent alerts by their record's flags")
         return frozenset()
+
+
+def route(image: Mapping[str, Any]) -> str:
+    """One stored alert to AlertEvents, or to the Silent queue if silent (the watchdog routes the same)."""
+    s = settings.get()
+    return relay_new_alert(
+        image,
+        city_id=s.city_id,
+        silent_types=_silent_types(),
+        publish=lambda event, attributes: event_bus.publish(s.alert_events_topic_arn, event, attributes),
+        announce_silent=silent_queue.announce,
+    )
 
 
 def relay(record: DynamoDBRecord) -> None:
@@ -39,14 +51,10 @@ def relay(record: DynamoDBRecord) -> None:
     image = record.dynamodb.new_image if record.dynamodb else None
     if record.event_name != DynamoDBRecordEventName.INSERT or not image or image.get("sk") != "ALERT":
         return
-    s = settings.get()
-    if is_silent(image, _silent_types()):
-        silent_queue.announce(silent_alert_created(image, city_id=s.city_id))
+    if route(image) == SILENT:
         logger.info("silent alert routed apart", extra={"alert_id": str(image["pk"])})
         return
-    event = alert_created(image, city_id=s.city_id)
-    event_bus.publish(s.alert_events_topic_arn, event, routing_attributes(event))
-    logger.info("alert relayed", extra={"alert_id": event["alert_id"], "alert_type": event["type"]})
+    logger.info("alert relayed", extra={"alert_id": str(image["pk"]), "alert_type": str(image["type"])})
 
 
 @logger.inject_lambda_context
