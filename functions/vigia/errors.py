@@ -63,3 +63,11 @@ class TooManyAlerts(VigiaError):
     def __init__(self, detail: str, *, retry_after_s: int) -> None:
         super().__init__(detail)
         self.retry_after_s = retry_after_s
+
+
+class TooManyRegistrations(VigiaError):
+    status, title, slug = 429, "Too many registrations", "too-many-registrations"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from vigia.adapters.incidents_store import DynamoIncidentStore, SqsNotifier
     from vigia.adapters.indicators_store import IndicatorPorts
     from vigia.adapters.patrol_store import DynamoAlertHistory, DynamoPatrolStore
+    from vigia.adapters.registrations_store import DynamoRegistrationStore, SecretKeys
     from vigia.adapters.sealing import KmsSealer
     from vigia.adapters.stores import DynamoAlertStore, DynamoResidentStore
     from vigia.city import CityPack
@@ -89,4 +90,18 @@ def incident_notifier() -> SqsNotifier:
 
 def reset() -> None:
     for factory in (city_pack, residents, alerts, identity, patrols):
+def registrations() -> DynamoRegistrationStore:
+    """Registrations waiting for their code and per-source counts (cheap: binds its model)."""
+    from vigia.adapters.registrations_store import DynamoRegistrationStore
+
+    return DynamoRegistrationStore()
+
+
+def registration_keys() -> SecretKeys:
+    """The MAC and sealing keys of registration (one Secrets Manager read per execution environment)."""
+    from vigia.adapters.registrations_store import keys
+
+    return keys()
+
+
         factory.cache_clear()

@@ -9,12 +9,19 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from infra.local.intrinsics import Resolver, TemplateError, as_text
 
 log = logging.getLogger("local_stack.functions")
+
+# The invocation this thread is running. In Lambda one process runs one function, so a logger that keeps
+# the Lambda context on a module global (Powertools' inject_lambda_context) is right; here every function
+# shares the process and the pumps run them at once, so that global names whichever function came last.
+# Each log record instead carries its own thread's invocation (see _stamp_records), which wins.
+_RUNNING: ContextVar[LambdaContext | None] = ContextVar("local_function_invocation", default=None)
 
 
 class FunctionFailed(Exception):
@@ -99,6 +106,28 @@ class LambdaContext:
         return max(int((self._deadline - time.monotonic()) * 1000), 0)
 
 
+def _stamp_records() -> None:
+    """Installs (once) a log record factory that puts the running invocation's function on every record,
+    under the keys Powertools' structured logs use; a structured formatter prints record attributes over
+    its own shared keys, so each line names the function that wrote it."""
+    base = logging.getLogRecordFactory()
+    if getattr(base, "stamps_local_function", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        context = _RUNNING.get()
+        if context is not None:
+            record.function_name = context.function_name
+            record.function_arn = context.invoked_function_arn
+            record.function_memory_size = context.memory_limit_in_mb
+            record.function_request_id = context.aws_request_id
+        return record
+
+    factory.stamps_local_function = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
 @dataclass
 class LocalFunction:
     """One function. Invocations are serialised, as one Lambda execution environment takes one event at a
@@ -129,15 +158,18 @@ class LocalFunction:
         Runtime.MarshalError), after logging the traceback.
         """
         payload = json.loads(json.dumps(event))
+        _stamp_records()
         with self._lock:
             context = LambdaContext(self.spec, request_id)
             started = time.monotonic()
+            running = _RUNNING.set(context)
             try:
                 result = self.handler()(payload, context)
             except Exception as error:
                 log.exception("%s failed (request %s)", self.logical_id, context.aws_request_id)
                 raise FunctionFailed(f"{type(error).__name__}: {error}") from error
             finally:
+                _RUNNING.reset(running)
                 elapsed = time.monotonic() - started
                 if elapsed > self.spec.timeout_s:
                     log.warning(

@@ -335,9 +335,30 @@ _USER_POOL_KEYS = (
 )  # fmt: skip
 
 
+def _case_insensitive_usernames() -> None:
+    """moto ignores UsernameConfiguration.CaseSensitive: false; Cognito then finds a username in any case."""
+    from moto.cognitoidp.models import CognitoIdpUserPool
+
+    exact = CognitoIdpUserPool._get_user
+    if getattr(exact, "vigia_case_insensitive", False):
+        return
+
+    def _get_user(pool: Any, username: str) -> Any:
+        user = exact(pool, username)
+        sensitive = (pool.extended_config.get("UsernameConfiguration") or {}).get("CaseSensitive", True)
+        if user is None and str(sensitive).lower() == "false":
+            lowered = username.lower()
+            user = next((u for name, u in pool.users.items() if name.lower() == lowered), None)
+        return user
+
+    _get_user.vigia_case_insensitive = True  # type: ignore[attr-defined]
+    CognitoIdpUserPool._get_user = _get_user  # type: ignore[method-assign,assignment]
+
+
 @creator("AWS::Cognito::UserPool")
 def _user_pool(env: Env, logical_id: str, p: dict[str, Any]) -> ResourceState:
     name = env.name(logical_id, p.get("UserPoolName"), max_len=128)
+    _case_insensitive_usernames()
     args = _pick(p, *_USER_POOL_KEYS)
     if "AdminCreateUserConfig" in p:
         args["AdminCreateUserConfig"] = _pick(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -205,6 +206,7 @@ def api_event(
     claims: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
     raw_body = body if isinstance(body, str) or body is None else json.dumps(body)
     context: dict[str, Any] = {
@@ -219,7 +221,7 @@ def api_event(
             "method": method,
             "path": path,
             "protocol": "HTTP/1.1",
-            "sourceIp": "127.0.0.1",
+            "sourceIp": source_ip,
             "userAgent": "pytest",
         },
     }
@@ -260,8 +262,10 @@ def api(stack: Stack):
         claims: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
+        source_ip: str = "127.0.0.1",
     ) -> Answer:
-        result = lambda_handler(api_event(method, path, body, claims, headers, query), FakeContext())
+        event = api_event(method, path, body, claims, headers, query, source_ip)
+        result = lambda_handler(event, FakeContext())
         return Answer(result["statusCode"], result.get("headers") or {}, result.get("body") or "")
 
     return call
@@ -283,10 +287,48 @@ def staff_claims():
     return staff
 
 
+def registration_code(phone: str) -> str:
+    """The code SMS'd to `phone` (E.164), taken off the SMS queue (other messages stay, visible as before)."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = settings.get().sms_queue_url
+    held: list[dict[str, Any]] = []
+    code = None
+    while code is None:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)
+        if not batch.get("Messages"):
+            break
+        for message in batch["Messages"]:
+            task = json.loads(message["Body"])
+            if code is None and task["target"] == "registration_code" and task["recipient"] == phone:
+                code = re.findall(r"\b\d{6}\b", task["body"])[0]
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            else:
+                held.append(message)
+    for message in held:
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+    assert code is not None, f"no registration code was queued for {phone}"
+    return code
+
+
+def register_confirmed(api: Any, body: dict[str, Any]) -> str:
+    """Registers through the API as a person would (registration, SMS code, confirmation); the user id.
+
+    Each body gets its own source address, so a test may register more people than one address may."""
+    from vigia.residents.registration import normalise_phone
+
+    source = "10.9.{}.{}".format(*divmod(sum(map(ord, body["email"])) % 62_500, 250))
+    started = api("POST", "/v1/registrations", body, source_ip=source)
+    assert started.status == 202, started.body
+    code = registration_code(normalise_phone(body["phone"], runtime.city_pack().country_code))
+    confirmed = api("POST", f"/v1/registrations/{started.json['registration_id']}/confirm", {"code": code})
+    assert confirmed.status == 200, confirmed.body
+    return str(confirmed.json["user_id"])
+
+
 def _register(api: Any, name: str, approve: bool) -> Person:
-    answer = api("POST", "/v1/registrations", registration_body(name))
-    assert answer.status == 201, answer.body
-    user_id = answer.json["user_id"]
+    user_id = register_confirmed(api, registration_body(name))
     groups = "[]"
     if approve:
         approved = api("POST", f"/v1/registrations/{user_id}/approve", claims=staff("operator"))

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from tests.integration.conftest import NEAR_CENTRE, FakeContext, Stack
+from tests.integration.conftest import NEAR_CENTRE, FakeContext, Stack, register_confirmed
 from vigia import clock, runtime
 from vigia.residents.registration import Resident
 
@@ -63,9 +63,7 @@ def register_victim(api: Any, staff: Any) -> Victim:
     """Registers and approves her through the API, living on the first block (NEAR_CENTRE)."""
     lat, lon = NEAR_CENTRE[0] - 0.00021234, NEAR_CENTRE[1] + 0.00022345  # an exact fix, 30 m from the centre
     body = {**VICTIM, "password": "Segura-2026x", "home_location": {"lat": lat, "lon": lon}}
-    created = api("POST", "/v1/registrations", body)
-    assert created.status == 201, created.body
-    user_id = created.json["user_id"]
+    user_id = register_confirmed(api, body)
     approved = api("POST", f"/v1/registrations/{user_id}/approve", claims=staff("operator"))
     assert approved.status == 200, approved.body
     claims = {"sub": user_id, "email": VICTIM["email"], "cognito:groups": "[citizen]"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from vigia.errors import FieldError, TooManyAlerts, VigiaError
+from vigia.errors import FieldError, TooManyAlerts, TooManyRegistrations, VigiaError
 
 PROBLEM_TYPE_BASE = "https://vigia.city/problems/"
 CONTENT_TYPE = "application/problem+json"
@@ -29,7 +29,7 @@ def problem_body(
 def from_error(error: VigiaError) -> tuple[int, dict[str, str], str]:
     """(status, headers, body) for a domain error."""
     headers = {"Content-Type": CONTENT_TYPE}
-    if isinstance(error, TooManyAlerts):
+    if isinstance(error, TooManyAlerts | TooManyRegistrations):
         headers["Retry-After"] = str(error.retry_after_s)
     body = problem_body(error.status, error.title, error.detail, error.slug, error.errors, **error.extra)
     return error.status, headers, json.dumps(body, ensure_ascii=False)

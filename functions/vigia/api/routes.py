@@ -57,11 +57,20 @@ ROUTES: tuple[Route, ...] = (
     _r(
         "POST",
         "/v1/registrations",
-        "A resident registers (pending until an operator approves)",
+        "Someone asks to register: the same 202 whether or not they exist; a 6-digit code goes by SMS",
         {PUBLIC},
         request_schema="requests/registration.json",
-        success=201,
-        errors=(400, 409, 422),
+        success=202,
+        errors=(400, 422, 429),
+        tags=("residents",),
+    ),
+    _r(
+        "POST",
+        "/v1/registrations/{registration_id}/confirm",
+        "The SMS code creates the pending resident operators review; any other outcome is one 422",
+        {PUBLIC},
+        request_schema="requests/registration-confirmation.json",
+        errors=(400, 422),
         tags=("residents",),
     ),
     _r(

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from vigia.api.auth import Caller, caller_from_event
 from vigia.api.routes import authorize
 from vigia.api.validation import parse_json_body, validate
+from vigia.errors import Forbidden
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -21,7 +22,18 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 def caller(router: APIGatewayHttpRouter, key: str) -> Caller | None:
     """The caller if the route table admits them for `key` ("METHOD /path/{template}"); raises otherwise."""
-    return authorize(key, caller_from_event(router.current_event.raw_event))
+    who = caller_from_event(router.current_event.raw_event)
+    try:
+        return authorize(key, who)
+    except Forbidden as refused:
+        if who is not None and not who.roles and "resident_status" in refused.extra:
+            # a resident without a group: pending or rejected, as their record says
+            from vigia import runtime
+            from vigia.residents.registration import not_admitted
+
+            resident = runtime.residents().get(who.user_id)
+            raise not_admitted(resident.status if resident else None) from None
+        raise
 
 
 def signed_in(router: APIGatewayHttpRouter, key: str) -> Caller:
