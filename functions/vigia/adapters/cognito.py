@@ -8,6 +8,7 @@ from vigia import settings
 from vigia.adapters.aws import client
 from vigia.errors import FieldError, InvalidRequest
 from vigia.residents.registration import DuplicateValue
+from vigia.residents.signup import Holder, normalise_email
 
 
 class CognitoIdentity:
@@ -15,6 +16,8 @@ class CognitoIdentity:
         self.pool = user_pool_id or settings.get().user_pool_id
 
     def create_user(self, email: str, password: str, phone: str) -> str:
+        """The username is the e-mail in lower case (the pool compares usernames case-insensitively too)."""
+        email = normalise_email(email)
         idp = client("cognito-idp")
         try:
             created = idp.admin_create_user(
@@ -41,6 +44,16 @@ class CognitoIdentity:
             ) from None
         attributes = {a["Name"]: a["Value"] for a in created["User"]["Attributes"]}
         return attributes["sub"]
+
+    def holder(self, email: str) -> Holder | None:
+        """signup.StaffDirectory: whoever signs in with this e-mail (resident or staff), with their phone."""
+        idp = client("cognito-idp")
+        try:
+            user = idp.admin_get_user(UserPoolId=self.pool, Username=normalise_email(email))
+        except idp.exceptions.UserNotFoundException:
+            return None
+        attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        return Holder(attributes.get("sub") or user["Username"], attributes.get("phone_number"), None)
 
     def delete_user(self, email: str) -> None:
         idp = client("cognito-idp")

@@ -6,8 +6,8 @@ from vigia.residents.registration import (
     Resident,
     ResidentStore,
     approve,
+    check_password,
     normalise_phone,
-    register,
 )
 
 __all__ = [
@@ -16,6 +16,6 @@ __all__ = [
     "Resident",
     "ResidentStore",
     "approve",
+    "check_password",
     "normalise_phone",
-    "register",
 ]

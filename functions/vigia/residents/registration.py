@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from vigia import clock
 from vigia.city import CityPack
-from vigia.errors import Conflict, FieldError, InvalidRequest, NotFound, OutsideServiceArea
+from vigia.errors import Conflict, FieldError, Forbidden, InvalidRequest, NotFound, OutsideServiceArea
 
 PENDING, APPROVED, REJECTED, SUSPENDED = "pending", "approved", "rejected", "suspended"
 
@@ -67,6 +67,19 @@ class Identity(Protocol):
     def add_to_group(self, email: str, group: str) -> None: ...
 
 
+# What a signed-in resident without the citizen group is told when a route needs it, by their status.
+NOT_ADMITTED = {
+    PENDING: "Your registration is pending approval by the city's observatory.",
+    REJECTED: "Your registration was not approved; the SMS you were sent says why and whom to call.",
+}
+
+
+def not_admitted(status: str | None) -> Forbidden:
+    """The 403 for a resident who is not (or no longer) a citizen, naming their real status."""
+    status = status if status in NOT_ADMITTED else PENDING
+    return Forbidden(NOT_ADMITTED[status], resident_status=status)
+
+
 def normalise_phone(raw: str, country_code: str, path: str = "/phone") -> str:
     """E.164 form of a phone number written the way residents write it."""
     import phonenumbers  # lazy: keeps the handler's cold start low
@@ -83,7 +96,8 @@ def normalise_phone(raw: str, country_code: str, path: str = "/phone") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _check_password(password: str) -> None:
+def check_password(password: str) -> None:
+    """The user pool's password policy, checked before anything is stored (400 names /password)."""
     if not (
         any(c.islower() for c in password)
         and any(c.isupper() for c in password)
@@ -93,52 +107,6 @@ def _check_password(password: str) -> None:
             "The password needs upper case, lower case and a digit.",
             errors=[FieldError("/password", "needs upper case, lower case and a digit")],
         )
-
-
-def register(
-    request: dict[str, Any], *, pack: CityPack, residents: ResidentStore, identity: Identity, now: datetime
-) -> Resident:
-    """A pending resident with a sign-in identity but no group yet."""
-    _check_password(request["password"])
-    phone = normalise_phone(request["phone"], pack.country_code)
-    home = request["home_location"]
-    if not pack.in_service_area(home["lat"], home["lon"]):
-        raise OutsideServiceArea(
-            f"The home location is outside {pack.name}'s service area.",
-            errors=[FieldError("/home_location", "outside the service area")],
-        )
-    email = request["email"].strip().lower()
-    national_id = "".join(c for c in request["national_id"] if c.isalnum()).upper()
-    try:
-        user_id = identity.create_user(email, request["password"], phone)
-    except DuplicateValue as dup:
-        raise _duplicate(dup.field) from None
-    resident = Resident(
-        user_id=user_id,
-        full_name=request["full_name"].strip(),
-        national_id=national_id,
-        phone=phone,
-        email=email,
-        address=request["address"].strip(),
-        home_lat=float(home["lat"]),
-        home_lon=float(home["lon"]),
-        locale=request.get("locale") or pack.locale,
-        status=PENDING,
-        created_at=clock.iso(now),
-    )
-    try:
-        residents.create(resident)
-    except DuplicateValue as dup:
-        identity.delete_user(email)  # the identity must not outlive a refused registration
-        raise _duplicate(dup.field) from None
-    return resident
-
-
-def _duplicate(field: str) -> Conflict:
-    return Conflict(
-        f"A resident with this {field.replace('_', ' ')} is already registered.",
-        errors=[FieldError(f"/{field}", "already registered")],
-    )
 
 
 def approve(

@@ -1,4 +1,4 @@
-"""Operators review residents: pending registrations, rejecting one, suspending and reinstating residents."""
+"""Registration (an SMS code, then the pending resident) and its review: approve, reject, suspend."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
-from vigia import clock, runtime
+from vigia import clock, runtime, settings
 from vigia.errors import FieldError, InvalidRequest
-from vigia.handlers.routes.common import body, json_response, query, signed_in
+from vigia.handlers.routes.common import body, caller, json_response, query, signed_in
 from vigia.incidents import lifecycle, service, standing
 from vigia.observability import logger, metrics
 
@@ -21,6 +21,53 @@ _METRIC = {
     standing.SUSPEND: "ResidentsSuspended",
     standing.REINSTATE: "ResidentsReinstated",
 }
+
+
+@router.post("/v1/registrations")
+def register() -> Response:
+    """The same 202 for everyone (vigia.residents.signup): nothing here tells whether the person exists."""
+    from vigia.residents import signup
+
+    caller(router, "POST /v1/registrations")
+    request = body(router, "requests/registration.json")
+    s = settings.get()
+    registration_id = signup.start(
+        request,
+        source_ip=router.current_event.request_context.http.source_ip or "",
+        pack=runtime.city_pack(),
+        store=runtime.registrations(),
+        staff=runtime.identity(),
+        notifier=runtime.incident_notifier(),
+        keys=runtime.registration_keys(),
+        limits=signup.Limits(per_source=s.registrations_per_source, window_s=s.registration_window_s),
+        now=clock.now(),
+    )
+    metrics.add_metric(name="RegistrationsStarted", unit=MetricUnit.Count, value=1)
+    return json_response(
+        202,
+        {"registration_id": registration_id, "status": "confirmation_sent"},
+        {"Cache-Control": "no-store"},
+    )
+
+
+@router.post("/v1/registrations/<registration_id>/confirm")
+def confirm(registration_id: str) -> Response:
+    from vigia.residents import signup
+
+    caller(router, "POST /v1/registrations/{registration_id}/confirm")
+    request = body(router, "requests/registration-confirmation.json")
+    resident = signup.confirm(
+        registration_id,
+        request["code"],
+        store=runtime.registrations(),
+        residents=runtime.residents(),
+        identity=runtime.identity(),
+        keys=runtime.registration_keys(),
+        now=clock.now(),
+    )
+    metrics.add_metric(name="RegistrationsConfirmed", unit=MetricUnit.Count, value=1)
+    logger.info("registration confirmed", extra={"user_id": resident.user_id})
+    return json_response(200, {"user_id": resident.user_id, "status": resident.status})
 
 
 def _limit() -> int:

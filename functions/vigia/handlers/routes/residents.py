@@ -1,4 +1,4 @@
-"""Registration, approval and the caller's own profile."""
+"""The caller's own profile (registration and its review live in vigia.handlers.routes.registrations)."""
 
 from __future__ import annotations
 
@@ -7,28 +7,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from vigia import clock, runtime
-from vigia.handlers.routes.common import body, caller, json_response, signed_in
-from vigia.observability import logger
+from vigia import runtime
+from vigia.handlers.routes.common import json_response, signed_in
 
 router = APIGatewayHttpRouter()
-
-
-@router.post("/v1/registrations")
-def register() -> Response:
-    from vigia.residents import register as register_resident
-
-    caller(router, "POST /v1/registrations")
-    request = body(router, "requests/registration.json")
-    resident = register_resident(
-        request,
-        pack=runtime.city_pack(),
-        residents=runtime.residents(),
-        identity=runtime.identity(),
-        now=clock.now(),
-    )
-    logger.info("registration received", extra={"user_id": resident.user_id})
-    return json_response(201, {"user_id": resident.user_id, "status": resident.status})
 
 
 @router.get("/v1/me")
