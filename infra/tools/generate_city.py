@@ -398,6 +398,7 @@ def godoy_cruz_config(seed: int) -> dict[str, Any]:
         "population": GODOY_CRUZ_GRID.population,
         "settings": {
             "alert_rate_limit": {"max_alerts": 3, "window_s": 600},
+            "silent_ack_target_s": 120,
             "cancel_window_s": 120,
             "response_target_s": 420,
             "false_alarm_policy": {"strikes": 3, "window_days": 90},
@@ -415,6 +416,8 @@ def godoy_cruz_config(seed: int) -> dict[str, Any]:
             "provincial_cad": {
                 "url": "https://cad.seguridad.mendoza.example/cap/v1/alerts",
                 "sender": "observatorio@godoycruz.example",
+                # the provincial gender-violence unit: a silent alert's request_police (CAP Private)
+                "gender_violence_addresses": ["violencia-genero@seguridad.mendoza.example"],
             },
         },
         "perception_questions": [

@@ -142,9 +142,12 @@ def test_a_silent_alarm_reaches_the_response_team_only_and_her_identity_only_the
     assert she.get(f"{api}/v1/alerts/{alert_id}", timeout=10).status_code == 404
     assert local_stack.client("citizen").get(f"{api}/v1/alerts/{alert_id}", timeout=10).status_code == 404
 
-    # And the response team's view has her identity, exact place and the referral directory
+    # And the response team's view (SilentApiFunction, routed by the local HTTP API from the template's more
+    # specific route) has her identity, exact place and the referral directory
+    linked = response_team.get(f"{api}/v1/alerts/{alert_id}", timeout=10).json()
+    assert linked["unsealed_view"] == f"/v1/silent-alerts/{alert_id}"
     read = response_team.get(
-        f"{api}/v1/alerts/{alert_id}", headers={"X-Reason": "llamada de contacto"}, timeout=10
+        f"{api}{linked['unsealed_view']}", headers={"X-Reason": "llamada de contacto"}, timeout=10
     )
     assert read.status_code == 200, read.text
     body = read.json()

@@ -251,6 +251,40 @@ class FakeContext:
         return 10_000
 
 
+@functools.cache
+def _template_resources() -> dict[str, Any]:
+    return dict(load_template()["Resources"])
+
+
+@functools.cache
+def _http_routes() -> tuple[Any, ...]:
+    """The template's HttpApi events as the local HTTP API reads them: (route, handler module)."""
+    from infra.local.http_api import Route
+
+    routes = []
+    for logical_id, resource in _template_resources().items():
+        props = resource.get("Properties") or {}
+        for event in (props.get("Events") or {}).values():
+            if event.get("Type") == "HttpApi":
+                method = str(event["Properties"].get("Method", "ANY")).upper()
+                routes.append(Route("ANY" if method == "ANY" else method, event["Properties"]["Path"], logical_id))
+    return tuple(routes)
+
+
+def _function_for(method: str, path: str) -> Any:
+    """The handler API Gateway would invoke for the request: the most specific route of the template wins
+    (GET /v1/silent-alerts goes to SilentApiFunction, the rest to ApiFunction's ANY /v1/{proxy+})."""
+    import importlib
+
+    from infra.local.http_api import match_route
+
+    matched = match_route(_http_routes(), method, path)
+    logical_id = matched[0].function if matched else "ApiFunction"
+    handler = str(_template_resources()[logical_id]["Properties"]["Handler"])
+    module, name = handler.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)
+
+
 @pytest.fixture
 def api(stack: Stack):
     from vigia.handlers.api import lambda_handler
@@ -265,7 +299,7 @@ def api(stack: Stack):
         source_ip: str = "127.0.0.1",
     ) -> Answer:
         event = api_event(method, path, body, claims, headers, query, source_ip)
-        result = lambda_handler(event, FakeContext())
+        result = _function_for(method, path)(event, FakeContext())
         return Answer(result["statusCode"], result.get("headers") or {}, result.get("body") or "")
 
     return call

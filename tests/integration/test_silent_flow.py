@@ -150,10 +150,15 @@ def test_staff_see_the_sealed_view_the_response_team_the_person_and_each_read_is
         assert seen.json["zone"]["quadrant_id"]
         assert leaks(seen.body, victim) == []
         assert SILENT_TYPE not in seen.body
-    # The response team sees who she is, where she was, and where to refer her
+    # The response team gets the sealed view here too (ApiFunction cannot decrypt), with where to open it
+    linked = api("GET", f"/v1/alerts/{alert_id}", claims=staff_claims("response_team"))
+    assert linked.status == 200
+    assert linked.json["unsealed_view"] == f"/v1/silent-alerts/{alert_id}"
+    assert leaks(linked.body, victim) == []
+    # and there (SilentApiFunction) sees who she is, where she was, and where to refer her
     read = api(
         "GET",
-        f"/v1/alerts/{alert_id}",
+        f"/v1/silent-alerts/{alert_id}",
         claims=staff_claims("response_team"),
         headers={"X-Reason": "primer contacto"},
     )
@@ -219,7 +224,7 @@ def test_an_envelope_moved_to_another_alert_does_not_open(api, victim, stack, st
         UpdateExpression="SET sealed = :s",
         ExpressionAttributeValues={":s": stack.alert_item(first)["sealed"]},
     )
-    answer = api("GET", f"/v1/alerts/{second}", claims=staff_claims("response_team"))
+    answer = api("GET", f"/v1/silent-alerts/{second}", claims=staff_claims("response_team"))
     assert answer.status == 500
     assert leaks(answer.body, victim) == []
 

@@ -27,8 +27,9 @@ ROLES = (
     "admin",
 )
 STAFF = ("operator", "police", "response_team", "analyst", "admin")
-SEALED, UNSEALED, FULL, TRAIL, DELIVERIES, PROBLEM, CANCELLED = (
+SEALED, LINKED, UNSEALED, FULL, TRAIL, DELIVERIES, PROBLEM, CANCELLED = (
     "sealed view",
+    "sealed view with the link to open it",
     "unsealed view",
     "full view",
     "audit trail",
@@ -47,8 +48,25 @@ MATRIX: dict[tuple[str, bool], dict[str, tuple[int, str]]] = {
         "operator": (200, SEALED),
         "police": (200, SEALED),
         "analyst": (200, SEALED),
-        "response_team": (200, UNSEALED),
+        # ApiFunction cannot decrypt: the team gets the sealed view and the link to open it (below)
+        "response_team": (200, LINKED),
         "admin": (404, PROBLEM),  # reads who read it (the audit), never her
+    },
+    ("GET /v1/silent-alerts/{alert_id}", True): {
+        "anonymous": (401, PROBLEM),
+        "pending": (403, PROBLEM),
+        "sender": (403, PROBLEM),
+        "other_citizen": (403, PROBLEM),
+        **{role: (403, PROBLEM) for role in STAFF},
+        "response_team": (200, UNSEALED),  # SilentApiFunction, the one that may decrypt; audited
+    },
+    ("GET /v1/silent-alerts/{alert_id}", False): {
+        "anonymous": (401, PROBLEM),
+        "pending": (403, PROBLEM),
+        "sender": (403, PROBLEM),
+        "other_citizen": (403, PROBLEM),
+        **{role: (403, PROBLEM) for role in STAFF},
+        "response_team": (404, PROBLEM),  # not a silent alert: nothing to open here
     },
     ("GET /v1/alerts/{alert_id}", False): {
         "anonymous": (401, PROBLEM),
@@ -107,7 +125,10 @@ def world(api, stack, citizen, other_citizen, registered, staff_claims):
     # A response-team read, so the trail has an entry with a reason
     assert (
         api(
-            "GET", f"/v1/alerts/{silent_id}", claims=staff_claims("response_team"), headers={"X-Reason": "r"}
+            "GET",
+            f"/v1/silent-alerts/{silent_id}",
+            claims=staff_claims("response_team"),
+            headers={"X-Reason": "r"},
         ).status
         == 200
     )
@@ -149,7 +170,9 @@ def kind_of(answer: Any) -> str:
         return CANCELLED
     if set(body) == SEALED_VIEW_KEYS:
         return SEALED
-    if set(body) == SEALED_VIEW_KEYS | IDENTITY_KEYS:
+    if set(body) == SEALED_VIEW_KEYS | {"unsealed_view"}:
+        return LINKED
+    if set(body) in (SEALED_VIEW_KEYS | IDENTITY_KEYS, SEALED_VIEW_KEYS | IDENTITY_KEYS | {"lifecycle"}):
         return UNSEALED
     if {"sender_id", "location", "type"} <= set(body):
         return FULL
@@ -169,7 +192,7 @@ def test_every_role_on_every_alert_route_gets_what_the_matrix_says_and_no_other_
             if got != (status, kind):
                 wrong.append(f"{route} silent={silent} as {role}: expected {(status, kind)}, got {got}")
             exposed = [s for s in victim.secrets() if s in answer.body]
-            allowed = silent and role == "response_team" and route.startswith("GET /v1/alerts/{alert_id}")
+            allowed = silent and role == "response_team" and route == "GET /v1/silent-alerts/{alert_id}"
             if exposed and not allowed:
                 wrong.append(f"{route} silent={silent} as {role}: her details in the answer: {exposed}")
     assert not wrong, "\n".join(wrong)
@@ -207,7 +230,7 @@ def sweep_every_route_that_reads_alerts(api: Any, world: dict[str, Any], stack: 
         if not route.path.startswith(SWEEP_PREFIXES) or "{" in route.path.replace("{alert_id}", ""):
             continue
         for role in ROLES:
-            if role == "response_team" and route.key == "GET /v1/alerts/{alert_id}":
+            if role == "response_team" and route.key == "GET /v1/silent-alerts/{alert_id}":
                 continue
             claims = world["claims"](role, True)
             path = route.path.replace("{alert_id}", silent_id)

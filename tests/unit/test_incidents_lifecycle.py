@@ -163,8 +163,13 @@ def test_an_operator_step_before_dispatch_accepts_either_received_or_dispatched(
 
 
 def test_the_request_schema_lists_exactly_the_lifecycle_actions():
+    from vigia.silent import lifecycle as silent_lifecycle
+
     schema = json.loads((ROOT / "schemas/requests/incident-action.json").read_text())
-    assert tuple(schema["properties"]["action"]["enum"]) == lifecycle.ACTIONS
+    # a public alert's actions, then the ones only a silent alert's lifecycle has
+    both = tuple(dict.fromkeys((*lifecycle.ACTIONS, *silent_lifecycle.ACTIONS)))
+    assert tuple(schema["properties"]["action"]["enum"]) == both
+    assert tuple(schema["properties"]["outcome"]["enum"]) == silent_lifecycle.OUTCOMES
 
 
 def test_every_transition_is_between_declared_statuses():

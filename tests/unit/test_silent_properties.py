@@ -44,8 +44,8 @@ from vigia.city.pack import (
 from vigia.dispatch.cap import CAP_NS
 from vigia.dispatch.protocol import PROVINCIAL_CAD, SIREN, SMS, WEBHOOK
 from vigia.errors import NotFound, TooManyAlerts
-from vigia.silent.access import UNSEALED, access_to_silent_alert
-from vigia.silent.reading import read_silent_alert
+from vigia.silent.access import HIDDEN, UNSEALED, access_to_silent_alert
+from vigia.silent.reading import open_silent_alert, read_silent_alert
 from vigia.silent.routing import is_silent, plan_silent
 from vigia.silent.sealing import unseal
 from vigia.silent.views import SEALED_VIEW_KEYS
@@ -350,18 +350,20 @@ def test_no_identity_field_leaves_through_a_view_for_anyone_but_the_response_tea
         secrets.append(note)
     answers = [json.dumps(alert.receipt(), ensure_ascii=False), json.dumps(stored.view(), ensure_ascii=False)]
     who = Caller("reader", "r@city.example", roles)
-    try:
-        view = read_silent_alert(
-            stored, who=who, reason=None, pack=pack, sealer=sealer, audit=lambda *a, **k: None, now=START
+    try:  # GET /v1/alerts/{id}: sealed for everyone it admits, the response team included
+        view = read_silent_alert(stored, who=who, pack=pack)
+        assert set(view) <= SEALED_VIEW_KEYS | {"unsealed_view"}
+        answers.append(json.dumps(view, ensure_ascii=False))
+    except NotFound:
+        assert access_to_silent_alert(roles) == HIDDEN
+    try:  # GET /v1/silent-alerts/{id}: the response team only
+        opened = open_silent_alert(
+            stored, None, who=who, reason="r", pack=pack, sealer=sealer, audit=lambda *a, **k: None, now=START
         )
+        assert access_to_silent_alert(roles) == UNSEALED
+        assert opened["sender"]["phone"] == her.phone
     except NotFound:
         assert access_to_silent_alert(roles) != UNSEALED
-        view = None
-    if view is not None and access_to_silent_alert(roles) == UNSEALED:
-        assert view["sender"]["phone"] == her.phone
-    elif view is not None:
-        assert set(view) <= SEALED_VIEW_KEYS
-        answers.append(json.dumps(view, ensure_ascii=False))
     for answer in answers:
         assert [s for s in secrets if s in answer] == [], answer
         assert "domestic_violence" not in answer

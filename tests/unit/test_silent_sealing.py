@@ -13,7 +13,7 @@ from vigia.alerts.submission import AlertRequest, submit
 from vigia.api.auth import Caller
 from vigia.errors import NotFound
 from vigia.silent.access import HIDDEN, SEALED, UNSEALED, access_to_silent_alert
-from vigia.silent.reading import read_silent_alert
+from vigia.silent.reading import open_silent_alert, read_silent_alert
 from vigia.silent.sealing import AlertNotSent, SealingRequired, is_sealed_sender, sealed_claim, unseal
 from vigia.silent.views import IDENTITY_KEYS, SEALED_VIEW_KEYS
 
@@ -159,23 +159,32 @@ def test_views_per_reader_and_only_the_unsealing_is_audited(pack):
     stored = store.get(alert.alert_id)
     audit: list[tuple] = []
 
-    def read(*roles, reason=None):
-        who = Caller(f"user-{'-'.join(roles)}", "x@city.example", frozenset(roles))
-        return read_silent_alert(
-            stored,
-            who=who,
-            reason=reason,
-            pack=pack,
-            sealer=sealer,
-            audit=lambda *a, **k: audit.append((a, k)),
-            now=NOW,
+    def who(*roles):
+        return Caller(f"user-{'-'.join(roles)}", "x@city.example", frozenset(roles))
+
+    def read(*roles):  # GET /v1/alerts/{id} (ApiFunction): never opens the envelope
+        return read_silent_alert(stored, who=who(*roles), pack=pack)
+
+    def open_(*roles, reason=None):  # GET /v1/silent-alerts/{id} (SilentApiFunction)
+        audit_ = lambda *a, **k: audit.append((a, k))  # noqa: E731
+        return open_silent_alert(
+            stored, None, who=who(*roles), reason=reason, pack=pack, sealer=sealer, audit=audit_, now=NOW
         )
 
     sealed = read("operator")
     assert set(sealed) == SEALED_VIEW_KEYS
     assert sealed["zone"]["name"] == pack.quadrants[stored.quadrant_id].name
+    # the response team gets the sealed view here too, with the link to open it
+    linked = read("response_team")
+    assert set(linked) == SEALED_VIEW_KEYS | {"unsealed_view"}
+    assert linked["unsealed_view"] == f"/v1/silent-alerts/{alert.alert_id}"
     assert audit == []
-    full = read("response_team", reason="seguimiento")
+    assert sealer.opened == 0
+    for roles in (("operator",), ("police",), ("analyst",), ("admin",)):
+        with pytest.raises(NotFound):
+            open_(*roles)
+    assert audit == []
+    full = open_("response_team", reason="seguimiento")
     assert set(full) == SEALED_VIEW_KEYS | IDENTITY_KEYS
     assert full["sender"]["national_id"] == her.national_id
     assert full["type"] == "domestic_violence"
@@ -196,8 +205,9 @@ def test_if_the_audit_cannot_be_written_nothing_is_unsealed(pack):
         raise ConnectionError("audit table unreachable")
 
     with pytest.raises(ConnectionError):
-        read_silent_alert(
+        open_silent_alert(
             store.get(alert.alert_id),
+            None,
             who=Caller("rt", "rt@city.example", frozenset({"response_team"})),
             reason=None,
             pack=pack,

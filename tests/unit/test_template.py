@@ -49,7 +49,7 @@ def test_every_function_has_its_own_log_group_with_retention():
     functions = [k for k, v in sam.items() if v["Type"] == "AWS::Serverless::Function"]
     log_groups = [v for v in sam.values() if v["Type"] == "AWS::Logs::LogGroup"]
     for name in functions:
-        matching = [g for g in log_groups if name in str(g["Properties"]["LogGroupName"])]
+        matching = [g for g in log_groups if "${" + name + "}" in str(g["Properties"]["LogGroupName"])]
         assert len(matching) == 1, f"{name} needs exactly one log group"
         assert matching[0]["Properties"]["RetentionInDays"]
 

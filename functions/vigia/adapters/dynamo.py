@@ -158,6 +158,12 @@ class AlertRecord(Model):
     dispatch_time_s = NumberAttribute(null=True)
     response_time_s = NumberAttribute(null=True)
     met_target = BooleanAttribute(null=True)
+    # a silent alert's own lifecycle (vigia.silent.lifecycle): the response team's steps and the ack watch
+    in_contact_at = UnicodeAttribute(null=True)
+    closed_at = UnicodeAttribute(null=True)
+    police_requested_at = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+    ack_reminded_at = UnicodeAttribute(null=True)
     by_sender = AlertsBySender()
     by_local_date = AlertsByLocalDate()
     by_queue = AlertsByQueue()

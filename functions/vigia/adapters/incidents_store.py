@@ -35,9 +35,13 @@ from vigia.incidents import lifecycle
 from vigia.incidents.lifecycle import Incident, Step, Unit, UnitMove
 from vigia.incidents.service import AuditNote, Loaded, QueueFilter, StandingChange, StepRefused
 from vigia.incidents.standing import Standing
+from vigia.silent import lifecycle as silent_lifecycle
+from vigia.silent.lifecycle import PoliceRequest
 
 _S = settings.get()
-_STAMPED = tuple(s for s in lifecycle.STATUSES if s != lifecycle.RECEIVED)
+_STAMPED = tuple(
+    dict.fromkeys(s for s in (*lifecycle.STATUSES, *silent_lifecycle.STAMPED) if s != lifecycle.RECEIVED)
+)
 
 
 def _meta(table: str) -> Any:
@@ -112,6 +116,7 @@ def _incident(r: IncidentRecord) -> Incident:
         dispatch_time_s=float(r.dispatch_time_s) if r.dispatch_time_s is not None else None,
         response_time_s=float(r.response_time_s) if r.response_time_s is not None else None,
         met_target=r.met_target,
+        outcome=r.outcome,
     )
 
 
@@ -244,6 +249,36 @@ class DynamoIncidentStore:
             page.append(record)
         next_cursor = encode_cursor(page[-1]) if more and page else None
         return [_incident(r) for r in page], next_cursor
+
+    # silent alerts: the ack watch (vigia.silent.ack_watch)
+    def unacknowledged_silent(self, created_before: str) -> list[Incident]:
+        """Open silent alerts still received/dispatched, created by `created_before`: a Query on `by_queue`
+        (the open partition, oldest first within a priority), never a Scan."""
+        condition = (
+            (IncidentRecord.silent == True)  # noqa: E712 - a DynamoDB condition, not a truth test
+            & IncidentRecord.status.is_in(lifecycle.RECEIVED, lifecycle.DISPATCHED)
+            & (IncidentRecord.created_at <= created_before)
+        )
+        records = IncidentRecord.by_queue.query("open", filter_condition=condition, page_size=200)
+        return [_incident(r) for r in records]
+
+    def remind(self, alert_id: str, deliveries: Sequence[Delivery], *, at: str) -> bool:
+        """Stamps ack_reminded_at and queues the reminder's deliveries in one transaction, on the condition
+        that nobody acknowledged it and no other run reminded it; False (nothing written) otherwise."""
+        record = IncidentRecord(alert_id, "ALERT")
+        condition = IncidentRecord.ack_reminded_at.does_not_exist() & IncidentRecord.status.is_in(
+            lifecycle.RECEIVED, lifecycle.DISPATCHED
+        )
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.update(record, actions=[IncidentRecord.ack_reminded_at.set(at)], condition=condition)
+                for delivery in deliveries:
+                    tx.save(queued_record(delivery, at), condition=DeliveryRecord.pk.does_not_exist())
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" in _reasons(error):
+                return False
+            raise
+        return True
 
     # writes
     def write(
@@ -513,3 +548,11 @@ class SqsNotifier:
         from vigia.adapters.task_queues import announce_cancellation
 
         announce_cancellation(alert_id, cancelled_at)
+
+    def request_police(self, alert_id: str, request: PoliceRequest, *, at: str) -> None:
+        """A silent alert's police request goes to the Silent queue (never the Dispatch queue): the Silent
+        router opens the envelope and sends the place (docs/silent-alarms.md)."""
+        from vigia.adapters import silent_queue
+        from vigia.silent.routing import police_requested
+
+        silent_queue.announce(police_requested(alert_id, request, at=at, city_id=settings.get().city_id))

@@ -104,11 +104,10 @@ ROUTES: tuple[Route, ...] = (
     _r(
         "GET",
         "/v1/alerts/{alert_id}",
-        "One alert: its sender or staff. A silent alert: sealed view for operator, police and analyst; "
-        "identity, place and referral directory for response_team (audited, X-Reason kept); 404 to others",
+        "One alert: its sender or staff. A silent alert: the sealed view for operator, police, analyst and "
+        "response_team (whose answer links to GET /v1/silent-alerts/{alert_id}); 404 to others",
         {"citizen", "operator", "police", "response_team", "analyst", "admin"},
         errors=(401, 404),
-        headers=("X-Reason",),
         ownership=(("citizen", OWN_ALERT),),
         tags=("alerts",),
     ),
@@ -234,10 +233,21 @@ ROUTES: tuple[Route, ...] = (
     _r(
         "GET",
         "/v1/silent-alerts",
-        "The response team's open silent alerts (?limit=), sealed: open one with GET /v1/alerts/{alert_id}",
+        "The response team's silent alerts until the team closes them (?limit=), sealed: open one with "
+        "GET /v1/silent-alerts/{alert_id}",
         {"response_team"},
         errors=(400, 401, 403),
         query=("limit",),
+        tags=("silent",),
+    ),
+    _r(
+        "GET",
+        "/v1/silent-alerts/{alert_id}",
+        "One silent alert unsealed for the response team: identity, exact place, note, referral directory, "
+        "its lifecycle (every read audited with X-Reason; SilentApiFunction, the one that may decrypt)",
+        {"response_team"},
+        errors=(401, 403, 404),
+        headers=("X-Reason",),
         tags=("silent",),
     ),
     # nightly indicators (docs/indicators.md)
@@ -275,10 +285,13 @@ ROUTES: tuple[Route, ...] = (
         "/v1/alerts/{alert_id}/actions",
         "One step of the alert's lifecycle (acknowledge, assign a unit, en_route, on_scene, resolve, "
         "false_alarm, cancel, escalate); police only en_route/on_scene/resolve on their unit's assignment. "
-        "409 lists the actions allowed now",
-        {"operator", "police", "admin"},
+        "A silent alert has its own lifecycle, response_team only (acknowledge, contact, request_police "
+        "with X-Reason and optional unit_id/share_contact, close with an outcome); anyone else gets 403 "
+        "naming the rule. 409 lists the actions allowed now",
+        {"operator", "police", "admin", "response_team"},
         request_schema="requests/incident-action.json",
         errors=(400, 401, 403, 404, 409),
+        headers=("X-Reason",),
         ownership=(("police", OWN_ASSIGNMENT),),
         tags=("incidents",),
     ),

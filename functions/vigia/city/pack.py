@@ -102,6 +102,7 @@ class CitySettings:
     hotspots: HotspotSettings
     patrol: PatrolSettings
     helpline: str
+    silent_ack_target_s: int = 120  # a silent alert not acknowledged by then is sent to the team again
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,8 @@ class PoliceUnit:
 class ProvincialCad:
     url: str
     sender: str  # CAP <sender>
+    # CAP <addresses> of the provincial gender-violence unit: where a silent alert's request_police goes
+    gender_violence_addresses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -739,6 +742,7 @@ def _build(raw: Mapping[str, Any], geography: Mapping[str, Any]) -> CityPack:
         hotspots=HotspotSettings(**s["hotspots"]),
         patrol=PatrolSettings(**s["patrol"]),
         helpline=s["helpline"],
+        silent_ack_target_s=s.get("silent_ack_target_s", 120),
     )
     sender_sms = _locale_map(raw["sender_sms"], locales)
 
@@ -817,7 +821,9 @@ def _build(raw: Mapping[str, Any], geography: Mapping[str, Any]) -> CityPack:
         medical=tuple(d["medical"]),
         fire=tuple(d["fire"]),
         response_team=tuple(d["response_team"]),
-        provincial_cad=ProvincialCad(cad["url"], cad["sender"]) if cad else None,
+        provincial_cad=ProvincialCad(cad["url"], cad["sender"], tuple(cad.get("gender_violence_addresses", ())))
+        if cad
+        else None,
     )
     questions = {
         q["question_id"]: PerceptionQuestion(

@@ -1,4 +1,5 @@
-"""ApiFunction: every /v1 route; the routers live in vigia.handlers.routes, errors are mapped here once."""
+"""ApiFunction: every /v1 route but the response team's silent reads (SilentApiFunction, the one that may
+decrypt); the routers live in vigia.handlers.routes, errors are mapped here once."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from vigia.handlers.routes import audit as audit_routes
 from vigia.handlers.routes import dispatch as dispatch_routes
 from vigia.handlers.routes import indicators as indicator_routes
 from vigia.handlers.routes import patrol as patrol_routes
-from vigia.handlers.routes import silent as silent_routes
 from vigia.observability import logger, metrics
 
 app = APIGatewayHttpResolver()
@@ -28,7 +28,6 @@ for area in (
     dispatch_routes,
     patrol_routes,
     audit_routes,
-    silent_routes,
     indicator_routes,
     incidents,
     registrations,

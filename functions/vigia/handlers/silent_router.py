@@ -1,4 +1,5 @@
-"""SilentRouterFunction: the Silent queue → the response team (neutral SMS, maybe a Private CAP) only."""
+"""SilentRouterFunction: the Silent queue → the response team (neutral SMS, maybe a Private CAP) only, and
+a response team's request_police → the place to police (CAP Private, maybe a car's SMS)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,28 @@ def handle(record: SQSRecord) -> None:
     from vigia.adapters import audit
     from vigia.adapters.deliveries import DynamoDispatchStore
     from vigia.adapters.task_queues import SqsTaskQueues
-    from vigia.silent.routing import EVENT_TYPE, route_silent_alert
+    from vigia.silent.routing import EVENT_TYPE, POLICE_EVENT_TYPE, route_police_request, route_silent_alert
 
     event = json.loads(record.body)
     alert_id = str(event.get("alert_id") or "")
-    if event.get("event_type") != EVENT_TYPE or not alert_id:
-        raise ValueError(f"the Silent queue takes {EVENT_TYPE} events only")
+    if event.get("event_type") not in (EVENT_TYPE, POLICE_EVENT_TYPE) or not alert_id:
+        raise ValueError(f"the Silent queue takes {EVENT_TYPE} and {POLICE_EVENT_TYPE} events only")
+    if event["event_type"] == POLICE_EVENT_TYPE:
+        asked = route_police_request(
+            event,
+            pack=runtime.city_pack(),
+            alerts=runtime.alerts(),
+            sealer=runtime.sealer(),
+            ledger=DynamoDispatchStore(),
+            queues=SqsTaskQueues(),
+            audit=audit.record,
+            now=clock.now(),
+        )
+        for note in asked.notes:
+            logger.warning(note, extra={"alert_id": alert_id})
+        logger.info("police request sent", extra={"alert_id": alert_id, "deliveries": asked.counts})
+        metrics.add_metric(name="SilentPoliceRequests", unit="Count", value=1)
+        return
     routed = route_silent_alert(
         alert_id,
         pack=runtime.city_pack(),

@@ -27,6 +27,9 @@ RESOLVED = "resolved"
 FALSE_ALARM = "false_alarm"
 CANCELLED = "cancelled"
 ESCALATED = "escalated"  # handed to the provincial police; the community unit returns to patrol
+SILENT_CLOSED = (
+    "closed"  # a silent alert the response team closed (its own lifecycle: vigia.silent.lifecycle)
+)
 
 STATUSES: tuple[str, ...] = (
     RECEIVED,
@@ -105,7 +108,9 @@ ROLE_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
         "police": frozenset({GO_EN_ROUTE, ARRIVE, RESOLVE}),
     }
 )
-ROLE_PRECEDENCE = ("admin", "operator", "police")  # the role an actor acts in, when they have several
+# The role an actor acts in, when they have several. response_team acts only on silent alerts (their own
+# lifecycle, vigia.silent.lifecycle), and on a silent alert only response_team acts, whatever else they are.
+ROLE_PRECEDENCE = ("admin", "operator", "police", "response_team")
 
 
 def stamp_field(status: str) -> str:
@@ -145,10 +150,11 @@ class Incident:
     dispatch_time_s: float | None = None
     response_time_s: float | None = None
     met_target: bool | None = None
+    outcome: str | None = None  # a silent alert closed by the response team (vigia.silent.lifecycle)
 
     @property
     def is_open(self) -> bool:
-        return self.status not in TERMINAL
+        return self.status not in TERMINAL and self.status != SILENT_CLOSED
 
     def last_at(self) -> str:
         times = [self.created_at, *self.stamps.values(), *(str(e.get("at") or "") for e in self.timeline)]
@@ -174,6 +180,7 @@ class Actor:
     user_id: str
     role: str  # the role they act in (ROLE_PRECEDENCE)
     own_assignment_only: bool = False  # police: only alerts their unit has
+    roles: frozenset[str] = frozenset()  # every role they have (a silent alert asks for response_team)
 
 
 # ------------------------------------------------------------------ what a step writes
@@ -428,7 +435,7 @@ def acting_as(user_id: str, roles: frozenset[str]) -> Actor | None:
     """How a caller acts on incidents: the first of their roles that may act; police only on their unit's."""
     for role in ROLE_PRECEDENCE:
         if role in roles:
-            return Actor(user_id, role, own_assignment_only=role == "police")
+            return Actor(user_id, role, own_assignment_only=role == "police", roles=frozenset(roles))
     return None
 
 

@@ -18,6 +18,7 @@ from vigia.errors import Conflict, FieldError, Forbidden, InvalidRequest, NotFou
 from vigia.incidents import lifecycle, notices, standing
 from vigia.incidents.lifecycle import Actor, Incident, Step, Unit
 from vigia.incidents.standing import Standing, StrikeOutcome
+from vigia.silent import lifecycle as silent_lifecycle
 
 FALSE_ALARM_POLICY_ACTOR = "false_alarm_policy"
 
@@ -94,6 +95,10 @@ class Notifier(Protocol):
 
     def announce_cancellation(self, alert_id: str, cancelled_at: str) -> None: ...
 
+    def request_police(self, alert_id: str, request: silent_lifecycle.PoliceRequest, *, at: str) -> None:
+        """Hands a silent alert's police request to the Silent router (the one that may unseal it)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -104,6 +109,12 @@ class Outcome:
     notify_error: str | None = None
 
     def answer(self) -> dict[str, Any]:
+        if self.incident.silent:  # the response team's own lifecycle; nothing of her is in it
+            silent = {**silent_lifecycle.view(self.incident), "action": self.step.action}
+            silent["notified"] = list(self.notified)
+            if self.notify_error:
+                silent["notify_error"] = self.notify_error
+            return silent
         body = {
             "alert_id": self.incident.alert_id,
             "action": self.step.action,
@@ -128,12 +139,37 @@ def take_action(
     store: IncidentStore,
     notifier: Notifier,
     now: datetime,
+    outcome: str | None = None,
+    share_contact: bool | None = None,
+    reason: str | None = None,
 ) -> Outcome:
-    """An operator's or officer's action on an alert: 404 unknown, 403 not theirs, 409 not now."""
+    """An operator's or officer's action on an alert: 404 unknown, 403 not theirs, 409 not now.
+    A silent alert is the response team's alone (take_silent_action)."""
     loaded = store.load(alert_id, unit_ids=(unit_id,) if unit_id else ())
     incident = loaded.incident
     if incident is None:
         raise NotFound(f"No alert {alert_id}.")
+    if incident.silent:
+        return take_silent_action(
+            incident,
+            action,
+            actor=actor,
+            unit_id=unit_id,
+            note=note,
+            outcome=outcome,
+            share_contact=share_contact,
+            reason=reason,
+            pack=pack,
+            store=store,
+            notifier=notifier,
+            now=now,
+        )
+    for name, value in (("outcome", outcome), ("share_contact", share_contact)):
+        if value is not None:
+            raise InvalidRequest(
+                f"{name} is only for a silent alert's steps.",
+                errors=[FieldError(f"/{name}", "silent alerts only")],
+            )
     units = dict(loaded.units)
     if unit_id and unit_id in units:
         units[unit_id] = _unless_stale(units[unit_id], store)
@@ -195,6 +231,68 @@ def take_action(
                 "those already texted do not know it is cancelled"
             )
     return Outcome(after, step, tuple(notified), bool(change and change.status == standing.SUSPENDED), error)
+
+
+def take_silent_action(
+    incident: Incident,
+    action: str,
+    *,
+    actor: Actor,
+    unit_id: str | None,
+    note: str | None,
+    outcome: str | None,
+    share_contact: bool | None,
+    reason: str | None,
+    pack: CityPack,
+    store: IncidentStore,
+    notifier: Notifier,
+    now: datetime,
+) -> Outcome:
+    """The response team's step on a silent alert (403 naming the rule for anyone else, whatever they ask).
+
+    No delivery is queued here and nothing goes to the Dispatch queue: request_police hands the request
+    to the Silent router, the only function besides the team's own reads that may open the envelope.
+    """
+    if silent_lifecycle.RESPONSE_TEAM in actor.roles and actor.role != silent_lifecycle.RESPONSE_TEAM:
+        actor = replace(actor, role=silent_lifecycle.RESPONSE_TEAM, own_assignment_only=False)
+    for attempt in range(3):
+        step = silent_lifecycle.plan(
+            incident,
+            action,
+            actor=actor,
+            now=now,
+            outcome=outcome,
+            unit_id=unit_id,
+            share_contact=share_contact,
+            reason=reason,
+            note=note,
+            known_units=frozenset(pack.units),
+        )
+        audit_reason = reason if action == silent_lifecycle.REQUEST_POLICE else (note or reason)
+        audit = [AuditNote(actor.user_id, actor.role, action, "alert", incident.alert_id, audit_reason)]
+        try:
+            store.write(step, audit=audit, deliveries=())
+            break
+        except StepRefused:
+            fresh = store.incident(incident.alert_id)
+            if fresh is None:
+                raise NotFound(f"No alert {incident.alert_id}.") from None
+            if attempt >= 1 and fresh.status == incident.status:
+                raise Conflict("The alert kept changing while we acted; reload it and try again.") from None
+            incident = fresh
+    else:  # pragma: no cover - three refusals in a row
+        raise Conflict("The alert kept changing while we acted; reload it and try again.")
+    after = silent_lifecycle.apply(incident, step)
+    notified: tuple[str, ...] = ()
+    error = None
+    if action == silent_lifecycle.REQUEST_POLICE:
+        request = silent_lifecycle.PoliceRequest(bool(share_contact), unit_id, str(reason))
+        try:
+            notifier.request_police(incident.alert_id, request, at=step.at)
+            notified = ("police",)
+        except Exception as failure:  # the step is stored and audited: say the request did not leave
+            error = f"the police request could not be queued ({type(failure).__name__}); call the police unit"
+    return Outcome(after, step, notified, False, error)
 
 
 def _unless_stale(unit: Unit, store: IncidentStore) -> Unit:
@@ -408,8 +506,9 @@ def queue_filter(
     return QueueFilter(statuses, types, zones, since, closed)
 
 
-def queue_item(incident: Incident, *, now: datetime) -> dict[str, Any]:
-    """One row of the operators' queue; a silent alert shows its zone, never its sender or exact place."""
+def queue_item(incident: Incident, *, now: datetime, role: str | None = None) -> dict[str, Any]:
+    """One row of the operators' queue; a silent alert shows its zone, never its sender or exact place, and
+    offers no action: it is the response team's (`handled_by`)."""
     row: dict[str, Any] = {
         "alert_id": incident.alert_id,
         "type": incident.type,
@@ -422,6 +521,13 @@ def queue_item(incident: Incident, *, now: datetime) -> dict[str, Any]:
         "quadrant_id": incident.quadrant_id,
         "unit_id": incident.unit_id,
     }
+    if incident.silent:
+        row["actions"] = []
+        row["handled_by"] = silent_lifecycle.RESPONSE_TEAM
+    else:
+        row["actions"] = list(
+            lifecycle.allowed_actions(incident.status, has_unit=incident.unit_id is not None, role=role)
+        )
     if not incident.silent and incident.lat is not None:
         row["location"] = {"lat": incident.lat, "lon": incident.lon}
     for name in ("dispatch_time_s", "response_time_s", "met_target"):

@@ -19,9 +19,14 @@ from vigia.alerts.submission import Alert, Sealer
 from vigia.city.pack import AlertType, CityPack, ProtocolStep, render_template, template_placeholders
 from vigia.dispatch import cap, sms_text
 from vigia.dispatch.protocol import ALERT, PROVINCIAL_CAD, SMS, WEBHOOK, Delivery, Plan, cap_identifier
+from vigia.silent.lifecycle import PoliceRequest
 from vigia.silent.sealing import SILENT, SealedIdentity, unseal
 
 EVENT_TYPE = "SilentAlertCreated"
+POLICE_EVENT_TYPE = "SilentPoliceRequested"  # request_police, from the response team's step (ApiFunction)
+POLICE = "police"  # the delivery kind of what request_police sends (never part of a public cancellation)
+REMINDER = "reminder"  # the delivery kind of the ack watch's second SMS to the team
+POLICE_UNIT = "police_unit"  # the target of the car's SMS (never "assigned_unit": it is not an assignment)
 RESPONSE_TEAM, PROVINCIAL_POLICE = "response_team", "provincial_police"
 # The only targets a silent alert may reach (provincial_police only as a Private CAP with addresses).
 SILENT_TARGETS = frozenset({RESPONSE_TEAM, PROVINCIAL_POLICE})
@@ -281,3 +286,164 @@ def route_silent_alert(
     for delivery in plan.deliveries:
         counts[delivery.channel] = counts.get(delivery.channel, 0) + 1
     return Routed(alert_id, counts, plan.notes)
+
+
+# ------------------------------------------------------------------ request_police: the deliberate unsealing
+POLICE_TEXT: Mapping[str, str] = {
+    "es": "VIGIA {alert_id} pedido del equipo de respuesta: ir a {place} ({lat},{lon}) {map}. "
+    "Llamar al equipo {team} antes de llegar.",
+    "en": "VIGIA {alert_id} request from the response team: go to {place} ({lat},{lon}) {map}. "
+    "Call the team {team} before arriving.",
+    "pt": "VIGIA {alert_id} pedido da equipe de resposta: ir a {place} ({lat},{lon}) {map}. "
+    "Ligar para a equipe {team} antes de chegar.",
+}
+CONTACT_TEXT: Mapping[str, str] = {
+    "es": " Contacto: {name} {phone}",
+    "en": " Contact: {name} {phone}",
+    "pt": " Contato: {name} {phone}",
+}
+
+
+def police_requested(alert_id: str, request: PoliceRequest, *, at: str, city_id: str) -> dict[str, Any]:
+    """The Silent queue's request_police event (schemas/events/silent-police-requested.json), no personal
+    data."""
+    return {
+        "event_type": POLICE_EVENT_TYPE,
+        "event_version": 1,
+        "event_id": f"{alert_id}:police:{at}",
+        "city_id": city_id,
+        "alert_id": alert_id,
+        "requested_at": at,
+        "share_contact": request.share_contact,
+        "unit_id": request.unit_id,
+    }
+
+
+def _place(identity: SealedIdentity, pack: CityPack) -> dict[str, str]:
+    block = pack.blocks.get(identity.block_id) if identity.block_id else None
+    return {
+        "place": block.name if block else pack.name,
+        "lat": f"{identity.lat:.5f}",
+        "lon": f"{identity.lon:.5f}",
+        "map": f"https://www.openstreetmap.org/?mlat={identity.lat:.5f}&mlon={identity.lon:.5f}#map=18",
+    }
+
+
+def plan_police_request(
+    alert: Alert, identity: SealedIdentity, pack: CityPack, *, share_contact: bool, unit_id: str | None
+) -> Plan:
+    """The exact place to police: a CAP 1.2 Private message to the gender-violence unit the pack names (over
+    the provincial CAD) and, if the team picked one, an SMS to that community-police car. Her name and phone
+    only with share_contact; her national id, e-mail, address and note never."""
+    notes: list[str] = []
+    deliveries: list[Delivery] = []
+    language = pack.locale.split("-")[0]
+    team = pack.dispatch.response_team
+    values = {
+        **_place(identity, pack),
+        "alert_id": alert.alert_id,
+        "team": team[0] if team else pack.settings.helpline,
+    }
+    text = POLICE_TEXT.get(language, POLICE_TEXT["es"]).format_map(values)
+    if share_contact:
+        text += CONTACT_TEXT.get(language, CONTACT_TEXT["es"]).format(
+            name=identity.full_name, phone=identity.phone
+        )
+    cad = pack.dispatch.provincial_cad
+    alert_type = pack.alert_types.get(identity.type)
+    if cad is None or not cad.gender_violence_addresses or alert_type is None:
+        notes.append("provincial_police: the city pack names no gender-violence unit; no CAP message")
+    else:
+        info = cap.CapInfo(
+            language=pack.locale,
+            category=alert_type.cap.category,
+            event=alert_type.label(pack.locale),
+            urgency=alert_type.cap.urgency,
+            severity=alert_type.cap.severity,
+            certainty=alert_type.cap.certainty,
+            sender_name=f"Vigía {pack.name}",
+            headline=text,
+            description=text,
+            event_codes=(("vigia:alert_type", alert_type.code),),
+            parameters=(("vigia:alert_id", alert.alert_id), ("vigia:request", "police")),
+            contact=team[0] if team else None,
+            areas=(cap.CapArea(values["place"], circles=((identity.lat, identity.lon, 0.05),)),),
+        )
+        message = cap.CapMessage(
+            identifier=cap_identifier(pack, alert.alert_id, POLICE),
+            sender=cad.sender,
+            sent=clock.parse_iso(alert.created_at),
+            msg_type="Alert",
+            scope="Private",
+            addresses=cad.gender_violence_addresses,
+            info=(info,),
+        )
+        body = cap.to_xml(message, pack.time_zone).decode("utf-8")
+        deliveries.append(
+            Delivery(alert.alert_id, POLICE, WEBHOOK, PROVINCIAL_POLICE, PROVINCIAL_CAD, body, pack.locale)
+        )
+    if unit_id:
+        unit = pack.units.get(unit_id)
+        if unit is None or not unit.phone:
+            notes.append(f"police_unit: the city pack has no phone for {unit_id}")
+        else:
+            sms = sms_text.fit(text)
+            deliveries.append(
+                Delivery(alert.alert_id, POLICE, SMS, POLICE_UNIT, unit.phone, sms, pack.locale)
+            )
+    return Plan(tuple(deliveries), tuple(notes))
+
+
+def route_police_request(
+    event: Mapping[str, Any],
+    *,
+    pack: CityPack,
+    alerts: AlertReader,
+    sealer: Sealer,
+    ledger: DeliveryLedger,
+    queues: TaskQueues,
+    audit: Audit,
+    now: datetime,
+) -> Routed:
+    """Opens the envelope for the police request (an audited system read) and sends the place to police.
+    Safe to repeat: deliveries are recorded with a condition and senders send each once."""
+    alert_id = str(event["alert_id"])
+    alert = alerts.get(alert_id)
+    if alert is None:
+        raise AlertNotFound(alert_id)
+    if not alert.silent or not alert.sealed:
+        raise NotASilentAlert(alert_id)
+    at = clock.iso(now)
+    audit(
+        ROUTER_ACTOR,
+        "system",
+        "unseal",
+        "alert",
+        alert_id,
+        reason="request_police by the response team",
+        at=at,
+    )
+    identity = unseal(alert, sealer, city_id=pack.city_id)
+    unit_id = event.get("unit_id")
+    plan = plan_police_request(
+        alert,
+        identity,
+        pack,
+        share_contact=bool(event.get("share_contact")),
+        unit_id=str(unit_id) if unit_id else None,
+    )
+    ledger.record(plan.deliveries, at=at)
+    queues.enqueue(plan.deliveries)
+    counts: dict[str, int] = {}
+    for delivery in plan.deliveries:
+        counts[delivery.channel] = counts.get(delivery.channel, 0) + 1
+    return Routed(alert_id, counts, plan.notes)
+
+
+def ack_reminder(alert: Alert, pack: CityPack) -> tuple[Delivery, ...]:
+    """The neutral SMS again, to every team number: sent once when nobody acknowledged in time."""
+    text = neutral_text(alert, pack)
+    return tuple(
+        Delivery(alert.alert_id, REMINDER, SMS, RESPONSE_TEAM, n, text, pack.locale)
+        for n in pack.dispatch.response_team
+    )

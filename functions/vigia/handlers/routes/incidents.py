@@ -24,7 +24,9 @@ def _actor(key: str, who: Any) -> lifecycle.Actor:
     if actor is None:  # pragma: no cover - the route table admits only roles that act
         raise Forbidden(f"{key} is not available to your role.")
     restricted = ownership_rule(key, who) == OWN_ASSIGNMENT
-    return lifecycle.Actor(who.user_id, actor.role, own_assignment_only=restricted)
+    return lifecycle.Actor(
+        who.user_id, actor.role, own_assignment_only=restricted, roles=frozenset(who.roles)
+    )
 
 
 def _limit() -> int:
@@ -55,6 +57,9 @@ def act_on_alert(alert_id: str) -> Response:
         store=runtime.incidents(),
         notifier=runtime.incident_notifier(),
         now=clock.now(),
+        outcome=request.get("outcome"),
+        share_contact=request.get("share_contact"),
+        reason=router.current_event.headers.get("x-reason"),  # request_police on a silent alert: audited
     )
     _measure(outcome)
     logger.info(
@@ -95,7 +100,8 @@ def _measure(outcome: service.Outcome) -> None:
 
 @router.get("/v1/alerts")
 def alert_queue() -> Response:
-    signed_in(router, "GET /v1/alerts")
+    who = signed_in(router, "GET /v1/alerts")
+    actor = lifecycle.acting_as(who.user_id, who.roles)
     pack = runtime.city_pack()
     wanted = service.queue_filter(
         status=query(router, "status"),
@@ -107,7 +113,7 @@ def alert_queue() -> Response:
     incidents, cursor = runtime.incidents().queue(wanted, limit=_limit(), cursor=query(router, "cursor"))
     now = clock.now()
     answer: dict[str, Any] = {
-        "items": [service.queue_item(i, now=now) for i in incidents],
+        "items": [service.queue_item(i, now=now, role=actor.role if actor else None) for i in incidents],
         "next_cursor": cursor,
         "queue": "closed" if wanted.closed else "open",
         "response_target_s": pack.settings.response_target_s,
