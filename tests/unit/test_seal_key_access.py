@@ -86,7 +86,8 @@ def test_only_the_response_teams_reads_and_the_silent_router_can_decrypt_the_sea
         for s in cfn["Resources"][SEAL_KEY]["Properties"]["KeyPolicy"]["Statement"]
         if ":root" in json.dumps(s)
     ]
-    assert root and not any(_decrypts(s) for s in root)
+    assert root
+    assert not any(_decrypts(s) for s in root)
 
 
 def test_api_function_seals_at_intake_but_cannot_open(cfn):

@@ -1,0 +1,142 @@
+"""A silent alert's own lifecycle as data (vigia.silent.lifecycle): the response team alone runs it, every
+other role gets 403 naming the rule whatever it asks, and the table decides the rest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vigia.errors import Conflict, Forbidden, InvalidRequest
+from vigia.incidents import lifecycle as public
+from vigia.incidents.lifecycle import Actor, Incident
+from vigia.silent import lifecycle
+from vigia.silent.lifecycle import (
+    ACKNOWLEDGE,
+    CLOSE,
+    CONTACT,
+    OUTCOMES,
+    REQUEST_POLICE,
+    RULE,
+    allowed_actions,
+    apply,
+    plan,
+)
+
+T0 = datetime(2026, 3, 8, 1, 40, tzinfo=UTC)
+TEAM = Actor("rt-1", "response_team", roles=frozenset({"response_team"}))
+OTHER_ROLES = ("operator", "admin", "police", "analyst", "citizen")
+EVERY_ACTION = tuple(dict.fromkeys((*public.ACTIONS, *lifecycle.ACTIONS)))
+
+
+def silent(status: str = "dispatched") -> Incident:
+    return Incident(
+        alert_id="A1",
+        type="silent",
+        priority=1,
+        silent=True,
+        sender_id="sealed#A1",
+        created_at="2026-03-08T01:39:00.000Z",
+        status=status,
+        quadrant_id="Q-01",
+    )
+
+
+def extra(action: str) -> dict:
+    if action == CLOSE:
+        return {"outcome": "safe"}
+    if action == REQUEST_POLICE:
+        return {"reason": "she asked for it"}
+    return {}
+
+
+@pytest.mark.parametrize("role", OTHER_ROLES)
+@pytest.mark.parametrize("action", EVERY_ACTION)
+def test_no_other_role_may_take_any_action_on_a_silent_alert(role, action):
+    with pytest.raises(Forbidden) as refused:
+        plan(silent(), action, actor=Actor("x", role), now=T0, unit_id="GC-01", **extra(action))
+    assert refused.value.extra["rule"] == RULE
+    assert refused.value.extra["allowed_actions"] == []
+
+
+def test_the_team_acknowledges_contacts_requests_police_and_closes():
+    incident = silent()
+    for action, status in (
+        (ACKNOWLEDGE, "acknowledged"),
+        (CONTACT, "in_contact"),
+        (REQUEST_POLICE, "in_contact"),
+    ):
+        step = plan(incident, action, actor=TEAM, now=T0, **extra(action))
+        incident = apply(incident, step)
+        assert incident.status == status
+    assert "police_requested" in incident.stamps
+    step = plan(incident, CLOSE, actor=TEAM, now=T0 + timedelta(minutes=9), outcome="referred")
+    assert step.sets["queue_status"] == "closed"
+    closed = apply(incident, step)
+    assert (closed.status, closed.outcome) == ("closed", "referred")
+    assert not closed.is_open
+    assert allowed_actions("closed") == ()
+
+
+def test_request_police_keeps_the_status_and_needs_a_reason():
+    with pytest.raises(InvalidRequest) as missing:
+        plan(silent("acknowledged"), REQUEST_POLICE, actor=TEAM, now=T0, reason="  ")
+    assert missing.value.errors[0].path == "/X-Reason"
+    step = plan(silent("acknowledged"), REQUEST_POLICE, actor=TEAM, now=T0, reason="r", unit_id="GC-02")
+    assert step.to_status == "acknowledged"
+    assert step.accept_from == {"acknowledged"}  # it must find the status it keeps
+    assert step.expect_unit_id is None
+    assert "unit_id" not in step.sets
+    assert step.entry["unit_id"] == "GC-02"
+
+
+def test_close_needs_one_of_the_outcomes():
+    for outcome in (None, "resolved", "SAFE"):
+        with pytest.raises(InvalidRequest) as refused:
+            plan(silent(), CLOSE, actor=TEAM, now=T0, outcome=outcome)
+        assert refused.value.errors[0].path == "/outcome"
+    for outcome in OUTCOMES:
+        assert plan(silent(), CLOSE, actor=TEAM, now=T0, outcome=outcome).sets["outcome"] == outcome
+
+
+def test_a_public_action_is_400_for_the_team_and_409_lists_the_allowed_ones():
+    with pytest.raises(InvalidRequest):
+        plan(silent(), "cancel", actor=TEAM, now=T0)
+    with pytest.raises(Conflict) as late:
+        plan(silent("in_contact"), ACKNOWLEDGE, actor=TEAM, now=T0)
+    assert late.value.extra["allowed_actions"] == ["request_police", "close"]
+
+
+ROLES = (*OTHER_ROLES, "response_team")
+
+
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(ROLES), st.sampled_from(EVERY_ACTION), st.sampled_from((None, "GC-01"))),
+        max_size=12,
+    )
+)
+def test_whatever_anyone_tries_only_the_team_moves_a_silent_alert_and_only_along_the_table(steps):
+    incident = silent("received")
+    for role, action, unit_id in steps:
+        actor = Actor("x", role, roles=frozenset({role}))
+        kwargs = extra(action) | ({"unit_id": unit_id} if action == REQUEST_POLICE else {})
+        try:
+            step = plan(incident, action, actor=actor, now=T0, **kwargs)
+        except Forbidden:
+            assert role != "response_team"
+            continue
+        except (InvalidRequest, Conflict):
+            assert role == "response_team"
+            continue
+        assert role == "response_team"
+        assert action in lifecycle.TRANSITIONS
+        assert incident.status in lifecycle.TRANSITIONS[action].sources
+        assert step.unit_moves == ()
+        assert step.expect_unit_id is None
+        incident = apply(incident, step)
+        assert incident.status in lifecycle.STATUSES
+        assert incident.unit_id is None
+    assert (incident.status == "closed") == (not incident.is_open)
