@@ -82,14 +82,6 @@ def incidents() -> DynamoIncidentStore:
     return DynamoIncidentStore()
 
 
-def incident_notifier() -> SqsNotifier:
-    from vigia.adapters.incidents_store import SqsNotifier
-
-    return SqsNotifier()
-
-
-def reset() -> None:
-    for factory in (city_pack, residents, alerts, identity, patrols):
 def registrations() -> DynamoRegistrationStore:
     """Registrations waiting for their code and per-source counts (cheap: binds its model)."""
     from vigia.adapters.registrations_store import DynamoRegistrationStore
@@ -104,4 +96,12 @@ def registration_keys() -> SecretKeys:
     return keys()
 
 
+def incident_notifier() -> SqsNotifier:
+    from vigia.adapters.incidents_store import SqsNotifier
+
+    return SqsNotifier()
+
+
+def reset() -> None:
+    for factory in (city_pack, residents, alerts, identity, patrols):
         factory.cache_clear()

@@ -62,12 +62,12 @@ class Settings:
     exports_bucket: str
     indicator_runs_queue_url: str
     indicators_catch_up_days: int  # a nightly run owes at most this many days
-
     # registration (docs/registration.md)
     registrations_table: str
     registration_secret_id: str
     registrations_per_source: int  # per source address and window, counted atomically
     registration_window_s: int
+
     @property
     def city_pack_schema(self) -> Path:
         return self.schemas_dir / "city.schema.json"
@@ -129,12 +129,12 @@ def get() -> Settings:
         exports_bucket=env.get("EXPORTS_BUCKET", ""),
         indicator_runs_queue_url=env.get("INDICATOR_RUNS_QUEUE_URL", ""),
         indicators_catch_up_days=int(env.get("INDICATORS_CATCH_UP_DAYS", "366")),
-    )
-
         registrations_table=env.get("REGISTRATIONS_TABLE", "vigia-registrations"),
         registration_secret_id=env.get("REGISTRATION_SECRET_ARN", ""),
         registrations_per_source=int(env.get("REGISTRATIONS_PER_SOURCE", "5")),
         registration_window_s=int(env.get("REGISTRATION_WINDOW_S", "3600")),
+    )
+
 
 def reset() -> None:
     """Forget the cached settings (tests and the local stack change the environment)."""
