@@ -185,8 +185,35 @@ def stack(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
         monkeypatch.delenv("VIGIA_OUTBOX_PATH", raising=False)
         _rebind()
+        _staff_accounts(client("cognito-idp"), provisioned.physical_ids()["UserPool"])
         yield Stack(provisioned.physical_ids(), environment)
     _rebind()
+
+
+# The sign-in identities behind the staff claims tests use (PUT /v1/units/{unit_id}/crew checks them).
+STAFF_ACCOUNTS = {
+    **{f"staff-{role}": role for role in ("operator", "police", "response_team", "analyst", "admin")},
+    **{sub: "police" for sub in ("officer-1", "officer-2", "officer-own", "officer-other")},
+}
+
+
+def _staff_accounts(idp: Any, pool_id: str) -> None:
+    """Creates each staff account in its group, with the fixed sub the tests' claims carry."""
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    pool = cognitoidp_backends["123456789012"]["us-east-1"].user_pools[pool_id]
+    for sub, group in STAFF_ACCOUNTS.items():
+        username = f"{sub}@city.example"
+        idp.admin_create_user(
+            UserPoolId=pool_id,
+            Username=username,
+            UserAttributes=[{"Name": "email", "Value": username}],
+            MessageAction="SUPPRESS",
+        )
+        user = pool.users[username]
+        user.id = sub  # Cognito picks subs; the emulator lets the tests' fixed ones stand in
+        user.update_attributes([{"Name": "sub", "Value": sub}])
+        idp.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
 
 
 def _rebind() -> None:

@@ -55,6 +55,17 @@ class CognitoIdentity:
         attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
         return Holder(attributes.get("sub") or user["Username"], attributes.get("phone_number"), None)
 
+    def members(self, group: str) -> frozenset[str]:
+        """incidents.crew.Directory: the subs of the group's members (ListUsersInGroup, 60 a page)."""
+        pages = client("cognito-idp").get_paginator("list_users_in_group")
+        return frozenset(
+            attribute["Value"]
+            for page in pages.paginate(UserPoolId=self.pool, GroupName=group)
+            for user in page.get("Users", [])
+            for attribute in user.get("Attributes", [])
+            if attribute["Name"] == "sub"
+        )
+
     def delete_user(self, email: str) -> None:
         idp = client("cognito-idp")
         with contextlib.suppress(idp.exceptions.UserNotFoundException):

@@ -12,6 +12,7 @@ from vigia import clock, runtime
 from vigia.api.routes import OWN_ASSIGNMENT, ownership_rule
 from vigia.errors import FieldError, Forbidden, InvalidRequest, NotFound
 from vigia.handlers.routes.common import body, json_response, query, signed_in
+from vigia.incidents import crew as unit_crew
 from vigia.incidents import lifecycle, service
 from vigia.observability import logger, metrics
 
@@ -167,7 +168,7 @@ def set_unit_crew(unit_id: str) -> Response:
     if unit_id not in pack.units:
         raise NotFound(f"No unit {unit_id}.")
     actor = _actor(key, who)
-    crew = sorted(set(request["user_ids"]))
+    crew = unit_crew.crew(request["user_ids"], directory=runtime.identity())
     note = service.AuditNote(who.user_id, actor.role, "unit_crew", "unit", unit_id, f"{len(crew)} officer(s)")
     unit = runtime.incidents().set_crew(unit_id, crew, note=note, at=clock.iso(clock.now()))
     return json_response(200, {**service.unit_item(unit, pack, now=clock.now()), "crew": sorted(unit.crew)})
