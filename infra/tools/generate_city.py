@@ -168,10 +168,10 @@ def _step(
 
 def godoy_cruz_alert_types() -> dict[str, Any]:
     """The SAC's alert types. SMS templates stay under 160 GSM-7 characters once filled in."""
-    police = "VIGIA {alert_id} {kind} {time} {address} ({block_name}, {zone}). Aviso: {sender_name}. {action}"
-    police_en = (
-        "VIGIA {alert_id} {kind} {time} {address} ({block_name}, {zone}). From {sender_name}. {action}"
-    )
+    # Every text names where the alert is ({place}: its block, plus the sender's home only when it was
+    # raised there) and ends with {map}, a link to the reported point (docs/dispatch.md).
+    police = "VIGIA {alert_id} {kind} {time} en {place}, {zone}. Aviso: {sender_name}. {action} {map}"
+    police_en = "VIGIA {alert_id} {kind} {time} at {place}, {zone}. From {sender_name}. {action} {map}"
 
     def to_police(kind: str, action: str, kind_en: str, action_en: str) -> tuple[str, str]:
         # Keep {alert_id} etc. as placeholders while filling the kind and the action.
@@ -179,12 +179,9 @@ def godoy_cruz_alert_types() -> dict[str, Any]:
         en = police_en.replace("{kind}", kind_en).replace("{action}", action_en)
         return es, en
 
-    cad_es = (
-        "{type_label} en {address} ({block_name}), zona {zone}, {time}. Alerta {alert_id} del SAC Godoy Cruz."
-    )
-    cad_en = (
-        "{type_label} at {address} ({block_name}), zone {zone}, {time}. Alert {alert_id}, Godoy Cruz SAC."
-    )
+    # The CAP headline is cut at 160 characters: the place and the map come first.
+    cad_es = "{type_label} en {place}. {map} Zona {zone}, {time}. Alerta {alert_id} del SAC Godoy Cruz."
+    cad_en = "{type_label} at {place}. {map} Zone {zone}, {time}. Alert {alert_id}, Godoy Cruz SAC."
     return {
         "robbery": {
             "labels": _text("Robo", "Robbery"),
@@ -208,10 +205,10 @@ def godoy_cruz_alert_types() -> dict[str, Any]:
                 _step("provincial_police", cad_es, cad_en, disclose=True),
                 _step(
                     "neighbours",
-                    "VIGIA: ROBO en {address}, {time}. Aviso de {sender_name}. Policia en camino. "
-                    "No salga si no es seguro.",
-                    "VIGIA: ROBBERY at {address}, {time}. Reported by {sender_name}. Police on the way. "
-                    "Stay inside unless safe.",
+                    "VIGIA: ROBO en {place}, {time}. Aviso de {sender_name}. Policia en camino. "
+                    "No salga. {map}",
+                    "VIGIA: ROBBERY at {place}, {time}. Reported by {sender_name}. Police on the way. "
+                    "Stay in. {map}",
                     disclose=True,
                 ),
                 _step("sirens", disclose=False),
@@ -241,10 +238,9 @@ def godoy_cruz_alert_types() -> dict[str, Any]:
                 # Neighbours are not told who reported: the suspect may be someone's visitor.
                 _step(
                     "neighbours",
-                    "VIGIA: actividad sospechosa cerca de {address}, {time}. Policia avisada. "
-                    "Esté atento y no se exponga.",
-                    "VIGIA: suspicious activity near {address}, {time}. Police notified. "
-                    "Stay alert and keep safe.",
+                    "VIGIA: actividad sospechosa cerca de {place}, {time}. Policia avisada. "
+                    "No se exponga. {map}",
+                    "VIGIA: suspicious activity near {place}, {time}. Police notified. Keep safe. {map}",
                     disclose=False,
                 ),
                 _step("sender_confirmation", disclose=False),
@@ -266,24 +262,25 @@ def godoy_cruz_alert_types() -> dict[str, Any]:
             "protocol": [
                 _step(
                     "medical",
-                    "VIGIA {alert_id} EMERGENCIA MEDICA {time} {address} ({block_name}). "
-                    "Pide ayuda: {sender_name}.",
-                    "VIGIA {alert_id} MEDICAL EMERGENCY {time} {address} ({block_name}). "
-                    "Caller: {sender_name}.",
+                    "VIGIA {alert_id} EMERGENCIA MEDICA {time} en {place}, {zone}. "
+                    "Pide ayuda: {sender_name}. {map}",
+                    "VIGIA {alert_id} MEDICAL EMERGENCY {time} at {place}, {zone}. "
+                    "Caller: {sender_name}. {map}",
                     disclose=True,
                 ),
                 _step(
                     "neighbours",
-                    "VIGIA: emergencia medica en {address}, {time}. {sender_name} necesita ayuda. "
-                    "Emergencias avisadas.",
-                    "VIGIA: medical emergency at {address}, {time}. {sender_name} needs help. "
-                    "Ambulance notified.",
+                    "VIGIA: emergencia medica en {place}, {time}. {sender_name} necesita ayuda. "
+                    "Emergencias avisadas. {map}",
+                    "VIGIA: medical emergency at {place}, {time}. {sender_name} needs help. "
+                    "Ambulance notified. {map}",
                     disclose=True,
                 ),
                 _step(
                     "sender_confirmation",
-                    "Vigia: avisamos a emergencias medicas ({alert_id}, {time}). Mantené el telefono cerca.",
-                    "Vigia: medical services notified ({alert_id}, {time}). Keep your phone close.",
+                    "Vigia: avisamos a emergencias medicas: {place}, {time}. "
+                    "Mantené el telefono cerca. {map}",
+                    "Vigia: medical services notified: {place}, {time}. Keep your phone close. {map}",
                     disclose=False,
                 ),
             ],
@@ -315,10 +312,10 @@ def godoy_cruz_alert_types() -> dict[str, Any]:
                 ),
                 _step(
                     "neighbours",
-                    "VIGIA: INCENDIO en {address}, {time}. Aviso de {sender_name}. Bomberos avisados. "
-                    "Aléjese del humo.",
-                    "VIGIA: FIRE at {address}, {time}. Reported by {sender_name}. Fire brigade notified. "
-                    "Keep away from smoke.",
+                    "VIGIA: INCENDIO en {place}, {time}. Aviso de {sender_name}. Bomberos avisados. "
+                    "Aléjese del humo. {map}",
+                    "VIGIA: FIRE at {place}, {time}. Reported by {sender_name}. Fire brigade notified. "
+                    "Keep away. {map}",
                     disclose=True,
                 ),
                 _step("sirens", disclose=False),
@@ -346,10 +343,10 @@ def godoy_cruz_alert_types() -> dict[str, Any]:
                 _step("provincial_police", cad_es, cad_en, disclose=True),
                 _step(
                     "neighbours",
-                    "VIGIA: PANICO en {address}, {time}. Aviso de {sender_name}. Policia en camino. "
-                    "No salga si no es seguro.",
-                    "VIGIA: PANIC at {address}, {time}. Raised by {sender_name}. Police on the way. "
-                    "Stay inside unless safe.",
+                    "VIGIA: PANICO en {place}, {time}. Aviso de {sender_name}. Policia en camino. "
+                    "No salga. {map}",
+                    "VIGIA: PANIC at {place}, {time}. Raised by {sender_name}. Police on the way. "
+                    "Stay in. {map}",
                     disclose=True,
                 ),
                 _step("sirens", disclose=False),
@@ -513,8 +510,58 @@ def godoy_cruz_config(seed: int) -> dict[str, Any]:
             },
         ],
         "sender_sms": _text(
-            "Vigia: recibimos tu alerta de {type_label} ({alert_id}) a las {time}. Ya la estamos atendiendo.",
-            "Vigia: we received your {type_label} alert ({alert_id}) at {time}. We are on it.",
+            "Vigia: recibimos tu alerta de {type_label} en {place} a las {time}. "
+            "Ya la estamos atendiendo. {map}",
+            "Vigia: we received your {type_label} alert at {place} at {time}. We are on it. {map}",
+        ),
+        "texts": godoy_cruz_texts(),
+    }
+
+
+def godoy_cruz_texts() -> dict[str, Any]:
+    """Vigía's own messages (not a protocol step's) in the city's languages; GSM-7, no accents GSM-7 lacks."""
+    return {
+        # OpenStreetMap by its short name, a marker at the point (zoom 12, about 26 m a pixel). Without
+        # "https://" it is 8 characters shorter and phones still make it a link (osm.org is a known domain).
+        "map_link": _text("osm.org/?mlat={lat}&mlon={lon}", "osm.org/?mlat={lat}&mlon={lon}"),
+        "place_at_home": _text("{place} ({home_address})", "{place} ({home_address})"),
+        "cancellation": _text(
+            "Vigia: la alerta de {type_label} en {place} de las {time} fue cancelada. "
+            "No hace falta ir. {map}",
+            "Vigia: the {type_label} alert at {place} sent at {time} was cancelled. No action needed. {map}",
+        ),
+        "unit_assignment": _text(
+            "VIGIA {alert_id} asignada a {unit_id}: {type_label} {time} en {place} ({zone}). Ir: {map}",
+            "VIGIA {alert_id} for {unit_id}: {type_label} {time} at {place} ({zone}). Go: {map}",
+        ),
+        "escalation": _text(
+            "Derivada por el observatorio: {type_label} en {place}. {map} Zona {zone}, {time}. "
+            "Alerta {alert_id}.",
+            "Handed over by the observatory: {type_label} at {place}. {map} Zone {zone}, {time}. "
+            "Alert {alert_id}.",
+        ),
+        "cap_restriction": _text(
+            "Solo policia y servicios de emergencia", "Police and emergency services only"
+        ),
+        "cap_cancel_note": _text(
+            "Cancelada por quien la envio, dentro del plazo de cancelacion de la ciudad.",
+            "Cancelled by the resident who sent it, within the city's cancel window.",
+        ),
+        "resident_suspended": _text(
+            "Vigia: tu cuenta fue suspendida ({reason}). No podes enviar alertas. Consultas: {helpline}",
+            "Vigia: your account is suspended ({reason}). You cannot send alerts. Questions: {helpline}",
+        ),
+        "resident_approved": _text(
+            "Vigia: tu cuenta esta activa otra vez. Usala con responsabilidad. Consultas: {helpline}",
+            "Vigia: your account is active again. Please use it responsibly. Questions: {helpline}",
+        ),
+        "resident_rejected": _text(
+            "Vigia: tu registro no fue aprobado ({reason}). Consultas: {helpline}",
+            "Vigia: your registration was not approved ({reason}). Questions: {helpline}",
+        ),
+        "automatic_suspension_reason": _text(
+            "{count} falsas alarmas en {days} dias (automatica)",
+            "{count} false alarms in {days} days (automatic)",
         ),
     }
 
@@ -740,6 +787,7 @@ CITY_KEY_ORDER = (
     "perception_questions",
     "referral_directory",
     "sender_sms",
+    "texts",
     "quadrants",
     "service_area",
 )

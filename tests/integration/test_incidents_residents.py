@@ -110,7 +110,7 @@ def test_the_third_false_alarm_suspends_the_sender_and_tells_them(api, stack, op
     trail = audit.list_for(citizen.user_id)
     assert [(e.action, e.reason) for e in trail] == [
         ("approve", None),
-        ("suspend", "3 false alarms in 90 days (automatic)"),
+        ("suspend", "3 falsas alarmas en 90 dias (automatica)"),  # the city's words (its pack's texts)
     ]
     # reinstated, the old strikes are forgiven: the next false alarm does not suspend again
     api("POST", f"/v1/residents/{citizen.user_id}/reinstate", {"reason": "llamó y explicó"}, claims=operator)

@@ -19,6 +19,7 @@ from infra.tools import generate_city
 from vigia.city import CityPack, CityPackError, load_city_pack
 from vigia.city.pack import (
     CHANNELS_BY_TARGET,
+    MESSAGE_TEXTS,
     PLACEHOLDERS,
     TARGETS,
     _geography_shape_problems,
@@ -148,12 +149,18 @@ def test_every_alert_type_is_labelled_in_every_locale(pack: CityPack) -> None:
         assert alert_type.label("fr") == alert_type.labels["es-AR"]  # unknown locale: the city's own
 
 
-def test_neighbour_sms_fit_one_gsm7_part_once_filled_in(pack: CityPack) -> None:
-    # Given long but typical values: the longest block and zone names of the city
+def test_neighbour_sms_fit_two_gsm7_parts_at_worst_once_filled_in(pack: CityPack) -> None:
+    # Given the worst case: the longest block and zone names, raised at home with a long address, and the map
+    block_name = max((b.name for b in pack.blocks.values()), key=len)
+    place = pack.message(
+        "place_at_home", "es-AR", {"place": block_name, "home_address": "Joaquin V. Gonzalez 3999"}
+    )
     typical = {
-        "block_name": max((b.name for b in pack.blocks.values()), key=len),
+        "block_name": block_name,
+        "place": place,
+        "map": pack.message("map_link", "es-AR", {"lat": "-32.93018", "lon": "-68.83986"}),
         "zone": max((q.name for q in pack.quadrants.values()), key=len),
-        "address": "Joaquin V. Gonzalez 3999, Dpto 12",
+        "address": place,
         "sender_name": "Maria Alejandra Gonzalez",
         "time": "23:59",
         "alert_id": "01JCQ8Z4X6K2M9R7T5V3W1Y0AB",
@@ -163,9 +170,9 @@ def test_neighbour_sms_fit_one_gsm7_part_once_filled_in(pack: CityPack) -> None:
             for locale in pack.locales:
                 # When the template is filled in
                 text = step.render(locale, {**typical, "type_label": alert_type.label(locale)})
-                # Then it is one GSM-7 SMS part
+                # Then it is GSM-7 and two SMS parts at most (typical texts take one: test_dispatch_protocol)
                 assert is_gsm7(text), (alert_type.code, locale, text)
-                assert gsm7_length(text) <= 160, (alert_type.code, locale, gsm7_length(text))
+                assert gsm7_length(text) <= 2 * 153, (alert_type.code, locale, gsm7_length(text))
 
 
 def test_sender_confirmation_without_its_own_template_uses_sender_sms(pack: CityPack) -> None:
@@ -177,7 +184,7 @@ def test_sender_confirmation_without_its_own_template_uses_sender_sms(pack: City
 
 def test_a_step_renders_in_the_residents_locale(pack: CityPack) -> None:
     step = pack.alert_types["suspicious_activity"].steps_for("neighbours")[0]
-    values = {"address": "Tomba y Chile", "time": "21:05"}
+    values = {"place": "Tomba y Chile", "time": "21:05", "map": "osm.org/?mlat=-32.9&mlon=-68.8"}
     assert step.render("en", values).startswith("VIGIA: suspicious activity near Tomba y Chile, 21:05.")
     assert step.render("es-AR", values).startswith(
         "VIGIA: actividad sospechosa cerca de Tomba y Chile, 21:05."
@@ -222,7 +229,20 @@ def test_schema_and_loader_agree_on_targets_and_channels() -> None:
     step = schema["$defs"]["protocol_step"]["properties"]
     assert set(step["target"]["enum"]) == TARGETS
     assert set(step["channel"]["enum"]) == {c for channels in CHANNELS_BY_TARGET.values() for c in channels}
-    assert {"type_label", "block_name", "address", "sender_name", "time", "alert_id", "zone"} == PLACEHOLDERS
+    assert {
+        "type_label",
+        "block_name",
+        "address",
+        "place",
+        "map",
+        "sender_name",
+        "time",
+        "alert_id",
+        "zone",
+    } == PLACEHOLDERS
+    # every text Vigía sends of its own is required by the schema, and the schema requires no other
+    assert set(schema["$defs"]["texts"]["required"]) == set(MESSAGE_TEXTS)
+    assert set(schema["$defs"]["texts"]["properties"]) == set(MESSAGE_TEXTS)
 
 
 def geography_validator() -> Draft202012Validator:

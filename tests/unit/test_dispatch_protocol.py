@@ -105,7 +105,8 @@ def test_neighbours_are_told_who_sent_it_and_where_in_their_language():
     spanish = deliveries["+5492615550001"]
     english = deliveries["+5492615550000"]
     assert "Ana Maria Pérez" in spanish.body  # í folded to keep one part; é is GSM-7
-    assert "Calle Sarmiento 120" in spanish.body
+    assert BLOCK.name in spanish.body  # where the alert is; her home only when she raised it there
+    assert "Calle Sarmiento 120" not in spanish.body
     assert spanish.body.startswith("VIGIA: ROBO")
     assert english.body.startswith("VIGIA: ROBBERY")
 

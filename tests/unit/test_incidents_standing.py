@@ -31,7 +31,8 @@ def test_the_third_false_alarm_in_90_days_suspends_an_approved_resident():
     outcome = standing.add_strike(resident, at=days(60), policy=POLICY)
     assert outcome.suspend
     assert outcome.counted == 3
-    assert outcome.reason(POLICY) == "3 false alarms in 90 days (automatic)"
+    # the reason is stored, shown to staff and sent by SMS: in the city's words, from its pack
+    assert outcome.reason(PACK.settings.false_alarm_policy) == "3 falsas alarmas en 90 dias (automatica)"
 
 
 def test_strikes_older_than_the_window_or_forgiven_by_a_reinstatement_do_not_count():

@@ -43,8 +43,30 @@ SILENT_FORBIDDEN_TARGETS = frozenset(
     {"neighbours", "sirens", "sender_confirmation", "community_police", "medical", "fire"}
 )
 
-# The only names a template may use; the dispatcher fills them in.
-PLACEHOLDERS = frozenset({"type_label", "block_name", "address", "sender_name", "time", "alert_id", "zone"})
+# The only names a template may use; the dispatcher fills them in. {place} (alias {address}) is where the
+# alert is; {map} a link to its reported coordinates (docs/dispatch.md).
+PLACEHOLDERS = frozenset(
+    {"type_label", "block_name", "address", "place", "map", "sender_name", "time", "alert_id", "zone"}
+)
+
+# Vigía's own messages, in the pack's `texts` catalogue (one text per locale): key → the names each may use.
+# Code asks for them by key (CityPack.message); the loader refuses a pack that lacks one.
+_ALERT_WORDS = frozenset({"type_label", "place", "block_name", "zone", "time", "alert_id", "map"})
+MESSAGE_TEXTS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "map_link": frozenset({"lat", "lon"}),  # the reported point, 5 decimals (about a metre)
+        "place_at_home": frozenset({"place", "home_address"}),  # an alert raised at the sender's home
+        "cancellation": _ALERT_WORDS,  # SMS to everyone told, when the sender cancels
+        "unit_assignment": _ALERT_WORDS | {"unit_id"},  # SMS to a community-police car
+        "escalation": _ALERT_WORDS,  # CAP headline when an operator hands an alert to the CAD
+        "cap_restriction": frozenset(),  # CAP <restriction> of a Restricted message
+        "cap_cancel_note": frozenset(),  # CAP <note> of the cancellation
+        "resident_suspended": frozenset({"reason", "helpline"}),
+        "resident_approved": frozenset({"helpline"}),
+        "resident_rejected": frozenset({"reason", "helpline"}),
+        "automatic_suspension_reason": frozenset({"count", "days"}),  # stored, shown to staff, sent by SMS
+    }
+)
 
 # GSM 03.38: one septet each in the basic set, two (escape + char) in the extension table.
 _GSM7_BASIC = frozenset(
@@ -77,6 +99,8 @@ class RateLimit:
 class FalseAlarmPolicy:
     strikes: int
     window_days: int
+    # Why an automatic suspension happened, in the city's language (the pack's automatic_suspension_reason).
+    reason_text: str = "{count}/{days}"
 
 
 @dataclass(frozen=True)
@@ -288,6 +312,7 @@ class CityPack:
     perception_questions: Mapping[str, PerceptionQuestion]
     referral_directory: tuple[Referral, ...]
     sender_sms: Mapping[str, str]
+    texts: Mapping[str, Mapping[str, str]]  # MESSAGE_TEXTS key → every pack locale, default first
     service_area: Polygon = field(repr=False)
     raw: Mapping[str, Any] = field(repr=False)  # city.json as loaded
     raw_geography: Mapping[str, Any] = field(repr=False)  # geography.geojson as loaded
@@ -309,6 +334,13 @@ class CityPack:
             if quadrant.polygon.contains(lat, lon):
                 return quadrant
         return None
+
+    def message(self, key: str, locale: str | None, values: Mapping[str, str]) -> str:
+        """One of Vigía's own messages (MESSAGE_TEXTS) in `locale`, else in the city's own locale."""
+        if key not in MESSAGE_TEXTS:
+            raise KeyError(f"{key} is not one of Vigía's message texts")
+        texts = self.texts[key]
+        return render_template(texts.get(locale or "") or texts[self.locale], values)
 
     def units_in(self, quadrant_id: str) -> tuple[PoliceUnit, ...]:
         return tuple(unit for unit in self.units.values() if unit.quadrant_id == quadrant_id)
@@ -537,6 +569,11 @@ class _SemanticCheck:
         for code, alert_type in self.raw["alert_types"].items():
             self.check_alert_type(f"alert_types.{code}", alert_type)
         self.check_template_text("sender_sms", self.raw["sender_sms"])
+        for key, allowed in MESSAGE_TEXTS.items():
+            if key in self.raw["texts"]:
+                self.check_template_text(f"texts.{key}", self.raw["texts"][key], allowed=allowed)
+            else:
+                self.problem("texts", f"missing {key} (Vigía sends it)")
         quadrant_ids = self.check_quadrants()
         self.check_units(quadrant_ids)
         self.check_unique("perception_questions", self.raw["perception_questions"], "question_id")
@@ -573,7 +610,9 @@ class _SemanticCheck:
             if locale not in texts:
                 self.problem(path, f"missing the {locale} text")
 
-    def check_template_text(self, path: str, texts: Mapping[str, str]) -> list[str]:
+    def check_template_text(
+        self, path: str, texts: Mapping[str, str], *, allowed: frozenset[str] = PLACEHOLDERS
+    ) -> list[str]:
         """Checks locales and placeholders; returns the placeholders used in any locale."""
         self.check_locale_text(path, texts)
         used: list[str] = []
@@ -584,8 +623,8 @@ class _SemanticCheck:
                 self.problem(f"{path}.{locale}", f"malformed template: {exc}")
                 continue
             for name in names:
-                if name not in PLACEHOLDERS:
-                    known = ", ".join(f"{{{p}}}" for p in sorted(PLACEHOLDERS))
+                if name not in allowed:
+                    known = ", ".join(f"{{{p}}}" for p in sorted(allowed)) or "none"
                     self.problem(f"{path}.{locale}", f"unknown placeholder {{{name}}} (known: {known})")
             used.extend(names)
         return used
@@ -733,11 +772,14 @@ def _build(raw: Mapping[str, Any], geography: Mapping[str, Any]) -> CityPack:
     # Default locale first, so fallbacks and `next(iter(...))` pick it.
     locales = (raw["locale"], *(loc for loc in raw["locales"] if loc != raw["locale"]))
     s = raw["settings"]
+    texts = {key: _locale_map(raw["texts"][key], locales) for key in MESSAGE_TEXTS}
     settings = CitySettings(
         alert_rate_limit=RateLimit(**s["alert_rate_limit"]),
         cancel_window_s=s["cancel_window_s"],
         response_target_s=s["response_target_s"],
-        false_alarm_policy=FalseAlarmPolicy(**s["false_alarm_policy"]),
+        false_alarm_policy=FalseAlarmPolicy(
+            **s["false_alarm_policy"], reason_text=texts["automatic_suspension_reason"][locales[0]]
+        ),
         small_cell_threshold=s["small_cell_threshold"],
         hotspots=HotspotSettings(**s["hotspots"]),
         patrol=PatrolSettings(**s["patrol"]),
@@ -864,6 +906,7 @@ def _build(raw: Mapping[str, Any], geography: Mapping[str, Any]) -> CityPack:
         perception_questions=MappingProxyType(questions),
         referral_directory=referrals,
         sender_sms=sender_sms,
+        texts=MappingProxyType(texts),
         service_area=Polygon.from_geojson(raw["service_area"]),
         raw=raw,
         raw_geography=geography,

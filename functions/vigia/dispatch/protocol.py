@@ -7,12 +7,13 @@ who gets what. Silent alerts never reach a public step here, whatever the city p
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from vigia import clock
 from vigia.alerts.submission import Alert
+from vigia.city.geo import haversine_m
 from vigia.city.pack import AlertType, Block, CityPack, ProtocolStep
 from vigia.dispatch import cap, sms_text
 
@@ -32,12 +33,9 @@ PUBLIC_TARGETS = frozenset(
 )
 _DISPATCH_LIST_TARGETS = ("community_police", "medical", "fire", "response_team")
 
-# Cancellation wording: the city pack has no template for it (yet), so Vigía brings one per language.
-CANCEL_TEXT: Mapping[str, str] = {
-    "es": "Vigía: la alerta de {type_label} en {block_name} de las {time} fue cancelada. No hace falta ir.",
-    "en": "Vigía: the {type_label} alert at {block_name} sent at {time} was cancelled. No action needed.",
-    "pt": "Vigía: o alerta de {type_label} em {block_name} das {time} foi cancelado. Não é preciso agir.",
-}
+# An alert reported within this distance of the sender's registered home was raised at home: its messages
+# add her address. Less than the shortest block side (~100 m), more than a phone's usual error indoors.
+AT_HOME_M = 75.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +54,8 @@ class Sender:
     phone: str
     address: str
     locale: str | None
+    home_lat: float | None = None  # where the sender lives: an alert raised there names her address
+    home_lon: float | None = None
 
 
 @dataclass(frozen=True)
@@ -109,27 +109,75 @@ def needs_neighbours(steps: Iterable[ProtocolStep]) -> bool:
     return any(s.target == "neighbours" for s in steps)
 
 
-def template_values(
-    alert: Alert, alert_type: AlertType, pack: CityPack, *, locale: str, sender: Sender | None, disclose: bool
+def raised_at_home(alert: Alert, sender: Sender) -> bool:
+    """The alert was raised at the sender's home: placed on her home block for want of a usable location,
+    or reported within AT_HOME_M of the home she registered."""
+    if alert.block_source == "home":
+        return True
+    if sender.home_lat is None or sender.home_lon is None:
+        return False
+    return haversine_m((alert.lat, alert.lon), (sender.home_lat, sender.home_lon)) <= AT_HOME_M
+
+
+def place_values(
+    pack: CityPack,
+    locale: str,
+    *,
+    block_id: str | None,
+    quadrant_id: str | None,
+    lat: float | None,
+    lon: float | None,
 ) -> dict[str, str]:
-    """What a template's placeholders stand for in `locale`; the sender only where the step discloses them."""
-    block = pack.blocks.get(alert.block_id) if alert.block_id else None
-    quadrant = pack.quadrants.get(alert.quadrant_id) if alert.quadrant_id else None
+    """Where an alert is, in words and as a link: its block (named after a corner), its zone, a map of the
+    reported point. Every message about an alert names these (docs/dispatch.md)."""
+    block = pack.blocks.get(block_id) if block_id else None
+    quadrant = pack.quadrants.get(quadrant_id) if quadrant_id else None
     zone = quadrant.name if quadrant else ""
-    block_name = block.name if block else zone
-    created = clock.parse_iso(alert.created_at).astimezone(pack.zone_info)
-    values = {
-        "type_label": alert_type.label(locale),
-        "block_name": block_name,
+    place = block.name if block else (zone or pack.name)
+    link = ""
+    if lat is not None and lon is not None:
+        link = pack.message("map_link", locale, {"lat": f"{lat:.5f}", "lon": f"{lon:.5f}"})
+    return {
+        "place": place,
+        "address": place,
+        "block_name": block.name if block else place,
         "zone": zone,
-        "time": created.strftime("%H:%M"),
-        "alert_id": alert.alert_id,
-        "address": block_name,
-        "sender_name": "",
+        "map": link,
     }
+
+
+def template_values(
+    alert: Alert,
+    alert_type: AlertType,
+    pack: CityPack,
+    *,
+    locale: str,
+    sender: Sender | None,
+    disclose: bool,
+    with_home: bool | None = None,
+) -> dict[str, str]:
+    """What a template's placeholders stand for in `locale`: the alert's place, always; the sender only where
+    the step discloses them, and her home address (`with_home`, default `disclose`) only when she raised the
+    alert there."""
+    values = place_values(
+        pack, locale, block_id=alert.block_id, quadrant_id=alert.quadrant_id, lat=alert.lat, lon=alert.lon
+    )
+    created = clock.parse_iso(alert.created_at).astimezone(pack.zone_info)
+    values.update(
+        type_label=alert_type.label(locale),
+        time=created.strftime("%H:%M"),
+        alert_id=alert.alert_id,
+        sender_name="",
+    )
     if disclose and sender is not None:
         values["sender_name"] = sender.full_name
-        values["address"] = sender.address or block_name
+        if (
+            (disclose if with_home is None else with_home)
+            and sender.address
+            and raised_at_home(alert, sender)
+        ):
+            at_home = {"place": values["place"], "home_address": sender.address}
+            values["place"] = values["address"] = pack.message("place_at_home", locale, at_home)
     return values
 
 
@@ -157,6 +205,7 @@ def plan_alert(
             locale=locale,
             sender=sender,
             disclose=step.disclose_sender or step.target == "sender_confirmation",
+            with_home=step.disclose_sender and step.target != "sender_confirmation",  # she knows her address
         )
         return sms_text.fit(step.render(locale, values))
 
@@ -287,9 +336,9 @@ def _cap_area(alert: Alert, pack: CityPack) -> cap.CapArea:
     return cap.CapArea(description, polygon, ((alert.lat, alert.lon, radius_km),))
 
 
-def _cap_scope(step: ProtocolStep) -> tuple[str, str | None]:
+def _cap_scope(step: ProtocolStep, pack: CityPack) -> tuple[str, str | None]:
     scope = step.scope or ("Restricted" if step.disclose_sender else "Public")
-    restriction = "Police and emergency services only" if scope == "Restricted" else None
+    restriction = pack.message("cap_restriction", pack.locale, {}) if scope == "Restricted" else None
     return scope, restriction
 
 
@@ -304,7 +353,7 @@ def cap_alert(
 ) -> bytes:
     """The CAP 1.2 Alert the provincial CAD receives for `alert`."""
     assert pack.dispatch.provincial_cad is not None
-    scope, restriction = _cap_scope(step)
+    scope, restriction = _cap_scope(step, pack)
     codes = [("vigia:alert_type", alert_type.code)]
     if alert_type.iccs:
         codes.append(("ICCS", alert_type.iccs))
@@ -379,7 +428,7 @@ def cap_cancel(
         scope=scope,
         restriction=restriction,
         addresses=addresses,
-        note="Cancelled by the resident who sent it, within the city's cancel window.",
+        note=pack.message("cap_cancel_note", pack.locale, {}),
         references=(cap.reference(cad_sender, cap_identifier(pack, alert.alert_id), original_sent),),
         info=(info,),
     )
@@ -398,9 +447,8 @@ class Told:
 
 
 def cancel_text(alert: Alert, alert_type: AlertType, pack: CityPack, locale: str) -> str:
-    template = CANCEL_TEXT.get(locale.split("-")[0], CANCEL_TEXT["es"])
     values = template_values(alert, alert_type, pack, locale=locale, sender=None, disclose=False)
-    return sms_text.fit(template.format_map(values))
+    return sms_text.fit(pack.message("cancellation", locale, values))
 
 
 def plan_cancel(
@@ -418,7 +466,7 @@ def plan_cancel(
             locale, body = None, siren_command("stop", alert.alert_id)
         elif t.channel == WEBHOOK and pack.dispatch.provincial_cad is not None:
             step = next((s for s in alert_type.protocol if s.target == "provincial_police"), None)
-            scope, restriction = _cap_scope(step) if step else ("Public", None)
+            scope, restriction = _cap_scope(step, pack) if step else ("Public", None)
             locale = pack.locale
             body = cap_cancel(
                 alert,

@@ -45,7 +45,8 @@ class StrikeOutcome:
     suspend: bool  # the policy suspends the resident now
 
     def reason(self, policy: FalseAlarmPolicy) -> str:
-        return f"{self.counted} false alarms in {policy.window_days} days (automatic)"
+        """Why the resident was suspended, in the city's words (the pack's automatic_suspension_reason)."""
+        return policy.reason_text.format_map({"count": self.counted, "days": policy.window_days})
 
 
 def counted_strikes(standing: Standing, *, now: datetime, policy: FalseAlarmPolicy) -> int:
