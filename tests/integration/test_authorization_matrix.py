@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import NEAR_CENTRE, registration_body
-from vigia.api.routes import BY_KEY, OWN_ALERT, OWN_ASSIGNMENT, PUBLIC, ROUTES, SIGNED_IN
+from vigia.api.routes import BY_KEY, OWN_ALERT, OWN_ASSIGNMENT, PUBLIC, ROUTES, SIGNED_IN, SILENT_ALERTS
 
 POLICE_OWN = {"sub": "officer-own", "email": "own@city.example", "cognito:groups": "[police]"}
 POLICE_OTHER = {"sub": "officer-other", "email": "other@city.example", "cognito:groups": "[police]"}
@@ -56,7 +56,7 @@ def expected(route_key: str, who: Who) -> str:
         return "403"
     rules = dict(route.ownership)
     if all(role in rules for role in admitted) and who.owns is False:
-        return {OWN_ALERT: "404", OWN_ASSIGNMENT: "403"}[rules[min(admitted)]]
+        return {OWN_ALERT: "404", OWN_ASSIGNMENT: "403", SILENT_ALERTS: "403"}[rules[min(admitted)]]
     return "allowed"
 
 
@@ -103,10 +103,9 @@ def test_every_route_answers_every_caller_as_the_route_table_says(
         Who("citizen (another's alert)", other_citizen.claims, frozenset({"citizen"}), owns=False),
         Who("police (own assignment)", POLICE_OWN, frozenset({"police"}), owns=True),
         Who("police (another unit's)", POLICE_OTHER, frozenset({"police"}), owns=False),
-        *(
-            Who(role, staff_claims(role), frozenset({role}))
-            for role in ("operator", "response_team", "analyst", "admin")
-        ),
+        # the alert is a public one: the response team's actions are on silent alerts only
+        Who("response_team", staff_claims("response_team"), frozenset({"response_team"}), owns=False),
+        *(Who(role, staff_claims(role), frozenset({role})) for role in ("operator", "analyst", "admin")),
     ]
     mismatches, unwired = [], set()
     for route in ROUTES:
@@ -154,5 +153,8 @@ def test_the_openapi_document_shows_the_queue_parameters_and_the_ownership_rules
     paths = document()["paths"]
     queue = {p["name"]: p["in"] for p in paths["/v1/alerts"]["get"]["parameters"]}
     assert queue == {n: "query" for n in ("status", "type", "since", "zone", "limit", "cursor")}
-    assert paths["/v1/alerts/{alert_id}/actions"]["post"]["x-vigia-ownership"] == {"police": OWN_ASSIGNMENT}
+    assert paths["/v1/alerts/{alert_id}/actions"]["post"]["x-vigia-ownership"] == {
+        "police": OWN_ASSIGNMENT,
+        "response_team": SILENT_ALERTS,
+    }
     assert paths["/v1/alerts/{alert_id}"]["get"]["x-vigia-ownership"] == {"citizen": OWN_ALERT}

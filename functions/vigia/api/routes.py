@@ -17,6 +17,8 @@ SIGNED_IN = "signed_in"  # any valid token, even a resident still pending approv
 # officer sees every alert but acts only on their own unit's assignment (403 otherwise).
 OWN_ALERT = "own_alert"
 OWN_ASSIGNMENT = "own_assignment"
+# The response team acts only on silent alerts (their lifecycle: vigia.silent.lifecycle); 403 on any other.
+SILENT_ALERTS = "silent_alerts"
 
 
 @dataclass(frozen=True)
@@ -292,7 +294,7 @@ ROUTES: tuple[Route, ...] = (
         request_schema="requests/incident-action.json",
         errors=(400, 401, 403, 404, 409),
         headers=("X-Reason",),
-        ownership=(("police", OWN_ASSIGNMENT),),
+        ownership=(("police", OWN_ASSIGNMENT), ("response_team", SILENT_ALERTS)),
         tags=("incidents",),
     ),
     _r(
