@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from vigia.adapters.patrol_store import DynamoAlertHistory, DynamoPatrolStore
     from vigia.adapters.registrations_store import DynamoRegistrationStore, SecretKeys
     from vigia.adapters.sealing import KmsSealer
+    from vigia.adapters.sender_mac import SecretsManagerMac
     from vigia.adapters.stores import DynamoAlertStore, DynamoResidentStore
     from vigia.city import CityPack
 
@@ -73,6 +74,13 @@ def sealer() -> KmsSealer:
     from vigia.adapters.sealing import KmsSealer
 
     return KmsSealer(settings.get().seal_key_id)
+
+
+def sender_mac() -> SecretsManagerMac:
+    """MACs a silent alert's sender-derived values (cheap: the secret is read once, on first use)."""
+    from vigia.adapters.sender_mac import SecretsManagerMac
+
+    return SecretsManagerMac(settings.get().silent_mac_secret_id)
 
 
 def incidents() -> DynamoIncidentStore:

@@ -57,6 +57,7 @@ class Settings:
     units_table: str
     silent_queue_url: str
     seal_key_id: str  # the KMS key that seals a silent alert's identity (response-team paths only)
+    silent_mac_secret_id: str  # keys the MACs of a silent alert's sender-derived values (claim, window)
     # nightly indicators (docs/indicators.md)
     indicators_table: str
     exports_bucket: str
@@ -125,6 +126,7 @@ def get() -> Settings:
         units_table=env.get("UNITS_TABLE", "vigia-units"),
         silent_queue_url=env.get("SILENT_QUEUE_URL", ""),
         seal_key_id=env.get("SEAL_KEY_ID", ""),
+        silent_mac_secret_id=env.get("SILENT_MAC_SECRET_ARN", ""),
         indicators_table=env.get("INDICATORS_TABLE", "vigia-indicators"),
         exports_bucket=env.get("EXPORTS_BUCKET", ""),
         indicator_runs_queue_url=env.get("INDICATOR_RUNS_QUEUE_URL", ""),

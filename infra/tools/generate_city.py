@@ -395,6 +395,7 @@ def godoy_cruz_config(seed: int) -> dict[str, Any]:
         "population": GODOY_CRUZ_GRID.population,
         "settings": {
             "alert_rate_limit": {"max_alerts": 3, "window_s": 600},
+            "silent_alert_rate_limit": {"max_alerts": 10, "window_s": 3600},
             "silent_ack_target_s": 120,
             "cancel_window_s": 120,
             "response_target_s": 420,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
+import hmac
 import json
 import os
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from vigia.alerts.submission import Alert, IdempotencyClaim, PriorAnswer
+from vigia.alerts.submission import Alert, IdempotencyClaim, PriorAnswer, SendingWindow, WindowMoved
 from vigia.city import CityPack, load_city_pack
 from vigia.residents.registration import APPROVED, Resident
 
@@ -55,24 +57,38 @@ class BrokenSealer(FakeSealer):
         raise ConnectionError("KMS unreachable")
 
 
+class FakeMac:
+    """HMAC-SHA256 under a random key, as adapters.sender_mac does with SilentMacSecret."""
+
+    def __init__(self) -> None:
+        self.key = os.urandom(32)
+
+    def mac(self, purpose: str, *parts: str) -> str:
+        return hmac.new(self.key, "\x1f".join((purpose, *parts)).encode(), hashlib.sha256).hexdigest()
+
+
 class FakeAlertStore:
     def __init__(self) -> None:
         self.alerts: dict[str, Alert] = {}
         self.claims: dict[str, PriorAnswer] = {}
+        self.windows: dict[str, SendingWindow] = {}
 
-    def recent_sent_at(self, sender_id: str, since: str) -> list[str]:
-        return [
-            a.created_at for a in self.alerts.values() if a.sender_id == sender_id and a.created_at >= since
-        ]
+    def window(self, key: str) -> SendingWindow:
+        return self.windows.get(key, SendingWindow(key))
 
     def prior_answer(self, claim_key: str) -> PriorAnswer | None:
         return self.claims.get(claim_key)
 
-    def create(self, alert: Alert, claim: IdempotencyClaim | None) -> PriorAnswer | None:
+    def create(
+        self, alert: Alert, claim: IdempotencyClaim | None, window: SendingWindow
+    ) -> PriorAnswer | None:
+        if claim is not None and claim.key in self.claims:
+            return self.claims[claim.key]
+        if self.window(window.key).version != window.version:
+            raise WindowMoved(window.key)
         if claim is not None:
-            if claim.key in self.claims:
-                return self.claims[claim.key]
             self.claims[claim.key] = PriorAnswer(claim.request_hash, alert.alert_id)
+        self.windows[window.key] = dataclasses.replace(window, version=window.version + 1)
         self.alerts[alert.alert_id] = alert
         return None
 

@@ -25,6 +25,7 @@ from tests.unit.silent_fakes import (
     PACK_DIR,
     SCHEMA,
     FakeAlertStore,
+    FakeMac,
     FakeSealer,
     demo_pack,
     image_of,
@@ -197,6 +198,7 @@ def test_no_silent_alert_reaches_a_neighbour_a_siren_the_public_or_its_sender(pa
                 alerts=store,
                 now=now,
                 sealer=sealer,
+                sender_mac=FakeMac(),
             )
         except TooManyAlerts:
             continue
@@ -287,6 +289,7 @@ def test_even_a_pack_that_escaped_the_loader_cannot_make_a_silent_alert_public(a
         alerts=store,
         now=START,
         sealer=sealer,
+        sender_mac=FakeMac(),
     )
     identity = unseal(alert, sealer, city_id=pack.city_id)
     plan = plan_silent(alert, alert_type, pack, identity=identity)
@@ -334,6 +337,7 @@ def test_no_identity_field_leaves_through_a_view_for_anyone_but_the_response_tea
         alerts=store,
         now=START,
         sealer=sealer,
+        sender_mac=FakeMac(),
     )
     stored = store.get(alert.alert_id)
     secrets = [

@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from tests.unit.silent_fakes import BrokenSealer, FakeAlertStore, FakeSealer, demo_pack, record_text, resident
+from tests.unit.silent_fakes import (
+    BrokenSealer,
+    FakeAlertStore,
+    FakeMac,
+    FakeSealer,
+    demo_pack,
+    record_text,
+    resident,
+)
 from vigia.alerts.submission import AlertRequest, submit
 from vigia.api.auth import Caller
 from vigia.errors import NotFound
@@ -18,6 +26,7 @@ from vigia.silent.sealing import AlertNotSent, SealingRequired, is_sealed_sender
 from vigia.silent.views import IDENTITY_KEYS, SEALED_VIEW_KEYS
 
 NOW = datetime(2026, 3, 8, 1, 40, tzinfo=UTC)  # 22:40 in Godoy Cruz
+MAC = FakeMac()
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +48,7 @@ def send(pack, store, sealer, *, type_="domestic_violence", key=None, note="la p
         alerts=store,
         now=NOW,
         sealer=sealer,
+        sender_mac=MAC,
     )
     return alert, created, her
 
@@ -108,11 +118,13 @@ def test_a_retry_with_the_same_key_returns_the_first_alert_and_seals_once(pack):
 
 
 def test_the_sealed_claim_names_no_one_and_differs_per_sender_and_key():
-    a = sealed_claim("user-a", "k", "f")
-    assert a == sealed_claim("user-a", "k", "f")
-    assert a.key != sealed_claim("user-b", "k", "f").key
-    assert a.key != sealed_claim("user-a", "k2", "f").key
-    assert a.request_hash != sealed_claim("user-a", "k", "g").request_hash
+    a = sealed_claim("user-a", "k", "f", MAC)
+    assert a == sealed_claim("user-a", "k", "f", MAC)
+    assert a.key != sealed_claim("user-b", "k", "f", MAC).key
+    assert a.key != sealed_claim("user-a", "k2", "f", MAC).key
+    assert a.request_hash != sealed_claim("user-a", "k", "g", MAC).request_hash
+    # keyed: the same sender and key under another secret give another claim
+    assert a.key != sealed_claim("user-a", "k", "f", FakeMac()).key
     assert "user-a" not in a.key + a.request_hash
 
 

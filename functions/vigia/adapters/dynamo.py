@@ -180,6 +180,17 @@ class IdempotencyRecord(Model):
     expires_at = NumberAttribute()
 
 
+class SendingWindowRecord(Model):
+    """A sender's window for one limit (pk = `window#alert#<user_id>`, or `window#silent#<MAC>`), in the
+    Idempotency table: moved by every accepted alert, in its transaction (vigia.alerts.submission)."""
+
+    Meta = _meta(_S.idempotency_table)
+    pk = UnicodeAttribute(hash_key=True)
+    sent = ListAttribute(of=UnicodeAttribute)  # when the latest alerts were accepted, oldest first
+    version = NumberAttribute()
+    expires_at = NumberAttribute()  # TTL: gone once its newest time has left the window
+
+
 class GeographyRecord(Model):
     """Blocks, quadrants and siren units of the city pack (pk = BLOCK#id / QUADRANT#id, sk = kind)."""
 
@@ -202,9 +213,13 @@ MODELS_BY_TABLE_SETTING: dict[str, type[Model]] = {
 }
 
 
+# Further models of an item that shares a table with one above.
+_SHARING_TABLE_SETTING: tuple[tuple[str, type[Model]], ...] = (("idempotency_table", SendingWindowRecord),)
+
+
 def rebind(current: settings.Settings) -> None:
     """Points every model at the tables and endpoint of `current` (tests that provision a fresh stack)."""
-    for setting, model in MODELS_BY_TABLE_SETTING.items():
+    for setting, model in (*MODELS_BY_TABLE_SETTING.items(), *_SHARING_TABLE_SETTING):
         model.Meta.table_name = getattr(current, setting)
         model.Meta.host = current.aws_endpoint_url
         model.Meta.region = current.region

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import timedelta
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from vigia.adapters.dynamo import AlertRecord, IdempotencyRecord, Location, ResidentRecord
-from vigia.alerts.submission import Alert, IdempotencyClaim, PriorAnswer
+from vigia import clock
+from vigia.adapters.dynamo import (
+    AlertRecord,
+    IdempotencyRecord,
+    Location,
+    ResidentRecord,
+    SendingWindowRecord,
+)
+from vigia.alerts.submission import Alert, IdempotencyClaim, PriorAnswer, SendingWindow, WindowMoved
 from vigia.errors import Conflict, NotFound
 from vigia.residents.registration import PENDING, DuplicateValue, Resident
 
@@ -158,9 +166,25 @@ def _alert(record: AlertRecord) -> Alert:
     )
 
 
+def _window_record(window: SendingWindow) -> tuple[SendingWindowRecord, Any]:
+    """The window as the alert's transaction writes it, and the condition: nobody moved it since the read."""
+    newest = clock.parse_iso(window.sent[-1]) if window.sent else None
+    expires = int((newest + timedelta(seconds=window.span_s)).timestamp()) + 1 if newest else int(time.time())
+    record = SendingWindowRecord(
+        window.key, sent=list(window.sent), version=window.version + 1, expires_at=expires
+    )
+    if window.version == 0:
+        return record, SendingWindowRecord.pk.does_not_exist()
+    return record, SendingWindowRecord.version == window.version
+
+
 class DynamoAlertStore:
-    def recent_sent_at(self, sender_id: str, since: str) -> list[str]:
-        return [r.created_at for r in AlertRecord.by_sender.query(sender_id, AlertRecord.created_at >= since)]
+    def window(self, key: str) -> SendingWindow:
+        try:
+            record = SendingWindowRecord.get(key, consistent_read=True)
+        except SendingWindowRecord.DoesNotExist:
+            return SendingWindow(key)
+        return SendingWindow(key, tuple(str(at) for at in record.sent or ()), int(record.version))
 
     def prior_answer(self, claim_key: str) -> PriorAnswer | None:
         try:
@@ -169,7 +193,9 @@ class DynamoAlertStore:
             return None
         return PriorAnswer(record.request_hash, record.resource_id)
 
-    def create(self, alert: Alert, claim: IdempotencyClaim | None) -> PriorAnswer | None:
+    def create(
+        self, alert: Alert, claim: IdempotencyClaim | None, window: SendingWindow
+    ) -> PriorAnswer | None:
         record = AlertRecord(
             alert.alert_id,
             "ALERT",
@@ -190,31 +216,31 @@ class DynamoAlertStore:
             local_date=alert.local_date,
             queue_status="open",
             queue_order=f"{alert.priority:02d}#{alert.created_at}",
-            request_hash=claim.request_hash if claim else None,
+            # a silent alert's claim is a MAC, kept on the claim only: nothing sender-derived on its record
+            request_hash=claim.request_hash if claim and not alert.sealed else None,
         )
-        if claim is None:
-            try:
-                record.save(condition=AlertRecord.pk.does_not_exist())
-            except PutError as error:
-                if _conditional_failed(error):
-                    raise Conflict("An alert with this id already exists.") from None
-                raise
-            return None
-        idem = IdempotencyRecord(
-            claim.key,
-            request_hash=claim.request_hash,
-            resource_id=alert.alert_id,
-            created_at=alert.created_at,
-            expires_at=int(time.time()) + IDEMPOTENCY_TTL_S,
-        )
+        window_record, window_condition = _window_record(window)
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with TransactWrite(connection=_connection()) as tx:  # puts go in the order they are added
                 tx.save(record, condition=AlertRecord.pk.does_not_exist())
-                tx.save(idem, condition=IdempotencyRecord.pk.does_not_exist())
+                if claim is not None:
+                    idem = IdempotencyRecord(
+                        claim.key,
+                        request_hash=claim.request_hash,
+                        resource_id=alert.alert_id,
+                        created_at=alert.created_at,
+                        expires_at=int(time.time()) + IDEMPOTENCY_TTL_S,
+                    )
+                    tx.save(idem, condition=IdempotencyRecord.pk.does_not_exist())
+                tx.save(window_record, condition=window_condition)
         except TransactWriteError as error:
             reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                return self.prior_answer(claim.key)
+            if claim is not None and len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                return self.prior_answer(claim.key)  # the key was taken first: its answer, not this one
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise Conflict("An alert with this id already exists.") from None
+            if reasons[-1:] == ["ConditionalCheckFailed"] or "TransactionConflict" in reasons:
+                raise WindowMoved(window.key) from None
             raise
         return None
 

@@ -1,15 +1,24 @@
-"""Submitting an alert: who may, how often, where it happened, and one alert per Idempotency-Key."""
+"""Submitting an alert: who may, how often, where it happened, and one alert per Idempotency-Key.
+
+How often is a per-sender window item written in the same transaction as the alert, on the condition that
+nobody moved it since it was read: however many execution environments take a resident's taps at once,
+no more than the limit are accepted (docs/api.md). Silent alerts have their own window, keyed by a MAC.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from vigia import clock
 from vigia.city import CityPack
+from vigia.city.pack import RateLimit
 from vigia.errors import (
     FieldError,
     Forbidden,
@@ -18,7 +27,7 @@ from vigia.errors import (
     OutsideServiceArea,
     TooManyAlerts,
 )
-from vigia.residents.registration import APPROVED, Resident
+from vigia.residents.registration import APPROVED, SUSPENDED, Resident
 
 RECEIVED = "received"
 
@@ -111,6 +120,24 @@ class PriorAnswer:
     alert_id: str
 
 
+@dataclass(frozen=True)
+class SendingWindow:
+    """When a sender's latest alerts were accepted, for one limit: the item every accepted alert moves.
+
+    `version` is the one read; the alert's transaction stores the next on the condition it is unchanged,
+    so of two submissions that read the same window only one is written (the other reads it again).
+    """
+
+    key: str
+    sent: tuple[str, ...] = ()  # UTC ISO times, oldest first; at most the limit's max_alerts of them
+    version: int = 0  # 0: no item yet
+    span_s: int = 0  # how long a time counts: the item may go (TTL) once its newest is that old
+
+
+class WindowMoved(Exception):
+    """The sender's window changed between its read and the alert's write: read it again and decide again."""
+
+
 class Sealer(Protocol):
     """Envelope encryption of a silent alert's identity (adapters.sealing on KMS; a fake in unit tests)."""
 
@@ -119,18 +146,32 @@ class Sealer(Protocol):
     def unseal(self, token: str, context: dict[str, str]) -> bytes: ...
 
 
+class SenderMac(Protocol):
+    """A keyed MAC (HMAC-SHA256 with a secret the stack keeps): sender-derived values of a silent alert."""
+
+    def mac(self, purpose: str, *parts: str) -> str: ...
+
+
 class AlertStore(Protocol):
-    def recent_sent_at(self, sender_id: str, since: str) -> list[str]:
-        """created_at of the sender's alerts at or after `since` (an index Query, not a Scan)."""
+    def window(self, key: str) -> SendingWindow:
+        """The sender's window as stored (a consistent read); an empty one if there is none."""
         ...
 
     def prior_answer(self, claim_key: str) -> PriorAnswer | None: ...
 
-    def create(self, alert: Alert, claim: IdempotencyClaim | None) -> PriorAnswer | None:
-        """Stores the alert and its idempotency claim atomically; the existing answer if the key was taken."""
+    def create(
+        self, alert: Alert, claim: IdempotencyClaim | None, window: SendingWindow
+    ) -> PriorAnswer | None:
+        """Stores the alert, its idempotency claim and the window atomically; the existing answer if the key
+        was taken. Raises WindowMoved if the window is no longer at `window.version`."""
         ...
 
     def get(self, alert_id: str) -> Alert | None: ...
+
+
+# A write that lost its window to a concurrent one reads it again; each loss means another alert of hers
+# was accepted, so after max_alerts losses the window is full and the answer is a 429.
+_EXTRA_ATTEMPTS = 3
 
 
 def submit(
@@ -143,20 +184,24 @@ def submit(
     alerts: AlertStore,
     now: datetime,
     sealer: Sealer | None = None,
+    sender_mac: SenderMac | None = None,
 ) -> tuple[Alert, bool]:
     """The stored alert and whether it is new (False: a retry answered with the first alert).
 
-    A silent type's alert is stored sealed (vigia.silent): `sealer` encrypts its identity and place.
+    A silent type's alert is stored sealed (vigia.silent): `sealer` encrypts its identity and place, and
+    `sender_mac` keys every value stored with it that derives from the sender (claim, window).
     """
-    if resident is None or resident.status != APPROVED:
-        status = resident.status if resident else "unregistered"
+    alert_type = pack.alert_types.get(request.type)
+    silent = alert_type is not None and alert_type.silent
+    status = resident.status if resident else "unregistered"
+    # A victim is never blocked because someone misused her phone: silent alerts pass a suspension.
+    if resident is None or not (status == APPROVED or (silent and status == SUSPENDED)):
         raise Forbidden(
             f"Your registration is {status}: only approved residents can send alerts. "
             f"Call {pack.settings.helpline} if you need help now.",
             resident_status=status,
             helpline=pack.settings.helpline,
         )
-    alert_type = pack.alert_types.get(request.type)
     if alert_type is None:
         raise InvalidRequest(
             f"Unknown alert type {request.type!r}; known types: {', '.join(sorted(pack.alert_types))}.",
@@ -169,35 +214,87 @@ def submit(
         )
 
     claim = None
-    if idempotency_key:
-        claim = IdempotencyClaim(f"alert#{sender_id}#{idempotency_key}", request.fingerprint())
-        if alert_type.silent:  # no sender or place readable in a silent alert's claim either
-            from vigia.silent.sealing import sealed_claim
+    if silent:  # no sender or place readable in a silent alert's claim or window either
+        from vigia.silent.sealing import sealed_claim, sealed_window_key
 
-            claim = sealed_claim(sender_id, idempotency_key, request.fingerprint())
-        prior = alerts.prior_answer(claim.key)
-        if prior is not None:
+        if sender_mac is None:
+            from vigia.silent.sealing import SealingRequired
+
+            raise SealingRequired("a silent alert's claim and window need the sender MAC")
+        limit = pack.settings.silent_alert_rate_limit
+        window_key = sealed_window_key(sender_id, sender_mac)
+        if idempotency_key:
+            claim = sealed_claim(sender_id, idempotency_key, request.fingerprint(), sender_mac)
+    else:
+        limit = pack.settings.alert_rate_limit
+        window_key = f"window#alert#{sender_id}"
+        if idempotency_key:
+            claim = IdempotencyClaim(f"alert#{sender_id}#{idempotency_key}", request.fingerprint())
+
+    alert: Alert | None = None
+    for attempt in range(limit.max_alerts + _EXTRA_ATTEMPTS):
+        if claim is not None:  # a retry (even one racing its first try) gets the first answer, never a 429
+            prior = alerts.prior_answer(claim.key)
+            if prior is not None:
+                return _replay(prior, claim, alerts), False
+        window = admit(alerts.window(window_key), now=now, limit=limit, helpline=pack.settings.helpline)
+        if alert is None:  # sealed once, after the limit let it through
+            alert = _new_alert(request, alert_type.code, resident, sender_id, pack, now)
+            if alert.silent:
+                from vigia.silent.sealing import seal_alert
+
+                alert = seal_alert(
+                    alert,
+                    resident,
+                    sealer=sealer,
+                    city_id=pack.city_id,
+                    helpline=pack.settings.helpline,
+                    sender_suspended=status == SUSPENDED,
+                )
+        try:
+            prior = alerts.create(alert, claim, window)
+        except WindowMoved:
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+            continue
+        if prior is not None and claim is not None:  # a concurrent retry won the race
             return _replay(prior, claim, alerts), False
+        return alert, True
+    from vigia.silent.sealing import AlertNotSent
 
-    limit = pack.settings.alert_rate_limit
-    window = timedelta(seconds=limit.window_s)
-    recent = alerts.recent_sent_at(sender_id, clock.iso(now - window))
+    raise AlertNotSent(
+        f"The alert could not be sent just now. Try again, or call {pack.settings.helpline}.", retry=True
+    )
+
+
+def admit(window: SendingWindow, *, now: datetime, limit: RateLimit, helpline: str) -> SendingWindow:
+    """The window with an alert sent `now` in it, or TooManyAlerts (with Retry-After) if it is full."""
+    span = timedelta(seconds=limit.window_s)
+    since = clock.iso(now - span)
+    recent = sorted(at for at in window.sent if at >= since)
     if len(recent) >= limit.max_alerts:
-        oldest = clock.parse_iso(min(recent))
-        retry_after = max(1, int((oldest + window - now).total_seconds()) + 1)
+        # the alert whose leaving the window makes room for one more
+        frees = clock.parse_iso(recent[len(recent) - limit.max_alerts])
+        retry_after = max(1, math.ceil((frees + span - now).total_seconds()))
         raise TooManyAlerts(
             f"At most {limit.max_alerts} alerts in {limit.window_s // 60} minutes; "
-            f"try again in {retry_after} s or call {pack.settings.helpline}.",
+            f"try again in {retry_after} s or call {helpline}.",
             retry_after_s=retry_after,
         )
+    sent = (*recent, clock.iso(now))[-limit.max_alerts :]
+    return SendingWindow(window.key, sent, window.version, limit.window_s)
 
+
+def _new_alert(
+    request: AlertRequest, type_code: str, resident: Resident, sender_id: str, pack: CityPack, now: datetime
+) -> Alert:
+    alert_type = pack.alert_types[type_code]
     block = pack.block_at(request.lat, request.lon)
     quadrant = pack.quadrant_at(request.lat, request.lon)
     block_source = "location"
     if block is None and resident.block_id:
         block = pack.blocks.get(resident.block_id)
         block_source = "home"
-    alert = Alert(
+    return Alert(
         alert_id=clock.new_id(now),
         type=alert_type.code,
         silent=alert_type.silent,
@@ -214,16 +311,6 @@ def submit(
         created_at=clock.iso(now),
         local_date=clock.local_date(now, pack.time_zone),
     )
-    if alert.silent:
-        from vigia.silent.sealing import seal_alert
-
-        alert = seal_alert(
-            alert, resident, sealer=sealer, city_id=pack.city_id, helpline=pack.settings.helpline
-        )
-    prior = alerts.create(alert, claim)
-    if prior is not None and claim is not None:  # a concurrent retry won the race
-        return _replay(prior, claim, alerts), False
-    return alert, True
 
 
 def _replay(prior: PriorAnswer, claim: IdempotencyClaim, alerts: AlertStore) -> Alert:

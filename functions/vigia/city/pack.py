@@ -95,6 +95,10 @@ class RateLimit:
     window_s: int
 
 
+# A pack without silent_alert_rate_limit: 10 silent alerts an hour, apart from the public limit
+DEFAULT_SILENT_RATE_LIMIT = RateLimit(max_alerts=10, window_s=3600)
+
+
 @dataclass(frozen=True)
 class FalseAlarmPolicy:
     strikes: int
@@ -126,6 +130,7 @@ class CitySettings:
     hotspots: HotspotSettings
     patrol: PatrolSettings
     helpline: str
+    silent_alert_rate_limit: RateLimit = DEFAULT_SILENT_RATE_LIMIT  # apart from alert_rate_limit
     silent_ack_target_s: int = 120  # a silent alert not acknowledged by then is sent to the team again
 
 
@@ -784,6 +789,9 @@ def _build(raw: Mapping[str, Any], geography: Mapping[str, Any]) -> CityPack:
         hotspots=HotspotSettings(**s["hotspots"]),
         patrol=PatrolSettings(**s["patrol"]),
         helpline=s["helpline"],
+        silent_alert_rate_limit=RateLimit(**s["silent_alert_rate_limit"])
+        if "silent_alert_rate_limit" in s
+        else DEFAULT_SILENT_RATE_LIMIT,
         silent_ack_target_s=s.get("silent_ack_target_s", 120),
     )
     sender_sms = _locale_map(raw["sender_sms"], locales)

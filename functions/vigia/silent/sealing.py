@@ -4,18 +4,19 @@ The stored alert keeps what others may see (category `silent`, quadrant, time, s
 Her name, phone, national id, e-mail, address, the exact place and block, the note and even the
 specific alert type go into one envelope (KMS data key + AES-GCM, adapters.sealing) bound to the
 alert's id. Nothing left in the clear links the alert to her: the sender field holds a per-alert
-placeholder and an Idempotency-Key claim is stored as a hash.
+placeholder, and every stored value derived from her (an Idempotency-Key claim, the silent limit's
+window) is a keyed MAC (HMAC-SHA256 with SilentMacSecret), which no one without that secret can test
+against a list of residents and likely keys.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from vigia.alerts.submission import Alert, IdempotencyClaim, Sealer
+from vigia.alerts.submission import Alert, IdempotencyClaim, Sealer, SenderMac
 from vigia.errors import VigiaError
 from vigia.residents.registration import Resident
 
@@ -52,6 +53,7 @@ class SealedIdentity:
     block_id: str | None
     block_source: str | None  # "location" (where she was) or "home" (her registered block)
     note: str | None
+    sender_suspended: bool = False  # her account was suspended when she sent it (the team's eyes only)
 
     def to_bytes(self) -> bytes:
         return json.dumps({"v": ENVELOPE_VERSION, **asdict(self)}, ensure_ascii=False).encode("utf-8")
@@ -89,19 +91,23 @@ def is_sealed_sender(sender_id: str) -> bool:
     return sender_id.startswith(SEALED_SENDER_PREFIX)
 
 
-def sealed_claim(sender_id: str, idempotency_key: str, fingerprint: str) -> IdempotencyClaim:
+def sealed_claim(sender_id: str, idempotency_key: str, fingerprint: str, macs: SenderMac) -> IdempotencyClaim:
     """An Idempotency-Key claim that names neither the sender nor the place.
 
-    The claim's key and request hash are hashes over the sender *and* her key (a random value the
-    app makes per tap), so neither can be matched against a list of residents or a grid of places.
+    Its key and request hash are MACs over the sender, her key (and the request): without the stack's
+    secret, nobody holding the table can try residents and likely keys (`k-1`, …) against them.
     """
-    secret = f"{sender_id}#{idempotency_key}"
-    key = hashlib.sha256(secret.encode()).hexdigest()
-    request_hash = hashlib.sha256(f"{secret}#{fingerprint}".encode()).hexdigest()
+    key = macs.mac("silent-claim", sender_id, idempotency_key)
+    request_hash = macs.mac("silent-request", sender_id, idempotency_key, fingerprint)
     return IdempotencyClaim(f"alert#{SEALED_SENDER_PREFIX}{key}", request_hash)
 
 
-def identity_of(alert: Alert, resident: Resident) -> SealedIdentity:
+def sealed_window_key(sender_id: str, macs: SenderMac) -> str:
+    """The silent limit's per-sender window item: one per resident, named by a MAC of her id."""
+    return f"window#{SILENT}#{macs.mac('silent-window', sender_id)}"
+
+
+def identity_of(alert: Alert, resident: Resident, *, sender_suspended: bool = False) -> SealedIdentity:
     return SealedIdentity(
         type=alert.type,
         resident_id=resident.user_id,
@@ -117,11 +123,18 @@ def identity_of(alert: Alert, resident: Resident) -> SealedIdentity:
         block_id=alert.block_id,
         block_source=alert.block_source,
         note=alert.note,
+        sender_suspended=sender_suspended,
     )
 
 
 def seal_alert(
-    alert: Alert, resident: Resident, *, sealer: Sealer | None, city_id: str, helpline: str
+    alert: Alert,
+    resident: Resident,
+    *,
+    sealer: Sealer | None,
+    city_id: str,
+    helpline: str,
+    sender_suspended: bool = False,
 ) -> Alert:
     """The alert as it may be stored: identity, place, block, note and specific type sealed away.
 
@@ -130,7 +143,8 @@ def seal_alert(
     if sealer is None:
         raise SealingRequired("a silent alert cannot be stored without sealing its identity")
     try:
-        token = sealer.seal(identity_of(alert, resident).to_bytes(), context(alert.alert_id, city_id))
+        identity = identity_of(alert, resident, sender_suspended=sender_suspended)
+        token = sealer.seal(identity.to_bytes(), context(alert.alert_id, city_id))
     except Exception as error:
         raise AlertNotSent(
             f"The alert could not be sent just now. Try again, or call {helpline}.", retry=True

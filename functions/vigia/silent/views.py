@@ -13,7 +13,9 @@ SEALED_VIEW_KEYS = frozenset(
     {"alert_id", "category", "type", "silent", "priority", "status", "created_at", "local_date", "zone"}
 )
 # The keys the unsealed view adds for the response team.
-IDENTITY_KEYS = frozenset({"sender", "location", "block", "note", "type_label", "referral_directory"})
+IDENTITY_KEYS = frozenset(
+    {"sender", "sender_suspended", "location", "block", "note", "type_label", "referral_directory"}
+)
 
 
 def zone(pack: CityPack | None, quadrant_id: str | None) -> dict[str, Any] | None:
@@ -79,6 +81,8 @@ def unsealed_view(alert: Alert, identity: SealedIdentity, pack: CityPack) -> dic
             "address": identity.address,
             "locale": identity.locale,
         },
+        # sent while her account was suspended (accepted all the same): the team's eyes only
+        "sender_suspended": identity.sender_suspended,
         "location": location,
         "block": {
             "block_id": identity.block_id,

@@ -45,6 +45,7 @@ def submit_alert() -> Response:
         alerts=runtime.alerts(),
         now=clock.now(),
         sealer=runtime.sealer(),
+        sender_mac=runtime.sender_mac(),
     )
     if created:
         metrics.add_metric(name="AlertsReceived", unit="Count", value=1)
