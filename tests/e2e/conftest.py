@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -181,6 +182,30 @@ class LocalStackProcess:
         # Handlers log JSON lines to stdout too (Powertools); the result is the last line.
         return json.loads(done.stdout.strip().splitlines()[-1])
 
+    def register(self, body: dict[str, Any]) -> str:
+        """Registers as a person would: the registration, the code the SMS brought (outbox), the confirmation.
+
+        `body["phone"]` must be in E.164 (the outbox names the recipient so). Returns the user id."""
+        started = self.client().post("/v1/registrations", json=body)
+        assert started.status_code == 202, started.text
+
+        def code() -> str | None:
+            for sms in reversed(self.outbox()):
+                if sms.get("recipient") == body["phone"] and str(sms.get("alert_id", "")).startswith(
+                    "registration-"
+                ):
+                    found = re.findall(r"\b\d{6}\b", sms["body"])
+                    if found:
+                        return found[0]
+            return None
+
+        sent = self.wait_for(code, timeout=20)
+        confirmed = self.client().post(
+            f"/v1/registrations/{started.json()['registration_id']}/confirm", json={"code": sent}
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        return str(confirmed.json()["user_id"])
+
     def new_citizen(self, home: dict[str, float] | None = None) -> ApiSession:
         """A freshly registered and approved resident, signed in (each has her own alert rate limit).
 
@@ -198,9 +223,8 @@ class LocalStackProcess:
             "address": "Calle de Prueba 100",
             "home_location": home,
         }
-        created = self.client().post("/v1/registrations", json=body)
-        assert created.status_code == 201, created.text
-        approved = self.client("operator").post(f"/v1/registrations/{created.json()['user_id']}/approve")
+        user_id = self.register(body)
+        approved = self.client("operator").post(f"/v1/registrations/{user_id}/approve")
         assert approved.status_code == 200, approved.text
         return ApiSession(self.api, self.sign_in(email, "Segura-2026x"))
 
@@ -223,6 +247,8 @@ def launch_local_stack(
         "VIGIA_AWS_PORT": str(aws_port),
         "VIGIA_API_PORT": str(api_port),
         "VIGIA_DEMO_RESIDENTS": str(residents),
+        # every test registers from 127.0.0.1: the per-source limit has its own test (integration)
+        "VIGIA_PARAMETER_OVERRIDES": "RegistrationsPerSourcePerHour=100000",
         **(env or {}),
     }
     log_path = local_dir.with_name(local_dir.name + ".log")

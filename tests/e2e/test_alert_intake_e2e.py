@@ -33,9 +33,7 @@ def test_a_new_resident_registers_is_approved_and_her_alert_is_stored_and_publis
         "address": "Perú 1450",
         "home_location": block_home,
     }
-    created = requests.post(f"{api}/v1/registrations", json=registration, timeout=10)
-    assert created.status_code == 201, created.text
-    user_id = created.json()["user_id"]
+    user_id = local_stack.register(registration)
 
     # When she signs in before approval, she can read /v1/me but cannot send alerts
     pending = requests.Session()

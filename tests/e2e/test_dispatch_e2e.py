@@ -77,9 +77,7 @@ def register_resident(stack, block_id: str) -> tuple[requests.Session, str, str]
         "address": "Belgrano 77",
         "home_location": {"lat": lat, "lon": lon},
     }
-    created = requests.post(f"{api}/v1/registrations", json=body, timeout=10)
-    assert created.status_code == 201, created.text
-    user_id = created.json()["user_id"]
+    user_id = stack.register(body)
     approved = stack.client("operator").post(f"{api}/v1/registrations/{user_id}/approve", timeout=10)
     assert approved.status_code == 200, approved.text
     assert approved.json()["block_id"] == block_id

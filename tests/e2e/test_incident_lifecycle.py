@@ -32,9 +32,7 @@ def new_resident(stack) -> requests.Session:
         "address": "San Martín 1200",
         "home_location": {"lat": LAT, "lon": LON},
     }
-    created = requests.post(f"{stack.api}/v1/registrations", json=body, timeout=10)
-    assert created.status_code == 201, created.text
-    user_id = created.json()["user_id"]
+    user_id = stack.register(body)
     approved = stack.client("operator").post(f"/v1/registrations/{user_id}/approve", json={})
     assert approved.status_code == 200, approved.text
     session = stack.client(None)

@@ -77,9 +77,7 @@ def test_a_silent_alarm_reaches_the_response_team_only_and_her_identity_only_the
         "address": "Pasaje Los Olivos 2231",
         "home_location": home,
     }
-    created = requests.post(f"{api}/v1/registrations", json=victim, timeout=10)
-    assert created.status_code == 201, created.text
-    user_id = created.json()["user_id"]
+    user_id = local_stack.register(victim)
     approved = operator.post(f"{api}/v1/registrations/{user_id}/approve", timeout=10)
     assert approved.status_code == 200, approved.text
     block_id = approved.json()["block_id"]
