@@ -140,3 +140,36 @@ def test_whatever_anyone_tries_only_the_team_moves_a_silent_alert_and_only_along
         assert incident.status in lifecycle.STATUSES
         assert incident.unit_id is None
     assert (incident.status == "closed") == (not incident.is_open)
+
+
+def test_no_caller_can_cancel_a_silent_alert_into_the_public_dispatcher():
+    """The attacker claims the sealed sender id itself: still 404, and no AlertCancelled is announced."""
+    import math
+
+    from vigia.alerts.submission import Alert
+    from vigia.dispatch.cancellation import cancel
+    from vigia.errors import NotFound
+
+    alert = Alert(
+        "A1", "silent", True, 1, "sealed#A1", math.nan, math.nan, None, None, None, "Q-01", None,
+        "dispatched", "2026-03-08T01:39:00.000Z", "2026-03-07", sealed="{}",
+    )  # fmt: skip
+    announced: list[str] = []
+
+    class Store:
+        def get(self, alert_id):
+            return alert
+
+        def cancel(self, alert_id, *, at, by, allowed):
+            pytest.fail("a silent alert must never be cancelled by a sender")
+
+        def announce(self, alert_id, at):
+            announced.append(alert_id)
+
+    for who in ("sealed#A1", "someone"):
+        with pytest.raises(NotFound):
+            cancel(
+                "A1", sender_id=who, window_s=120, helpline="+54", alerts=Store(), canceller=Store(),
+                notice=Store(), now=T0,
+            )  # fmt: skip
+    assert announced == []
