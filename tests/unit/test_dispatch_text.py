@@ -118,3 +118,12 @@ def test_a_signature_verifies_only_for_the_same_secret_body_and_time():
     assert not signing.verify("other", body, "2026-03-14T21:07:12.345Z", signature)
     assert not signing.verify("s3cret", body + b" ", "2026-03-14T21:07:12.345Z", signature)
     assert not signing.verify("s3cret", body, "2026-03-14T21:07:13.345Z", signature)
+
+
+def test_a_lone_surrogate_in_a_stored_name_is_measured_not_a_crash():
+    # A name stored before the door refused control text must not crash the dispatcher that renders it
+    size = sms_text.measure("Vigia: Ana \ud800 Pérez")
+    assert size.encoding == "UCS-2"
+    assert size.parts == 1
+    long_text = "VIGIA: ROBO en Tomba y Chile. Aviso de \ud800" + "a" * 200
+    assert sms_text.measure(sms_text.fit(long_text)).parts == 4  # UCS-2, nothing to fold: 67 a part

@@ -33,8 +33,13 @@ def _gsm7_parts(text: str) -> int:
     return parts
 
 
+def _utf16_units(text: str) -> int:
+    # surrogatepass: a lone surrogate (a name stored before the door refused it) counts, never crashes
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def _ucs2_parts(text: str) -> int:
-    units = len(text.encode("utf-16-le")) // 2
+    units = _utf16_units(text)
     if units <= UCS2_SINGLE:
         return 1
     # A surrogate pair (an emoji) never straddles two parts either.
@@ -51,7 +56,7 @@ def measure(text: str) -> SmsSize:
     """How many SMS parts a text costs, and in which encoding."""
     if is_gsm7(text):
         return SmsSize("GSM-7", gsm7_length(text), _gsm7_parts(text))
-    return SmsSize("UCS-2", len(text.encode("utf-16-le")) // 2, _ucs2_parts(text))
+    return SmsSize("UCS-2", _utf16_units(text), _ucs2_parts(text))
 
 
 def fold_to_gsm7(text: str) -> str:
