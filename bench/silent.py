@@ -74,7 +74,7 @@ def run() -> None:
         router({"Records": [record]}, LambdaContext(specs["SilentRouterFunction"]))
         spent = counter.total()
         print(f"SilentRouter, one silent alert: {spent} AWS calls: {counter.detail()}")
-        for role in ("operator", "response_team"):
+        for role in ("operator", "response_team"):  # ApiFunction: the sealed view for both (no Decrypt)
             counter.calls.clear()
             answer = call(
                 "GET", f"/v1/alerts/{alert_id}", None, {"sub": role, "cognito:groups": f"[{role}]"}, {}
@@ -82,6 +82,57 @@ def run() -> None:
             assert answer["statusCode"] == 200, answer
             spent = counter.total()
             print(f"GET /v1/alerts/{{id}} as {role}: {spent} AWS calls: {counter.detail()}")
+
+        # The response team's unsealed read: SilentApiFunction, the one that may decrypt
+        from vigia.handlers.silent_api import lambda_handler as silent_api
+
+        team = {"sub": "rt", "cognito:groups": "[response_team]"}
+        counter.calls.clear()
+        event = {
+            "version": "2.0",
+            "rawPath": f"/v1/silent-alerts/{alert_id}",
+            "headers": {"x-reason": "bench"},
+            "requestContext": {
+                "http": {"method": "GET", "path": f"/v1/silent-alerts/{alert_id}"},
+                "requestId": "bench",
+                "stage": "$default",
+                "routeKey": "GET /v1/silent-alerts/{alert_id}",
+                "authorizer": {"jwt": {"claims": team}},
+            },
+            "isBase64Encoded": False,
+        }
+        answer = silent_api(event, LambdaContext(specs["SilentApiFunction"]))
+        assert answer["statusCode"] == 200, answer
+        print(
+            f"GET /v1/silent-alerts/{{id}} as response_team: {counter.total()} AWS calls: {counter.detail()}"
+        )
+
+        # The response team's lifecycle (ApiFunction), and the router's half of request_police
+        for action, extra, headers in (
+            ("acknowledge", {}, {}),
+            ("contact", {}, {}),
+            ("request_police", {"unit_id": "GC-01"}, {"x-reason": "bench"}),
+            ("close", {"outcome": "referred"}, {}),
+        ):
+            counter.calls.clear()
+            answer = call(
+                "POST", f"/v1/alerts/{alert_id}/actions", {"action": action, **extra}, team, headers
+            )
+            assert answer["statusCode"] == 200, answer
+            print(f"silent {action}: {counter.total()} AWS calls: {counter.detail()}")
+        import boto3
+
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        messages = sqs.receive_message(QueueUrl=resources["SilentQueue"], MaxNumberOfMessages=10)["Messages"]
+        police = [m for m in messages if "SilentPoliceRequested" in m["Body"]]
+        counter.calls.clear()
+        router(
+            {"Records": [{**record, "body": police[0]["Body"]}]}, LambdaContext(specs["SilentRouterFunction"])
+        )
+        print(
+            f"SilentRouter, request_police (CAP Private + a car's SMS): {counter.total()} AWS calls: "
+            f"{counter.detail()}"
+        )
 
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
