@@ -116,9 +116,33 @@ def api_caller(specs: dict[str, Any]) -> ApiCall:
     return call
 
 
+def _registration_code(phone: str) -> str:
+    """The code the registration SMS carries, read off the SMS queue (registration, docs/registration.md)."""
+    import re
+
+    import boto3
+
+    from vigia import settings
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    while True:
+        batch = sqs.receive_message(QueueUrl=settings.get().sms_queue_url, MaxNumberOfMessages=10)
+        messages = batch.get("Messages", [])
+        if not messages:
+            raise LookupError(f"no registration code was queued for {phone}")
+        for message in messages:
+            task = json.loads(message["Body"])
+            if task["target"] == "registration_code" and task["recipient"] == phone:
+                return re.findall(r"\b\d{6}\b", task["body"])[0]
+
+
 def approved_resident(call: ApiCall, registration: dict[str, Any]) -> dict[str, str]:
-    """Registers and approves a resident through the API; returns her citizen claims."""
-    user_id = json.loads(call("POST", "/v1/registrations", registration, None, {})["body"])["user_id"]
+    """Registers (the SMS code, then the confirmation) and approves a resident; returns her citizen claims."""
+    as_json = {"content-type": "application/json"}
+    started = json.loads(call("POST", "/v1/registrations", registration, None, as_json)["body"])
+    code = _registration_code(registration["phone"])
+    path = f"/v1/registrations/{started['registration_id']}/confirm"
+    user_id = json.loads(call("POST", path, {"code": code}, None, as_json)["body"])["user_id"]
     call(
         "POST",
         f"/v1/registrations/{user_id}/approve",

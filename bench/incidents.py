@@ -45,6 +45,21 @@ def _provision(endpoint: str) -> dict[str, Any]:
     return {"resources": provisioned.physical_ids(), "specs": specs}
 
 
+def _police_officer(pool_id: str, endpoint: str) -> str:
+    """A police account of the city (a unit's crew must be one); its user id."""
+    import boto3
+
+    idp = boto3.client("cognito-idp", endpoint_url=endpoint)
+    user = idp.admin_create_user(
+        UserPoolId=pool_id,
+        Username="bench-officer@city.example",
+        UserAttributes=[{"Name": "email", "Value": "bench-officer@city.example"}],
+        MessageAction="SUPPRESS",
+    )["User"]
+    idp.admin_add_user_to_group(UserPoolId=pool_id, Username="bench-officer@city.example", GroupName="police")
+    return next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
+
+
 def _seed_open_alerts(table_name: str, count: int, endpoint: str) -> None:
     """`count` open alerts of every type and quadrant, spread over the last hours (one batch writer)."""
     import boto3
@@ -168,7 +183,7 @@ def _run(endpoint: str, counter: CallCounter) -> None:
         return answer["statusCode"], json.loads(answer["body"] or "null")
 
     operator = {"sub": "bench-op", "cognito:groups": "[operator]"}
-    officer = {"sub": "bench-officer", "cognito:groups": "[police]"}
+    officer = {"sub": _police_officer(stack["resources"]["UserPool"], endpoint), "cognito:groups": "[police]"}
 
     # ---------------------------------------------------------------- the queue over 10,000 open alerts
     started = time.perf_counter()

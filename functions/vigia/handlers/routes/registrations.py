@@ -23,6 +23,12 @@ _METRIC = {
 }
 
 
+def _source_ip() -> str:
+    """The caller's address as API Gateway saw it (always there behind it; "" if an event lacks it)."""
+    context = router.current_event.raw_event.get("requestContext") or {}
+    return str((context.get("http") or {}).get("sourceIp") or "")
+
+
 @router.post("/v1/registrations")
 def register() -> Response:
     """The same 202 for everyone (vigia.residents.signup): nothing here tells whether the person exists."""
@@ -33,7 +39,7 @@ def register() -> Response:
     s = settings.get()
     registration_id = signup.start(
         request,
-        source_ip=router.current_event.request_context.http.source_ip or "",
+        source_ip=_source_ip(),
         pack=runtime.city_pack(),
         store=runtime.registrations(),
         staff=runtime.identity(),
