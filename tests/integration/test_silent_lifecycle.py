@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.conftest import FakeContext
-from tests.integration.silent_support import Pumps, outbox, register_victim, silent_body
+from tests.integration.silent_support import VICTIM, Pumps, outbox, register_victim, silent_body
 from vigia import clock
 from vigia import settings as vigia_settings
 
@@ -266,3 +266,43 @@ def test_no_sequence_of_actions_lets_another_role_change_a_silent_alert_or_reach
         assert stack.queue_messages("DispatchQueue") == []
     item = stack.alert_item(alert_id)
     assert item["queue_status"] == ("closed" if item["status"] == "closed" else "open")
+
+
+def test_the_police_request_reaches_the_cad_as_a_valid_signed_cap_private_message(
+    api, stack, victim, staff_claims, monkeypatch
+):
+    from infra.local.fake_cad import FakeCad
+    from vigia.adapters import aws, cad
+
+    secret = stack.client("secretsmanager").get_secret_value(SecretId=stack.environment["CAD_SECRET_ARN"])
+    fake = FakeCad(secret=secret["SecretString"]).start()
+    try:
+        for key, value in {
+            "PROVINCIAL_CAD_URL": fake.url,
+            "CAD_ATTEMPTS": "1",
+            "SMS_SENDS_PER_S": "0",
+        }.items():
+            monkeypatch.setenv(key, value)
+        vigia_settings.reset()
+        aws.client.cache_clear()
+        cad._secret.cache_clear()
+        alert_id = new_silent(api, stack, victim)
+        # When the team requests police (no car, no contact shared) and every queue is pumped
+        asked = act(api, alert_id, team(staff_claims), "request_police", headers=TEAM)
+        assert asked.status == 200, asked.body
+        Pumps(stack).run()
+        # Then the CAD got exactly one message: signed, valid CAP 1.2, Private, to the gender-violence unit
+        [got] = fake.received
+        assert got["valid"], got["problems"]
+        assert "<scope>Private</scope>" in got["body"]
+        assert "<addresses>violencia-genero@seguridad.mendoza.example</addresses>" in got["body"]
+        assert f"{victim.lat:.5f}" in got["body"]
+        identity = [VICTIM[k] for k in ("full_name", "national_id", "phone", "email", "address")]
+        assert [s for s in identity if s in got["body"]] == []  # the place, never her
+        # and a second request (another car, say) does not send the CAD the same message again
+        assert act(api, alert_id, team(staff_claims), "request_police", headers=TEAM).status == 200
+        Pumps(stack).run()
+        assert len(fake.received) == 1
+        assert stack.queue_messages("DispatchQueue") == []
+    finally:
+        fake.stop()
