@@ -49,6 +49,14 @@ class Unprocessable(VigiaError):
     status, title, slug = 422, "Unprocessable request", "unprocessable"
 
 
+class PayloadTooLarge(VigiaError):
+    status, title, slug = 413, "Request body too large", "payload-too-large"
+
+
+class UnsupportedMediaType(VigiaError):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
 class OutsideServiceArea(Unprocessable):
     title, slug = "Location outside the service area", "outside-service-area"
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from vigia.api.strict_json import excerpt
 from vigia.errors import FieldError, TooManyAlerts, TooManyRegistrations, VigiaError
 
 PROBLEM_TYPE_BASE = "https://vigia.city/problems/"
 CONTENT_TYPE = "application/problem+json"
+# A problem quotes what was sent only as an excerpt: these bound every text it carries, whatever the route
+# put in it (a 10 MB note once came back twice in a 20 MB answer).
+MAX_DETAIL_CHARS, MAX_MESSAGE_CHARS, MAX_PATH_CHARS, MAX_ERRORS = 400, 300, 200, 10
 
 
 def problem_body(
@@ -18,11 +22,20 @@ def problem_body(
         "type": PROBLEM_TYPE_BASE + slug,
         "title": title,
         "status": status,
-        "detail": detail,
+        "detail": excerpt(detail, MAX_DETAIL_CHARS),
     }
     if errors:
-        body["errors"] = [{"path": e.path, "message": e.message} for e in errors]
-    body.update({k: v for k, v in extra.items() if v is not None})
+        body["errors"] = [
+            {"path": excerpt(e.path, MAX_PATH_CHARS), "message": excerpt(e.message, MAX_MESSAGE_CHARS)}
+            for e in errors[:MAX_ERRORS]
+        ]
+    body.update(
+        {
+            k: excerpt(v, MAX_MESSAGE_CHARS) if isinstance(v, str) else v
+            for k, v in extra.items()
+            if v is not None
+        }
+    )
     return body
 
 

@@ -1,4 +1,7 @@
-"""Request bodies checked against schemas/*.json (JSON Schema 2020-12); violations become 400 with paths."""
+"""Request bodies checked against schemas/*.json (JSON Schema 2020-12); violations become 400 with paths.
+
+Bodies are read by vigia.api.strict_json first; a message quotes at most an excerpt of the value.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from vigia import settings
+from vigia.api.strict_json import EXCERPT_CHARS, excerpt, read_json
 from vigia.errors import FieldError, InvalidRequest
+
+MAX_ERRORS = 10  # a body of 30,000 wrong items names the first ten, not 30,000
 
 
 @functools.cache
@@ -49,25 +55,32 @@ def _path(error: Any) -> str:
     return "/" + "/".join(str(p) for p in parts) if parts else "/"
 
 
-def parse_json_body(raw: str | None) -> Any:
-    if raw is None or raw == "":
-        raise InvalidRequest(
-            "The request body is empty; a JSON object is expected.",
-            errors=[FieldError("/", "body is required")],
+def parse_json_body(
+    raw: str | None, *, is_base64: bool = False, content_type: str | None = "application/json"
+) -> Any:
+    """The body's JSON document, read strictly (vigia.api.strict_json): 400, 413 or 415 otherwise."""
+    return read_json(raw, is_base64=is_base64, content_type=content_type)
+
+
+def _message(error: Any) -> str:
+    """jsonschema's message with the offending value cut to an excerpt (it quotes the whole value)."""
+    message: str = error.message
+    instance = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "pattern" and schema.get("title"):  # common.json's line and text say what they want
+        return excerpt(
+            f"{excerpt(repr(instance))} is not {schema['title']}: {schema.get('description', '')}", 300
         )
-    try:
-        return json.loads(raw)
-    except (ValueError, TypeError) as exc:
-        raise InvalidRequest(
-            "The request body is not valid JSON.", errors=[FieldError("/", f"malformed JSON: {exc}")]
-        ) from None
+    if isinstance(instance, str | list | dict) and len(quoted := repr(instance)) > EXCERPT_CHARS:
+        message = message.replace(quoted, excerpt(quoted))
+    return excerpt(message, 300)
 
 
 def validate(name: str, document: Any) -> dict[str, Any]:
     """The document if it satisfies schemas/<name>; otherwise InvalidRequest listing every violation."""
     errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
-        field_errors = [FieldError(_path(e), e.message) for e in errors]
+        field_errors = [FieldError(excerpt(_path(e), 200), _message(e)) for e in errors[:MAX_ERRORS]]
         raise InvalidRequest(
             f"The request does not match the schema: {field_errors[0].path}: {field_errors[0].message}",
             errors=field_errors,

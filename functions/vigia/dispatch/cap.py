@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -72,9 +73,22 @@ def _point(lat: float, lon: float) -> str:
     return f"{lat:.6f},{lon:.6f}"
 
 
+# What XML 1.0 cannot carry (§2.2 Char): C0 controls but tab, LF and CR; lone surrogates; U+FFFE, U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` with each character XML 1.0 forbids replaced by U+FFFD.
+
+    The API refuses such text at the door, but a record stored before that rule (or by another path) must
+    not make every CAP message about its resident invalid, and dead-lettered for ever.
+    """
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _add(parent: ET.Element, tag: str, text: str | None) -> None:
     if text is not None and text != "":
-        ET.SubElement(parent, f"{{{CAP_NS}}}{tag}").text = text
+        ET.SubElement(parent, f"{{{CAP_NS}}}{tag}").text = xml_text(text)
 
 
 def to_xml(message: CapMessage, time_zone: str) -> bytes:
