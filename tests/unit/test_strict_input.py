@@ -243,3 +243,50 @@ def test_any_text_at_all_makes_parseable_cap(text):
     root = cap.parse(cap.to_xml(message, "America/Argentina/Mendoza"))
     kept = cap.xml_text(text).replace("\r\n", "\n").replace("\r", "\n")  # XML normalises line ends
     assert root.findtext("c:note", namespaces={"c": cap.CAP_NS}) == kept
+
+
+# ------------------------------------------------------------------ CSV cells behind the door
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1+1", "'+1+1"),
+        ("-1-1", "'-1-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("-32.930000", "-32.930000"),
+        ("+5", "+5"),
+        ("GC-01", "GC-01"),
+        ("<5", "<5"),
+    ],
+)
+def test_a_csv_cell_is_text_never_a_formula(text, shown):
+    from vigia.cells import spreadsheet_safe
+
+    assert spreadsheet_safe(text) == shown
+
+
+def test_a_patrol_csv_shows_a_formula_like_unit_id_as_text_and_keeps_numbers():
+    import csv
+    import io
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from vigia.patrol.exports import to_csv
+    from vigia.patrol.schedule import Duty, FixedPoint, PatrolRules, Window, generate
+
+    mendoza = ZoneInfo("America/Argentina/Mendoza")
+    shift = (Window(datetime(2026, 3, 2, 8, tzinfo=mendoza), datetime(2026, 3, 2, 9, tzinfo=mendoza)),)
+    # Given a unit id the request patterns allow but a spreadsheet would compute ("-1-1" is "=-1-1" = -2)
+    schedule = generate(
+        "2026-03-02",
+        [Duty("-1-1", "Q-01", shift)],
+        {"Q-01": [FixedPoint("89b2eeaf013ffff", -32.93, -68.84, 1.0)]},
+        seed=1,
+        rules=PatrolRules(),
+        time_zone=mendoza.key,
+        generated_at=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+    row = next(csv.DictReader(io.StringIO(to_csv(schedule))))
+    assert row["unit_id"] == "'-1-1"
+    assert row["lat"] == "-32.930000"

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from vigia.cells import spreadsheet_safe
 from vigia.indicators.facts import AlertFacts
 from vigia.indicators.frame import CityFrame
 from vigia.indicators.suppression import WITHHELD, small_marker
@@ -58,6 +59,8 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return spreadsheet_safe(value)  # zone and type codes: text, never a formula
     return str(value)  # ints, and floats already rounded (repr is the shortest exact form)
 
 

@@ -7,6 +7,7 @@ import io
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from vigia.cells import spreadsheet_safe
 from vigia.patrol.schedule import Schedule, local_iso
 
 CSV_COLUMNS = (
@@ -55,13 +56,13 @@ def to_csv(schedule: Schedule) -> str:
             writer.writerow(
                 [
                     schedule.date,
-                    unit.unit_id,
-                    unit.quadrant_id,
+                    spreadsheet_safe(unit.unit_id),  # ids a request named: text, never a formula
+                    spreadsheet_safe(unit.quadrant_id),
                     n,
                     local_iso(stop.start, zone),
                     local_iso(stop.end, zone),
                     local_iso(stop.patrol_end, zone),
-                    stop.place_id,
+                    spreadsheet_safe(stop.place_id),
                     f"{stop.lat:.6f}",
                     f"{stop.lon:.6f}",
                     "true" if stop.hot_spot else "false",
