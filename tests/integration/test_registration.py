@@ -259,3 +259,33 @@ def test_a_rejected_resident_is_told_rejected_not_pending(api, staff_claims, reg
     assert refused.status == 403
     assert refused.json["resident_status"] == "rejected"
     assert "pending" not in refused.json["detail"]
+
+
+def test_a_known_and_an_unknown_person_cost_the_same_aws_calls(api, stack, monkeypatch):
+    """Timing's proxy: the same reads, one write and one enqueue whether or not the person exists."""
+    from collections import Counter
+
+    import botocore.client
+
+    owner = registration_body("conocida")
+    register_confirmed(api, owner)
+    calls: Counter[str] = Counter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counted(client, operation, params):
+        calls[operation] += 1
+        return original(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counted)
+    costs = {}
+    for i, (what, body) in enumerate(
+        {
+            "fresh": registration_body("desconocida"),
+            "known e-mail": {**registration_body("imitadora"), "email": owner["email"]},
+            "known phone": {**registration_body("imitadora2"), "phone": owner["phone"]},
+        }.items()
+    ):
+        calls.clear()
+        assert start(api, body, f"192.0.2.{100 + i}").status == 202
+        costs[what] = dict(calls)
+    assert costs["known e-mail"] == costs["fresh"] == costs["known phone"], costs
