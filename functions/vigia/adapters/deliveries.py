@@ -20,7 +20,7 @@ from vigia import settings
 from vigia.adapters.dynamo import AlertRecord, ResidentRecord
 from vigia.alerts.submission import Alert
 from vigia.dispatch import sending
-from vigia.dispatch.fanout import DispatchInProgress, DispatchState, RecordedDelivery
+from vigia.dispatch.fanout import DispatchInProgress, DispatchState, RecordedDelivery, SilentAlertRefused
 from vigia.dispatch.protocol import Delivery, Neighbour, Sender
 
 _S = settings.get()
@@ -81,6 +81,8 @@ def _conditional_failed(error: Exception) -> bool:
 
 
 def _alert(record: AlertDispatchRecord) -> Alert:
+    if record.silent or record.location is None:  # sealed: the response team's, never the dispatcher's
+        raise SilentAlertRefused(record.pk)
     loc = record.location
     return Alert(
         alert_id=record.pk,
@@ -145,7 +147,9 @@ class DynamoDispatchStore:
         try:
             record.update(
                 actions=[lease.set(int(now_s) + lease_s), AlertDispatchRecord.dispatch_attempts.add(1)],
-                condition=AlertDispatchRecord.pk.exists() & (lease.does_not_exist() | (lease < int(now_s))),
+                condition=AlertDispatchRecord.pk.exists()
+                & (AlertDispatchRecord.silent.does_not_exist() | AlertDispatchRecord.silent.is_in(False))
+                & (lease.does_not_exist() | (lease < int(now_s))),
             )
         except UpdateError as error:
             if not _conditional_failed(error):

@@ -114,6 +114,7 @@ def dlq_summary(peek: int = 10) -> list[dict[str, Any]]:
                 MaxNumberOfMessages=min(peek, 10),
                 VisibilityTimeout=0,  # a peek: they stay where they are
                 AttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
+                MessageAttributeNames=["All"],  # a poison message's reason (adapters.dead_letters)
             )
             for m in answer.get("Messages", []):
                 messages.append(_describe(m))
@@ -128,14 +129,27 @@ def _describe(message: dict[str, Any]) -> dict[str, Any]:
         body = {}
     from vigia.dispatch.masking import mask_recipient
 
+    if not isinstance(body, dict):
+        body = {}
     channel = body.get("channel")
+    attributes = message.get("MessageAttributes") or {}
     return {
         "message_id": message["MessageId"],
         "event_type": body.get("event_type"),
         "alert_id": body.get("alert_id"),
         "channel": channel,
         "recipient": mask_recipient(channel, body["recipient"]) if channel and "recipient" in body else None,
+        # why it is here when its consumer put it here at once (a poison message); None: retries ran out
+        "reason": (attributes.get("PoisonReason") or {}).get("StringValue"),
     }
+
+
+def _attributes(message: dict[str, Any]) -> dict[str, Any]:
+    kept = {
+        name: {k: v for k, v in value.items() if k in ("DataType", "StringValue", "BinaryValue")}
+        for name, value in (message.get("MessageAttributes") or {}).items()
+    }
+    return {"MessageAttributes": kept} if kept else {}
 
 
 def redrive(queue: str, limit: int = 1000) -> int:
@@ -145,12 +159,19 @@ def redrive(queue: str, limit: int = 1000) -> int:
     moved = 0
     while moved < limit:
         answer = sqs.receive_message(
-            QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=30, WaitTimeSeconds=0
+            QueueUrl=dlq,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=30,
+            WaitTimeSeconds=0,
+            MessageAttributeNames=["All"],
         )
         messages = answer.get("Messages", [])
         if not messages:
             break
-        send_batch(source, [{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(messages)])
+        # Attributes travel back: a poison message's reason tells its consumer to drop it, not dead-letter
+        # it again (vigia.handlers.poison), so a redrive never loops.
+        entries = [{"Id": str(i), "MessageBody": m["Body"], **_attributes(m)} for i, m in enumerate(messages)]
+        send_batch(source, entries)
         sqs.delete_message_batch(
             QueueUrl=dlq,
             Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],

@@ -27,6 +27,11 @@ class AlertNotFound(Exception):
     """The event names an alert the store does not have: refused, so it lands in the DLQ."""
 
 
+class SilentAlertRefused(Exception):
+    """The public dispatcher never touches a silent alert (its place is sealed, its people are the response
+    team's): an event about one is refused without reading or writing it, so it lands in the DLQ."""
+
+
 class UnknownAlertType(Exception):
     """The alert's type is not in the city pack (the pack changed under a queued alert)."""
 

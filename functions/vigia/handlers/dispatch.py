@@ -1,5 +1,9 @@
 """DispatchFunction: the Dispatch queue (AlertCreated from AlertEvents, AlertCancelled from the API) →
-the alert's protocol: delivery records written, tasks enqueued per channel, the alert marked dispatched."""
+the alert's protocol: delivery records written, tasks enqueued per channel, the alert marked dispatched.
+
+A message it can never handle — not JSON, an unknown event, no alert id, an alert that does not exist, or
+anything about a silent alert (the response team's, never the public dispatcher's) — is a poison message:
+dead-lettered once with its reason, dropped if a redrive brings it back (vigia.handlers.poison)."""
 
 from __future__ import annotations
 
@@ -11,37 +15,49 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vigia import clock, runtime
+from vigia.handlers.poison import Poison, guarded
 from vigia.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS)
+EVENTS = ("AlertCreated", "AlertCancelled")
 
 
 def _event(body: str) -> dict[str, Any]:
-    event: dict[str, Any] = json.loads(body)
-    if event.get("Type") == "Notification" and "Message" in event:  # an SNS envelope (raw delivery off)
-        event = json.loads(event["Message"])
+    try:
+        event = json.loads(body)
+        if isinstance(event, dict) and event.get("Type") == "Notification" and "Message" in event:
+            event = json.loads(event["Message"])  # an SNS envelope (raw delivery off)
+    except (TypeError, ValueError) as error:
+        raise Poison(f"not a JSON event: {error}") from None
+    if not isinstance(event, dict):
+        raise Poison("not a JSON object")
     return event
 
 
 def handle(record: SQSRecord) -> None:
     from vigia.adapters.deliveries import DynamoDispatchStore
     from vigia.adapters.task_queues import SqsTaskQueues
-    from vigia.dispatch.fanout import dispatch_alert, dispatch_cancellation
+    from vigia.dispatch.fanout import AlertNotFound, SilentAlertRefused, dispatch_alert, dispatch_cancellation
 
     event = _event(record.body)
     kind, alert_id = event.get("event_type"), str(event.get("alert_id") or "")
+    if kind not in EVENTS:
+        raise Poison(f"the Dispatch queue does not take {kind!r} events")
     if not alert_id:
-        raise ValueError(f"a {kind} event without alert_id")
-    run = {"AlertCreated": dispatch_alert, "AlertCancelled": dispatch_cancellation}.get(str(kind))
-    if run is None:
-        raise ValueError(f"the Dispatch queue does not take {kind} events")
-    outcome = run(
-        alert_id,
-        pack=runtime.city_pack(),
-        store=DynamoDispatchStore(),
-        queues=SqsTaskQueues(),
-        now=clock.now(),
-    )
+        raise Poison(f"a {kind} event without alert_id")
+    pack = runtime.city_pack()
+    alert_type = pack.alert_types.get(str(event.get("type") or ""))
+    if alert_type is not None and alert_type.silent:
+        raise Poison(f"{kind} {alert_id}: a silent alert never reaches the public dispatcher")
+    run = dispatch_alert if kind == "AlertCreated" else dispatch_cancellation
+    try:
+        outcome = run(
+            alert_id, pack=pack, store=DynamoDispatchStore(), queues=SqsTaskQueues(), now=clock.now()
+        )
+    except SilentAlertRefused:
+        raise Poison(f"{kind} {alert_id}: a silent alert never reaches the public dispatcher") from None
+    except AlertNotFound:
+        raise Poison(f"{kind} {alert_id}: no such alert") from None
     for note in outcome.notes:
         logger.warning(note, extra={"alert_id": alert_id})
     logger.info(
@@ -52,7 +68,12 @@ def handle(record: SQSRecord) -> None:
         metrics.add_metric(name="AlertsDispatched", unit="Count", value=1)
 
 
+record_handler = guarded(handle, queue="dispatch", consumer="DispatchFunction")
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

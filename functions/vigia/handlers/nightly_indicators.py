@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vigia import clock, runtime, settings
 from vigia.errors import FieldError, InvalidRequest
+from vigia.handlers.poison import Poison, guarded, reason_of
 from vigia.indicators import service
 from vigia.indicators.days import days_between, parse_day
 from vigia.observability import logger, metrics
@@ -77,8 +78,16 @@ def nightly(context: LambdaContext | None) -> list[dict[str, Any]]:
 
 
 def handle(record: SQSRecord) -> None:
-    body = json.loads(record.body)
-    run_dates([parse_day(body.get("date"))], source=f"run {body.get('run_id', '?')}")
+    try:
+        body = json.loads(record.body)
+        day = parse_day(body.get("date"))
+    except (AttributeError, TypeError, ValueError, InvalidRequest) as error:
+        raise Poison(f"not an indicator run: {reason_of(error)}") from None
+    run_dates([day], source=f"run {body.get('run_id', '?')}")
+
+
+# A run that names no valid date is poison: dead-lettered once with its reason (vigia.handlers.poison).
+record_handler = guarded(handle, queue="indicator_runs", consumer="NightlyIndicatorsFunction")
 
 
 def explicit_days(event: dict[str, Any]) -> list[date]:
@@ -100,7 +109,7 @@ def explicit_days(event: dict[str, Any]) -> list[date]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     if "Records" in event:
         return process_partial_response(
-            event=event, record_handler=handle, processor=processor, context=context
+            event=event, record_handler=record_handler, processor=processor, context=context
         )
     if event.get("run") == "nightly":
         return {"computed": nightly(context)}

@@ -2,7 +2,9 @@
 
 A message that fails is hidden for an exponential, jittered while (not the queue's whole visibility
 timeout), then retried; after the queue's maxReceiveCount it lands in the channel's DLQ, and its
-delivery record says `dead_letter` with the last error, for operators to see and redrive.
+delivery record says `dead_letter` with the last error, for operators to see and redrive. A message that
+is not a delivery task of this channel is poison: dead-lettered at once with its reason, dropped if a
+redrive brings it back (vigia.handlers.poison).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from vigia import clock, settings
 from vigia.dispatch import backoff, tasks
 from vigia.dispatch.protocol import Delivery
 from vigia.dispatch.sending import SENT, Attempt, deliver
+from vigia.handlers.poison import Poison, guarded
 from vigia.observability import logger, metrics
 
 LEASE_S = 120  # longer than any one send, CAD retries included
@@ -35,9 +38,12 @@ def sender_handler(
         from vigia.adapters.task_queues import retry_later
 
         s = settings.get()
-        delivery = tasks.from_message(json.loads(record.body))
+        try:
+            delivery = tasks.from_message(json.loads(record.body))
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise Poison(f"not a delivery task: {type(error).__name__}: {error}") from None
         if delivery.channel != channel:
-            raise ValueError(f"a {delivery.channel} task on the {channel} queue")
+            raise Poison(f"a {delivery.channel} task on the {channel} queue")
         attempt = Attempt(int(record.attributes.approximate_receive_count or 1), s.delivery_max_receives)
         context = {
             "alert_id": delivery.alert_id,
@@ -75,7 +81,8 @@ def sender_handler(
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
         return process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
+            event=event, record_handler=guarded_handler, processor=processor, context=context
         )
 
+    guarded_handler = guarded(record_handler, queue=channel, consumer=f"{channel.title()}SenderFunction")
     return lambda_handler

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vigia import clock, runtime
+from vigia.handlers.poison import guarded
 from vigia.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -60,7 +61,16 @@ def handle(record: SQSRecord) -> None:
     metrics.add_metric(name="SilentAlertsRouted", unit="Count", value=1)
 
 
+# Not JSON, not a Silent queue event, no such alert, not a silent alert: poison, dead-lettered once with
+# its reason (vigia.handlers.poison). No response-team number (NoResponseTeam) is retried: the pack is fixed.
+record_handler = guarded(
+    handle, queue="silent", consumer="SilentRouterFunction", poison=(ValueError, LookupError)
+)
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
