@@ -251,16 +251,19 @@ class DynamoIncidentStore:
         return [_incident(r) for r in page], next_cursor
 
     # silent alerts: the ack watch (vigia.silent.ack_watch)
-    def unacknowledged_silent(self, created_before: str) -> list[Incident]:
-        """Open silent alerts still received/dispatched, created by `created_before`: a Query on `by_queue`
-        (the open partition, oldest first within a priority), never a Scan."""
-        condition = (
-            (IncidentRecord.silent == True)  # noqa: E712 - a DynamoDB condition, not a truth test
-            & IncidentRecord.status.is_in(lifecycle.RECEIVED, lifecycle.DISPATCHED)
-            & (IncidentRecord.created_at <= created_before)
+    def unacknowledged_silent(self, created_before: str, priorities: Iterable[int]) -> list[Incident]:
+        """Open silent alerts still received/dispatched, created by `created_before`: one Query on `by_queue`
+        per silent priority, its key condition bounded to `{priority}#` … `{priority}#{created_before}`
+        (only alerts old enough are read), never a Scan."""
+        condition = (IncidentRecord.silent == True) & IncidentRecord.status.is_in(  # noqa: E712 - a condition
+            lifecycle.RECEIVED, lifecycle.DISPATCHED
         )
-        records = IncidentRecord.by_queue.query("open", filter_condition=condition, page_size=200)
-        return [_incident(r) for r in records]
+        found: list[Incident] = []
+        for priority in sorted(set(priorities)):
+            older = IncidentRecord.queue_order.between(f"{priority:02d}#", f"{priority:02d}#{created_before}")
+            records = IncidentRecord.by_queue.query("open", older, filter_condition=condition, page_size=200)
+            found.extend(_incident(r) for r in records)
+        return found
 
     def remind(self, alert_id: str, deliveries: Sequence[Delivery], *, at: str) -> bool:
         """Stamps ack_reminded_at and queues the reminder's deliveries in one transaction, on the condition
@@ -309,9 +312,12 @@ class DynamoIncidentStore:
                     tx.save(queued_record(delivery, step.at))
                     puts.append(("delivery", None))
         except TransactWriteError as error:
-            for (what, unit_id), code in zip(puts + updates, _reasons(error), strict=False):
+            reasons = list(zip(puts + updates, _reasons(error), strict=False))
+            for (what, unit_id), code in reasons:
                 if code == "ConditionalCheckFailed":
                     raise StepRefused(what, unit_id) from None
+            if (("resident", None), "TransactionConflict") in reasons:  # another strike in flight on her item
+                raise StepRefused("resident") from None
             raise
 
     def review(self, change: StandingChange, *, audit: AuditNote, deliveries: Sequence[Delivery]) -> None:
@@ -444,7 +450,9 @@ def _move_unit(tx: TransactWrite, move: UnitMove, at: str) -> None:
 def _change_standing(tx: TransactWrite, change: StandingChange) -> None:
     record = StandingRecord(change.user_id)
     actions: list[Any] = [StandingRecord.status.set(change.status)]
-    if change.strikes is not None:
+    if change.strike is not None:  # appended in place: a concurrent strike is never overwritten
+        actions.append(StandingRecord.strikes.set((StandingRecord.strikes | []).append([change.strike])))
+    elif change.strikes is not None:
         actions.append(StandingRecord.strikes.set(list(change.strikes)))  # type: ignore[arg-type]
     if change.status != change.expect_status:
         actions += [

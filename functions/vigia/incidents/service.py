@@ -38,7 +38,10 @@ class AuditNote:
 @dataclass(frozen=True)
 class StandingChange:
     """A resident's item after a strike or a review, written on the condition it still has `expect_status`
-    and `expect_strikes` strikes (so two concurrent false alarms cannot both miss a suspension)."""
+    and `expect_strikes` strikes (so two concurrent false alarms cannot both miss a suspension).
+
+    `strike` is the one false alarm this change adds: appended to the stored list (never a rewrite of it), so
+    a strike written without `expect_strikes` (a resident who is not approved) cannot erase another."""
 
     user_id: str
     expect_status: str
@@ -46,6 +49,7 @@ class StandingChange:
     at: str
     strikes: tuple[str, ...] | None = None
     expect_strikes: int | None = None
+    strike: str | None = None
     reason: str | None = None
     by: str | None = None
     strikes_reset: bool = False
@@ -176,7 +180,8 @@ def take_action(
     if actor.own_assignment_only and incident.unit_id and incident.unit_id not in units:
         units[incident.unit_id] = store.unit(incident.unit_id)  # whose crew may act on it
     known = frozenset(pack.units)
-    for attempt in range(3):
+    # a refusal by the resident's item means another strike landed: plan again (standing.step_attempts)
+    for attempt in range(standing.step_attempts(pack.settings.false_alarm_policy)):
         step = lifecycle.plan(
             incident,
             action,
@@ -190,8 +195,8 @@ def take_action(
         )
         deliveries, strike, change = _consequences(incident, step, actor, pack, store)
         audit = [AuditNote(actor.user_id, actor.role, action, "alert", alert_id, note)]
-        if change is not None and change.status == standing.SUSPENDED:
-            assert strike is not None
+        if strike is not None and strike.suspend:  # this strike suspends her (not one already suspended)
+            assert change is not None
             audit.append(
                 AuditNote(
                     actor.user_id,
@@ -230,7 +235,7 @@ def take_action(
                 f"the cancellation is stored but the dispatcher was not told ({type(failure).__name__}): "
                 "those already texted do not know it is cancelled"
             )
-    return Outcome(after, step, tuple(notified), bool(change and change.status == standing.SUSPENDED), error)
+    return Outcome(after, step, tuple(notified), bool(strike and strike.suspend), error)
 
 
 def take_silent_action(
@@ -361,7 +366,8 @@ def _consequences(
                 status=standing.SUSPENDED if strike.suspend else sender.status,
                 at=step.at,
                 strikes=strike.strikes,
-                expect_strikes=len(sender.strikes),
+                strike=step.at,
+                expect_strikes=len(sender.strikes) if standing.strike_may_suspend(sender) else None,
                 reason=strike.reason(policy) if strike.suspend else None,
                 by=actor.user_id if strike.suspend else None,
             )

@@ -67,6 +67,19 @@ def add_strike(standing: Standing, *, at: str, policy: FalseAlarmPolicy) -> Stri
     return StrikeOutcome(strikes, counted, standing.status == APPROVED and counted >= policy.strikes)
 
 
+def strike_may_suspend(standing: Standing) -> bool:
+    """Only an approved resident's strike can tip a suspension, so only hers is written on the condition that
+    no other strike landed since it was read (else it is planned again); anyone else's is simply appended."""
+    return standing.status == APPROVED
+
+
+def step_attempts(policy: FalseAlarmPolicy) -> int:
+    """How often a step is planned before giving up: three for the alert changing under it, and one more for
+    each strike that can land first (after `policy.strikes` of them she is suspended, and strikes no longer
+    wait for each other), so operators marking one resident's alerts at once never get a spurious 409."""
+    return 3 + policy.strikes + 1
+
+
 def review(standing: Standing | None, action: str, user_id: str) -> tuple[str, str]:
     """(from, to) statuses for a review of a resident, or the error: 404 unknown, 409 not in that state."""
     if standing is None:
