@@ -6,18 +6,23 @@ import functools
 import re
 from typing import Any
 
+from vigia.api.parameters import DEFAULT_SHAPE, QUERY_SHAPES
 from vigia.api.routes import PUBLIC, ROUTES, Route
+from vigia.api.strict_json import MAX_BODY_BYTES
 from vigia.api.validation import load_schema
 
 _REASONS = {
     200: "OK",
     201: "Created",
     202: "Accepted",
-    400: "Malformed JSON or a schema violation (errors[].path)",
+    400: "Malformed JSON or a schema violation (errors[].path); a query value, path segment or header "
+    "that breaks the input rules (docs/api.md)",
     401: "Missing, invalid or expired token",
     403: "Not allowed for the caller's role or status",
     404: "Unknown, or not visible to the caller",
     409: "Conflicts with the current state",
+    413: f"The body is larger than {MAX_BODY_BYTES} bytes",
+    415: "The body is not application/json (with charset=utf-8 or no charset)",
     422: "Well-formed but not acceptable (e.g. outside the service area, Idempotency-Key reuse)",
     429: "Rate limit reached; see Retry-After",
 }
@@ -53,7 +58,9 @@ def _operation(route: Route) -> dict[str, Any]:
         "x-vigia-roles": sorted(route.roles),
         "responses": {str(route.success): {"description": _REASONS.get(route.success, "OK")}},
     }
-    for status in route.errors:
+    # Every route with a body may answer 400, 413 and 415 (vigia.api.strict_json), declared or not.
+    statuses = sorted({*route.errors, *((400, 413, 415) if route.request_schema else ())})
+    for status in statuses:
         op["responses"][str(status)] = {
             "description": _REASONS[status],
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
@@ -68,9 +75,7 @@ def _operation(route: Route) -> dict[str, Any]:
         {"name": h, "in": "header", "required": False, "schema": {"type": "string", "maxLength": 128}}
         for h in route.headers
     ]
-    params += [
-        {"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in route.query
-    ]
+    params += [{"name": q, "in": "query", "required": False, "schema": _query_schema(q)} for q in route.query]
     if params:
         op["parameters"] = params
     if route.ownership:
@@ -85,6 +90,12 @@ def _operation(route: Route) -> dict[str, Any]:
             },
         }
     return op
+
+
+def _query_schema(name: str) -> dict[str, Any]:
+    """The shape vigia.api.parameters enforces for a query parameter, ASCII only."""
+    pattern, expected = QUERY_SHAPES.get(name, DEFAULT_SHAPE)
+    return {"type": "string", "pattern": f"^{pattern}$", "description": expected}
 
 
 @functools.cache

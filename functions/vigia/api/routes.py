@@ -138,6 +138,7 @@ ROUTES: tuple[Route, ...] = (
         "Depth of each dead-letter queue and a peek at its messages (recipients masked)",
         {"operator", "admin"},
         errors=(400, 401, 403),
+        query=("peek",),
         tags=("dispatch",),
     ),
     _r(
@@ -155,6 +156,7 @@ ROUTES: tuple[Route, ...] = (
         "Ranked hot spots as of a date (?date=, ?quadrant=, ?limit=): score, Gi* z-score, centroid, quadrant",
         {"operator", "police", "analyst", "admin"},
         errors=(400, 401, 403),
+        query=("date", "quadrant", "limit"),
         tags=("patrol",),
     ),
     _r(
@@ -166,6 +168,7 @@ ROUTES: tuple[Route, ...] = (
         success=201,
         errors=(400, 401, 403, 422),
         headers=("Idempotency-Key",),
+        query=("format",),
         tags=("patrol",),
     ),
     _r(
@@ -174,6 +177,7 @@ ROUTES: tuple[Route, ...] = (
         "A date's patrol schedule (?format=json, csv or ics: one VEVENT per stop)",
         {"operator", "police", "analyst", "admin"},
         errors=(400, 401, 403, 404),
+        query=("format",),
         tags=("patrol",),
     ),
     _r(
@@ -182,6 +186,7 @@ ROUTES: tuple[Route, ...] = (
         "One unit's stops for a date (?format=json, csv or ics)",
         {"operator", "police", "analyst", "admin"},
         errors=(400, 401, 403, 404),
+        query=("format",),
         tags=("patrol",),
     ),
     _r(
@@ -201,6 +206,7 @@ ROUTES: tuple[Route, ...] = (
         "A date's dosage compliance (?date=): planned vs done fixed-point minutes per hot spot and unit",
         {"operator", "police", "analyst", "admin"},
         errors=(400, 401, 403, 404),
+        query=("date",),
         tags=("patrol",),
     ),
     _r(
@@ -220,6 +226,7 @@ ROUTES: tuple[Route, ...] = (
         "Perception surveys by quadrant and ISO week (?from=, ?to=, ?quadrant=)",
         {"operator", "police", "analyst", "admin"},
         errors=(400, 401, 403),
+        query=("from", "to", "quadrant"),
         tags=("patrol",),
     ),
     # silent alarms (docs/silent-alarms.md)
@@ -260,6 +267,7 @@ ROUTES: tuple[Route, ...] = (
         "?limit=, ?cursor=): counts (small cells as <5), rate per 100,000, response times, shares",
         {"operator", "analyst", "admin"},
         errors=(400, 401, 403),
+        query=("from", "to", "zone", "type", "limit", "cursor"),
         tags=("indicators",),
     ),
     _r(
@@ -268,6 +276,7 @@ ROUTES: tuple[Route, ...] = (
         "A zone's indicators over an ISO week or a calendar month (?period=week|month, ?date=, ?zone=)",
         {"operator", "analyst", "admin"},
         errors=(400, 401, 403),
+        query=("period", "date", "zone", "type"),
         tags=("indicators",),
     ),
     _r(
