@@ -26,6 +26,7 @@ PROBLEM = "application/problem+json"
 ANY = "ANY"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _INTEGRATION_ARN = re.compile(r"/functions/(arn:[^/]+)/invocations")
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # HTTP APIs refuse a larger body before any function runs
 _TEXT_TYPES = re.compile(r"^(text/|application/([\w.+-]+\+)?(json|xml|javascript)\b)", re.IGNORECASE)
 
 
@@ -320,6 +321,8 @@ class LocalHttpApi:
         self.account_id = account_id
 
     def handle(self, request: IncomingRequest) -> HttpResponse:
+        if len(request.body) > MAX_PAYLOAD_BYTES:
+            return problem(413, "Content Too Large", f"The body is larger than {MAX_PAYLOAD_BYTES} bytes.")
         matched = match_route(self.routes, request.method, request.raw_path.split("?")[0])
         if matched is None:
             return problem(404, "Not Found", f"No route matches {request.method} {request.raw_path}.")

@@ -290,3 +290,13 @@ def test_a_patrol_csv_shows_a_formula_like_unit_id_as_text_and_keeps_numbers():
     row = next(csv.DictReader(io.StringIO(to_csv(schedule))))
     assert row["unit_id"] == "'-1-1"
     assert row["lat"] == "-32.930000"
+
+
+def test_the_local_api_refuses_a_body_past_api_gateways_10_mb_before_any_function_runs():
+    from infra.local.http_api import MAX_PAYLOAD_BYTES, IncomingRequest, LocalHttpApi
+
+    local = LocalHttpApi([], {}, {}, api_id="abc", account_id="123456789012")  # type: ignore[arg-type]
+    answer = local.handle(IncomingRequest("POST", "/v1/alerts", body=b"x" * (MAX_PAYLOAD_BYTES + 1)))
+    assert answer.status == 413
+    assert ("Content-Type", "application/problem+json") in answer.headers
+    assert local.handle(IncomingRequest("POST", "/v1/alerts", body=b"{}")).status == 404  # no route: not 413
