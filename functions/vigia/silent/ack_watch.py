@@ -8,7 +8,7 @@ how many are overdue (the SilentAckOverdue metric, whose alarm calls the operati
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -23,8 +23,8 @@ from vigia.silent.routing import NEUTRAL_TEXT, REMINDER, RESPONSE_TEAM
 
 
 class AckWatchStore(Protocol):
-    def unacknowledged_silent(self, created_before: str) -> list[Incident]:
-        """Open silent alerts still received or dispatched, created at or before the given time."""
+    def unacknowledged_silent(self, created_before: str, priorities: Iterable[int]) -> list[Incident]:
+        """Open silent alerts (of these priorities) still received or dispatched, created by the time."""
         ...
 
     def remind(self, alert_id: str, deliveries: Sequence[Delivery], *, at: str) -> bool:
@@ -61,7 +61,8 @@ def reminder(incident: Incident, pack: CityPack) -> tuple[Delivery, ...]:
 
 def watch(*, pack: CityPack, store: AckWatchStore, queues: TaskQueues, now: datetime) -> Watched:
     target = pack.settings.silent_ack_target_s
-    overdue = store.unacknowledged_silent(clock.iso(now - timedelta(seconds=target)))
+    priorities = {t.priority for t in pack.alert_types.values() if t.silent}
+    overdue = store.unacknowledged_silent(clock.iso(now - timedelta(seconds=target)), priorities)
     reminded: list[str] = []
     at = clock.iso(now)
     for incident in overdue:
