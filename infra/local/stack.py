@@ -44,6 +44,16 @@ REGION = "us-east-1"
 DEFAULT_SEED = "infra.local.seed:seed_demo"
 
 
+# What the local stack sets differently from a deployed city, where the template declares it (a
+# VIGIA_PARAMETER_OVERRIDES value still wins): its demo staff sign in without TOTP (docs/local-stack.md).
+LOCAL_PARAMETERS = {"StaffMfa": "Off"}
+
+
+def local_parameters(template: Mapping[str, Any]) -> dict[str, str]:
+    declared = template.get("Parameters") or {}
+    return {name: value for name, value in LOCAL_PARAMETERS.items() if name in declared}
+
+
 def parse_overrides(text: str) -> dict[str, str]:
     """`Key=Value Key2=Value2`, as `sam deploy --parameter-overrides` takes them."""
     overrides = {}
@@ -190,8 +200,9 @@ class LocalStack:
         self.api_url = f"http://{cfg.host}:{self._http.port}"
 
         sam = load_template(cfg.template_path)
-        self.cfn = translate(sam, {"AWS::Region": REGION, **cfg.parameter_overrides})
-        self.parameters = resolve_parameters(self.cfn.get("Parameters") or {}, cfg.parameter_overrides)
+        overrides = {**local_parameters(sam), **cfg.parameter_overrides}
+        self.cfn = translate(sam, {"AWS::Region": REGION, **overrides})
+        self.parameters = resolve_parameters(self.cfn.get("Parameters") or {}, overrides)
         city = self.parameters.get("CityId")
         self.pseudo = Pseudo(stack_name=cfg.stack_name or (f"vigia-{city}" if city else "vigia-local"))
         self.resolver = Resolver(self.cfn, self.parameters, self.pseudo)

@@ -1,5 +1,5 @@
-"""Nothing stalls unseen: read off the translated template (the one the cloud and the local stack are both
-built from)."""
+"""Nothing stalls unseen, and staff sign in with TOTP: read off the translated template (the one the cloud
+and the local stack are both built from)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import functools
 import re
 from typing import Any
 
+import pytest
+
 from infra.local.intrinsics import Pseudo, Resolver, resolve_parameters
 from infra.local.template import translate
-
-STAFF_GROUPS = {"operator", "police", "response_team", "analyst", "admin"}
 
 
 @functools.cache
@@ -109,3 +109,48 @@ def test_a_scheduled_watchdog_finds_stalled_alerts_with_a_query_never_a_scan():
     ]
     assert len(stalled) == 1, "a stalled alert raises an alarm"
     assert stalled[0]["AlarmActions"], "that tells the operators"
+
+
+# ------------------------------------------------------------------ rule 10: staff sign in with TOTP
+def chosen(resolver: Resolver, value: Any) -> Any:
+    """A top-level Fn::If, decided by the stack's parameters (None for AWS::NoValue)."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, yes, no = value["Fn::If"]
+        value = yes if resolver.condition(condition) else no
+    return None if value == {"Ref": "AWS::NoValue"} else value
+
+
+def test_the_deployed_user_pool_offers_totp_and_a_trigger_withholds_staff_groups_without_it():
+    pool = resources_of("AWS::Cognito::UserPool")["UserPool"]["Properties"]
+    deployed = resolver()  # the template's defaults: what `make deploy` gives a city
+    assert pool["MfaConfiguration"] == "OPTIONAL"  # residents are not made to enrol an authenticator
+    assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    trigger = deployed.resolve(chosen(deployed, pool["LambdaConfig"])["PreTokenGeneration"])
+    function = cfn()["Resources"]["StaffMfaFunction"]
+    assert trigger.endswith(":function:" + deployed.resolve(function["Properties"]["FunctionName"]))
+    assert deployed.included(function)
+    assert function["Properties"]["Handler"] == "vigia.handlers.staff_mfa.lambda_handler"
+    permissions = [
+        p["Properties"]
+        for p in resources_of("AWS::Lambda::Permission").values()
+        if "StaffMfaFunction" in refs(p["Properties"]["FunctionName"])
+    ]
+    assert [p["Principal"] for p in permissions] == ["cognito-idp.amazonaws.com"]
+    assert refs(permissions[0]["SourceArn"]) == {"UserPool"}
+
+
+@pytest.mark.parametrize("setting", ["Off"])
+def test_only_a_stack_that_says_so_lets_staff_in_without_totp(setting):
+    pool = resources_of("AWS::Cognito::UserPool")["UserPool"]["Properties"]
+    local = resolver(StaffMfa=setting)
+    assert not local.included(cfn()["Resources"]["StaffMfaFunction"])
+    assert chosen(local, pool["LambdaConfig"]) is None
+    assert cfn()["Parameters"]["StaffMfa"]["Default"] == "Required"
+
+
+def test_the_local_stack_is_the_one_that_says_so():
+    from infra.local.stack import local_parameters
+    from infra.local.template import load_template
+
+    assert local_parameters(load_template()) == {"StaffMfa": "Off"}
+    assert local_parameters({"Parameters": {}}) == {}  # another template is not given a parameter it lacks

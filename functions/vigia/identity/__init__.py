@@ -1,0 +1,1 @@
+"""Who may sign in with what: the rules of sign-in itself (staff TOTP)."""
