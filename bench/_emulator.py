@@ -105,7 +105,8 @@ def api_caller(specs: dict[str, Any]) -> ApiCall:
         event = {
             "version": "2.0",
             "rawPath": path,
-            "headers": headers,
+            # a body is JSON, as the app sends it (JSON routes answer 415 to anything else)
+            "headers": {"content-type": "application/json", **headers} if body is not None else headers,
             "requestContext": context,
             "body": json.dumps(body) if body is not None else None,
             "isBase64Encoded": False,

@@ -1,4 +1,8 @@
-"""AWS API calls one accepted alert costs on the submit path (target <= 4), counted with a botocore hook."""
+"""AWS API calls one accepted alert costs on the submit path (target <= 4), counted with a botocore hook.
+
+The sender's limit is a window item read with GetItem and moved in the alert's TransactWriteItems (it
+replaced the by_sender Query and the PutItem, so the count did not grow); a refused alert (429) costs the
+resident's and the window's GetItem only."""
 
 from __future__ import annotations
 
@@ -43,3 +47,8 @@ def run() -> None:
                 f"AWS calls for one accepted alert {label}: {counter.total()} (target <= {TARGET_CALLS}): "
                 f"{counter.detail()}"
             )
+        call("POST", "/v1/alerts", alert, citizen, {})  # the third: her limit is full now
+        counter.calls.clear()
+        refused = call("POST", "/v1/alerts", alert, citizen, {})
+        assert refused["statusCode"] == 429, refused
+        print(f"AWS calls for one refused alert (429, limit full): {counter.total()}: {counter.detail()}")
