@@ -131,7 +131,7 @@ def _numbers_to_nan(value: Any) -> Any:
 
 def hostile_bodies(route: Route) -> list[tuple[str, Any, dict[str, str]]]:
     """(label, body — str, or bytes sent base64-encoded as API Gateway does for non-UTF-8 — , headers)."""
-    valid = _valid_body(route)
+    valid = _valid_body(route) or {"note": "nota", "n": 1}  # an empty body has nothing to spoil
     valid_text = json.dumps(valid)
     json_ct = {"content-type": "application/json"}
     first_key = next(iter(valid), "note") if isinstance(valid, dict) else "note"
@@ -139,7 +139,7 @@ def hostile_bodies(route: Route) -> list[tuple[str, Any, dict[str, str]]]:
     if valid_text == "{}":
         duplicated = f'{{"{first_key}": "a", "{first_key}": "b"}}'
     cases: list[tuple[str, Any, dict[str, str]]] = [
-        ("NaN numbers", json.dumps(_numbers_to_nan(valid)), json_ct),
+        ("NaN numbers", json.dumps(_numbers_to_nan({**valid, "n": 1})), json_ct),
         ("bare NaN", "NaN", json_ct),
         ("Infinity", '{"a": Infinity, "b": -Infinity}', json_ct),
         (
@@ -152,7 +152,7 @@ def hostile_bodies(route: Route) -> list[tuple[str, Any, dict[str, str]]]:
         ("lone surrogate escape", json.dumps(_strings_to(valid, "\ud800")), json_ct),
         ("lone surrogate key", '{"\\udc00": 1}', json_ct),
         ("invalid UTF-8", b'{"note": "\xff\xfe\xc0\xaf"}', json_ct),
-        ("deep arrays", "[" * 100_000 + "]" * 100_000, json_ct),
+        ("deep arrays", "[" * 30_000 + "]" * 30_000, json_ct),
         ("deep objects", '{"a":' * 200 + "1" + "}" * 200, json_ct),
         (
             "10 MB note",
@@ -355,7 +355,7 @@ def test_an_admitted_caller_gets_a_problem_for_every_hostile_body(
         path = _path(route, setting, registered.user_id)
         for label, body, headers in hostile_bodies(route):
             result = send(f"{name}: {label}", route.method, path, body, claims, headers)
-            want = EXPECTED_STATUS.get(label)
+            want = EXPECTED_STATUS.get(label) if route.request_schema else None  # others ignore a body
             if want is not None and result["statusCode"] != want:
                 send.failures.append(f"{route.key} [{label}]: {result['statusCode']}, not {want}")
     assert not send.failures, f"{len(send.failures)} bad answers:\n" + "\n".join(send.failures[:60])
