@@ -47,3 +47,48 @@ def test_ten_registrations_at_once_from_one_address_admit_exactly_the_limit():
         counters = [i for i in items if i["pk"].startswith("source#")]
         assert [int(c["registrations"]) for c in counters] == [5]
         assert ATTACKER_IP not in json.dumps(items, default=str)
+
+
+def _registration(stack, body: dict[str, Any], source_ip: str) -> tuple[str, str]:
+    """A registration started on the server stack; its id and the code the SMS queue carries."""
+    import re
+
+    answers = run_at_once(stack, [_event("POST", "/v1/registrations", body, source_ip)], _HEALTH)
+    assert answers[0]["status"] == 202, answers
+    registration_id = json.loads(answers[0]["body"])["registration_id"]
+    sqs = stack.client("sqs")
+    url = sqs.get_queue_url(QueueName=stack.resources["SmsQueue"].rsplit("/", 1)[-1])["QueueUrl"]
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        assert messages, "no registration code was queued"
+        for message in messages:
+            task = json.loads(message["Body"])
+            if task["target"] == "registration_code" and task["recipient"] == body["phone"]:
+                return registration_id, re.findall(r"\b\d{6}\b", task["body"])[0]
+
+
+_HEALTH = _event("GET", "/v1/health", None, "192.0.2.1")
+
+
+def _confirm(registration_id: str, code: str) -> dict[str, Any]:
+    return _event("POST", f"/v1/registrations/{registration_id}/confirm", {"code": code}, "192.0.2.9")
+
+
+def test_guesses_at_once_use_up_the_five_tries_and_confirmations_at_once_create_one_resident():
+    with server_stack() as stack:
+        # Given a registration guessed at by ten processes at once
+        guessed, code = _registration(stack, registration_body("adivinada"), "192.0.2.20")
+        wrong = f"{(int(code) + 1) % 10**6:06d}"
+        answers = run_at_once(stack, [_confirm(guessed, wrong)] * AT_ONCE, _HEALTH)
+        assert {a["status"] for a in answers} == {422}
+        # Then no more than five tries were counted, and the right code is refused after them
+        [item] = [i for i in stack.scan("RegistrationsTable") if i["pk"].startswith("registration#")]
+        assert int(item["attempts"]) == 5
+        assert run_at_once(stack, [_confirm(guessed, code)], _HEALTH)[0]["status"] == 422
+        # Given another registration confirmed by four processes at once with the right code
+        doubled, code = _registration(stack, registration_body("duplicada"), "192.0.2.21")
+        answers = run_at_once(stack, [_confirm(doubled, code)] * 4, _HEALTH)
+        # Then exactly one created the resident
+        assert sorted(a["status"] for a in answers) == [200, 422, 422, 422]
+        residents = [i for i in stack.scan("ResidentsTable") if i.get("kind") == "resident"]
+        assert len(residents) == 1
