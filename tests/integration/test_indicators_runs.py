@@ -164,6 +164,15 @@ def rows(stack, day: date = DAY) -> dict[str, dict[str, Any]]:
     return {i["sk"]: json.loads(i["row"]) for i in items if i.get("kind") == "row"}
 
 
+def stored_kinds(stack, day: date = DAY) -> dict[str, str]:
+    from boto3.dynamodb.conditions import Key
+
+    items = stack.table("IndicatorsTable").query(KeyConditionExpression=Key("pk").eq(day.isoformat()))[
+        "Items"
+    ]
+    return {i["sk"]: i.get("kind", "") for i in items}
+
+
 # ---------------------------------------------------------------- the nightly job
 def test_a_day_run_reads_the_day_by_index_and_writes_rows_and_three_exports_that_validate(
     stack, seeded, dynamodb_calls
@@ -193,19 +202,20 @@ def test_a_day_run_reads_the_day_by_index_and_writes_rows_and_three_exports_that
     assert len(csv_rows) == len(indicators["items"])
 
     city = table["city#all"]
-    assert city["count"] == 16  # 12 robberies, 1 cancelled, 3 silent; not the two of the days around
-    assert city["rate_per_100k"] == round(16 * 100_000 / 220_000, 2)
+    # 12 robberies and 1 cancelled; not the 3 silent alerts (in no row of a day), nor the days around
+    assert city["count"] == 13
+    assert city["rate_per_100k"] == round(13 * 100_000 / 220_000, 2)
     assert city["sirens_sounded"] == 6
     assert city["neighbour_messages"] == 108
     assert table["city#robbery"]["count"] == 13
-    assert table["city#domestic_violence"]["count"] == "<5"
+    assert "city#domestic_violence" not in table  # kept exactly for the month's summary, never a day's row
+    sealed = stored_kinds(stack)
+    assert sealed["city#domestic_violence"] == "sealed"
     busy = seeded["busy"].block_id
-    assert table[f"{busy}#all"]["count"] == 12
-    # Q-01 robbery (13) - the other block's "<5" would give this block's 12 exactly, and then the other's 1:
-    # the block's robbery count is withheld ("x"), its `all` (which the silent alerts do not enter) is not.
-    assert table[f"{busy}#robbery"]["count"] == "x"
-    assert f"{busy}#domestic_violence" not in table  # silent alerts never at block level
-    assert all(not isinstance(r["count"], int) or r["count"] >= 5 for r in table.values())
+    # Counts of public alerts are exact at every level: the feed lists each of them anyway.
+    assert table[f"{busy}#all"]["count"] == table[f"{busy}#robbery"]["count"] == 12
+    assert all(not k.endswith("#domestic_violence") for k in table)
+    assert all(isinstance(r["count"], int) for r in table.values())
 
     assert len(feed["alerts"]) == 13  # the silent three are not in the feed
     text = files["feed.json"].decode()
@@ -271,8 +281,8 @@ def test_the_routes_read_a_computed_day_totals_pages_and_week(stack, seeded, api
     assert answer.status == 200, answer.body
     (item,) = answer.json["items"]
     assert {k: item[k] for k in ("date", "zone", "type", "iccs", "count")} == {
-        "date": DAY.isoformat(), "zone": "city", "type": "all", "iccs": "0201;02011;0401;0501;0504",
-        "count": 16,
+        "date": DAY.isoformat(), "zone": "city", "type": "all", "iccs": "0201;0401;0501;0504",
+        "count": 13,
     }  # fmt: skip
     for field in ("rate_per_100k", "dispatch_time_median_s", "response_time_median_s", "response_time_p90_s",
                   "within_target_share", "false_alarm_share"):  # fmt: skip
@@ -304,9 +314,9 @@ def test_the_routes_read_a_computed_day_totals_pages_and_week(stack, seeded, api
     assert (week.json["from"], week.json["to"], week.json["zone"]) == ("2026-03-09", "2026-03-15", "city")
     assert week.json["dates_computed"] == ["2026-03-10"]
     by_type = {i["type"]: i for i in week.json["items"]}
-    assert by_type["all"]["count"] == 16
+    assert by_type["all"]["count"] == 13
     assert by_type["all"]["date"] == "2026-03-09/2026-03-15"
-    assert by_type["domestic_violence"]["count"] == "<5"
+    assert "domestic_violence" not in by_type  # silent alerts: only in the city's summary of a whole month
 
 
 def test_bad_reads_and_bad_run_requests_are_problems_naming_the_field(stack, api, staff_claims):
@@ -370,7 +380,7 @@ def test_an_admin_queues_a_range_and_each_queued_date_is_computed(stack, seeded,
         for m in messages
     ]  # fmt: skip
     assert invoke({"Records": records}) == {"batchItemFailures": []}
-    assert rows(stack)["city#all"]["count"] == 16
+    assert rows(stack)["city#all"]["count"] == 13
     assert sorted(exports(stack, date(2026, 3, 11))) == ["feed.json", "indicators.csv", "indicators.json"]
 
 

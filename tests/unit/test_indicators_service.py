@@ -47,12 +47,12 @@ class Store:
         return [
             dict(r.published)
             for r in reversed(self.rows.get(day, []))  # any order: the service sorts
-            if (zone is None or r.zone == zone) and (type_ is None or r.type == type_)
+            if r.listed and (zone is None or r.zone == zone) and (type_ is None or r.type == type_)
         ]
 
     def cells(self, day: str, zone: str) -> list[StoredCell]:
         return [
-            StoredCell(r.zone_level, r.zone, r.type, r.stats)
+            StoredCell(r.zone_level, r.zone, r.type, r.stats, r.published, r.listed)
             for r in self.rows.get(day, [])
             if r.zone == zone
         ]
@@ -226,14 +226,20 @@ def computed_store(days: Sequence[date]) -> Store:
             assert facts is not None
             alerts.append(facts)
         result = compute_day(day, alerts, FRAME)
-        store.replace_day(day.isoformat(), result.rows, {})
+        store.replace_day(day.isoformat(), result.rows + result.sealed, {})
     return store
+
+
+def sealed_count(store: Store, days: Sequence[str]) -> int:
+    return sum(r.stats.count for d in days for r in store.rows[d] if not r.listed)
 
 
 def test_pages_follow_the_exports_order_across_days_and_end_without_next():
     days = [date(2026, 3, 9), date(2026, 3, 10)]
     store = computed_store(days)
-    whole = [dict(r.published) for day in days for r in store.rows[day.isoformat()]]  # the exports' order
+    whole = [
+        dict(r.published) for day in days for r in store.rows[day.isoformat()] if r.listed
+    ]  # files' order
     got, cursor = [], None
     while True:
         params = {"from": "2026-03-09", "to": "2026-03-10", "limit": "7", "cursor": cursor}
@@ -251,9 +257,15 @@ def test_the_totals_of_a_day_are_zone_city_and_type_all():
 
     page = service.read_indicators({"zone": "city", "type": "all"}, frame=FRAME, store=store, now=NOW)
 
+    silent = sealed_count(store, ["2026-03-11"])
+    assert silent > 0
     assert [(i["date"], i["zone"], i["type"], i["count"]) for i in page["items"]] == [
-        ("2026-03-11", "city", "all", 40)
+        ("2026-03-11", "city", "all", 40 - silent)  # `all` is every public alert; silent ones are in no day
     ]
+    sealed = service.read_indicators(
+        {"zone": "city", "type": "domestic_violence"}, frame=FRAME, store=store, now=NOW
+    )
+    assert sealed["items"] == []
 
 
 def test_a_summary_merges_the_exact_figures_of_the_nights_then_suppresses():
@@ -268,7 +280,8 @@ def test_a_summary_merges_the_exact_figures_of_the_nights_then_suppresses():
     assert week["dates_computed"] == ["2026-03-09", "2026-03-10", "2026-03-11"]
     assert week["dates_missing"] == ["2026-03-12", "2026-03-13", "2026-03-14", "2026-03-15"]
     totals = {i["type"]: i for i in week["items"]}
-    assert totals["all"]["count"] == 120
+    assert totals["all"]["count"] == 120 - sealed_count(store, week["dates_computed"])
+    assert "domestic_violence" not in totals  # a week is never where silent alerts are counted
     assert totals["all"]["date"] == "2026-03-09/2026-03-15"
     exact = sum(
         r.stats.count for d in store.rows.values() for r in d if r.zone == "city" and r.type == "robbery"
@@ -310,3 +323,23 @@ def test_stored_statistics_survive_their_json_round_trip():
     for row in result.rows:
         assert type(row.stats).from_json(row.stats.to_json()) == row.stats
         assert json.loads(row.stats.to_json())["count"] == row.stats.count
+
+
+def test_silent_alerts_are_counted_only_in_the_city_summary_of_a_whole_month_computed_every_day():
+    february = [date(2026, 2, 1) + timedelta(days=n) for n in range(28)]
+    store = computed_store(february)
+    silent = sealed_count(store, [d.isoformat() for d in february])
+    month = {"period": "month", "date": "2026-02-10"}
+
+    whole = service.summary(month, frame=FRAME, store=store, now=NOW)
+    quadrant = service.summary({**month, "zone": "Q-1"}, frame=FRAME, store=store, now=NOW)
+    under_way = service.summary(month, frame=FRAME, store=store, now=utc("2026-02-20T06:00:00"))
+    del store.rows["2026-02-14"], store.runs["2026-02-14"]
+    one_missing = service.summary(month, frame=FRAME, store=store, now=NOW)
+
+    items = {i["type"]: i for i in whole["items"]}
+    assert items["domestic_violence"]["count"] == silent >= 5
+    assert items["all"]["count"] == 28 * 40  # with the sealed type listed, `all` is every alert
+    for answer in (quadrant, under_way, one_missing):
+        assert "domestic_violence" not in {i["type"] for i in answer["items"]}
+    assert one_missing["dates_missing"] == ["2026-02-14"]

@@ -1,4 +1,7 @@
-"""Small-cell suppression holds for every day: nothing below the threshold is published or subtractable."""
+"""Small-cell suppression holds for every day: counts exact, no small outcome published or subtractable.
+
+The full attacker (every combination, every level, the feed, the summaries) is test_indicators_attack.py.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ DAY = date(2026, 3, 10)
 NOON = utc("2026-03-10T15:00:00")
 PLACES = [("B-1", "Q-1"), ("B-2", "Q-1"), ("B-3", "Q-2"), (None, "Q-1"), (None, "Q-2"), (None, None)]
 TYPES = ["robbery", "medical_emergency", "domestic_violence"]
-COUNT_COLUMNS = ["count", "cancellations", "sirens_sounded", "neighbour_messages"]
+PUBLIC = ["medical_emergency", "robbery"]
+OUTCOME_COLUMNS = ["cancellations", "sirens_sounded", "neighbour_messages"]
 
 
 @st.composite
@@ -48,40 +52,52 @@ def alerts(draw: st.DrawFn) -> list[AlertFacts]:
     return made
 
 
-def published_sums(rows: dict[tuple[str, str], dict]) -> list[tuple[tuple[str, str], list[tuple[str, str]]]]:
-    """The sums a reader can write down from the files alone (an independent oracle of table.py's)."""
+def published_sums(
+    rows: dict[tuple[str, str], dict], day_alerts: list[AlertFacts]
+) -> list[tuple[tuple[str, str], list[tuple[str, str]]]]:
+    """The exact sums a reader can write down from the files and the feed (an oracle independent of
+    table.py's). A quadrant is the sum of its blocks only when the feed shows no alert of the kind in it
+    without a block (its outcomes are unknown), and the city the sum of its quadrants likewise."""
     blocks_of = {"Q-1": ["B-1", "B-2"], "Q-2": ["B-3"]}
+    public = [a for a in day_alerts if not a.silent]
     zones = {z for z, _ in rows}
     sums = []
     for zone in zones:
         sums.append(((zone, "all"), [k for k in rows if k[0] == zone and k[1] != "all"]))
     for q, blocks in blocks_of.items():
         present = [b for b in blocks if b in zones]
-        for t in ["robbery", "medical_emergency"]:
-            sums.append(((q, t), [(b, t) for b in present]))
-        sums.append(((q, "all"), [(b, "all") for b in present] + [(q, "domestic_violence")]))
-    for t in ["all", *TYPES]:
-        sums.append((("city", t), [("Q-1", t), ("Q-2", t)]))
+        for t in ["all", *PUBLIC]:
+            if not any(a.quadrant_id == q and a.block_id is None and t in ("all", a.type) for a in public):
+                sums.append(((q, t), [(b, t) for b in present]))
+    for t in ["all", *PUBLIC]:
+        if not any(a.quadrant_id is None and t in ("all", a.type) for a in public):
+            sums.append((("city", t), [("Q-1", t), ("Q-2", t)]))
     return sums
 
 
 @settings(max_examples=100, deadline=None)
 @given(alerts(), st.integers(2, 6))
-def test_no_count_below_the_threshold_is_published_or_recoverable_from_a_sum(day_alerts, threshold):
+def test_counts_are_exact_and_no_outcome_below_the_threshold_is_published_or_recoverable_from_a_sum(
+    day_alerts, threshold
+):
     result = compute_day(DAY, day_alerts, tiny_frame(threshold=threshold))
     rows = {(r.zone, r.type): dict(r.published) for r in result.rows}
     exact = {(r.zone, r.type): r.stats for r in result.rows}
 
-    for column in COUNT_COLUMNS:
+    assert all(t in ["all", *PUBLIC] for _, t in rows)  # silent types are in no row of the day
+    for key, row in rows.items():
+        assert row["count"] == exact[key].count  # the feed lists every public alert: nothing to hide
+    for column in OUTCOME_COLUMNS:
         for key, row in rows.items():
             value = row[column]
             if isinstance(value, int):
-                assert value >= threshold, (column, key, value)
+                # a small number only where every reader knows it already: no alert of that kind there
+                assert value >= threshold or row["count"] == 0, (column, key, value)
                 assert value == getattr(exact[key], column)  # published numbers are true numbers
             else:
                 assert value in (f"<{threshold}", "x"), (column, key, value)
                 assert (value == "x") == (getattr(exact[key], column) >= threshold)
-        for total, parts in published_sums(rows):
+        for total, parts in published_sums(rows, day_alerts):
             if not parts:
                 continue  # a total with no published part is not a difference of published cells
             cells = [total, *parts]

@@ -151,7 +151,7 @@ class DynamoIndicatorsStore:
                         {
                             "pk": day,
                             "sk": r.sk,
-                            "kind": "row",
+                            "kind": "row" if r.listed else "sealed",  # sealed: never read as a row
                             "zone_level": r.zone_level,
                             "zone": r.zone,
                             "type": r.type,
@@ -200,10 +200,11 @@ class DynamoIndicatorsStore:
             found = aws.client("dynamodb").get_item(
                 TableName=self.table,
                 Key=_item({"pk": day, "sk": f"{zone}#{type_}"}),
-                ProjectionExpression="#r",
-                ExpressionAttributeNames={"#r": "row"},
+                ProjectionExpression="#r, #k",
+                ExpressionAttributeNames={"#r": "row", "#k": "kind"},
             )
-            return [json.loads(found["Item"]["row"]["S"])] if "Item" in found else []
+            item = found.get("Item") or {}
+            return [json.loads(item["row"]["S"])] if item.get("kind", {}).get("S") == "row" else []
         rows = []
         for item in self._rows(day, zone, ("kind", "type", "row")):
             if item.get("kind") == "row" and (type_ is None or item.get("type") == type_):
@@ -212,9 +213,16 @@ class DynamoIndicatorsStore:
 
     def cells(self, day: str, zone: str) -> list[StoredCell]:
         return [
-            StoredCell(i["zone_level"], i["zone"], i["type"], CellStats.from_json(i["stats"]))
-            for i in self._rows(day, zone, ("kind", "zone_level", "zone", "type", "stats"))
-            if i.get("kind") == "row"
+            StoredCell(
+                i["zone_level"],
+                i["zone"],
+                i["type"],
+                CellStats.from_json(i["stats"]),
+                published=json.loads(i.get("row") or "{}"),
+                listed=i["kind"] == "row",
+            )
+            for i in self._rows(day, zone, ("kind", "zone_level", "zone", "type", "stats", "row"))
+            if i.get("kind") in ("row", "sealed")
         ]
 
     def _rows(self, day: str, zone: str | None, fields: Sequence[str]) -> Iterator[dict[str, Any]]:

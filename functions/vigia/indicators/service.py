@@ -23,9 +23,11 @@ from vigia.indicators.table import (
     BLOCK_LEVEL,
     CITY,
     CITY_LEVEL,
+    OUTCOMES,
     QUADRANT_LEVEL,
     Cell,
     DayIndicators,
+    Key,
     Row,
     compute_day,
     publish_cells,
@@ -59,6 +61,8 @@ class StoredCell:
     zone: str
     type: str
     stats: CellStats
+    published: Mapping[str, Any] = field(default_factory=dict, hash=False)  # the row as that day showed it
+    listed: bool = True  # False: a sealed type's day total, kept only for the month's summary
 
 
 class IndicatorsStore(Protocol):
@@ -146,7 +150,7 @@ def run_day(
     )
     store.replace_day(
         day.isoformat(),
-        indicators.rows,
+        indicators.rows + indicators.sealed,
         {
             **report.view(),
             "source": source,
@@ -361,13 +365,21 @@ def period_days(period: str | None, anchor: date) -> tuple[date, date]:
 def summary(
     params: Mapping[str, str | None], *, frame: CityFrame, store: IndicatorsStore, now: datetime
 ) -> dict[str, Any]:
-    """GET /v1/indicators/summary: a zone's week or month, from the nights' exact figures, suppressed anew."""
+    """GET /v1/indicators/summary: a zone's week or month, from the nights' exact figures.
+
+    Public alert counts are exact (the days' feeds list every such alert). An outcome (cancellations,
+    false alarms, sirens, neighbour messages) or survey count is published only when every day under it
+    published its own, so the summary adds no equation the days had not (docs/indicators.md, rule 4).
+    Silent types appear only in the city's summary of a whole month that is over and computed every day.
+    """
     yesterday = previous_local_day(now, frame.time_zone)
     anchor = parse_day(params["date"], "/date") if params.get("date") else yesterday
-    first, last = period_days(params.get("period"), anchor)
+    period = params.get("period")
+    first, last = period_days(period, anchor)
     zone = known_zone(frame, params.get("zone")) or CITY
     type_ = known_type(frame, params.get("type"))
     merged: dict[str, list[CellStats]] = {}
+    shown: dict[str, list[Mapping[str, Any]]] = {}
     level = _level(frame, zone)
     computed: list[str] = []
     missing: list[str] = []
@@ -378,24 +390,44 @@ def summary(
         (computed if ran else missing).append(day.isoformat())
         for c in found:
             merged.setdefault(c.type, []).append(c.stats)
+            if c.listed:
+                shown.setdefault(c.type, []).append(c.published)
     silent = {code for code, t in frame.types.items() if t.silent}
-    codes = sorted(set(frame.types) | (set(merged) - {ALL}))
-    if level == BLOCK_LEVEL:
-        codes = [c for c in codes if c not in silent]
+    public = [c for c in sorted(set(frame.types) | (set(merged) - {ALL})) if c not in silent]
+    threshold = frame.small_cell_threshold
     population = _population(frame, zone)
-    cells = [
-        Cell(level, zone, ALL, _joined(frame, codes), population, merge_all(merged.get(ALL, []))),
-        *(
-            Cell(level, zone, c, frame.type_info(c).iccs, population, merge_all(merged.get(c, [])))
-            for c in codes
-        ),
+    whole_month = period == "month" and zone == CITY and last <= yesterday and not missing
+    sealed = [
+        c
+        for c in sorted(silent)
+        if whole_month and merge_all(merged.get(c, [])).count >= threshold  # below: not listed at all
     ]
+    codes = sorted(public + sealed)
+    stats = {c: merge_all(merged.get(c, [])) for c in codes}
+    cells = [
+        Cell(level, zone, ALL, _joined(frame, codes), population, merge_all(stats.values())),
+        *(Cell(level, zone, c, frame.type_info(c).iccs, population, stats[c]) for c in codes),
+    ]
+    withheld: dict[str, set[Key]] = {"count": set()}
+    for name in (*OUTCOMES, "survey_responses"):
+        # A public type (and `all`) over the period: known exactly when each of its days was.
+        hidden = {(zone, c) for c in [ALL, *public] if not all(_exact(row, name) for row in shown.get(c, []))}
+        # A sealed type of a whole month: its own cell, in no other equation (no day, no `all` of a day).
+        for code in sealed:
+            s = stats[code]
+            value = int(getattr(s, name) or 0)
+            small = value < threshold or (name == "false_alarms" and s.count - s.false_alarms < threshold)
+            if name not in ("sirens_sounded", "neighbour_messages") and small:  # silent: never any
+                hidden.add((zone, code))
+        if hidden & {(zone, code) for code in sealed}:
+            hidden.add((zone, ALL))  # `all` minus its exact parts would give the sealed one back
+        withheld[name] = hidden
     sums = [Sum((zone, ALL), tuple((zone, c) for c in codes))]
     label = f"{first.isoformat()}/{last.isoformat()}"
-    published = publish_cells(cells, sums, frame.small_cell_threshold, label)
+    published = publish_cells(cells, sums, threshold, label, withheld=withheld)
     items = [published[c.key] for c in cells if type_ is None or c.type == type_]
     return {
-        "period": params.get("period") or "week",
+        "period": period or "week",
         "from": first.isoformat(),
         "to": last.isoformat(),
         "zone": zone,
@@ -403,6 +435,14 @@ def summary(
         "dates_missing": missing,
         "items": items,
     }
+
+
+def _exact(row: Mapping[str, Any], name: str) -> bool:
+    """Whether a day's published row gave `name` exactly (a false alarm count: through its share)."""
+    if name == "false_alarms":
+        return row.get("count") == 0 or row.get("false_alarm_share") is not None
+    value = row.get(name)
+    return value is None or isinstance(value, int)
 
 
 def _level(frame: CityFrame, zone: str) -> str:

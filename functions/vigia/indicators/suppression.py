@@ -7,6 +7,10 @@ exactly one unpublished cell (the total or one part), that cell is the total min
 smallest published part of the sum is withheld as well (published as "x", meaning "withheld so that a
 small cell cannot be recovered; at least the threshold"), and the check runs again until no sum has a
 single unknown. Parts the reader can count elsewhere (alerts located in no block) are treated as known.
+
+Single sums are not enough: a combination of sums can fix a cell that no one sum does. `protect_linear`
+decides over the atoms the cells add up (alerts of one place and type) with a rank test, which is what an
+attacker with every published number can do; `protect` stays for the quantities outside that argument.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import numpy as np
+
 K = TypeVar("K")
+A = TypeVar("A")
 
 WITHHELD = "x"
 
@@ -77,3 +84,94 @@ def recoverable(values: Mapping[K, int], sums: Sequence[Sum[K]], hidden: set[K])
         if len(unknowns) == 1:
             found.add(unknowns[0])
     return found
+
+
+class _Cells(Generic[K, A]):
+    """The cells' 0/1 vectors over their unknown atoms, built once: rows of one matrix."""
+
+    def __init__(self, cover: Mapping[K, frozenset[A]]) -> None:
+        atoms = sorted({a for k in cover for a in cover[k]}, key=repr)
+        index = {a: i for i, a in enumerate(atoms)}
+        self.row = {k: i for i, k in enumerate(cover)}
+        self.matrix = np.zeros((len(cover), len(atoms)))
+        for k, i in self.row.items():
+            self.matrix[i, [index[a] for a in cover[k]]] = 1.0
+
+    def gram(self, published: Sequence[K]) -> np.ndarray:
+        a = self.matrix[[self.row[k] for k in published]]
+        return a.T @ a
+
+    def fixed_by(self, gram: np.ndarray, hidden: Sequence[K]) -> list[K]:
+        """The hidden cells in the row space of A (given as AᵀA): those orthogonal to its null space.
+
+        rank(A) == rank([A; e]) exactly when e has no component in null(A) = null(AᵀA); AᵀA is atoms ×
+        atoms (a day: about a hundred), so this is cheap whatever the number of cells.
+        """
+        if not hidden:
+            return []
+        values, vectors = np.linalg.eigh(gram)
+        null = vectors[:, values < 1e-9 * max(1.0, float(values[-1]) if len(values) else 1.0)]
+        e = self.matrix[[self.row[k] for k in hidden]]
+        residual = np.linalg.norm(e @ null, axis=1) if null.shape[1] else np.zeros(len(hidden))
+        return [k for k, r in zip(hidden, residual, strict=True) if r < 1e-7]
+
+    def fixed(self, published: Sequence[K], hidden: Sequence[K]) -> list[K]:
+        """The hidden cells in the row space of the published ones: rank(A) == rank([A; e])."""
+        return self.fixed_by(self.gram(published), hidden)
+
+    def helping(self, published: Sequence[K], target: K) -> list[K]:
+        """The published cells a least-squares combination fixing `target` uses."""
+        a = self.matrix[[self.row[k] for k in published]]
+        weights = np.linalg.lstsq(a.T, self.matrix[self.row[target]], rcond=None)[0]
+        return [k for k, w in zip(published, weights, strict=True) if abs(w) > 1e-9]
+
+
+def determined(cover: Mapping[K, frozenset[A]], published: Iterable[K], hidden: Iterable[K]) -> list[K]:
+    """The hidden cells whose value the published ones fix: those whose atom vector lies in their row space.
+
+    `cover[k]` is the set of unknown atoms cell k adds up (atoms the reader already knows are left out).
+    A hidden cell is fixed exactly when rank(A) == rank([A; e]), A the published cells' 0/1 vectors over
+    the atoms; checked as a zero residual of e projected on an orthonormal basis of A's rows.
+    """
+    return _Cells(cover).fixed([k for k in published if cover[k]], list(hidden))
+
+
+CANDIDATES = 8  # published cells tried one by one before falling back to the smallest that takes part
+
+
+def protect_linear(
+    cover: Mapping[K, frozenset[A]],
+    values: Mapping[K, int],
+    threshold: int,
+    *,
+    unknown: Iterable[K] = (),
+    order: Callable[[K], object] = repr,
+) -> set[K]:
+    """The cells to withhold so that no withheld cell is fixed by ANY combination of the published ones.
+
+    Primary: a cell below `threshold`, or in `unknown`. A cell whose atoms the reader already knows
+    (empty cover: e.g. no alert of its type there, the feed says so) is never withheld: its value is
+    public anyway. Complementary: while some withheld cell is fixed by the published cells (linear algebra
+    over the atoms, not only single sums), the smallest published cell whose withholding frees it is
+    withheld too (or, when none of the smallest few does alone, the smallest taking part in a combination
+    that fixes it). Each round withholds one more cell, so it ends.
+    """
+    cells = _Cells(cover)
+    hidden = {k for k, v in values.items() if v < threshold and cover[k]}
+    hidden |= {k for k in unknown if k in values and cover[k]}
+
+    def key(k: K) -> tuple[int, object]:
+        return (values[k], order(k))
+
+    while True:
+        published = [k for k in values if k not in hidden and cover[k]]
+        fixed = sorted(cells.fixed(published, sorted(hidden, key=key)), key=lambda k: (0, order(k)))
+        if not fixed:
+            return hidden
+        target = fixed[0]
+        helping = sorted(cells.helping(published, target) or published, key=key)
+        gram = cells.gram(published)
+        rows = ((k, cells.matrix[cells.row[k]]) for k in helping[:CANDIDATES])
+        # Withholding k takes its row out of AᵀA: a rank-one update, no new product of the whole matrix.
+        freeing = (k for k, row in rows if not cells.fixed_by(gram - np.outer(row, row), [target]))
+        hidden.add(next(freeing, helping[0]))

@@ -1,14 +1,16 @@
-"""One local day of alerts → one row per zone (city, quadrant, block) × alert type (and `all`), published.
+"""One local day of alerts → one row per zone (city, quadrant, block) × non-silent alert type (and `all`).
 
 Which rows exist:
-- the city and every quadrant of the pack, for every alert type and `all`, every day (zero days too);
+- the city and every quadrant of the pack, for every non-silent type and `all`, every day (zero days too);
 - a block only on a day it had at least one non-silent alert, for every non-silent type and `all`
-  (a block absent from a day had none). Silent alerts never reach a block row: they count in their
-  quadrant and the city only, so a block's `all` is its non-silent alerts and a quadrant's `all` is its
-  blocks' plus its silent alerts.
+  (a block absent from a day had none).
+Silent alerts are in no published row of a day, not even `all` (the feed lists every non-silent alert, so
+an `all` that counted them would give them back by subtraction); their city total per type is kept, exact
+and unlisted (`DayIndicators.sealed`), for the one place they are published: the city's whole month.
 
-What a row publishes is decided by `publish_cells`: counts below the threshold become "<5", sums are
-protected from subtraction (suppression.py), and every figure computed from a hidden count is withheld.
+What a row publishes: counts of alerts exactly (the feed has them anyway); outcome counts below the
+threshold as "<5", and more as "x" until no held-back one is fixed by any combination of the published
+ones (suppression.protect_linear); every figure computed from a held-back count is withheld.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from vigia.indicators.days import DayWindow, day_window
 from vigia.indicators.facts import AlertFacts, PatrolDay, SurveyTally
 from vigia.indicators.frame import CityFrame
 from vigia.indicators.stats import CellStats, percentile
-from vigia.indicators.suppression import WITHHELD, Sum, protect, small_marker
+from vigia.indicators.suppression import WITHHELD, Sum, protect, protect_linear, small_marker
 
 ALL = "all"
 CITY = "city"
@@ -52,6 +54,7 @@ COLUMNS: tuple[str, ...] = (
 )
 
 Key = tuple[str, str]  # (zone, type)
+Atom = tuple[str, str]  # (place, type): a block, "Q-1#" (in the quadrant, no block) or "#none"; public types
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class Row:
     type: str
     stats: CellStats = field(repr=False)
     published: Mapping[str, Any] = field(hash=False)  # COLUMNS, in order
+    listed: bool = True  # False: kept (exact) for a month's summary, never in a file or a day's read
 
     @property
     def sort_key(self) -> tuple[int, str, int, str]:
@@ -96,10 +100,11 @@ def row_order(zone_level: str, zone: str, type_: str) -> tuple[int, str, int, st
 class DayIndicators:
     date: date
     window: DayWindow
-    rows: tuple[Row, ...]
+    rows: tuple[Row, ...]  # the published rows, in the files' order
     alerts: tuple[AlertFacts, ...]  # the day's alerts inside the window (the feed picks the non-silent)
     alerts_read: int
     outside_window: int  # items filed under the date whose received time is not in the local day
+    sealed: tuple[Row, ...] = ()  # the city's silent types of the day: stored exactly, never published
 
 
 # ---------------------------------------------------------------- publication
@@ -120,10 +125,22 @@ def _ratio(part: int, whole: int, digits: int = 3) -> float | None:
     return round(part / whole, digits) if whole else None
 
 
+OUTCOMES: tuple[str, ...] = ("cancellations", "sirens_sounded", "neighbour_messages", "false_alarms")
+
+
 def publish_cells(
-    cells: Sequence[Cell], sums: Sequence[Sum[Key]], threshold: int, date_text: str
+    cells: Sequence[Cell],
+    sums: Sequence[Sum[Key]],
+    threshold: int,
+    date_text: str,
+    *,
+    withheld: Mapping[str, set[Key]],
 ) -> dict[Key, dict[str, Any]]:
-    """The published row of every cell: exact where safe, "<N" or "x" or null where not."""
+    """The published row of every cell, given which counts are withheld (`count` and OUTCOMES).
+
+    Which counts are withheld is the caller's: a day decides it over the day's table (`day_withheld`),
+    a summary from what its days published. Everything computed from a withheld count is withheld too.
+    """
     by_key = {c.key: c for c in cells}
     stats = {k: c.stats for k, c in by_key.items()}
     level = {k: c.zone_level for k, c in by_key.items()}
@@ -132,15 +149,7 @@ def publish_cells(
         return row_order(level[k], k[0], k[1])
 
     small = small_marker(threshold)
-    counts = {k: s.count for k, s in stats.items()}
-    hidden_count = protect(counts, sums, threshold, order=order)
-    hidden: dict[str, set[Key]] = {}
-    for name in ("cancellations", "sirens_sounded", "neighbour_messages"):
-        values = {k: int(getattr(s, name)) for k, s in stats.items()}
-        hidden[name] = protect(values, sums, threshold, unknown=hidden_count, order=order)
-    hidden_false_alarm = _shares(
-        counts, {k: s.false_alarms for k, s in stats.items()}, threshold, sums, hidden_count, order
-    )
+    hidden_count = withheld.get("count", set())
     hidden_target = _shares(
         {k: s.with_target for k, s in stats.items()},
         {k: s.within_target for k, s in stats.items()},
@@ -150,9 +159,11 @@ def publish_cells(
         order,
     )
     surveyed = {k: s for k, s in stats.items() if s.survey_responses is not None}
-    hidden_surveys = protect(
-        {k: int(s.survey_responses or 0) for k, s in surveyed.items()}, sums, threshold, order=order
-    )
+    hidden_surveys = withheld.get("survey_responses")
+    if hidden_surveys is None:
+        hidden_surveys = protect(
+            {k: int(s.survey_responses or 0) for k, s in surveyed.items()}, sums, threshold, order=order
+        )
     hidden_perception = _shares(
         {k: int(s.survey_answers or 0) for k, s in surveyed.items()},
         {k: int(s.survey_favourable or 0) for k, s in surveyed.items()},
@@ -176,6 +187,7 @@ def publish_cells(
     for k, cell in by_key.items():
         s = cell.stats
         count_known = k not in hidden_count
+        false_alarms_known = count_known and k not in withheld.get("false_alarms", set())
         rows[k] = {
             "date": date_text,
             "zone_level": cell.zone_level,
@@ -191,10 +203,10 @@ def publish_cells(
             "response_time_median_s": timing(s.response_times, k, 0.5),
             "response_time_p90_s": timing(s.response_times, k, 0.9),
             "within_target_share": (None if k in hidden_target else _ratio(s.within_target, s.with_target)),
-            "false_alarm_share": None if k in hidden_false_alarm else _ratio(s.false_alarms, s.count),
-            "cancellations": shown(s.cancellations, k in hidden["cancellations"]),
-            "sirens_sounded": shown(s.sirens_sounded, k in hidden["sirens_sounded"]),
-            "neighbour_messages": shown(s.neighbour_messages, k in hidden["neighbour_messages"]),
+            "false_alarm_share": _ratio(s.false_alarms, s.count) if false_alarms_known else None,
+            "cancellations": shown(s.cancellations, k in withheld.get("cancellations", set())),
+            "sirens_sounded": shown(s.sirens_sounded, k in withheld.get("sirens_sounded", set())),
+            "neighbour_messages": shown(s.neighbour_messages, k in withheld.get("neighbour_messages", set())),
             "patrol_dosage_compliance": (
                 round((s.patrol_done_min or 0.0) / s.patrol_planned_min, 3) if s.patrol_planned_min else None
             ),
@@ -208,6 +220,32 @@ def publish_cells(
             ),
         }
     return rows
+
+
+def share_primary(stats: Mapping[Key, CellStats], threshold: int) -> set[Key]:
+    """False alarms are shown only as a share, and only with at least `threshold` on either side."""
+    return {k for k, s in stats.items() if s.false_alarms < threshold or s.count - s.false_alarms < threshold}
+
+
+def day_withheld(
+    cells: Sequence[Cell], cover: Mapping[Key, frozenset[Atom]], threshold: int
+) -> dict[str, set[Key]]:
+    """A day's withheld counts: none of `count` (the feed lists every public alert), and for each outcome
+    the cells below the threshold plus whatever keeps them from being fixed by the published ones."""
+    stats = {c.key: c.stats for c in cells}
+    level = {c.key: c.zone_level for c in cells}
+
+    def order(k: Key) -> tuple[int, str, int, str]:
+        # Of two equal candidates the finer one is withheld: a block before its quadrant, before the city.
+        level_rank, zone, all_first, type_ = row_order(level[k], k[0], k[1])
+        return (-level_rank, zone, all_first, type_)
+
+    withheld: dict[str, set[Key]] = {"count": set()}
+    for name in OUTCOMES:
+        values = {k: int(getattr(s, name)) for k, s in stats.items()}
+        primary = share_primary(stats, threshold) if name == "false_alarms" else set()
+        withheld[name] = protect_linear(cover, values, threshold, unknown=primary, order=order)
+    return withheld
 
 
 # ---------------------------------------------------------------- one day
@@ -252,6 +290,8 @@ def compute_day(
     public_types = [t for t in type_codes if t not in silent_types]
 
     totals: dict[Key, CellStats] = {}
+    sealed: dict[str, CellStats] = {t: CellStats() for t in type_codes if t in silent_types}
+    atoms: dict[str, set[Atom]] = {}  # zone → the (place, type) of its public alerts
 
     def add(key: Key, s: CellStats) -> None:
         totals[key] = totals[key].merged(s) if key in totals else s
@@ -259,64 +299,74 @@ def compute_day(
     blocks_seen: set[str] = set()
     for alert in inside:
         s = _alert_stats(alert)
-        silent = alert.type in silent_types
+        if alert.type in silent_types:
+            # A silent alert is in no published row: not its type's, not `all` (see docs/indicators.md).
+            sealed[alert.type] = sealed[alert.type].merged(s)
+            continue
         block = frame.blocks.get(alert.block_id) if alert.block_id else None
         quadrant_id = block.quadrant_id if block else alert.quadrant_id
         if quadrant_id not in frame.quadrants:
             quadrant_id = None
         zones = [CITY] + ([quadrant_id] if quadrant_id else [])
-        if block is not None and not silent:
+        if block is not None:
             zones.append(block.block_id)
             blocks_seen.add(block.block_id)
+        place = block.block_id if block else (f"{quadrant_id}#" if quadrant_id else "#none")
         for zone in zones:
             add((zone, alert.type), s)
             add((zone, ALL), s)
+            atoms.setdefault(zone, set()).add((place, alert.type))
 
     cells: list[Cell] = []
     sums: list[Sum[Key]] = []
+    cover: dict[Key, frozenset[Atom]] = {}
 
     def cell(level: str, zone: str, type_: str, population: int, codes: Iterable[str | None]) -> None:
         stats = totals.get((zone, type_), CellStats())
         cells.append(Cell(level, zone, type_, _iccs_of(codes), population, stats))
+        here = atoms.get(zone, set())
+        cover[(zone, type_)] = frozenset(a for a in here if type_ == ALL or a[1] == type_)
 
     def iccs(t: str) -> str | None:
         return frame.type_info(t).iccs
 
-    zones_in_order = [(CITY_LEVEL, CITY, frame.population, type_codes)]
+    zones_in_order = [(CITY_LEVEL, CITY, frame.population)]
     zones_in_order += [
-        (QUADRANT_LEVEL, q.quadrant_id, q.population, type_codes)
+        (QUADRANT_LEVEL, q.quadrant_id, q.population)
         for q in sorted(frame.quadrants.values(), key=lambda q: q.quadrant_id)
     ]
-    zones_in_order += [
-        (BLOCK_LEVEL, b, frame.blocks[b].population, public_types) for b in sorted(blocks_seen)
-    ]
-    for level, zone, population, codes in zones_in_order:
-        cell(level, zone, ALL, population, (iccs(t) for t in codes))
-        for t in codes:
+    zones_in_order += [(BLOCK_LEVEL, b, frame.blocks[b].population) for b in sorted(blocks_seen)]
+    for level, zone, population in zones_in_order:
+        cell(level, zone, ALL, population, (iccs(t) for t in public_types))
+        for t in public_types:
             cell(level, zone, t, population, (iccs(t),))
-        sums.append(Sum((zone, ALL), tuple((zone, t) for t in codes)))
+        sums.append(Sum((zone, ALL), tuple((zone, t) for t in public_types)))
 
     blocks_by_quadrant: dict[str, list[str]] = {}
     for b in sorted(blocks_seen):
         blocks_by_quadrant.setdefault(frame.blocks[b].quadrant_id, []).append(b)
     for q in sorted(frame.quadrants):
         mine = blocks_by_quadrant.get(q, [])
-        for t in public_types:
+        for t in [ALL, *public_types]:
             sums.append(Sum((q, t), tuple((b, t) for b in mine)))
-        silent_cells = tuple((q, t) for t in type_codes if t in silent_types)
-        sums.append(Sum((q, ALL), tuple((b, ALL) for b in mine) + silent_cells))
-    for t in [ALL, *type_codes]:
+    for t in [ALL, *public_types]:
         sums.append(Sum((CITY, t), tuple((q, t) for q in sorted(frame.quadrants))))
 
     cells = _with_patrol_and_surveys(cells, frame, patrol, surveys)
-    published = publish_cells(cells, sums, frame.small_cell_threshold, day.isoformat())
+    threshold = frame.small_cell_threshold
+    withheld = day_withheld(cells, cover, threshold)
+    published = publish_cells(cells, sums, threshold, day.isoformat(), withheld=withheld)
     rows = tuple(
         sorted(
             (Row(day.isoformat(), c.zone_level, c.zone, c.type, c.stats, published[c.key]) for c in cells),
             key=lambda r: r.sort_key,
         )
     )
-    return DayIndicators(day, window, rows, tuple(inside), len(read), len(read) - len(inside))
+    kept = tuple(
+        Row(day.isoformat(), CITY_LEVEL, CITY, t, stats, {}, listed=False)
+        for t, stats in sorted(sealed.items())
+    )
+    return DayIndicators(day, window, rows, tuple(inside), len(read), len(read) - len(inside), kept)
 
 
 def _with_patrol_and_surveys(
