@@ -270,18 +270,24 @@ def admit(window: SendingWindow, *, now: datetime, limit: RateLimit, helpline: s
     """The window with an alert sent `now` in it, or TooManyAlerts (with Retry-After) if it is full."""
     span = timedelta(seconds=limit.window_s)
     since = clock.iso(now - span)
-    recent = sorted(at for at in window.sent if at >= since)
+    recent = sorted(at for at in window.sent if at > since)  # an alert window_s old has left it
     if len(recent) >= limit.max_alerts:
         # the alert whose leaving the window makes room for one more
         frees = clock.parse_iso(recent[len(recent) - limit.max_alerts])
         retry_after = max(1, math.ceil((frees + span - now).total_seconds()))
         raise TooManyAlerts(
-            f"At most {limit.max_alerts} alerts in {limit.window_s // 60} minutes; "
+            f"At most {limit.max_alerts} alerts in {_span(limit.window_s)}; "
             f"try again in {retry_after} s or call {helpline}.",
             retry_after_s=retry_after,
         )
     sent = (*recent, clock.iso(now))[-limit.max_alerts :]
     return SendingWindow(window.key, sent, window.version, limit.window_s)
+
+
+def _span(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} hour{'s' if seconds > 3600 else ''}"
+    return f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
 
 
 def _new_alert(
