@@ -43,7 +43,19 @@ def test_no_log_line_of_the_silent_path_names_or_places_her(
         Pumps(stack).run()
         assert api("GET", f"/v1/alerts/{alert_id}", claims=staff_claims("operator")).status == 200
         rt = staff_claims("response_team")
-        assert api("GET", f"/v1/alerts/{alert_id}", claims=rt, headers={"X-Reason": "contacto"}).status == 200
+        assert api("GET", f"/v1/alerts/{alert_id}", claims=rt).status == 200  # sealed, with the link
+        opened = api("GET", f"/v1/silent-alerts/{alert_id}", claims=rt, headers={"X-Reason": "contacto"})
+        assert opened.status == 200
+        # the team's lifecycle, with the one deliberate unsealing (her contact shared, a car picked)
+        for action, extra, headers in (
+            ("acknowledge", {}, {}),
+            ("request_police", {"share_contact": True, "unit_id": "GC-01"}, {"X-Reason": "riesgo"}),
+            ("close", {"outcome": "referred"}, {}),
+        ):
+            body = {"action": action, **extra}
+            step = api("POST", f"/v1/alerts/{alert_id}/actions", body, claims=rt, headers=headers)
+            assert step.status == 200, step.body
+        Pumps(stack, skip=frozenset({"WebhookQueue"})).run()
         assert (
             api("GET", "/v1/audit", query={"alert_id": alert_id}, claims=staff_claims("admin")).status == 200
         )
@@ -67,7 +79,7 @@ def test_no_log_line_of_the_silent_path_names_or_places_her(
             UpdateExpression="SET sealed = :s",
             ExpressionAttributeValues={":s": '{"v":1,"ek":"AAAA","n":"AAAA","ct":"AAAA"}'},
         )
-        assert api("GET", f"/v1/alerts/{alert_id}", claims=rt).status == 500
+        assert api("GET", f"/v1/silent-alerts/{alert_id}", claims=rt).status == 500
     finally:
         vigia_logger.setLevel(logging.INFO)
     # Then no captured line — Powertools' JSON on stdout, any logger's records, stderr — names or places her
