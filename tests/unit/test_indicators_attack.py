@@ -310,3 +310,22 @@ def test_nothing_published_over_six_weeks_pins_down_a_held_back_count(seed: int)
     # Then no count that was held back lies in the span of what was published
     determined = determined_cells(frame, tables, feeds)
     assert determined == [], f"{len(determined)} held-back counts are determined, e.g. {determined[:5]}"
+    # And there was something to protect: held-back outcomes, and March's silent alerts, which are
+    # published as the city's whole month (and only there) when there are at least the threshold of them
+    held_back = [
+        i for t in tables for i in t["items"] if i["cancellations"] in ("x", f"<{frame.small_cell_threshold}")
+    ]
+    assert held_back
+    silent = {c for c, t in frame.types.items() if t.silent}
+    march = [a for d, day in by_day.items() if d.month == 3 for a in day if a.type in silent]
+    listed = [
+        (t["zone"], t["days"][0], t["days"][-1], i["type"])
+        for t in tables
+        for i in t["items"]
+        if i["type"] in silent
+    ]
+    assert all(zone == "city" for zone, *_ in listed)
+    by_type = {c: sum(1 for a in march if a.type == c) for c in silent}
+    expected = {c for c, n in by_type.items() if n >= frame.small_cell_threshold}
+    assert {t for _, a, b, t in listed if (a, b) == ("2026-03-01", "2026-03-31")} == expected
+    assert all((a, b) == ("2026-03-01", "2026-03-31") for _, a, b, _ in listed)  # Feb and Apr: in part
