@@ -173,3 +173,19 @@ def test_no_caller_can_cancel_a_silent_alert_into_the_public_dispatcher():
                 notice=Store(), now=T0,
             )  # fmt: skip
     assert announced == []
+
+
+def test_the_police_request_event_carries_no_personal_data_and_matches_its_schema():
+    from vigia.api.validation import validate
+    from vigia.silent.lifecycle import PoliceRequest
+    from vigia.silent.routing import police_requested
+
+    event = police_requested(
+        "A1", PoliceRequest(True, "GC-01", "riesgo"), at="2026-03-08T01:40:00.000Z", city_id="gc"
+    )
+    validate("events/silent-police-requested.json", event)
+    assert "riesgo" not in str(event)  # the reason stays in the audit trail
+    assert set(event) == {
+        "event_type", "event_version", "event_id", "city_id", "alert_id", "requested_at",
+        "share_contact", "unit_id",
+    }  # fmt: skip
