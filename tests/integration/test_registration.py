@@ -103,7 +103,8 @@ def test_known_and_unknown_people_get_the_same_answer_and_owners_are_told(api, s
     # And the owners were told someone tried; no code went to the owner's phone
     tasks = sms_tasks(stack)
     told = [t["recipient"] for t in tasks if t["target"] == "registration_attempt"]
-    assert sorted(told) == sorted([owner["phone"]] * 3 + ["+5492614999999"])
+    # (her phone's third registration SMS this hour: her own code, then two notices; see the cap below)
+    assert sorted(told) == sorted([owner["phone"]] * 2 + ["+5492614999999"])
     codes = [t["recipient"] for t in tasks if t["target"] == "registration_code"]
     assert owner["phone"] not in codes
     assert registration_body("nueva")["phone"] in codes
@@ -289,3 +290,29 @@ def test_a_known_and_an_unknown_person_cost_the_same_aws_calls(api, stack, monke
         assert start(api, body, f"192.0.2.{100 + i}").status == 202
         costs[what] = dict(calls)
     assert costs["known e-mail"] == costs["fresh"] == costs["known phone"], costs
+
+
+def test_one_phone_gets_at_most_three_registration_sms_an_hour_whoever_asks(api, stack):
+    """No SMS bombing or pumping through registration: codes and notices to one phone are capped."""
+    # Given a stranger's phone used for five registrations, each from its own address
+    target = registration_body("blanco")["phone"]
+    answers = [
+        start(api, {**registration_body(f"bomba{i}"), "phone": target}, f"192.0.2.{150 + i}")
+        for i in range(5)
+    ]
+    # Then every answer is the same 202, but only three codes went to that phone
+    assert {a.status for a in answers} == {202}
+    codes = [t for t in sms_tasks(stack) if t["recipient"] == target]
+    assert len(codes) == 3
+    # And an owner whose e-mail is tried five times is told until her phone's three are spent (her own
+    # code this hour was the first)
+    owner = registration_body("acosada")
+    register_confirmed(api, owner)
+    for i in range(5):
+        start(api, {**registration_body(f"acoso{i}"), "email": owner["email"]}, f"192.0.2.{170 + i}")
+    told = [
+        t
+        for t in sms_tasks(stack)
+        if t["recipient"] == owner["phone"] and t["target"] == "registration_attempt"
+    ]
+    assert len(told) == 2

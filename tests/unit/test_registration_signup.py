@@ -66,8 +66,15 @@ class Memory:
     def holder(self, email: str) -> signup.Holder | None:
         return self.staff.get(email)
 
-    def open(self, pending: signup.Pending, deliveries: Any, *, at: str) -> None:
+    def open(self, pending: signup.Pending, deliveries: Any, *, at: str, **window: int) -> list[Any]:
         self.pending[pending.key] = pending
+        kept = []
+        for delivery, phone_key in deliveries:
+            if self.admit_source(
+                phone_key, window_start_s=window["window_start_s"], window_s=0, limit=window["per_phone"]
+            ):
+                kept.append(delivery)
+        return kept
 
     def enqueue(self, deliveries: Any) -> None:
         self.sent.append(list(deliveries))

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -135,7 +135,16 @@ class DynamoRegistrationStore:
         records = list(ResidentRecord.batch_get(owners or ["unique#none"]))
         return [Holder(r.pk, r.phone, r.locale) for r in records if r.kind == "resident"]
 
-    def open(self, pending: Pending, deliveries: Sequence[Delivery], *, at: str) -> None:
+    def open(
+        self,
+        pending: Pending,
+        deliveries: Sequence[tuple[Delivery, str]],
+        *,
+        at: str,
+        window_start_s: int,
+        window_s: int,
+        per_phone: int,
+    ) -> list[Delivery]:
         a = pending.applicant
         record = RegistrationRecord(
             pending.key,
@@ -156,10 +165,33 @@ class DynamoRegistrationStore:
             locale=a.locale,
         )
         meta = RegistrationRecord.Meta
-        with TransactWrite(connection=Connection(region=meta.region, host=meta.host)) as tx:
-            tx.save(record, condition=RegistrationRecord.pk.does_not_exist())
-            for delivery in deliveries:
-                tx.save(queued_record(delivery, at), condition=DeliveryRecord.pk.does_not_exist())
+        kept = list(deliveries)
+        under = RegistrationRecord.registrations.does_not_exist() | (
+            RegistrationRecord.registrations < per_phone
+        )
+        while True:  # one transaction; again without the phones already at their limit, if any were
+            try:
+                with TransactWrite(connection=Connection(region=meta.region, host=meta.host)) as tx:
+                    tx.save(record, condition=RegistrationRecord.pk.does_not_exist())
+                    for delivery, phone_key in kept:
+                        tx.update(
+                            RegistrationRecord(f"{phone_key}#{window_start_s}"),
+                            actions=[
+                                RegistrationRecord.registrations.add(1),
+                                RegistrationRecord.expires_at.set(window_start_s + 2 * window_s),
+                            ],
+                            condition=under,
+                        )
+                        tx.save(queued_record(delivery, at), condition=DeliveryRecord.pk.does_not_exist())
+                return [delivery for delivery, _ in kept]
+            except TransactWriteError as error:
+                reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
+                # pynamodb sends the puts (the registration, then each record) before the updates (counters)
+                counters = reasons[1 + len(kept) :]
+                full = {i for i, code in enumerate(counters) if code == "ConditionalCheckFailed"}
+                if not full:
+                    raise
+                kept = [item for i, item in enumerate(kept) if i not in full]
 
     def attempt(self, key: str, *, now_s: int, max_tries: int) -> Pending | None:
         record = RegistrationRecord(key)

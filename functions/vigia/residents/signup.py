@@ -34,6 +34,7 @@ from vigia.residents.registration import (
 CODE_DIGITS = 6
 CODE_VALID_S = 10 * 60
 MAX_TRIES = 5
+SMS_PER_PHONE = 3  # registration SMS (codes and notices) one phone receives per window, whoever asks
 NOTICE = "notice"  # the deliveries' kind for messages about a person, not an alert (as standing notices)
 CODE_TARGET, ATTEMPT_TARGET = "registration_code", "registration_attempt"
 
@@ -119,8 +120,18 @@ class RegistrationStore(Protocol):
         """Residents holding the applicant's e-mail, phone or national id (the same reads either way)."""
         ...
 
-    def open(self, pending: Pending, deliveries: Sequence[Delivery], *, at: str) -> None:
-        """Stores the registration and its queued SMS records together."""
+    def open(
+        self,
+        pending: Pending,
+        deliveries: Sequence[tuple[Delivery, str]],
+        *,
+        at: str,
+        window_start_s: int,
+        window_s: int,
+        per_phone: int,
+    ) -> list[Delivery]:
+        """Stores the registration with the queued records of the SMS whose phone (by its counter key) is
+        still under `per_phone` this window, counting them, all atomically; the SMS it kept."""
         ...
 
     def attempt(self, key: str, *, now_s: int, max_tries: int) -> Pending | None:
@@ -178,6 +189,11 @@ def normalise_email(raw: str) -> str:
 def registration_key(registration_id: str) -> str:
     """What the store keys a registration by: a hash, so the table alone cannot be used to confirm one."""
     return "registration#" + hashlib.sha256(registration_id.encode()).hexdigest()
+
+
+def phone_key(phone: str, keys: Keys) -> str:
+    """A recipient's registration-SMS counter, by a keyed MAC of the phone."""
+    return "phone#" + keys.mac("sms-phone", phone)[:32]
 
 
 def source_key(source_ip: str, keys: Keys) -> str:
@@ -253,8 +269,18 @@ def start(
         valid_until_s=now_s + CODE_VALID_S,
     )
     at = clock.iso(now)
-    store.open(pending, deliveries, at=at)
-    notifier.enqueue(deliveries)
+    # Each phone gets at most SMS_PER_PHONE of these an hour, so registration cannot bomb a phone with
+    # codes, an owner with notices, or run up the city's SMS bill; the answer stays the same 202.
+    sent = store.open(
+        pending,
+        [(d, phone_key(d.recipient, keys)) for d in deliveries],
+        at=at,
+        window_start_s=window_start,
+        window_s=limits.window_s,
+        per_phone=SMS_PER_PHONE,
+    )
+    if sent:
+        notifier.enqueue(sent)
     return registration_id
 
 
