@@ -433,3 +433,51 @@ def test_generated_bodies_get_a_problem_not_a_crash(
     name, claims = _admitted_caller(route, callers)
     send(f"{name}: generated", route.method, _path(route, setting, registered.user_id), body, claims)
     assert not send.failures, "\n".join(send.failures)
+
+
+def test_declared_query_parameters_accept_only_what_the_openapi_document_says(
+    send, setting, staff_claims, citizen, other_citizen, registered
+):
+    """limit, dates and ids in ASCII, as the document's patterns say; full-width digits are not digits."""
+    from vigia.api.openapi import document
+
+    callers = _callers(citizen, other_citizen, registered, staff_claims)
+    refused = {
+        "limit": ("１０", "٣", "-1", "0", "1e3", "9999999"),
+        "peek": ("１", "-1", "11"),
+        "date": ("9999-12-31", "２０２６-01-01", "2026-13-01", "20260101"),
+        "from": ("9999-12-31", "２０２６-01-01"),
+        "to": ("9999-12-31", "0001-01-01"),
+        "since": ("２０２６-01-01T00:00:00Z", "9999-12-31T23:59:59Z"),
+        "cursor": ("not a cursor", "x" * 3000),
+    }
+    wrong: list[str] = []
+    checked = 0
+    for route in ROUTES:
+        declared = {p["name"] for p in _declared(document(), route) if p["in"] == "query"}
+        name, claims = _admitted_caller(route, callers)
+        path = _path(route, setting, registered.user_id)
+        for parameter in sorted(declared & set(refused)):
+            for value in refused[parameter]:
+                result = send(
+                    f"{name}: ?{parameter}",
+                    route.method,
+                    path,
+                    _with_body(route),
+                    claims,
+                    {},
+                    {parameter: value},
+                )
+                checked += 1
+                errors = json.loads(result.get("body") or "{}").get("errors") or [{}]
+                if result["statusCode"] != 400 or errors[0].get("path") != f"/{parameter}":
+                    wrong.append(
+                        f"{route.key} ?{parameter}={value[:20]!r}: {result['statusCode']} {errors[0]}"
+                    )
+    assert checked >= 40  # the queues, hot spots, dosage, surveys, indicators, DLQ, silent alerts
+    assert not wrong, "\n".join(wrong)
+    assert not send.failures, "\n".join(send.failures)
+
+
+def _declared(doc: dict[str, Any], route: Route) -> list[dict[str, Any]]:
+    return doc["paths"][route.path][route.method.lower()].get("parameters") or []

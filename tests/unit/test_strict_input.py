@@ -300,3 +300,18 @@ def test_the_local_api_refuses_a_body_past_api_gateways_10_mb_before_any_functio
     assert answer.status == 413
     assert ("Content-Type", "application/problem+json") in answer.headers
     assert local.handle(IncomingRequest("POST", "/v1/alerts", body=b"{}")).status == 404  # no route: not 413
+
+
+def test_no_handler_reads_a_request_body_but_through_the_strict_reader():
+    """Powertools' json_body and a bare json.loads of the event body take NaN, duplicate keys and the rest."""
+    import re
+
+    handlers = ROOT / "functions/vigia/handlers"
+    loose = re.compile(r"\.json_body\b|json\.loads\([^)]*current_event|current_event\.decoded_body")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted(handlers.rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if loose.search(line)
+    ]
+    assert offenders == []
