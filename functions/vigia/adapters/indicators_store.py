@@ -5,6 +5,8 @@ IndicatorsTable, keys chosen so every read is a GetItem or a Query on a key:
 
     pk            sk                 what
     <date>        <zone>#<type>      a row: its published figures (`row`) and exact statistics (`stats`)
+    <date>        city#<silent type> kind=sealed: the day's exact figures for the month's summary; never read
+                                     as a row (GET /v1/indicators, the files) — issue 10, rule 4
     <date>        #run               the last run of the date: when, from where, files' checksums
     #ledger       nightly            the last day the nightly run completed (catch-up starts after it)
 
