@@ -3,6 +3,7 @@ other role gets 403 naming the rule whatever it asks, and the table decides the 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -189,3 +190,69 @@ def test_the_police_request_event_carries_no_personal_data_and_matches_its_schem
         "event_type", "event_version", "event_id", "city_id", "alert_id", "requested_at",
         "share_contact", "unit_id",
     }  # fmt: skip
+
+
+# ------------------------------------------------------------------ the service, on in-memory stores
+def _service_world(status="received", fail=False):
+    from tests.unit.test_incidents_service import FakeNotifier, FakeStore
+
+    class Notifier(FakeNotifier):
+        def __init__(self) -> None:
+            super().__init__(fail=fail)
+            self.police: list[tuple] = []
+
+        def request_police(self, alert_id, request, *, at):
+            if self.fail:
+                raise ConnectionError("SQS is down")
+            self.police.append((alert_id, request.share_contact, request.unit_id))
+
+    return FakeStore(silent(status)), Notifier()
+
+
+def take(store, notifier, action, actor=TEAM, **kw):
+    from tests.unit.test_incidents_service import PACK
+    from vigia.incidents import service
+
+    return service.take_action(
+        "A1", action, actor=actor, unit_id=kw.pop("unit_id", None), note=None, pack=PACK, store=store,
+        notifier=notifier, now=T0, **kw,
+    )  # fmt: skip
+
+
+def test_an_operator_cancel_changes_nothing_and_tells_no_dispatcher():
+    store, notifier = _service_world("dispatched")
+    for action in ("cancel", "false_alarm", "escalate", "resolve"):
+        with pytest.raises(Forbidden):
+            take(store, notifier, action, actor=Actor("op", "operator", roles=frozenset({"operator"})))
+    assert store.written == []
+    assert (notifier.cancelled, notifier.sent, notifier.police) == ([], [], [])
+
+
+def test_of_two_team_members_closing_at_once_the_second_gets_409_with_nothing_allowed():
+    store, notifier = _service_world("in_contact")
+    store.before_write = lambda: store.incidents.update(A1=replace(store.incidents["A1"], status="closed"))
+    with pytest.raises(Conflict) as late:
+        take(store, notifier, "close", outcome="safe")
+    assert late.value.extra["allowed_actions"] == []
+    assert store.written == []
+
+
+def test_the_router_moving_it_on_meanwhile_does_not_fail_the_team():
+    store, notifier = _service_world("received")
+    store.before_write = lambda: store.incidents.update(
+        A1=replace(store.incidents["A1"], status="dispatched")
+    )
+    assert take(store, notifier, "acknowledge").incident.status == "acknowledged"
+
+
+def test_request_police_goes_to_the_silent_router_and_a_queue_failure_is_said_not_lost():
+    store, notifier = _service_world("acknowledged")
+    outcome = take(store, notifier, "request_police", unit_id="GC-02", share_contact=True, reason="riesgo")
+    assert notifier.police == [("A1", True, "GC-02")]
+    assert (notifier.sent, notifier.cancelled) == ([], [])  # no delivery queued here, no dispatcher
+    assert store.written == [("request_police", ["request_police"], [])]
+    assert outcome.answer()["status"] == "acknowledged"
+    store, notifier = _service_world("acknowledged", fail=True)
+    failed = take(store, notifier, "request_police", reason="riesgo")
+    assert store.written == [("request_police", ["request_police"], [])]  # stored and audited all the same
+    assert "call the police" in failed.answer()["notify_error"]
