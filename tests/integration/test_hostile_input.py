@@ -151,6 +151,7 @@ def hostile_bodies(route: Route) -> list[tuple[str, Any, dict[str, str]]]:
         ("duplicate keys", duplicated, json_ct),
         ("lone surrogate escape", json.dumps(_strings_to(valid, "\ud800")), json_ct),
         ("lone surrogate key", '{"\\udc00": 1}', json_ct),
+        ("duplicated lone surrogate key", '{"\\ud800x": 1, "\\ud800x": 2}', json_ct),
         ("invalid UTF-8", b'{"note": "\xff\xfe\xc0\xaf"}', json_ct),
         ("deep arrays", "[" * 30_000 + "]" * 30_000, json_ct),
         ("deep objects", '{"a":' * 200 + "1" + "}" * 200, json_ct),
@@ -191,6 +192,7 @@ EXPECTED_STATUS = {
             "duplicate keys",
             "lone surrogate escape",
             "lone surrogate key",
+            "duplicated lone surrogate key",
             "invalid UTF-8",
             "deep arrays",
             "deep objects",
@@ -265,7 +267,11 @@ def _problem_failure(result: dict[str, Any]) -> str | None:
     if not headers.get("content-type", "").startswith("application/problem+json"):
         return f"a {status} that is not problem+json ({headers.get('content-type')})"
     body = result.get("body") or ""
-    if len(body.encode("utf-8", "surrogatepass")) > MAX_PROBLEM_BYTES:
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a problem that is not UTF-8 (it quotes a lone surrogate)"
+    if len(body.encode("utf-8")) > MAX_PROBLEM_BYTES:
         return f"a {len(body)}-character problem: it echoes what was sent"
     try:
         document = json.loads(body)

@@ -315,3 +315,10 @@ def test_no_handler_reads_a_request_body_but_through_the_strict_reader():
         if loose.search(line)
     ]
     assert offenders == []
+
+
+def test_a_problem_quoting_a_duplicated_lone_surrogate_key_is_still_utf8():
+    error = refusal('{"\\ud800x": 1, "\\ud800x": 2}')
+    _, _, body = problems.from_error(error)
+    body.encode("utf-8")  # a lone surrogate would make the answer unencodable (a 502 at API Gateway)
+    assert json.loads(body)["errors"][0]["path"] == "/\ufffdx"

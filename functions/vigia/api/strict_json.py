@@ -38,8 +38,11 @@ _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
-    """At most `limit` characters of a value, with "…" when cut: what an answer may quote of the input."""
-    text = value if isinstance(value, str) else repr(value)
+    """At most `limit` characters of a value, with "…" when cut: what an answer may quote of the input.
+
+    Characters no text may hold become U+FFFD, so an answer quoting a lone surrogate is still UTF-8.
+    """
+    text = _BAD_TEXT.sub("\ufffd", value if isinstance(value, str) else repr(value))
     return text if len(text) <= limit else text[:limit] + "…"
 
 
