@@ -322,3 +322,48 @@ def test_a_problem_quoting_a_duplicated_lone_surrogate_key_is_still_utf8():
     _, _, body = problems.from_error(error)
     body.encode("utf-8")  # a lone surrogate would make the answer unencodable (a 502 at API Gateway)
     assert json.loads(body)["errors"][0]["path"] == "/\ufffdx"
+
+
+_ANY_TEXT = st.text(st.characters(blacklist_categories=()), max_size=30)
+_ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | _ANY_TEXT,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(_ANY_TEXT, children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=200), _ANY_TEXT, _ANY_JSON.map(lambda v: json.dumps(v, allow_nan=True))))
+def test_any_body_at_all_is_read_or_refused_with_a_problem_never_a_crash(body):
+    from vigia.errors import VigiaError
+
+    status = 200
+    try:
+        if isinstance(body, bytes):
+            read_json(base64.b64encode(body).decode(), is_base64=True, content_type=JSON)
+        else:
+            read_json(body, content_type=JSON)
+    except VigiaError as refused:  # anything else (RecursionError, UnicodeError …) fails the test
+        status, _, answer = problems.from_error(refused)
+        answer.encode("utf-8")
+    assert status in (200, 400, 413, 415)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ANY_JSON)
+def test_a_clean_document_reads_back_as_itself(document):
+    from vigia.api.strict_json import text_problem
+
+    def clean(node):
+        if isinstance(node, float):
+            return node == node and abs(node) != float("inf")
+        if isinstance(node, str):
+            return text_problem(node) is None
+        if isinstance(node, list):
+            return all(clean(v) for v in node)
+        if isinstance(node, dict):
+            return all(clean(k) and clean(v) for k, v in node.items())
+        return True
+
+    if clean(document):
+        assert read_json(json.dumps(document), content_type=JSON) == document
