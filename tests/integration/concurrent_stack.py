@@ -105,6 +105,8 @@ def server_stack() -> Iterator[ServerStack]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
+    # moto keeps its state per process: start from nothing, and leave nothing for the next module's stack
+    _reset(endpoint)
     try:
         cfn = translate()
         pseudo = Pseudo(stack_name="vigia-race")
@@ -134,8 +136,15 @@ def server_stack() -> Iterator[ServerStack]:
         environment.pop("VIGIA_OUTBOX_PATH", None)
         yield ServerStack(endpoint, provisioned.physical_ids(), environment)
     finally:
+        _reset(endpoint)
         server.stop()
         DomainDispatcherApplication.__call__ = original  # type: ignore[method-assign]
+
+
+def _reset(endpoint: str) -> None:
+    import requests
+
+    requests.post(f"{endpoint}/moto-api/reset", timeout=30).raise_for_status()
 
 
 def api_event(
