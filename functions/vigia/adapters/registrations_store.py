@@ -60,20 +60,29 @@ class RegistrationRecord(Model):
     registrations = NumberAttribute(null=True)
 
 
-_bound: tuple[str, str | None, str] | None = None
+# Every model this store reads or writes (the SMS records and the residents' claims too).
+_MODELS: tuple[tuple[type[Model], str], ...] = (
+    (RegistrationRecord, "registrations_table"),
+    (DeliveryRecord, "deliveries_table"),
+    (ResidentRecord, "residents_table"),
+)
+_bound: tuple[object, ...] | None = None
 
 
 def _bind() -> None:
-    """Points the model at the current settings' table (tests provision fresh stacks)."""
+    """Points the models at the current settings' tables (tests provision fresh stacks)."""
     global _bound
     s = settings.get()
-    wanted = (s.registrations_table, s.aws_endpoint_url, s.region)
-    if wanted != _bound:
-        RegistrationRecord.Meta.table_name = s.registrations_table
-        RegistrationRecord.Meta.host = s.aws_endpoint_url
-        RegistrationRecord.Meta.region = s.region
-        RegistrationRecord._connection = None
-        _bound = wanted
+    wanted = (s.aws_endpoint_url, s.region, *(getattr(s, name) for _, name in _MODELS))
+    if wanted == _bound:
+        return
+    for model, name in _MODELS:
+        if model.Meta.table_name != getattr(s, name) or model.Meta.host != s.aws_endpoint_url:
+            model.Meta.table_name = getattr(s, name)
+            model.Meta.host = s.aws_endpoint_url
+            model.Meta.region = s.region
+            model._connection = None
+    _bound = wanted
 
 
 def _conditional_failed(error: Exception) -> bool:
