@@ -294,7 +294,9 @@ def _http_routes() -> tuple[Any, ...]:
         for event in (props.get("Events") or {}).values():
             if event.get("Type") == "HttpApi":
                 method = str(event["Properties"].get("Method", "ANY")).upper()
-                routes.append(Route("ANY" if method == "ANY" else method, event["Properties"]["Path"], logical_id))
+                routes.append(
+                    Route("ANY" if method == "ANY" else method, event["Properties"]["Path"], logical_id)
+                )
     return tuple(routes)
 
 
@@ -314,8 +316,6 @@ def _function_for(method: str, path: str) -> Any:
 
 @pytest.fixture
 def api(stack: Stack):
-    from vigia.handlers.api import lambda_handler
-
     def call(
         method: str,
         path: str,

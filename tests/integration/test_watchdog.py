@@ -39,7 +39,7 @@ def test_alerts_left_received_by_a_stopped_relay_are_dispatched_once_and_silent_
     api, stack, citizen, other_citizen, dispatch, capsys, caplog
 ):
     # Given the relay is stopped (its pump never runs) and three alerts were stored
-    neighbours = seed(BLOCK, 3)
+    seed(BLOCK, 3)
     robbery = send_alert(api, citizen)
     silent = send_alert(api, other_citizen, "domestic_violence")
     fresh = send_alert(api, citizen, "suspicious_activity")

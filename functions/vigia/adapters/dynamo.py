@@ -144,9 +144,7 @@ class AlertRecord(Model):
     # that moved on before its protocol ran gets this, never a `dispatched_at` after its later steps)
     fanned_out_at = UnicodeAttribute(null=True)
     republished_at = UnicodeAttribute(null=True)  # the watchdog re-published it once (vigia.alerts.watchdog)
-
     # lifecycle
-
     unit_id = UnicodeAttribute(null=True)
     acknowledged_at = UnicodeAttribute(null=True)
     assigned_at = UnicodeAttribute(null=True)

@@ -871,9 +871,11 @@ def _build(raw: Mapping[str, Any], geography: Mapping[str, Any]) -> CityPack:
         medical=tuple(d["medical"]),
         fire=tuple(d["fire"]),
         response_team=tuple(d["response_team"]),
-        provincial_cad=ProvincialCad(cad["url"], cad["sender"], tuple(cad.get("gender_violence_addresses", ())))
-        if cad
-        else None,
+        provincial_cad=(
+            ProvincialCad(cad["url"], cad["sender"], tuple(cad.get("gender_violence_addresses", ())))
+            if cad
+            else None
+        ),
     )
     questions = {
         q["question_id"]: PerceptionQuestion(
