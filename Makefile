@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CITY ?= godoy-cruz
 export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)
+# numpy's BLAS threads on a 2-core machine running 2 test workers only contend (the indicators' rank checks)
+export OPENBLAS_NUM_THREADS := 1
 
 .PHONY: venv run test test-unit test-integration test-e2e lint format bench package deploy clean redrive indicators
 
