@@ -56,7 +56,7 @@ def load_geography() -> int:
 
 def load_residents(count: int, seed: int = 42) -> list[Resident]:
     """Approved synthetic residents on their home blocks (no sign-in: they are the neighbours who get SMS)."""
-    from vigia.city.residents import generate_residents
+    from infra.local.demo_residents import generate_residents
 
     pack = runtime.city_pack()
     now = clock.iso(clock.now())

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from vigia import clock
 from vigia.alerts.submission import SendingWindow, admit
-from vigia.city.pack import RateLimit
+from vigia.city import RateLimit
 from vigia.errors import TooManyAlerts
 
 START = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

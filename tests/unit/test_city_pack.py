@@ -15,19 +15,20 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from infra.local.demo_residents import FULL_SCALE_COUNT, generate_residents
 from infra.tools import generate_city
-from vigia.city import CityPack, CityPackError, load_city_pack
-from vigia.city.pack import (
+from vigia.city import (
     CHANNELS_BY_TARGET,
     MESSAGE_TEXTS,
     PLACEHOLDERS,
     TARGETS,
-    _geography_shape_problems,
-    gsm7_length,
-    is_gsm7,
+    CityPack,
+    CityPackError,
+    load_city_pack,
     render_template,
 )
-from vigia.city.residents import FULL_SCALE_COUNT, generate_residents
+from vigia.city.checks import geography_shape_problems
+from vigia.dispatch.sms_text import gsm7_length, is_gsm7
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK_DIR = ROOT / "infra" / "cities" / "godoy-cruz"
@@ -279,7 +280,7 @@ def test_loader_and_schema_refuse_the_same_broken_geography(
     BROKEN_FEATURES[breakage](geography["features"][3])
     # Then both the schema and the loader's fast check refuse it, naming that block
     assert list(geography_validator().iter_errors(geography))
-    problems = _geography_shape_problems(geography)
+    problems = geography_shape_problems(geography)
     assert problems
     assert all(p.startswith("geography.geojson features[3]") for p in problems), problems
 

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from vigia import clock
-from vigia.city import CityPackError, load_city_pack
-from vigia.city.pack import MESSAGE_TEXTS
+from vigia.city import MESSAGE_TEXTS, CityPackError, load_city_pack
 from vigia.dispatch import cap, protocol
 from vigia.dispatch.protocol import Told
 from vigia.incidents import notices, standing

@@ -8,8 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vigia import clock
-from vigia.city import load_city_pack
-from vigia.city.pack import FalseAlarmPolicy
+from vigia.city import FalseAlarmPolicy, load_city_pack
 from vigia.dispatch.sms_text import measure
 from vigia.errors import Conflict, InvalidRequest, NotFound
 from vigia.incidents import notices, service, standing

@@ -33,14 +33,16 @@ from tests.unit.silent_fakes import (
 )
 from vigia.alerts.submission import AlertRequest, submit
 from vigia.api.auth import ROLES, Caller
-from vigia.city import CityPack, CityPackError, load_city_pack
-from vigia.city.pack import (
+from vigia.city import (
     PLACEHOLDERS,
     SILENT_FORBIDDEN_TARGETS,
     TARGETS,
     AlertType,
     CapProfile,
+    CityPack,
+    CityPackError,
     ProtocolStep,
+    load_city_pack,
 )
 from vigia.dispatch.cap import CAP_NS
 from vigia.dispatch.protocol import PROVINCIAL_CAD, SIREN, SMS, WEBHOOK

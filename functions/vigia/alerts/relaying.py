@@ -10,7 +10,7 @@ from vigia.alerts.events import alert_created, routing_attributes
 from vigia.silent.routing import is_silent, silent_alert_created
 
 if TYPE_CHECKING:
-    from vigia.city.pack import CityPack
+    from vigia.city import CityPack
 
 PUBLIC, SILENT = "public", "silent"
 

@@ -17,8 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from vigia import clock
-from vigia.city import CityPack
-from vigia.city.pack import RateLimit
+from vigia.city import CityPack, RateLimit
 from vigia.errors import (
     FieldError,
     Forbidden,

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from vigia import clock
 from vigia.alerts.submission import Alert
-from vigia.city.pack import CityPack
+from vigia.city import CityPack
 from vigia.dispatch import protocol
 from vigia.dispatch.protocol import Delivery, Neighbour, Plan, Sender, Told
 from vigia.dispatch.sending import CANCELLED, SENDING, SENT

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from vigia import clock
 from vigia.alerts.submission import Alert
+from vigia.city import AlertType, Block, CityPack, ProtocolStep
 from vigia.city.geo import haversine_m
-from vigia.city.pack import AlertType, Block, CityPack, ProtocolStep
 from vigia.dispatch import cap, sms_text
 
 SMS, SIREN, WEBHOOK = "sms", "siren", "webhook"

@@ -5,11 +5,15 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from vigia.city.pack import gsm7_length, is_gsm7
-
 GSM7_SINGLE, GSM7_PART = 160, 153
 UCS2_SINGLE, UCS2_PART = 70, 67
-_GSM7_ESCAPE = frozenset("^{}\\[~]|€\f")
+
+# GSM 03.38: one septet each in the basic set, two (escape + char) in the extension table.
+_GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,16 @@ class SmsSize:
     parts: int
 
 
+def is_gsm7(text: str) -> bool:
+    """True when the text fits the GSM 7-bit alphabet (160 characters a part, not UCS-2's 70)."""
+    return all(ch in _GSM7_BASIC or ch in _GSM7_EXTENSION for ch in text)
+
+
+def gsm7_length(text: str) -> int:
+    """Septets the text takes in GSM-7; extension characters (such as € or [) take two."""
+    return sum(2 if ch in _GSM7_EXTENSION else 1 for ch in text)
+
+
 def _gsm7_parts(text: str) -> int:
     septets = gsm7_length(text)
     if septets <= GSM7_SINGLE:
@@ -26,7 +40,7 @@ def _gsm7_parts(text: str) -> int:
     # An escape pair never straddles two parts, so count part by part rather than divide.
     parts, used = 1, 0
     for ch in text:
-        width = 2 if ch in _GSM7_ESCAPE else 1
+        width = 2 if ch in _GSM7_EXTENSION else 1
         if used + width > GSM7_PART:
             parts, used = parts + 1, 0
         used += width

@@ -8,9 +8,10 @@ Silent alerts never produce an assignment SMS: the response team handles them.
 from __future__ import annotations
 
 from vigia import clock
-from vigia.city.pack import CityPack, gsm7_length, is_gsm7
+from vigia.city import CityPack
 from vigia.dispatch import sms_text
 from vigia.dispatch.protocol import ALERT, PROVINCIAL_CAD, SMS, WEBHOOK, Delivery, place_values
+from vigia.dispatch.sms_text import gsm7_length, is_gsm7
 from vigia.incidents.lifecycle import Incident
 
 ASSIGNED_UNIT = "assigned_unit"  # the delivery's target (a protocol target name would clash)
@@ -105,7 +106,7 @@ def escalation_to_cad(incident: Incident, pack: CityPack) -> Delivery | None:
     from types import MappingProxyType
 
     from vigia.alerts.submission import Alert
-    from vigia.city.pack import ProtocolStep
+    from vigia.city import ProtocolStep
     from vigia.dispatch.protocol import cap_alert
 
     alert_type = pack.alert_types.get(incident.type)

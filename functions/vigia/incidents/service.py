@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from vigia import clock
-from vigia.city.pack import CityPack
+from vigia.city import CityPack
 from vigia.dispatch.protocol import Delivery
 from vigia.errors import Conflict, FieldError, Forbidden, InvalidRequest, NotFound
 from vigia.incidents import lifecycle, notices, standing

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from vigia import clock
-from vigia.city.pack import FalseAlarmPolicy
+from vigia.city import FalseAlarmPolicy
 from vigia.errors import Conflict, NotFound
 
 PENDING, APPROVED, REJECTED, SUSPENDED = "pending", "approved", "rejected", "suspended"

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from vigia import clock
-from vigia.city.pack import CityPack
+from vigia.city import CityPack
 from vigia.dispatch import sms_text
 from vigia.dispatch.protocol import SMS, Delivery
 from vigia.incidents.lifecycle import Incident

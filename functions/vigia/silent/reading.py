@@ -13,7 +13,7 @@ from typing import Any
 from vigia import clock
 from vigia.alerts.submission import Alert, Sealer
 from vigia.api.auth import Caller
-from vigia.city.pack import CityPack
+from vigia.city import CityPack
 from vigia.errors import NotFound
 from vigia.incidents.lifecycle import Incident
 from vigia.silent import lifecycle

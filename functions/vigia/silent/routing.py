@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from vigia import clock
 from vigia.alerts.submission import Alert, Sealer
-from vigia.city.pack import AlertType, CityPack, ProtocolStep, render_template, template_placeholders
+from vigia.city import AlertType, CityPack, ProtocolStep, render_template, template_placeholders
 from vigia.dispatch import cap, sms_text
 from vigia.dispatch.protocol import ALERT, PROVINCIAL_CAD, SMS, WEBHOOK, Delivery, Plan, cap_identifier
 from vigia.silent.lifecycle import PoliceRequest

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vigia.alerts.submission import Alert
-from vigia.city.pack import CityPack, Referral
+from vigia.city import CityPack, Referral
 from vigia.silent.sealing import SILENT, SealedIdentity
 
 # The keys a sealed view may have: anything else (a name, a place, a sender) is a leak.

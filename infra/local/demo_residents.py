@@ -8,8 +8,7 @@ import random
 import unicodedata
 from dataclasses import dataclass
 
-from vigia.city.geo import LatLon
-from vigia.city.pack import Block, CityPack
+from vigia.city import Block, CityPack, LatLon
 
 DEMO_COUNT = 3_000
 FULL_SCALE_COUNT = 16_350  # registered users of Godoy Cruz's SAC
