@@ -1,11 +1,14 @@
-"""Writes a demo city pack (city.json + geography.geojson) from a seed: the same seed gives the same bytes.
+"""Draws a demo city's geography from a seed (geography.geojson, and the parts of city.json drawn with it).
 
 Usage: python infra/tools/generate_city.py --city godoy-cruz --seed 42 [--out DIR] [--no-check]
 
-The configuration (alert types, protocols, settings, dispatch) is authored below; the geography is
-synthetic: a jittered street grid of ~115 m blocks on the city's real coordinates, with an uneven
-outline, ten quadrants, block populations that add up to the city's, and siren units on blocks.
-Every phone number is synthetic (local part 555...): a real city replaces them.
+The geography is synthetic: a jittered street grid of ~115 m blocks on the city's real coordinates,
+with an uneven outline, ten quadrants, block populations that add up to the city's, and siren units
+on blocks. It writes geography.geojson, and in city.json only what is drawn with the blocks: the
+`service_area`, each quadrant's `polygon` and `population`, and the city's `population`. Everything
+else in city.json (alert types, protocols, settings, texts, dispatch, units, quadrant names) is the
+city's own, edited by hand, and kept as it is; city.json is written back in the layout of the
+committed packs (2-space indent, one line per polygon). The same seed gives the same bytes.
 """
 
 from __future__ import annotations
@@ -38,12 +41,11 @@ class GridProfile:
     max_indent: int  # how many blocks the outline may step in from the bounding rectangle
     ns_streets: tuple[str, ...]  # west to east
     ew_streets: tuple[str, ...]  # north to south
-    quadrant_names: tuple[str, ...]  # north row west to east, then south row
     population: int
     sirens: int
 
 
-# Street and district names are Godoy Cruz's and Mendoza's, written without the accents that would
+# Street names are Godoy Cruz's and Mendoza's, written without the accents that would
 # push an SMS from GSM-7 (160 characters a part) to UCS-2 (70): ñ and ü are GSM-7, á í ó ú are not.
 GODOY_CRUZ_GRID = GridProfile(
     centre_lat=-32.9290,
@@ -123,448 +125,9 @@ GODOY_CRUZ_GRID = GridProfile(
         "Guatemala",
         "El Salvador",
     ),
-    quadrant_names=(
-        "Villa Hipodromo",
-        "Centro",
-        "Villa Marini",
-        "Villa del Parque",
-        "Palmares",
-        "Trapiche",
-        "Las Tortugas",
-        "Presidente Sarmiento",
-        "San Francisco del Monte",
-        "Gobernador Benegas",
-    ),
     population=220_000,
     sirens=662,
 )
-
-
-# --- authored configuration -----------------------------------------------------------------------
-
-
-def _text(es: str, en: str) -> dict[str, str]:
-    return {"es-AR": es, "en": en}
-
-
-def _step(
-    target: str,
-    es: str | None = None,
-    en: str | None = None,
-    *,
-    disclose: bool,
-    delay_s: int = 0,
-    channel: str | None = None,
-) -> dict[str, Any]:
-    step: dict[str, Any] = {"target": target}
-    if channel:
-        step["channel"] = channel
-    if es is not None and en is not None:
-        step["template"] = _text(es, en)
-    step["disclose_sender"] = disclose
-    step["delay_s"] = delay_s
-    return step
-
-
-def godoy_cruz_alert_types() -> dict[str, Any]:
-    """The SAC's alert types. SMS templates stay under 160 GSM-7 characters once filled in."""
-    # Every text names where the alert is ({place}: its block, plus the sender's home only when it was
-    # raised there) and ends with {map}, a link to the reported point (docs/dispatch.md).
-    police = "VIGIA {alert_id} {kind} {time} en {place}, {zone}. Aviso: {sender_name}. {action} {map}"
-    police_en = "VIGIA {alert_id} {kind} {time} at {place}, {zone}. From {sender_name}. {action} {map}"
-
-    def to_police(kind: str, action: str, kind_en: str, action_en: str) -> tuple[str, str]:
-        # Keep {alert_id} etc. as placeholders while filling the kind and the action.
-        es = police.replace("{kind}", kind).replace("{action}", action)
-        en = police_en.replace("{kind}", kind_en).replace("{action}", action_en)
-        return es, en
-
-    # The CAP headline is cut at 160 characters: the place and the map come first.
-    cad_es = "{type_label} en {place}. {map} Zona {zone}, {time}. Alerta {alert_id} del SAC Godoy Cruz."
-    cad_en = "{type_label} at {place}. {map} Zone {zone}, {time}. Alert {alert_id}, Godoy Cruz SAC."
-    return {
-        "robbery": {
-            "labels": _text("Robo", "Robbery"),
-            "silent": False,
-            "priority": 2,
-            "severity_weight": 3.0,
-            "iccs": "0401",
-            "cap": {
-                "category": "Security",
-                "urgency": "Immediate",
-                "severity": "Severe",
-                "certainty": "Observed",
-            },
-            "siren": {"pattern": "intermittent", "duration_s": 90},
-            "protocol": [
-                _step(
-                    "community_police",
-                    *to_police("ROBO", "Acudir ya.", "ROBBERY", "Respond now."),
-                    disclose=True,
-                ),
-                _step("provincial_police", cad_es, cad_en, disclose=True),
-                _step(
-                    "neighbours",
-                    "VIGIA: ROBO en {place}, {time}. Aviso de {sender_name}. Policia en camino. "
-                    "No salga. {map}",
-                    "VIGIA: ROBBERY at {place}, {time}. Reported by {sender_name}. Police on the way. "
-                    "Stay in. {map}",
-                    disclose=True,
-                ),
-                _step("sirens", disclose=False),
-                _step("sender_confirmation", disclose=False),
-            ],
-        },
-        "suspicious_activity": {
-            "labels": _text("Actividad sospechosa", "Suspicious activity"),
-            "silent": False,
-            "priority": 3,
-            "severity_weight": 1.0,
-            # No ICCS code for "suspicious"; most such alerts are feared burglaries.
-            "iccs": "0501",
-            "cap": {
-                "category": "Security",
-                "urgency": "Expected",
-                "severity": "Moderate",
-                "certainty": "Possible",
-            },
-            "siren": None,
-            "protocol": [
-                _step(
-                    "community_police",
-                    *to_police("SOSPECHOSO", "Verificar.", "SUSPICIOUS", "Check it."),
-                    disclose=True,
-                ),
-                # Neighbours are not told who reported: the suspect may be someone's visitor.
-                _step(
-                    "neighbours",
-                    "VIGIA: actividad sospechosa cerca de {place}, {time}. Policia avisada. "
-                    "No se exponga. {map}",
-                    "VIGIA: suspicious activity near {place}, {time}. Police notified. Keep safe. {map}",
-                    disclose=False,
-                ),
-                _step("sender_confirmation", disclose=False),
-            ],
-        },
-        "medical_emergency": {
-            "labels": _text("Emergencia médica", "Medical emergency"),
-            "silent": False,
-            "priority": 2,
-            "severity_weight": 0.0,  # not a crime: stays out of hot spots
-            "iccs": None,
-            "cap": {
-                "category": "Health",
-                "urgency": "Immediate",
-                "severity": "Severe",
-                "certainty": "Observed",
-            },
-            "siren": None,
-            "protocol": [
-                _step(
-                    "medical",
-                    "VIGIA {alert_id} EMERGENCIA MEDICA {time} en {place}, {zone}. "
-                    "Pide ayuda: {sender_name}. {map}",
-                    "VIGIA {alert_id} MEDICAL EMERGENCY {time} at {place}, {zone}. "
-                    "Caller: {sender_name}. {map}",
-                    disclose=True,
-                ),
-                _step(
-                    "neighbours",
-                    "VIGIA: emergencia medica en {place}, {time}. {sender_name} necesita ayuda. "
-                    "Emergencias avisadas. {map}",
-                    "VIGIA: medical emergency at {place}, {time}. {sender_name} needs help. "
-                    "Ambulance notified. {map}",
-                    disclose=True,
-                ),
-                _step(
-                    "sender_confirmation",
-                    "Vigia: avisamos a emergencias medicas: {place}, {time}. "
-                    "Mantené el telefono cerca. {map}",
-                    "Vigia: medical services notified: {place}, {time}. Keep your phone close. {map}",
-                    disclose=False,
-                ),
-            ],
-        },
-        "fire": {
-            "labels": _text("Incendio", "Fire"),
-            "silent": False,
-            "priority": 2,
-            "severity_weight": 1.5,
-            "iccs": "0504",  # property damage, where arson is counted
-            "cap": {
-                "category": "Fire",
-                "urgency": "Immediate",
-                "severity": "Severe",
-                "certainty": "Observed",
-            },
-            "siren": {"pattern": "continuous", "duration_s": 120},
-            "protocol": [
-                _step("fire", *to_police("INCENDIO", "Acudir ya.", "FIRE", "Respond now."), disclose=True),
-                _step(
-                    "community_police",
-                    *to_police(
-                        "INCENDIO",
-                        "Bomberos avisados. Cortar transito.",
-                        "FIRE",
-                        "Fire brigade notified. Close the street.",
-                    ),
-                    disclose=True,
-                ),
-                _step(
-                    "neighbours",
-                    "VIGIA: INCENDIO en {place}, {time}. Aviso de {sender_name}. Bomberos avisados. "
-                    "Aléjese del humo. {map}",
-                    "VIGIA: FIRE at {place}, {time}. Reported by {sender_name}. Fire brigade notified. "
-                    "Keep away. {map}",
-                    disclose=True,
-                ),
-                _step("sirens", disclose=False),
-            ],
-        },
-        "panic": {
-            "labels": _text("Pánico", "Panic"),
-            "silent": False,
-            "priority": 1,
-            "severity_weight": 2.0,
-            "iccs": "0201",  # assaults and threats
-            "cap": {
-                "category": "Security",
-                "urgency": "Immediate",
-                "severity": "Extreme",
-                "certainty": "Likely",
-            },
-            "siren": {"pattern": "pulse", "duration_s": 90},
-            "protocol": [
-                _step(
-                    "community_police",
-                    *to_police("PANICO", "Acudir ya.", "PANIC", "Respond now."),
-                    disclose=True,
-                ),
-                _step("provincial_police", cad_es, cad_en, disclose=True),
-                _step(
-                    "neighbours",
-                    "VIGIA: PANICO en {place}, {time}. Aviso de {sender_name}. Policia en camino. "
-                    "No salga. {map}",
-                    "VIGIA: PANIC at {place}, {time}. Raised by {sender_name}. Police on the way. "
-                    "Stay in. {map}",
-                    disclose=True,
-                ),
-                _step("sirens", disclose=False),
-            ],
-        },
-        "domestic_violence": {
-            "labels": _text("Violencia de género o familiar", "Gender or family violence"),
-            "silent": True,
-            "priority": 1,
-            # Kept out of hot spots: patrols do not help indoors and a map could point at a victim.
-            "severity_weight": 0.0,
-            "iccs": "02011",  # assault; the victim-perpetrator relationship is recorded apart
-            "cap": {
-                "category": "Security",
-                "urgency": "Immediate",
-                "severity": "Severe",
-                "certainty": "Observed",
-            },
-            "siren": None,
-            "protocol": [
-                # The response team may know who asked for help, but an SMS is plain text on a phone:
-                # the identity and the exact place are read in the console, where every read is audited.
-                _step(
-                    "response_team",
-                    "VIGIA alerta silenciosa {alert_id}, zona {zone}, {time}. "
-                    "Datos de la persona en la consola.",
-                    "VIGIA silent alert {alert_id}, zone {zone}, {time}. "
-                    "Details of the person in the console.",
-                    disclose=True,
-                ),
-            ],
-        },
-    }
-
-
-def godoy_cruz_config(seed: int) -> dict[str, Any]:
-    """Everything in city.json but the generated geography (service area, quadrants, units)."""
-    del seed  # the authored part does not vary
-    return {
-        "city_id": "godoy-cruz",
-        "name": "Godoy Cruz",
-        "time_zone": "America/Argentina/Mendoza",
-        "locale": "es-AR",
-        "locales": ["es-AR", "en"],
-        "country_code": "AR",
-        "population": GODOY_CRUZ_GRID.population,
-        "settings": {
-            "alert_rate_limit": {"max_alerts": 3, "window_s": 600},
-            "silent_alert_rate_limit": {"max_alerts": 10, "window_s": 3600},
-            "silent_ack_target_s": 120,
-            "cancel_window_s": 120,
-            "response_target_s": 420,
-            "false_alarm_policy": {"strikes": 3, "window_days": 90},
-            "small_cell_threshold": 5,
-            "hotspots": {"h3_resolution": 9, "lookback_days": 28},
-            "patrol": {"fixed_point_min": 14, "patrol_min": 46, "no_return_hours": 3},
-            "helpline": "+542615550800",
-        },
-        "alert_types": godoy_cruz_alert_types(),
-        "dispatch": {
-            "community_police": ["+5492615550101", "+5492615550102"],
-            "medical": ["+5492615550107"],
-            "fire": ["+5492615550100"],
-            "response_team": ["+5492615550301", "+5492615550302", "+5492615550303"],
-            "provincial_cad": {
-                "url": "https://cad.seguridad.mendoza.example/cap/v1/alerts",
-                "sender": "observatorio@godoycruz.example",
-                # the provincial gender-violence unit: a silent alert's request_police (CAP Private)
-                "gender_violence_addresses": ["violencia-genero@seguridad.mendoza.example"],
-            },
-        },
-        "perception_questions": [
-            {
-                "question_id": "safe_at_night",
-                "text": _text(
-                    "¿Se siente seguro/a en su barrio de noche?",
-                    "Do you feel safe in your neighbourhood at night?",
-                ),
-                "scale": [1, 5],
-            },
-            {
-                "question_id": "trust_police",
-                "text": _text(
-                    "¿Cuánto confía en la policía de su cuadrante?",
-                    "How much do you trust the police of your quadrant?",
-                ),
-                "scale": [1, 5],
-            },
-            {
-                "question_id": "street_lighting",
-                "text": _text(
-                    "¿Funciona bien el alumbrado de su cuadra?",
-                    "Does the street lighting on your block work well?",
-                ),
-                "scale": [1, 5],
-            },
-            {
-                "question_id": "trash_pickup",
-                "text": _text(
-                    "¿Funciona bien la recolección de residuos?", "Is the rubbish collection working well?"
-                ),
-                "scale": [1, 5],
-            },
-        ],
-        "referral_directory": [
-            {
-                "referral_id": "linea-144",
-                "name": "Línea 144 — atención a víctimas de violencia de género",
-                "kind": "hotline",
-                "scope": "national",
-                "phone": "144",
-                "hours": "24/7",
-                "notes": _text(
-                    "Gratuita y confidencial. También por WhatsApp.",
-                    "Free and confidential national gender-violence helpline.",
-                ),
-            },
-            {
-                "referral_id": "emergencias-911",
-                "name": "Emergencias 911 Mendoza",
-                "kind": "police",
-                "scope": "provincial",
-                "phone": "911",
-                "hours": "24/7",
-            },
-            {
-                "referral_id": "area-genero-gc",
-                "name": "Área de Género y Diversidad, Municipalidad de Godoy Cruz",
-                "kind": "social_services",
-                "scope": "local",
-                "phone": "+542615550410",
-                "hours": "Lun a vie 8 a 20",
-                "address": "Perito Moreno 72, Godoy Cruz",
-            },
-            {
-                "referral_id": "hogar-proteccion",
-                "name": "Hogar de protección integral (refugio)",
-                "kind": "shelter",
-                "scope": "provincial",
-                "phone": "+542615550420",
-                "hours": "24/7",
-                "notes": _text(
-                    "Ingreso por derivación del equipo de respuesta.",
-                    "Admission on referral by the response team.",
-                ),
-            },
-            {
-                "referral_id": "asesoria-legal",
-                "name": "Asesoría jurídica gratuita para víctimas",
-                "kind": "legal",
-                "scope": "local",
-                "phone": "+542615550430",
-                "hours": "Lun a vie 8 a 14",
-            },
-            {
-                "referral_id": "salud-mental",
-                "name": "Centro de Salud — atención psicológica",
-                "kind": "health",
-                "scope": "local",
-                "phone": "+542615550440",
-                "hours": "Lun a sab 8 a 20",
-            },
-        ],
-        "sender_sms": _text(
-            "Vigia: recibimos tu alerta de {type_label} en {place} a las {time}. "
-            "Ya la estamos atendiendo. {map}",
-            "Vigia: we received your {type_label} alert at {place} at {time}. We are on it. {map}",
-        ),
-        "texts": godoy_cruz_texts(),
-    }
-
-
-def godoy_cruz_texts() -> dict[str, Any]:
-    """Vigía's own messages (not a protocol step's) in the city's languages; GSM-7, no accents GSM-7 lacks."""
-    return {
-        # OpenStreetMap by its short name, a marker at the point (zoom 12, about 26 m a pixel). Without
-        # "https://" it is 8 characters shorter and phones still make it a link (osm.org is a known domain).
-        "map_link": _text("osm.org/?mlat={lat}&mlon={lon}", "osm.org/?mlat={lat}&mlon={lon}"),
-        "place_at_home": _text("{place} ({home_address})", "{place} ({home_address})"),
-        "cancellation": _text(
-            "Vigia: la alerta de {type_label} en {place} de las {time} fue cancelada. "
-            "No hace falta ir. {map}",
-            "Vigia: the {type_label} alert at {place} sent at {time} was cancelled. No action needed. {map}",
-        ),
-        "unit_assignment": _text(
-            "VIGIA {alert_id} asignada a {unit_id}: {type_label} {time} en {place} ({zone}). Ir: {map}",
-            "VIGIA {alert_id} for {unit_id}: {type_label} {time} at {place} ({zone}). Go: {map}",
-        ),
-        "escalation": _text(
-            "Derivada por el observatorio: {type_label} en {place}. {map} Zona {zone}, {time}. "
-            "Alerta {alert_id}.",
-            "Handed over by the observatory: {type_label} at {place}. {map} Zone {zone}, {time}. "
-            "Alert {alert_id}.",
-        ),
-        "cap_restriction": _text(
-            "Solo policia y servicios de emergencia", "Police and emergency services only"
-        ),
-        "cap_cancel_note": _text(
-            "Cancelada por quien la envio, dentro del plazo de cancelacion de la ciudad.",
-            "Cancelled by the resident who sent it, within the city's cancel window.",
-        ),
-        "resident_suspended": _text(
-            "Vigia: tu cuenta fue suspendida ({reason}). No podes enviar alertas. Consultas: {helpline}",
-            "Vigia: your account is suspended ({reason}). You cannot send alerts. Questions: {helpline}",
-        ),
-        "resident_approved": _text(
-            "Vigia: tu cuenta esta activa otra vez. Usala con responsabilidad. Consultas: {helpline}",
-            "Vigia: your account is active again. Please use it responsibly. Questions: {helpline}",
-        ),
-        "resident_rejected": _text(
-            "Vigia: tu registro no fue aprobado ({reason}). Consultas: {helpline}",
-            "Vigia: your registration was not approved ({reason}). Questions: {helpline}",
-        ),
-        "automatic_suspension_reason": _text(
-            "{count} falsas alarmas en {days} dias (automatica)",
-            "{count} false alarms in {days} days (automatic)",
-        ),
-    }
 
 
 # --- synthetic geography --------------------------------------------------------------------------
@@ -646,7 +209,7 @@ def _check_spans(spans: dict[int, tuple[int, int]], what: str) -> None:
 
 
 def generate_geography(grid: GridProfile, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Returns (the generated part of city.json, the geography FeatureCollection)."""
+    """Returns (the parts of city.json drawn with the blocks, the geography FeatureCollection)."""
     rng = random.Random(seed)
     m_per_deg_lon = M_PER_DEG_LON_EQUATOR * math.cos(math.radians(grid.centre_lat))
     widths = [rng.uniform(*grid.block_m) for _ in range(grid.cols)]
@@ -740,67 +303,44 @@ def generate_geography(grid: GridProfile, seed: int) -> tuple[dict[str, Any], di
     quadrant_population = [0] * len(quadrant_ids)
     for index, cell in enumerate(cells):
         quadrant_population[cell_quadrant[cell]] += block_population[index]
-    quadrants = [
-        {
-            "quadrant_id": quadrant_ids[q],
-            "name": grid.quadrant_names[q],
+    quadrants = {
+        quadrant_ids[q]: {
             "polygon": _polygon(_trace(vertices, quadrant_spans[q])),
             "population": quadrant_population[q],
         }
         for q in range(len(quadrant_ids))
-    ]
-    units = [
-        {
-            "unit_id": f"GC-{q + 1:02d}",
-            "name": f"Movil {q + 1:02d} - {grid.quadrant_names[q]}",
-            "phone": f"+549261555{1000 + q + 1}",
-            "quadrant_id": quadrant_ids[q],
-            # Officers work part time (~20 h a week); each car covers two shifts a day.
-            "shifts": (
-                [{"start": "08:00", "end": "14:00"}, {"start": "14:00", "end": "20:00"}]
-                if q % 2 == 0
-                else [{"start": "14:00", "end": "20:00"}, {"start": "20:00", "end": "02:00"}]
-            ),
-        }
-        for q in range(len(quadrant_ids))
-    ]
-    generated = {"service_area": _polygon(_trace(vertices, spans)), "quadrants": quadrants, "units": units}
-    return generated, {"type": "FeatureCollection", "features": features}
+    }
+    drawn = {
+        "population": grid.population,
+        "service_area": _polygon(_trace(vertices, spans)),
+        "quadrants": quadrants,
+    }
+    return drawn, {"type": "FeatureCollection", "features": features}
 
 
 # --- writing --------------------------------------------------------------------------------------
 
-CITIES = {"godoy-cruz": (GODOY_CRUZ_GRID, godoy_cruz_config)}
-
-CITY_KEY_ORDER = (
-    "$schema",
-    "city_id",
-    "name",
-    "time_zone",
-    "locale",
-    "locales",
-    "country_code",
-    "population",
-    "settings",
-    "alert_types",
-    "dispatch",
-    "units",
-    "perception_questions",
-    "referral_directory",
-    "sender_sms",
-    "texts",
-    "quadrants",
-    "service_area",
-)
+CITIES = {"godoy-cruz": GODOY_CRUZ_GRID}
 
 
-def build(city: str, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    grid, config = CITIES[city]
-    city_json = config(seed)
-    generated, geography = generate_geography(grid, seed)
-    city_json.update(generated)
-    city_json["$schema"] = "../../../schemas/city.schema.json"
-    return {key: city_json[key] for key in CITY_KEY_ORDER}, geography
+def redraw(city_json: dict[str, Any], grid: GridProfile, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """city.json with the parts drawn with the blocks replaced (everything else kept), and the geography.
+
+    The quadrants keep their names and order as the city wrote them; ValueError when city.json does not
+    list exactly the quadrants the blocks are drawn in.
+    """
+    drawn, geography = generate_geography(grid, seed)
+    listed = [q.get("quadrant_id") for q in city_json.get("quadrants", [])]
+    if sorted(listed) != sorted(drawn["quadrants"]):
+        raise ValueError(
+            f"city.json lists quadrants {listed}; the blocks are drawn in {sorted(drawn['quadrants'])}: "
+            "list each of those (quadrant_id, name) by hand"
+        )
+    out = dict(city_json)
+    out["population"] = drawn["population"]
+    out["service_area"] = drawn["service_area"]
+    out["quadrants"] = [{**q, **drawn["quadrants"][q["quadrant_id"]]} for q in city_json["quadrants"]]
+    return out, geography
 
 
 def _compact_polygons(text: str) -> str:
@@ -836,9 +376,12 @@ def render(city_json: dict[str, Any], geography: dict[str, Any]) -> tuple[str, s
 
 
 def write(city: str, seed: int, out: Path) -> tuple[Path, Path]:
-    city_text, geo_text = render(*build(city, seed))
-    out.mkdir(parents=True, exist_ok=True)
+    """Redraws the geography into `out`; city.json is read from `out`, else from the committed pack."""
     city_path, geo_path = out / "city.json", out / "geography.geojson"
+    source = city_path if city_path.exists() else ROOT / "infra" / "cities" / city / "city.json"
+    city_json = json.loads(source.read_text(encoding="utf-8"))
+    city_text, geo_text = render(*redraw(city_json, CITIES[city], seed))
+    out.mkdir(parents=True, exist_ok=True)
     city_path.write_text(city_text, encoding="utf-8")
     geo_path.write_text(geo_text, encoding="utf-8")
     return city_path, geo_path

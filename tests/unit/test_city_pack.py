@@ -27,7 +27,7 @@ from vigia.city import (
     load_city_pack,
     render_template,
 )
-from vigia.city.checks import geography_shape_problems
+from vigia.city.checks import geography_shape_problems, semantic_problems
 from vigia.dispatch.sms_text import gsm7_length, is_gsm7
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -441,15 +441,61 @@ def test_missing_or_malformed_files_are_refused(tmp_path: Path) -> None:
     assert "not valid JSON (line 1" in refusal(tmp_path)
 
 
-# --- the generator -------------------------------------------------------------------------------
+# --- city.json is written by hand; the generator draws the geography --------------------------------
 
 
-def test_generator_rewrites_the_committed_pack_byte_for_byte(tmp_path: Path) -> None:
+def test_hand_written_city_json_satisfies_the_schema(
+    demo_files: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert [e.message for e in Draft202012Validator(schema).iter_errors(demo_files[0])] == []
+
+
+def test_hand_written_city_json_passes_the_loaders_checks(
+    demo_files: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    assert semantic_problems(*demo_files) == []
+
+
+def test_generator_redraws_the_committed_geography_byte_for_byte(tmp_path: Path) -> None:
     # When the generator runs with the committed seed
     generate_city.main(["--city", "godoy-cruz", "--seed", "42", "--out", str(tmp_path), "--no-check"])
-    # Then both files are identical to the committed ones
-    for name in ("city.json", "geography.geojson"):
-        assert (tmp_path / name).read_bytes() == (PACK_DIR / name).read_bytes(), name
+    # Then geography.geojson is identical to the committed one
+    assert (tmp_path / "geography.geojson").read_bytes() == (PACK_DIR / "geography.geojson").read_bytes()
+    # And what it draws into city.json (outline, quadrant polygons, populations) is what the pack holds
+    written = json.loads((tmp_path / "city.json").read_text(encoding="utf-8"))
+    assert written == json.loads((PACK_DIR / "city.json").read_text(encoding="utf-8"))
+
+
+def test_generator_keeps_what_the_city_wrote_by_hand(tmp_path: Path) -> None:
+    # Given a city.json edited by hand: a protocol text, a unit's phone, a quadrant's name, a setting
+    city = json.loads((PACK_DIR / "city.json").read_text(encoding="utf-8"))
+    robbery_sms = city["alert_types"]["robbery"]["protocol"][0]
+    robbery_sms["template"]["es-AR"] = "Robo en {place} a las {time}. Llame al 911."
+    city["units"][0]["phone"] = "+5492615559999"
+    city["quadrants"][0]["name"] = "Barrio Nuevo"
+    city["settings"]["cancel_window_s"] = 90
+    (tmp_path / "city.json").write_text(json.dumps(city, ensure_ascii=False), encoding="utf-8")
+    # When the geography is drawn again into that folder, with another seed
+    generate_city.main(["--city", "godoy-cruz", "--seed", "7", "--out", str(tmp_path), "--no-check"])
+    # Then every hand edit is still there, and the pack loads with the new blocks
+    pack = load_city_pack(tmp_path, SCHEMA_PATH)
+    assert (
+        pack.alert_types["robbery"].protocol[0].text("es-AR") == "Robo en {place} a las {time}. Llame al 911."
+    )
+    assert pack.units["GC-01"].phone == "+5492615559999"
+    assert pack.quadrants["Q-01"].name == "Barrio Nuevo"
+    assert pack.settings.cancel_window_s == 90
+    assert (tmp_path / "geography.geojson").read_bytes() != (PACK_DIR / "geography.geojson").read_bytes()
+
+
+def test_generator_refuses_a_city_json_without_the_quadrants_it_draws(tmp_path: Path) -> None:
+    city = json.loads((PACK_DIR / "city.json").read_text(encoding="utf-8"))
+    del city["quadrants"][4]
+    (tmp_path / "city.json").write_text(json.dumps(city, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ValueError, match="Q-05"):
+        generate_city.main(["--city", "godoy-cruz", "--seed", "42", "--out", str(tmp_path), "--no-check"])
+    assert not (tmp_path / "geography.geojson").exists()
 
 
 def test_another_seed_draws_another_city_that_still_loads(tmp_path: Path) -> None:
