@@ -1,21 +1,124 @@
 """Builds the Lambda zip for linux arm64 without Docker: `pip --platform` wheels + code + schemas + city pack.
 
 Usage: python -m infra.tools.package --city godoy-cruz [--out .build/vigia.zip] [--skip-deps]
+
+Only what runs ships: `left_out()` names each file a Lambda never opens (console scripts, headers, static
+libraries, the dependencies' own tests, the AWS SDK the Lambda runtime already has, phonenumbers' geocoder
+data, numpy submodules Vigía never imports) and the build fails if what is left weighs
+more than LIMIT_UNZIPPED_MB unzipped.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parents[2]
 # Lambda python3.12 runs on Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels (numpy 2.3+) fit too.
 PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 LAMBDA_PYTHON = "3.12"
+# Lambda allows 250 MB unzipped; a lean zip starts faster (less to fetch and unpack).
+LIMIT_UNZIPPED_MB = 60.0
+
+# Lambda's python3.12 runtime carries the AWS SDK and its dependencies (/var/runtime); shipping them again
+# costs about 25 MB unzipped (botocore's service models alone 21 MB). Tests and the local stack run the
+# pinned versions from requirements.txt; Lambda runs its own, which AWS keeps current.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+_RUNTIME_DIST_INFO = re.compile(
+    r"(boto3|botocore|s3transfer|jmespath|python_dateutil|six|urllib3)-[^/]*\.dist-info"
+)
+
+_BUILD_ONLY_SUFFIXES = (".h", ".hpp", ".a", ".pyi", ".pyx", ".pxd", ".pxi", ".c", ".cpp", ".pyc")
+# numpy's test-only extension modules and its Fortran wrapper generator (needs a compiler; never imported)
+_NUMPY_TEST_MODULE = re.compile(r"numpy/_core/(_\w+_tests|_simd|_multiarray_tests)\.[^/]*\.so")
+_NOT_RUN = (
+    ("numpy/f2py/", "numpy's f2py (a build tool)"),
+    ("numpy/_pyinstaller/", "numpy's PyInstaller hooks"),
+    ("numpy/doc/", "numpy's docs"),
+    # numpy imports these lazily, on first use; Vigía's code uses none of them (a unit test checks both)
+    ("numpy/random/", "numpy submodules Vigía never imports"),
+    ("numpy/fft/", "numpy submodules Vigía never imports"),
+    ("numpy/polynomial/", "numpy submodules Vigía never imports"),
+    ("numpy/ma/", "numpy submodules Vigía never imports"),
+    # geocoder, carrier and timezone lookups; Vigía only parses, validates and formats numbers
+    ("phonenumbers/geodata/", "phonenumbers' geocoder data"),
+    ("phonenumbers/carrierdata/", "phonenumbers' carrier data"),
+    ("phonenumbers/tzdata/", "phonenumbers' time-zone data"),
+    # the API docs page Powertools can serve; Vigía publishes its OpenAPI document itself
+    ("aws_lambda_powertools/event_handler/openapi/swagger_ui/", "Powertools' Swagger UI"),
+)
+
+
+def left_out(path: str) -> str | None:
+    """Why the file at `path` (relative to the zip's root, '/'-separated) stays out of the zip, or None."""
+    parts = PurePosixPath(path).parts
+    if not parts:
+        return None
+    if parts[0] in ("vigia", "schemas", "city"):
+        return "bytecode" if parts[-1].endswith(".pyc") or "__pycache__" in parts else None
+    if PurePosixPath(parts[0]).stem in RUNTIME_PROVIDED or _RUNTIME_DIST_INFO.fullmatch(parts[0]):
+        return "the AWS SDK Lambda's runtime provides (boto3, botocore and their dependencies)"
+    if parts[0] == "bin":
+        return "console scripts (bin/)"
+    if "__pycache__" in parts or path.endswith(".pyc"):
+        return "bytecode compiled for the build machine's Python"
+    if "include" in parts[:-1] or path.endswith((".h", ".hpp")):
+        return "C headers"
+    if path.endswith(".a"):
+        return "static libraries"
+    if any(part in ("tests", "test") for part in parts[1:-1]):
+        return "the dependencies' tests"
+    if path.endswith(_BUILD_ONLY_SUFFIXES):
+        return "type stubs and C/Cython sources"
+    if _NUMPY_TEST_MODULE.fullmatch(path):
+        return "the dependencies' tests"
+    for prefix, reason in _NOT_RUN:
+        if path.startswith(prefix):
+            return reason
+    return None
+
+
+@dataclass
+class Plan:
+    """What the zip takes and what it leaves out, in bytes."""
+
+    kept: dict[str, int] = field(default_factory=dict)
+    left_out: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def unzipped_bytes(self) -> int:
+        return sum(self.kept.values())
+
+
+def plan(files: Mapping[str, int]) -> Plan:
+    """Sorts files (zip path → size in bytes) into kept and left out (bytes by reason)."""
+    result = Plan()
+    for path, size in sorted(files.items()):
+        reason = left_out(path)
+        if reason is None:
+            result.kept[path] = size
+        else:
+            result.left_out[reason] += size
+    return result
+
+
+def over_limit(unzipped_bytes: int, limit_mb: float = LIMIT_UNZIPPED_MB) -> str | None:
+    """The refusal to print when the zip's content weighs more than `limit_mb` unzipped, or None."""
+    if unzipped_bytes <= limit_mb * 1e6:
+        return None
+    return (
+        f"the Lambda zip would hold {unzipped_bytes / 1e6:.1f} MB unzipped, "
+        f"over the {limit_mb:.0f} MB limit: "
+        "leave out what does not run (infra/tools/package.py left_out) or drop a dependency"
+    )
 
 
 def install_dependencies(target: Path) -> None:
@@ -27,6 +130,7 @@ def install_dependencies(target: Path) -> None:
             "install",
             "--quiet",
             "--disable-pip-version-check",
+            "--no-compile",  # bytecode for this machine's Python is useless on Lambda's
             *[arg for platform in PLATFORMS for arg in ("--platform", platform)],
             "--implementation",
             "cp",
@@ -57,28 +161,87 @@ def assemble(city: str, staging: Path, skip_deps: bool = False) -> None:
     shutil.copytree(pack, staging / "city", ignore=ignore)
 
 
-def write_zip(staging: Path, out: Path) -> None:
+def strip_shared_libraries(staging: Path) -> str | None:
+    """Drops the symbol tables of the dependencies' shared libraries (the dynamic symbols stay, as
+    serverless-python-requirements' `slim` does); returns the strip tool used, or None if there is none that
+    reads arm64 ELF files (GNU strip on an x86 machine does not)."""
+    tool = shutil.which("llvm-strip") or shutil.which("aarch64-linux-gnu-strip")
+    if tool is None:
+        return None
+    libraries = [
+        str(path)
+        for path in staging.rglob("*.so*")
+        if path.is_file() and path.relative_to(staging).parts[0] not in ("vigia", "schemas", "city")
+    ]
+    if libraries:
+        subprocess.run([tool, "--strip-unneeded", *libraries], check=True)
+    return Path(tool).name
+
+
+def files_under(staging: Path) -> dict[str, int]:
+    return {
+        path.relative_to(staging).as_posix(): path.stat().st_size
+        for path in staging.rglob("*")
+        if path.is_file()
+    }
+
+
+def write_zip(staging: Path, paths: Iterable[str], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(staging.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                info = zipfile.ZipInfo(str(path.relative_to(staging)), date_time=(2020, 1, 1, 0, 0, 0))
-                info.external_attr = 0o644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, path.read_bytes())
+        for name in sorted(paths):
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            # shared libraries keep their execute bit; everything else is read-only data to Lambda
+            mode = 0o755 if ".so" in PurePosixPath(name).suffixes else 0o644
+            info.external_attr = mode << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, (staging / name).read_bytes())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def build(
+    city: str,
+    out: Path,
+    skip_deps: bool = False,
+    limit_mb: float = LIMIT_UNZIPPED_MB,
+    staging: Path = ROOT / ".build" / "staging",
+) -> tuple[Plan, str | None]:
+    """Assembles, strips, sorts and zips; raises SystemExit (and writes no zip) past `limit_mb` unzipped.
+    Returns the plan and the strip tool used (None: none found)."""
+    assemble(city, staging, skip_deps)
+    stripped_with = strip_shared_libraries(staging)
+    chosen = plan(files_under(staging))
+    refusal = over_limit(chosen.unzipped_bytes, limit_mb)
+    if refusal and stripped_with is None:
+        refusal += " (installing llvm for llvm-strip takes about 6 MB off the shared libraries)"
+    if refusal:
+        out.unlink(missing_ok=True)
+        raise SystemExit(refusal)
+    write_zip(staging, chosen.kept, out)
+    return chosen, stripped_with
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--city", default="godoy-cruz")
     parser.add_argument("--out", default=str(ROOT / ".build" / "vigia.zip"))
     parser.add_argument("--skip-deps", action="store_true", help="code, schemas and city pack only")
-    args = parser.parse_args()
-    staging = ROOT / ".build" / "staging"
-    assemble(args.city, staging, args.skip_deps)
-    write_zip(staging, Path(args.out))
-    size_mb = Path(args.out).stat().st_size / 1e6
-    print(f"wrote {args.out} ({size_mb:.1f} MB) for {args.city}, linux arm64, python {LAMBDA_PYTHON}")
+    parser.add_argument("--staging", default=str(ROOT / ".build" / "staging"), help="where to assemble")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    chosen, stripped_with = build(args.city, out, args.skip_deps, staging=Path(args.staging))
+    zipped_mb = out.stat().st_size / 1e6
+    print(f"wrote {out} for {args.city}, linux arm64, python {LAMBDA_PYTHON}")
+    print(
+        f"size: {zipped_mb:.1f} MB zipped, {chosen.unzipped_bytes / 1e6:.1f} MB unzipped "
+        f"(limit {LIMIT_UNZIPPED_MB:.0f} MB unzipped), {len(chosen.kept)} files"
+    )
+    print(f"left out {sum(chosen.left_out.values()) / 1e6:.1f} MB that never runs:")
+    for reason, size in chosen.left_out.most_common():
+        print(f"  {size / 1e6:7.1f} MB  {reason}")
+    if stripped_with:
+        print(f"shared libraries stripped of their symbol tables with {stripped_with}")
+    else:
+        print("no llvm-strip or aarch64-linux-gnu-strip found: shared libraries keep their symbol tables")
 
 
 if __name__ == "__main__":

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 K = TypeVar("K")
 A = TypeVar("A")
@@ -90,6 +91,8 @@ class _Cells(Generic[K, A]):
     """The cells' 0/1 vectors over their unknown atoms, built once: rows of one matrix."""
 
     def __init__(self, cover: Mapping[K, frozenset[A]]) -> None:
+        import numpy as np  # on first use: the API imports this module, and numpy costs its cold start
+
         atoms = sorted({a for k in cover for a in cover[k]}, key=repr)
         index = {a: i for i, a in enumerate(atoms)}
         self.row = {k: i for i, k in enumerate(cover)}
@@ -109,6 +112,8 @@ class _Cells(Generic[K, A]):
         """
         if not hidden:
             return []
+        import numpy as np
+
         values, vectors = np.linalg.eigh(gram)
         null = vectors[:, values < 1e-9 * max(1.0, float(values[-1]) if len(values) else 1.0)]
         e = self.matrix[[self.row[k] for k in hidden]]
@@ -121,6 +126,8 @@ class _Cells(Generic[K, A]):
 
     def helping(self, published: Sequence[K], target: K) -> list[K]:
         """The published cells a least-squares combination fixing `target` uses."""
+        import numpy as np
+
         a = self.matrix[[self.row[k] for k in published]]
         weights = np.linalg.lstsq(a.T, self.matrix[self.row[target]], rcond=None)[0]
         return [k for k, w in zip(published, weights, strict=True) if abs(w) > 1e-9]
@@ -156,6 +163,8 @@ def protect_linear(
     withheld too (or, when none of the smallest few does alone, the smallest taking part in a combination
     that fixes it). Each round withholds one more cell, so it ends.
     """
+    import numpy as np
+
     cells = _Cells(cover)
     hidden = {k for k, v in values.items() if v < threshold and cover[k]}
     hidden |= {k for k in unknown if k in values and cover[k]}
