@@ -1,7 +1,8 @@
 """`make bench`: runs every bench module's run() in turn, each in its own process, and prints their figures.
 
 Each module sets up its own emulator and environment; a fresh process keeps one module's cached clients,
-settings and models from leaking into the next.
+settings and models from leaking into the next. stdout carries the figures only: the functions' JSON logs
+and EMF metric lines go to .local/logs/bench.<module>.jsonl, named in one line after the figures.
 """
 
 from __future__ import annotations
@@ -14,17 +15,27 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).parent
+LOG_DIR = HERE.parent / ".local" / "logs"
+
+
+def run_module(module_name: str, log_path: Path) -> None:
+    """Runs one module's run(): its figures on stdout, what the functions log in `log_path`."""
+    from infra.tools.log_file import logs_to
+
+    print(f"\n=== {module_name} ===", flush=True)
+    with logs_to(log_path) as routed:
+        module = importlib.import_module(module_name)
+        started = time.perf_counter()
+        module.run()
+        took = time.perf_counter() - started
+    print(f"({module_name} took {took:.1f} s; {routed.lines} log lines in {log_path})", flush=True)
 
 
 def run_one(name: str) -> None:
     for path in (HERE.parent / "functions", HERE.parent):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
-    module = importlib.import_module(f"bench.{name}")
-    print(f"\n=== bench.{name} ===", flush=True)
-    started = time.perf_counter()
-    module.run()
-    print(f"(bench.{name} took {time.perf_counter() - started:.1f} s)", flush=True)
+    run_module(f"bench.{name}", LOG_DIR / f"bench.{name}.jsonl")
 
 
 def main(selected: list[str]) -> int:

@@ -7,13 +7,13 @@
 It invokes the template's NightlyIndicatorsFunction against the stack `make run` started (found through
 .local/outputs.json, or VIGIA_LOCAL_DIR): the same code the 03:00 schedule runs, writing the same
 IndicatorsTable rows and the same files under s3://<ExportsBucket>/indicators/<city>/<date>/. A day
-computed twice gives the same files, byte for byte.
+computed twice gives the same files, byte for byte. stdout is the table (or the answer with --json); the
+function's JSON logs and metrics go to .local/logs/indicators.jsonl, named in a line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -55,18 +55,22 @@ def main(argv: list[str] | None = None) -> int:
 
     from infra.local.run import invoke_function
     from infra.local.stack import AttachedStack, StackConfig
+    from infra.tools.log_file import logs_to
 
+    local_dir = StackConfig.from_env().local_dir
     try:
-        attached = AttachedStack(StackConfig.from_env().local_dir)
+        attached = AttachedStack(local_dir)
     except FileNotFoundError as error:
         print(f"{error}", file=sys.stderr)
         return 1
     parameters = attached.outputs.get("Parameters") or {}
     time_zone = str(parameters.get("CityTimeZone") or "America/Argentina/Mendoza")
     event = event_for(args, time_zone)
-    # The function's own output (Powertools logs and metrics) goes to stderr; stdout is the answer alone.
-    with contextlib.redirect_stdout(sys.stderr):
+    # The function's own output (Powertools logs and metrics) goes to a file; stdout is the answer alone.
+    with logs_to(local_dir / "logs" / "indicators.jsonl") as routed:
         result = invoke_function(FUNCTION, event)
+    where = f"{FUNCTION}: {routed.lines} log lines in {routed.path}"
+    print(where, file=sys.stderr)  # stdout stays the table (or the JSON answer) alone, for a script to read
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -74,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     city = str(parameters.get("CityId") or attached.outputs.get("City") or "")
     print(f"{'date':<12}{'alerts':>8}{'items read':>12}{'rows':>7}  files")
     for day in result.get("computed", []):
-        where = f"s3://{bucket}/indicators/{city}/{day['date']}/"
-        print(f"{day['date']:<12}{day['alerts']:>8}{day['items_read']:>12}{day['rows']:>7}  {where}")
+        files = f"s3://{bucket}/indicators/{city}/{day['date']}/"
+        print(f"{day['date']:<12}{day['alerts']:>8}{day['items_read']:>12}{day['rows']:>7}  {files}")
     return 0
 
 
