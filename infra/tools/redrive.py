@@ -5,7 +5,8 @@
     make redrive CLOUD=1 CITY=godoy-cruz   # the deployed stack, with your AWS credentials
 
 Each message goes back to the queue it came from; its sender finds the delivery record and sends it
-if (and only if) it is not sent yet, so a redrive never sends anything twice.
+if (and only if) it is not sent yet, so a redrive never sends anything twice. stdout is the count per
+queue; what the adapters log goes to .local/logs/redrive.jsonl, named in a line on stderr.
 """
 
 from __future__ import annotations
@@ -59,12 +60,16 @@ def main(argv: list[str] | None = None) -> int:
         url = sqs.get_queue_url(QueueName=f"vigia-{city}-{queue}")["QueueUrl"]
         os.environ[f"{queue.upper()}_QUEUE_URL"] = url
     settings.reset()
+    from infra.tools.log_file import logs_to
+
     total = 0
-    for queue in QUEUES if args.queue == "all" else (args.queue,):
-        moved = task_queues.redrive(queue)
-        total += moved
-        print(f"{queue:9} {moved} message(s) moved back from its DLQ")
-    print(f"{total} in all")
+    with logs_to(args.local_dir / "logs" / "redrive.jsonl") as routed:
+        for queue in QUEUES if args.queue == "all" else (args.queue,):
+            moved = task_queues.redrive(queue)
+            total += moved
+            print(f"{queue:9} {moved} message(s) moved back from its DLQ")
+        print(f"{total} in all")
+    print(f"{routed.lines} log lines in {routed.path}", file=sys.stderr)
     return 0
 
 
