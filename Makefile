@@ -50,10 +50,10 @@ redrive: venv  ## move dead letters back to their queue: QUEUE=dispatch|sms|sire
 indicators: venv  ## indicators of past days on the running local stack: DATE=YYYY-MM-DD or FROM= TO= (default yesterday)
 	$(PY) -m infra.tools.indicators $(if $(DATE),--date $(DATE)) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
 
-bench: venv  ## print performance figures (never pass/fail on time)
+bench: venv  ## print performance figures (never pass/fail on time); the functions' logs go to .local/logs/
 	$(PY) -m bench $(BENCH)
 
-package: venv  ## Lambda zip for linux arm64 (pip --platform, no Docker)
+package: venv  ## Lambda zip for linux arm64 (pip --platform, no Docker); prints its size, fails past 60 MB unzipped
 	$(PY) -m infra.tools.package --city $(CITY)
 
 deploy: package  ## sam deploy --guided the first time; see README "Deploying a partner city"
