@@ -14,9 +14,20 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from vigia import clock
+from vigia.alerts.model import (
+    RECEIVED,
+    Alert,
+    AlertStore,
+    IdempotencyClaim,
+    PriorAnswer,
+    Sealer,
+    SenderMac,
+    SendingWindow,
+    WindowMoved,
+)
 from vigia.city import CityPack, RateLimit
 from vigia.errors import (
     FieldError,
@@ -27,8 +38,7 @@ from vigia.errors import (
     TooManyAlerts,
 )
 from vigia.residents.registration import APPROVED, SUSPENDED, Resident
-
-RECEIVED = "received"
+from vigia.silent.sealing import AlertNotSent, SealingRequired, seal_alert, sealed_claim, sealed_window_key
 
 
 @dataclass(frozen=True)
@@ -53,119 +63,6 @@ class AlertRequest:
             ensure_ascii=False,
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Alert:
-    alert_id: str
-    type: str
-    silent: bool
-    priority: int
-    sender_id: str
-    lat: float
-    lon: float
-    accuracy_m: float | None
-    note: str | None
-    block_id: str | None
-    quadrant_id: str | None
-    block_source: str | None
-    status: str
-    created_at: str
-    local_date: str
-    sealed: str | None = None  # a silent alert's identity and place, sealed (vigia.silent); never shown
-
-    def receipt(self) -> dict[str, Any]:
-        """The 202 answer: enough for the app to show "received" and poll."""
-        # A silent alert's is neutral: whoever holds the phone learns nothing (docs/silent-alarms.md).
-        if self.silent:
-            return {"alert_id": self.alert_id, "status": RECEIVED, "created_at": self.created_at}
-        return {
-            "alert_id": self.alert_id,
-            "status": self.status,
-            "type": self.type,
-            "created_at": self.created_at,
-        }
-
-    def view(self) -> dict[str, Any]:
-        if self.silent:  # only what others may see: category, coarse zone, time, status
-            from vigia.silent.views import sealed_view
-
-            return sealed_view(self)
-        location: dict[str, Any] = {"lat": self.lat, "lon": self.lon}
-        if self.accuracy_m is not None:
-            location["accuracy_m"] = self.accuracy_m
-        return {
-            **self.receipt(),
-            "priority": self.priority,
-            "silent": self.silent,
-            "sender_id": self.sender_id,
-            "location": location,
-            "note": self.note,
-            "block_id": self.block_id,
-            "quadrant_id": self.quadrant_id,
-            "local_date": self.local_date,
-        }
-
-
-@dataclass(frozen=True)
-class IdempotencyClaim:
-    key: str  # namespaced by sender: nobody else's key can collide
-    request_hash: str
-
-
-@dataclass(frozen=True)
-class PriorAnswer:
-    request_hash: str
-    alert_id: str
-
-
-@dataclass(frozen=True)
-class SendingWindow:
-    """When a sender's latest alerts were accepted, for one limit: the item every accepted alert moves.
-
-    `version` is the one read; the alert's transaction stores the next on the condition it is unchanged,
-    so of two submissions that read the same window only one is written (the other reads it again).
-    """
-
-    key: str
-    sent: tuple[str, ...] = ()  # UTC ISO times, oldest first; at most the limit's max_alerts of them
-    version: int = 0  # 0: no item yet
-    span_s: int = 0  # how long a time counts: the item may go (TTL) once its newest is that old
-
-
-class WindowMoved(Exception):
-    """The sender's window changed between its read and the alert's write: read it again and decide again."""
-
-
-class Sealer(Protocol):
-    """Envelope encryption of a silent alert's identity (adapters.sealing on KMS; a fake in unit tests)."""
-
-    def seal(self, plaintext: bytes, context: dict[str, str]) -> str: ...
-
-    def unseal(self, token: str, context: dict[str, str]) -> bytes: ...
-
-
-class SenderMac(Protocol):
-    """A keyed MAC (HMAC-SHA256 with a secret the stack keeps): sender-derived values of a silent alert."""
-
-    def mac(self, purpose: str, *parts: str) -> str: ...
-
-
-class AlertStore(Protocol):
-    def window(self, key: str) -> SendingWindow:
-        """The sender's window as stored (a consistent read); an empty one if there is none."""
-        ...
-
-    def prior_answer(self, claim_key: str) -> PriorAnswer | None: ...
-
-    def create(
-        self, alert: Alert, claim: IdempotencyClaim | None, window: SendingWindow
-    ) -> PriorAnswer | None:
-        """Stores the alert, its idempotency claim and the window atomically; the existing answer if the key
-        was taken. Raises WindowMoved if the window is no longer at `window.version`."""
-        ...
-
-    def get(self, alert_id: str) -> Alert | None: ...
 
 
 # A write that lost its window to a concurrent one reads it again; each loss means another alert of hers
@@ -214,11 +111,7 @@ def submit(
 
     claim = None
     if silent:  # no sender or place readable in a silent alert's claim or window either
-        from vigia.silent.sealing import sealed_claim, sealed_window_key
-
         if sender_mac is None:
-            from vigia.silent.sealing import SealingRequired
-
             raise SealingRequired("a silent alert's claim and window need the sender MAC")
         limit = pack.settings.silent_alert_rate_limit
         window_key = sealed_window_key(sender_id, sender_mac)
@@ -247,8 +140,6 @@ def submit(
         if alert is None:  # sealed once, after the limit let it through
             alert = _new_alert(request, alert_type.code, resident, sender_id, pack, now)
             if alert.silent:
-                from vigia.silent.sealing import seal_alert
-
                 alert = seal_alert(
                     alert,
                     resident,
@@ -265,8 +156,6 @@ def submit(
         if prior is not None and claim is not None:  # a concurrent retry won the race
             return _replay(prior, claim, alerts), False
         return alert, True
-    from vigia.silent.sealing import AlertNotSent
-
     raise AlertNotSent(
         f"The alert could not be sent just now. Try again, or call {pack.settings.helpline}.", retry=True
     )

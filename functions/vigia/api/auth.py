@@ -1,27 +1,13 @@
-"""Who is calling: the Cognito claims API Gateway's JWT authorizer put in the event, as a Caller."""
+"""The caller of an API request, from the claims API Gateway's JWT authorizer put in the event."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-ROLES = ("citizen", "operator", "police", "response_team", "analyst", "admin")
-STAFF_ROLES = frozenset({"operator", "police", "response_team", "analyst", "admin"})
+from vigia.callers import ROLES, STAFF_ROLES, Caller
 
-
-@dataclass(frozen=True)
-class Caller:
-    user_id: str
-    email: str
-    roles: frozenset[str]
-
-    def has(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
-
-    @property
-    def is_staff(self) -> bool:
-        return bool(self.roles & STAFF_ROLES)
+__all__ = ["ROLES", "STAFF_ROLES", "Caller", "caller_from_event", "parse_groups"]
 
 
 def parse_groups(raw: Any) -> frozenset[str]:

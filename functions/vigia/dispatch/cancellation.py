@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from vigia import clock
-from vigia.alerts.submission import Alert
+from vigia.alerts.model import Alert
 from vigia.errors import Conflict, NotFound
 
 # An alert is still "live" in these states; later ones (on scene, resolved, false alarm…) are past cancelling.

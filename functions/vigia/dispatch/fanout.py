@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from vigia import clock
-from vigia.alerts.submission import Alert
+from vigia.alerts.model import Alert
 from vigia.city import CityPack
 from vigia.dispatch import protocol
 from vigia.dispatch.protocol import Delivery, Neighbour, Plan, Sender, Told

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from vigia import clock
-from vigia.alerts.submission import Alert
+from vigia.alerts.model import Alert
 from vigia.city import AlertType, Block, CityPack, ProtocolStep
 from vigia.city.geo import haversine_m
 from vigia.dispatch import cap, sms_text

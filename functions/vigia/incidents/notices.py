@@ -105,7 +105,7 @@ def escalation_to_cad(incident: Incident, pack: CityPack) -> Delivery | None:
     """
     from types import MappingProxyType
 
-    from vigia.alerts.submission import Alert
+    from vigia.alerts.model import Alert
     from vigia.city import ProtocolStep
     from vigia.dispatch.protocol import cap_alert
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from vigia import clock
-from vigia.alerts.submission import Alert, Sealer
-from vigia.api.auth import Caller
+from vigia.alerts.model import Alert, Sealer
+from vigia.callers import Caller
 from vigia.city import CityPack
 from vigia.errors import NotFound
 from vigia.incidents.lifecycle import Incident

@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from vigia import clock
-from vigia.alerts.submission import Alert, Sealer
+from vigia.alerts.model import SILENT, Alert, Sealer
 from vigia.city import AlertType, CityPack, ProtocolStep, render_template, template_placeholders
 from vigia.dispatch import cap, sms_text
 from vigia.dispatch.protocol import ALERT, PROVINCIAL_CAD, SMS, WEBHOOK, Delivery, Plan, cap_identifier
 from vigia.silent.lifecycle import PoliceRequest
-from vigia.silent.sealing import SILENT, SealedIdentity, unseal
+from vigia.silent.sealing import SealedIdentity, unseal
 
 EVENT_TYPE = "SilentAlertCreated"
 POLICE_EVENT_TYPE = "SilentPoliceRequested"  # request_police, from the response team's step (ApiFunction)

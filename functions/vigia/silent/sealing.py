@@ -16,11 +16,10 @@ import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from vigia.alerts.submission import Alert, IdempotencyClaim, Sealer, SenderMac
+from vigia.alerts.model import SILENT, Alert, IdempotencyClaim, Sealer, SenderMac
 from vigia.errors import VigiaError
 from vigia.residents.registration import Resident
 
-SILENT = "silent"  # the type category a sealed alert shows to everyone but the response team
 SEALED_SENDER_PREFIX = "sealed#"
 ENVELOPE_VERSION = 1
 

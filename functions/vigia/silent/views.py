@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from vigia.alerts.submission import Alert
+from vigia.alerts.model import Alert
 from vigia.city import CityPack, Referral
-from vigia.silent.sealing import SILENT, SealedIdentity
+from vigia.silent.sealing import SealedIdentity
 
 # The keys a sealed view may have: anything else (a name, a place, a sender) is a leak.
 SEALED_VIEW_KEYS = frozenset(
@@ -18,27 +18,15 @@ IDENTITY_KEYS = frozenset(
 )
 
 
-def zone(pack: CityPack | None, quadrant_id: str | None) -> dict[str, Any] | None:
-    """The coarse zone: the quadrant (one of the city's ~10 patrol areas), never the block."""
-    if quadrant_id is None:
-        return None
-    quadrant = pack.quadrants.get(quadrant_id) if pack is not None else None
-    return {"quadrant_id": quadrant_id, "name": quadrant.name if quadrant else None}
+def zone_name(pack: CityPack | None, quadrant_id: str | None) -> str | None:
+    """The coarse zone's name: the quadrant's, never the block's."""
+    quadrant = pack.quadrants.get(quadrant_id) if pack is not None and quadrant_id is not None else None
+    return quadrant.name if quadrant else None
 
 
 def sealed_view(alert: Alert, pack: CityPack | None = None) -> dict[str, Any]:
     """Operators, police and analysts: category `silent`, coarse zone, time, status. No one's identity."""
-    return {
-        "alert_id": alert.alert_id,
-        "category": SILENT,
-        "type": SILENT,
-        "silent": True,
-        "priority": alert.priority,
-        "status": alert.status,
-        "created_at": alert.created_at,
-        "local_date": alert.local_date,
-        "zone": zone(pack, alert.quadrant_id),
-    }
+    return alert.sealed_view(zone_name(pack, alert.quadrant_id))
 
 
 def referral_directory(pack: CityPack, locale: str) -> list[dict[str, Any]]:
