@@ -75,12 +75,9 @@ def provision() -> tuple[dict[str, str], dict[str, Any]]:
     os.environ.update(merged_environment(specs.values()))
     os.environ["CITY_PACK_DIR"] = str(ROOT / "infra/cities/godoy-cruz")
     os.environ["SCHEMAS_DIR"] = str(ROOT / "schemas")
-    from vigia import settings
-    from vigia.adapters import aws, dynamo
+    from vigia import runtime
 
-    settings.reset()
-    aws.client.cache_clear()
-    dynamo.rebind(settings.get())
+    runtime.reset()
     return provisioned.physical_ids(), specs
 
 

@@ -80,15 +80,13 @@ def count_calls() -> None:
         import boto3
 
         from infra.local.functions import LambdaContext
-        from vigia import clock, runtime, settings
-        from vigia.adapters import dynamo
+        from vigia import clock, runtime
         from vigia.alerts.events import alert_created
         from vigia.alerts.submission import Alert
         from vigia.handlers import dispatch, siren_sender, sms_sender
         from vigia.residents.registration import Resident
 
-        settings.reset()
-        dynamo.rebind(settings.get())
+        runtime.reset()
         pack = runtime.city_pack()
         sqs = boto3.client("sqs")
         blocks = [b for b in pack.blocks.values() if b.sirens]

@@ -145,13 +145,9 @@ def run() -> None:
 
 def _run(endpoint: str, counter: CallCounter) -> None:
     stack = _provision(endpoint)
-    from vigia import runtime, settings
-    from vigia.adapters import aws, dynamo
+    from vigia import runtime
 
-    settings.reset()
-    aws.client.cache_clear()
     runtime.reset()
-    dynamo.rebind(settings.get())
     from infra.local.functions import LambdaContext
     from vigia.handlers.api import lambda_handler
 

@@ -269,12 +269,10 @@ def run() -> None:
 
     with mock_aws():
         resources = _provision()
-        from vigia import runtime, settings
+        from vigia import runtime
         from vigia.adapters import aws
 
-        settings.reset()
-        aws.client.cache_clear()
-        runtime.city_pack.cache_clear()
+        runtime.reset()
         pack = runtime.city_pack()
         ports = runtime.indicator_ports()
         client = aws.client("dynamodb")

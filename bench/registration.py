@@ -18,10 +18,10 @@ def run() -> None:
         _, specs = provision()
         import os
 
-        from vigia import runtime, settings
+        from vigia import runtime
 
         os.environ["REGISTRATIONS_PER_SOURCE"] = "100"  # the bench's events all come from one address
-        settings.reset()
+        runtime.reset()
 
         call = api_caller(specs)
         as_json = {"content-type": "application/json"}

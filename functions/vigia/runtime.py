@@ -3,28 +3,38 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vigia import settings
 
 if TYPE_CHECKING:
+    from vigia.adapters.audit import AuditEntry
     from vigia.adapters.cognito import CognitoIdentity
+    from vigia.adapters.deliveries import DynamoAlertCanceller, DynamoDispatchStore, DynamoLedger
     from vigia.adapters.incidents_store import DynamoIncidentStore, SqsNotifier
     from vigia.adapters.indicators_store import IndicatorPorts
     from vigia.adapters.patrol_store import DynamoAlertHistory, DynamoPatrolStore
     from vigia.adapters.registrations_store import DynamoRegistrationStore, SecretKeys
     from vigia.adapters.sealing import KmsSealer
     from vigia.adapters.sender_mac import SecretsManagerMac
+    from vigia.adapters.stalled_alerts import DynamoStalledAlerts
     from vigia.adapters.stores import DynamoAlertStore, DynamoResidentStore
+    from vigia.adapters.task_queues import SqsTaskQueues
     from vigia.city import CityPack
 
 
-@functools.cache
 def city_pack() -> CityPack:
+    s = settings.get()
+    return _city_pack_at(s.city_pack_dir, s.city_pack_schema)
+
+
+@functools.cache
+def _city_pack_at(directory: Path, schema: Path) -> CityPack:
     from vigia.city import load_city_pack
 
-    s = settings.get()
-    return load_city_pack(s.city_pack_dir, s.city_pack_schema)
+    return load_city_pack(directory, schema)
 
 
 @functools.cache
@@ -64,9 +74,27 @@ def alert_history() -> DynamoAlertHistory:
 
 def indicator_ports() -> IndicatorPorts:
     """The nightly indicators' city frame and stores (cheap: no AWS call until one is used)."""
-    from vigia.adapters.indicators_store import ports
+    from vigia.adapters.indicators_store import (
+        DynamoAlertDays,
+        DynamoClaims,
+        DynamoIndicatorsStore,
+        IndicatorPorts,
+        PatrolFigures,
+        S3Exports,
+        SqsRunQueue,
+        city_frame,
+    )
 
-    return ports(city_pack())
+    frame = city_frame(city_pack())
+    return IndicatorPorts(
+        frame,
+        DynamoAlertDays(frame),
+        PatrolFigures(frame, patrols),
+        DynamoIndicatorsStore(),
+        S3Exports(),
+        SqsRunQueue(),
+        DynamoClaims(),
+    )
 
 
 def sealer() -> KmsSealer:
@@ -110,6 +138,168 @@ def incident_notifier() -> SqsNotifier:
     return SqsNotifier()
 
 
+# Dispatch: its ledger, queues and senders. Functions of adapters are looked up on each call (cheap), so a
+# test that replaces one on its module sees its replacement used.
+
+
+def dispatch_store() -> DynamoDispatchStore:
+    """Deliveries planned and sent, per alert (binds its model to the current settings)."""
+    from vigia.adapters.deliveries import DynamoDispatchStore
+
+    return DynamoDispatchStore()
+
+
+def delivery_ledger() -> DynamoLedger:
+    """A sender's once-per-(alert, recipient) claims on deliveries."""
+    from vigia.adapters.deliveries import DynamoLedger
+
+    return DynamoLedger()
+
+
+def alert_canceller() -> DynamoAlertCanceller:
+    from vigia.adapters.deliveries import DynamoAlertCanceller
+
+    return DynamoAlertCanceller()
+
+
+def delivery_views() -> Callable[[str], list[dict[str, Any]]]:
+    """An alert's deliveries as operators see them."""
+    from vigia.adapters.deliveries import delivery_views
+
+    return delivery_views
+
+
+def task_queues() -> SqsTaskQueues:
+    """The dispatch, SMS, siren, webhook and silent queues, for enqueueing tasks."""
+    from vigia.adapters.task_queues import SqsTaskQueues
+
+    return SqsTaskQueues()
+
+
+def cancellation_notice() -> Callable[[str, str], None]:
+    """Tells the dispatcher an alert was cancelled (alert_id, cancelled_at)."""
+    from vigia.adapters.task_queues import announce_cancellation
+
+    return announce_cancellation
+
+
+def retry_later() -> Callable[[str, str, float], None]:
+    """Shortens a failed delivery's wait before its retry (channel, receipt handle, delay in s)."""
+    from vigia.adapters.task_queues import retry_later
+
+    return retry_later
+
+
+def dead_letter_queues() -> tuple[str, ...]:
+    """The queues whose dead letters operators see and redrive."""
+    from vigia.adapters.task_queues import QUEUES
+
+    return QUEUES
+
+
+def dlq_summary() -> Callable[[int], list[dict[str, Any]]]:
+    from vigia.adapters.task_queues import dlq_summary
+
+    return dlq_summary
+
+
+def redrive() -> Callable[[str], int]:
+    from vigia.adapters.task_queues import redrive
+
+    return redrive
+
+
+def dead_letter() -> Callable[..., str]:
+    """Parks a poison message in its queue's DLQ with its reason (queue, body, reason=, consumer=)."""
+    from vigia.adapters.dead_letters import dead_letter
+
+    return dead_letter
+
+
+def poison_reason_attribute() -> str:
+    """The SQS message attribute a dead-lettered message carries its reason in."""
+    from vigia.adapters.dead_letters import REASON
+
+    return REASON
+
+
+def send_sms() -> Callable[..., str]:
+    """SNS Publish to one phone (phone, text, alert_id=, kind=)."""
+    from vigia.adapters.sms import send_sms
+
+    return send_sms
+
+
+def command_siren() -> Callable[..., str]:
+    """IoT Core publish to one siren (unit_id, command, alert_id=, kind=)."""
+    from vigia.adapters.sirens import command_siren
+
+    return command_siren
+
+
+def post_to_cad() -> Callable[..., str]:
+    """POSTs a CAP message, HMAC-signed, to the provincial CAD at the pack's URL (or the override)."""
+    from vigia.adapters.cad import post_cap, resolve_url
+
+    def post(pack_url: str, body: bytes, *, alert_id: str, kind: str) -> str:
+        return post_cap(resolve_url(pack_url), body, alert_id=alert_id, kind=kind)
+
+    return post
+
+
+def alert_bus() -> Callable[[dict[str, Any], dict[str, str]], str]:
+    """Publishes one alert event to AlertEvents (SNS) with its routing attributes."""
+    from vigia.adapters import events
+
+    topic = settings.get().alert_events_topic_arn
+    return lambda event, attributes: events.publish(topic, event, attributes)
+
+
+def silent_announcer() -> Callable[[dict[str, Any]], str]:
+    """Puts a silent alert's event on the Silent queue (never on AlertEvents)."""
+    from vigia.adapters import silent_queue
+
+    return silent_queue.announce
+
+
+def stalled_alerts() -> DynamoStalledAlerts:
+    from vigia.adapters.stalled_alerts import DynamoStalledAlerts
+
+    return DynamoStalledAlerts()
+
+
+def audit_record() -> Callable[..., object]:
+    """Appends one entry to the audit trail (who, role, action, kind, target, reason, at=)."""
+    from vigia.adapters import audit
+
+    return audit.record
+
+
+def audit_entries() -> Callable[[str], list[AuditEntry]]:
+    """The audit trail of one target (an alert's id), oldest first."""
+    from vigia.adapters import audit
+
+    return audit.list_for
+
+
+def enabled_mfa() -> Callable[[str, str], frozenset[str]]:
+    """The MFA methods a Cognito user has enabled (user pool id, username)."""
+    from vigia.adapters import mfa_settings
+
+    return lambda user_pool_id, username: mfa_settings.enabled_mfa(user_pool_id, username)
+
+
 def reset() -> None:
-    for factory in (city_pack, residents, alerts, identity, patrols):
+    """Forget the settings, AWS clients, secrets read, stores and model bindings: the next use reads the
+    environment again. The one reset tests, bench and tools call after they change the environment (a new
+    emulated stack, other tables). A city pack is kept while its directory stays the same."""
+    from vigia.adapters import aws, cad, dynamo, indicators_store, registrations_store, sender_mac, sms
+
+    settings.reset()
+    aws.client.cache_clear()
+    for cached in (cad._secret, sender_mac._key, registrations_store._secret, indicators_store.city_frame):
+        cached.cache_clear()
+    sms._pacer = None  # paces one stack's SMS_SENDS_PER_S
+    for factory in (residents, alerts, identity, patrols):
         factory.cache_clear()
+    dynamo.rebind(settings.get())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,3 +142,26 @@ def get() -> Settings:
 def reset() -> None:
     """Forget the cached settings (tests and the local stack change the environment)."""
     get.cache_clear()
+
+
+class MissingSettings(RuntimeError):
+    """A function started without a variable its handler declares: it fails at start, never mid-request."""
+
+
+def require(names: Iterable[str], environ: Mapping[str, str] | None = None) -> None:
+    """Raises MissingSettings naming every variable of `names` the environment lacks or leaves empty."""
+    env = os.environ if environ is None else environ
+    missing = [name for name in names if not env.get(name)]
+    if missing:
+        function = env.get("AWS_LAMBDA_FUNCTION_NAME", "this function")
+        raise MissingSettings(
+            f"{function} cannot start: {', '.join(missing)} not set (template.yaml gives each function "
+            "the Globals' variables and its own)"
+        )
+
+
+def require_at_start(names: Iterable[str]) -> None:
+    """A handler's cold start in Lambda: every declared variable present. Elsewhere (unit tests, the local
+    stack, tools) the defaults above stand in for what a test does not set."""
+    if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+        require(names)

@@ -49,17 +49,16 @@ def main(argv: list[str] | None = None) -> int:
 
     city = args.city if args.cloud else _point_at_local_stack(args.local_dir)
     city = city or os.environ.get("CITY_ID") or "godoy-cruz"
-    from vigia import settings
+    from vigia import runtime
     from vigia.adapters import aws, task_queues
 
     os.environ["CITY_ID"] = city
-    settings.reset()
-    aws.client.cache_clear()
+    runtime.reset()
     sqs = aws.client("sqs")
     for queue in QUEUES:
         url = sqs.get_queue_url(QueueName=f"vigia-{city}-{queue}")["QueueUrl"]
         os.environ[f"{queue.upper()}_QUEUE_URL"] = url
-    settings.reset()
+    runtime.reset()
     from infra.tools.log_file import logs_to
 
     total = 0

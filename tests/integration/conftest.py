@@ -217,13 +217,7 @@ def _staff_accounts(idp: Any, pool_id: str) -> None:
 
 
 def _rebind() -> None:
-    from vigia.adapters import aws, dynamo
-
-    settings.reset()
-    aws.client.cache_clear()
-    for factory in (runtime.residents, runtime.alerts, runtime.identity):
-        factory.cache_clear()
-    dynamo.rebind(settings.get())
+    runtime.reset()
 
 
 def api_event(

@@ -22,7 +22,7 @@ from tests.integration.dispatch_harness import (
     pump,
     seed,
 )
-from vigia import clock, settings
+from vigia import clock, runtime
 
 BLOCK = "B-0001"  # the block that holds NEAR_CENTRE, where the `citizen` fixture lives
 OTHER_BLOCK = "B-0002"
@@ -32,8 +32,6 @@ OPERATOR = staff("operator")
 @pytest.fixture
 def dispatch(stack, tmp_path, monkeypatch):
     """Outbox on, SMS unpaced, retries immediate, the fake CAD listening and named as the provincial CAD."""
-    from vigia.adapters import aws, cad, sms
-
     secret = stack.client("secretsmanager").get_secret_value(SecretId=stack.environment["CAD_SECRET_ARN"])
     fake = FakeCad(secret=secret["SecretString"]).start()
     box = tmp_path / "outbox.jsonl"
@@ -45,10 +43,7 @@ def dispatch(stack, tmp_path, monkeypatch):
         "CAD_ATTEMPTS": "1",
     }.items():
         monkeypatch.setenv(key, value)
-    settings.reset()
-    aws.client.cache_clear()
-    cad._secret.cache_clear()
-    sms._pacer = None
+    runtime.reset()
 
     class Dispatch:
         outbox_path = box

@@ -16,14 +16,14 @@ from tests.integration.silent_support import (
     register_victim,
     silent_body,
 )
-from vigia import settings
+from vigia import runtime, settings
 
 
 @pytest.fixture
 def outbox_path(stack, tmp_path, monkeypatch):
     path = tmp_path / "outbox.jsonl"
     monkeypatch.setenv("VIGIA_OUTBOX_PATH", str(path))
-    settings.reset()
+    runtime.reset()
     return path
 
 

@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 from tests.integration.conftest import FakeContext
 from tests.integration.silent_support import VICTIM, Pumps, outbox, register_victim, silent_body
-from vigia import clock
-from vigia import settings as vigia_settings
+from vigia import clock, runtime
 
 RULE = "silent-alert-belongs-to-response-team"
 TEAM = {"X-Reason": "llamada de seguimiento"}
@@ -25,7 +24,7 @@ TEAM = {"X-Reason": "llamada de seguimiento"}
 def outbox_path(stack, tmp_path, monkeypatch):
     path = tmp_path / "outbox.jsonl"
     monkeypatch.setenv("VIGIA_OUTBOX_PATH", str(path))
-    vigia_settings.reset()
+    runtime.reset()
     return path
 
 
@@ -272,7 +271,6 @@ def test_the_police_request_reaches_the_cad_as_a_valid_signed_cap_private_messag
     api, stack, victim, staff_claims, monkeypatch
 ):
     from infra.local.fake_cad import FakeCad
-    from vigia.adapters import aws, cad
 
     secret = stack.client("secretsmanager").get_secret_value(SecretId=stack.environment["CAD_SECRET_ARN"])
     fake = FakeCad(secret=secret["SecretString"]).start()
@@ -283,9 +281,7 @@ def test_the_police_request_reaches_the_cad_as_a_valid_signed_cap_private_messag
             "SMS_SENDS_PER_S": "0",
         }.items():
             monkeypatch.setenv(key, value)
-        vigia_settings.reset()
-        aws.client.cache_clear()
-        cad._secret.cache_clear()
+        runtime.reset()
         alert_id = new_silent(api, stack, victim)
         # When the team requests police (no car, no contact shared) and every queue is pumped
         asked = act(api, alert_id, team(staff_claims), "request_police", headers=TEAM)

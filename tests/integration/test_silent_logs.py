@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from tests.integration.silent_support import Pumps, register_victim, silent_body
-from vigia import settings
+from vigia import runtime
 
 THIRD_PARTY_LEVEL = logging.INFO  # botocore at DEBUG prints request and response bodies: never in production
 
@@ -17,7 +17,7 @@ THIRD_PARTY_LEVEL = logging.INFO  # botocore at DEBUG prints request and respons
 def outbox_path(stack, tmp_path, monkeypatch):
     path = tmp_path / "outbox.jsonl"
     monkeypatch.setenv("VIGIA_OUTBOX_PATH", str(path))
-    settings.reset()
+    runtime.reset()
     return path
 
 

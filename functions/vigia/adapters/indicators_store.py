@@ -20,7 +20,7 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,7 @@ from vigia.indicators.table import Row
 
 if TYPE_CHECKING:
     from vigia.city import CityPack
+    from vigia.patrol.service import PatrolStore
 
 _log = logging.getLogger(__name__)
 _SER, _DES = TypeSerializer(), TypeDeserializer()
@@ -333,15 +334,15 @@ class PatrolFigures:
     patrol table gives None / no surveys, and the indicator columns stay empty.
     """
 
-    def __init__(self, frame: CityFrame) -> None:
+    def __init__(self, frame: CityFrame, patrols: Callable[[], PatrolStore]) -> None:
         self.frame = frame
+        self._patrols = patrols  # built on first use, inside the "where present" guard
 
     def patrol_day(self, day: date) -> PatrolDay | None:
-        from vigia import runtime
         from vigia.patrol.checkins import dosage
 
         try:
-            store = runtime.patrols()
+            store = self._patrols()
             schedule = store.schedule(day.isoformat())
             if schedule is None:
                 return None
@@ -355,12 +356,11 @@ class PatrolFigures:
     def surveys_on(self, day: date) -> dict[str, SurveyTally]:
         from zoneinfo import ZoneInfo
 
-        from vigia import runtime
         from vigia.patrol.surveys import iso_week
 
         zone = ZoneInfo(self.frame.time_zone)
         try:
-            found = runtime.patrols().surveys(iso_week(day))
+            found = self._patrols().surveys(iso_week(day))
         except Exception as error:
             if not _absent(error):
                 raise
@@ -390,18 +390,6 @@ class IndicatorPorts:
 
 
 @functools.lru_cache(maxsize=4)
-def _frame(pack: CityPack) -> CityFrame:
+def city_frame(pack: CityPack) -> CityFrame:
+    """The indicators' view of the city pack (computed once per pack)."""
     return frame_from_pack(pack)
-
-
-def ports(pack: CityPack) -> IndicatorPorts:
-    frame = _frame(pack)
-    return IndicatorPorts(
-        frame,
-        DynamoAlertDays(frame),
-        PatrolFigures(frame),
-        DynamoIndicatorsStore(),
-        S3Exports(),
-        SqsRunQueue(),
-        DynamoClaims(),
-    )

@@ -17,10 +17,16 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vigia import runtime, settings
-from vigia.adapters import events as event_bus
-from vigia.adapters import silent_queue
 from vigia.alerts.relaying import SILENT, relay_new_alert, silent_types
 from vigia.observability import logger, metrics
+
+# What this function reads from its environment; template.yaml gives it each one, checked at a cold
+# start (a missing one fails the function before any request) and by tests/unit/test_function_settings.py
+REQUIRED_SETTINGS = (
+    "ALERT_EVENTS_TOPIC_ARN",
+    "SILENT_QUEUE_URL",
+)
+settings.require_at_start(REQUIRED_SETTINGS)
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -36,13 +42,12 @@ def _silent_types() -> frozenset[str]:
 
 def route(image: Mapping[str, Any]) -> str:
     """One stored alert to AlertEvents, or to the Silent queue if silent (the watchdog routes the same)."""
-    s = settings.get()
     return relay_new_alert(
         image,
-        city_id=s.city_id,
+        city_id=settings.get().city_id,
         silent_types=_silent_types(),
-        publish=lambda event, attributes: event_bus.publish(s.alert_events_topic_arn, event, attributes),
-        announce_silent=silent_queue.announce,
+        publish=runtime.alert_bus(),
+        announce_silent=runtime.silent_announcer(),
     )
 
 

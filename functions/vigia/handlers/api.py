@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from vigia import settings
 from vigia.api import problems
 from vigia.errors import VigiaError
 from vigia.handlers.routes import alerts, incidents, meta, registrations, residents
@@ -19,6 +20,29 @@ from vigia.handlers.routes import dispatch as dispatch_routes
 from vigia.handlers.routes import indicators as indicator_routes
 from vigia.handlers.routes import patrol as patrol_routes
 from vigia.observability import logger, metrics
+
+# What this function reads from its environment; template.yaml gives it each one, checked at a cold
+# start (a missing one fails the function before any request) and by tests/unit/test_function_settings.py
+REQUIRED_SETTINGS = (
+    "ALERTS_TABLE",
+    "RESIDENTS_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "DELIVERIES_TABLE",
+    "AUDIT_TABLE",
+    "PATROL_TABLE",
+    "UNITS_TABLE",
+    "INDICATORS_TABLE",
+    "REGISTRATIONS_TABLE",
+    "EXPORTS_BUCKET",
+    "INDICATOR_RUNS_QUEUE_URL",
+    "DISPATCH_QUEUE_URL",
+    "SILENT_QUEUE_URL",
+    "USER_POOL_ID",
+    "SEAL_KEY_ID",
+    "SILENT_MAC_SECRET_ARN",
+    "REGISTRATION_SECRET_ARN",
+)
+settings.require_at_start(REQUIRED_SETTINGS)
 
 app = APIGatewayHttpResolver()
 for area in (

@@ -14,9 +14,21 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from vigia import clock, runtime
+from vigia import clock, runtime, settings
 from vigia.handlers.poison import Poison, guarded
 from vigia.observability import logger, metrics
+
+# What this function reads from its environment; template.yaml gives it each one, checked at a cold
+# start (a missing one fails the function before any request) and by tests/unit/test_function_settings.py
+REQUIRED_SETTINGS = (
+    "ALERTS_TABLE",
+    "RESIDENTS_TABLE",
+    "DELIVERIES_TABLE",
+    "SMS_QUEUE_URL",
+    "SIREN_QUEUE_URL",
+    "WEBHOOK_QUEUE_URL",
+)
+settings.require_at_start(REQUIRED_SETTINGS)
 
 processor = BatchProcessor(event_type=EventType.SQS)
 EVENTS = ("AlertCreated", "AlertCancelled")
@@ -35,8 +47,6 @@ def _event(body: str) -> dict[str, Any]:
 
 
 def handle(record: SQSRecord) -> None:
-    from vigia.adapters.deliveries import DynamoDispatchStore
-    from vigia.adapters.task_queues import SqsTaskQueues
     from vigia.dispatch.fanout import AlertNotFound, SilentAlertRefused, dispatch_alert, dispatch_cancellation
 
     event = _event(record.body)
@@ -52,7 +62,7 @@ def handle(record: SQSRecord) -> None:
     run = dispatch_alert if kind == "AlertCreated" else dispatch_cancellation
     try:
         outcome = run(
-            alert_id, pack=pack, store=DynamoDispatchStore(), queues=SqsTaskQueues(), now=clock.now()
+            alert_id, pack=pack, store=runtime.dispatch_store(), queues=runtime.task_queues(), now=clock.now()
         )
     except SilentAlertRefused:
         raise Poison(f"{kind} {alert_id}: a silent alert never reaches the public dispatcher") from None

@@ -25,6 +25,17 @@ from vigia.indicators import service
 from vigia.indicators.days import days_between, parse_day
 from vigia.observability import logger, metrics
 
+# What this function reads from its environment; template.yaml gives it each one, checked at a cold
+# start (a missing one fails the function before any request) and by tests/unit/test_function_settings.py
+REQUIRED_SETTINGS = (
+    "ALERTS_TABLE",
+    "INDICATORS_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "EXPORTS_BUCKET",
+    "INDICATOR_RUNS_QUEUE_URL",
+)
+settings.require_at_start(REQUIRED_SETTINGS)
+
 processor = BatchProcessor(event_type=EventType.SQS)
 SAFETY_MS = 120_000  # a catch-up stops starting new days when less than this is left
 

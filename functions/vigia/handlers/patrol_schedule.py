@@ -11,10 +11,18 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from vigia import clock, runtime
+from vigia import clock, runtime, settings
 from vigia.observability import logger, metrics
 from vigia.patrol.planning import parse_date
 from vigia.patrol.service import next_week, today, weekly
+
+# What this function reads from its environment; template.yaml gives it each one, checked at a cold
+# start (a missing one fails the function before any request) and by tests/unit/test_function_settings.py
+REQUIRED_SETTINGS = (
+    "ALERTS_TABLE",
+    "PATROL_TABLE",
+)
+settings.require_at_start(REQUIRED_SETTINGS)
 
 MAX_DAYS = 31
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from vigia import runtime
 from vigia.observability import logger, metrics
 
 MAX_REASON = 256
@@ -48,16 +49,19 @@ def guarded(
 
 
 def _park(record: SQSRecord, reason: str, *, queue: str, consumer: str) -> None:
-    from vigia.adapters.dead_letters import REASON, dead_letter
+    reason_attribute = runtime.poison_reason_attribute()
 
     context = {"message_id": record.message_id, "queue": queue, "reason": reason}
     # [] gives the typed attribute; Powertools' .get() gives the raw dict
-    earlier = record.message_attributes[REASON] if REASON in record.message_attributes else None  # noqa: SIM401
+    attributes = record.message_attributes
+    earlier = attributes[reason_attribute] if reason_attribute in attributes else None  # noqa: SIM401
     if earlier is not None:  # it was dead-lettered for this already and a redrive brought it back
         first = earlier.string_value
         logger.error("poison message dropped after a redrive", extra={**context, "first_reason": first})
         metrics.add_metric(name="PoisonMessagesDropped", unit="Count", value=1)
         return
-    dead_letter(queue, record.body, reason=reason, consumer=consumer)  # if this fails, SQS retries it
+    runtime.dead_letter()(
+        queue, record.body, reason=reason, consumer=consumer
+    )  # if this fails, SQS retries it
     logger.warning("poison message dead-lettered", extra=context)
     metrics.add_metric(name="PoisonMessages", unit="Count", value=1)

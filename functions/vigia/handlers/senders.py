@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from vigia import clock, settings
+from vigia import clock, runtime, settings
 from vigia.dispatch import backoff, tasks
 from vigia.dispatch.protocol import Delivery
 from vigia.dispatch.sending import SENT, Attempt, deliver
@@ -34,9 +34,6 @@ def sender_handler(
     processor = BatchProcessor(event_type=EventType.SQS)
 
     def record_handler(record: SQSRecord) -> None:
-        from vigia.adapters.deliveries import DynamoLedger
-        from vigia.adapters.task_queues import retry_later
-
         s = settings.get()
         try:
             delivery = tasks.from_message(json.loads(record.body))
@@ -55,7 +52,7 @@ def sender_handler(
         try:
             outcome = deliver(
                 delivery,
-                ledger=DynamoLedger(),
+                ledger=runtime.delivery_ledger(),
                 send=send,
                 attempt=attempt,
                 now_s=time.time(),
@@ -69,7 +66,7 @@ def sender_handler(
                 attempt.receive_count, base_s=s.delivery_retry_base_s, cap_s=s.delivery_retry_cap_s
             )
             try:
-                retry_later(channel, record.receipt_handle, pause)
+                runtime.retry_later()(channel, record.receipt_handle, pause)
             except Exception:  # the retry still happens, after the queue's visibility timeout
                 logger.warning("could not shorten the retry delay", extra=context)
             raise

@@ -14,10 +14,22 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from vigia import settings
 from vigia.api import problems
 from vigia.errors import VigiaError
 from vigia.handlers.routes import silent as silent_routes
 from vigia.observability import logger, metrics
+
+# What this function reads from its environment; template.yaml gives it each one, checked at a cold
+# start (a missing one fails the function before any request) and by tests/unit/test_function_settings.py
+REQUIRED_SETTINGS = (
+    "ALERTS_TABLE",
+    "RESIDENTS_TABLE",
+    "AUDIT_TABLE",
+    "UNITS_TABLE",
+    "SEAL_KEY_ID",
+)
+settings.require_at_start(REQUIRED_SETTINGS)
 
 app = APIGatewayHttpResolver()
 app.include_router(silent_routes.router)

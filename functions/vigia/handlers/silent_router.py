@@ -10,17 +10,27 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from vigia import clock, runtime
+from vigia import clock, runtime, settings
 from vigia.handlers.poison import guarded
 from vigia.observability import logger, metrics
+
+# What this function reads from its environment; template.yaml gives it each one, checked at a cold
+# start (a missing one fails the function before any request) and by tests/unit/test_function_settings.py
+REQUIRED_SETTINGS = (
+    "ALERTS_TABLE",
+    "DELIVERIES_TABLE",
+    "AUDIT_TABLE",
+    "SILENT_QUEUE_URL",
+    "SMS_QUEUE_URL",
+    "WEBHOOK_QUEUE_URL",
+    "SEAL_KEY_ID",
+)
+settings.require_at_start(REQUIRED_SETTINGS)
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def handle(record: SQSRecord) -> None:
-    from vigia.adapters import audit
-    from vigia.adapters.deliveries import DynamoDispatchStore
-    from vigia.adapters.task_queues import SqsTaskQueues
     from vigia.silent.routing import EVENT_TYPE, POLICE_EVENT_TYPE, route_police_request, route_silent_alert
 
     event = json.loads(record.body)
@@ -33,9 +43,9 @@ def handle(record: SQSRecord) -> None:
             pack=runtime.city_pack(),
             alerts=runtime.alerts(),
             sealer=runtime.sealer(),
-            ledger=DynamoDispatchStore(),
-            queues=SqsTaskQueues(),
-            audit=audit.record,
+            ledger=runtime.dispatch_store(),
+            queues=runtime.task_queues(),
+            audit=runtime.audit_record(),
             now=clock.now(),
         )
         for note in asked.notes:
@@ -48,9 +58,9 @@ def handle(record: SQSRecord) -> None:
         pack=runtime.city_pack(),
         alerts=runtime.alerts(),
         sealer=runtime.sealer(),
-        ledger=DynamoDispatchStore(),
-        queues=SqsTaskQueues(),
-        audit=audit.record,
+        ledger=runtime.dispatch_store(),
+        queues=runtime.task_queues(),
+        audit=runtime.audit_record(),
         now=clock.now(),
     )
     for note in routed.notes:  # notes name targets and rules, never the person

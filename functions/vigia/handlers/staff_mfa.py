@@ -11,17 +11,23 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from vigia import runtime, settings
 from vigia.identity import staff_mfa
 from vigia.observability import logger, metrics
 
+# What this function reads from its environment; template.yaml gives it each one, checked at a cold
+# start (a missing one fails the function before any request) and by tests/unit/test_function_settings.py
+REQUIRED_SETTINGS: tuple[str, ...] = ()  # the pool's id comes with each trigger event
+settings.require_at_start(REQUIRED_SETTINGS)
+
 
 def decide(event: dict[str, Any]) -> dict[str, Any]:
-    from vigia.adapters.mfa_settings import enabled_mfa
-
     groups = staff_mfa.current_groups(event)
     if not staff_mfa.needs_totp(groups):
         return event
-    issue = staff_mfa.groups_to_issue(groups, enabled_mfa(str(event["userPoolId"]), str(event["userName"])))
+    issue = staff_mfa.groups_to_issue(
+        groups, runtime.enabled_mfa()(str(event["userPoolId"]), str(event["userName"]))
+    )
     if issue.withheld:
         logger.warning(
             "staff signed in without TOTP: staff groups withheld until TOTP is enabled",

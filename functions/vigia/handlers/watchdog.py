@@ -11,9 +11,18 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from vigia import clock, settings
+from vigia import clock, runtime, settings
 from vigia.alerts import watchdog
 from vigia.observability import logger, metrics
+
+# What this function reads from its environment; template.yaml gives it each one, checked at a cold
+# start (a missing one fails the function before any request) and by tests/unit/test_function_settings.py
+REQUIRED_SETTINGS = (
+    "ALERTS_TABLE",
+    "ALERT_EVENTS_TOPIC_ARN",
+    "SILENT_QUEUE_URL",
+)
+settings.require_at_start(REQUIRED_SETTINGS)
 
 
 def _seconds(event: dict[str, Any], name: str, default: int) -> int:
@@ -22,7 +31,6 @@ def _seconds(event: dict[str, Any], name: str, default: int) -> int:
 
 
 def watch(event: dict[str, Any]) -> dict[str, Any]:
-    from vigia.adapters.stalled_alerts import DynamoStalledAlerts
     from vigia.handlers.alert_stream_relay import route
 
     now = clock.now()
@@ -32,7 +40,7 @@ def watch(event: dict[str, Any]) -> dict[str, Any]:
         threshold_s=_seconds(event, "threshold_s", watchdog.THRESHOLD_S),
         lookback_s=_seconds(event, "lookback_s", watchdog.LOOKBACK_S),
     )
-    report = watchdog.republish_stalled(window, store=DynamoStalledAlerts(), relay=route, now=now)
+    report = watchdog.republish_stalled(window, store=runtime.stalled_alerts(), relay=route, now=now)
     stalled = len(report.republished) + len(report.failed)
     metrics.add_metric(name="AlertsStalled", unit="Count", value=stalled)
     for alert_id in report.republished:

@@ -7,6 +7,7 @@ import re
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from vigia import runtime
 from vigia.errors import FieldError, InvalidRequest
 from vigia.handlers.routes.common import json_response, query, signed_in
 
@@ -16,8 +17,6 @@ _ALERT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 @router.get("/v1/audit")
 def audit_trail() -> Response:
-    from vigia.adapters import audit
-
     signed_in(router, "GET /v1/audit")
     alert_id = query(router, "alert_id")
     if alert_id is None:
@@ -30,5 +29,5 @@ def audit_trail() -> Response:
             "alert_id is an alert's id: letters, digits, - or _, at most 64 characters.",
             errors=[FieldError("/alert_id", "not an alert id")],
         )
-    items = [entry.as_dict() for entry in audit.list_for(alert_id)]
+    items = [entry.as_dict() for entry in runtime.audit_entries()(alert_id)]
     return json_response(200, {"alert_id": alert_id, "items": items}, {"Cache-Control": "no-store"})

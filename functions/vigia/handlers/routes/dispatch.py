@@ -15,12 +15,10 @@ router = APIGatewayHttpRouter()
 
 @router.get("/v1/alerts/<alert_id>/deliveries")
 def alert_deliveries(alert_id: str) -> Response:
-    from vigia.adapters.deliveries import delivery_views
-
     signed_in(router, "GET /v1/alerts/{alert_id}/deliveries")
     if runtime.alerts().get(alert_id) is None:
         raise NotFound(f"No alert {alert_id}.")
-    items = delivery_views(alert_id)
+    items = runtime.delivery_views()(alert_id)
     summary: dict[str, int] = {}
     for item in items:
         summary[item["status"]] = summary.get(item["status"], 0) + 1
@@ -29,8 +27,6 @@ def alert_deliveries(alert_id: str) -> Response:
 
 @router.post("/v1/alerts/<alert_id>/cancel")
 def cancel_alert(alert_id: str) -> Response:
-    from vigia.adapters import task_queues
-    from vigia.adapters.deliveries import DynamoAlertCanceller
     from vigia.dispatch.cancellation import cancel
 
     citizen = signed_in(router, "POST /v1/alerts/{alert_id}/cancel")
@@ -39,7 +35,7 @@ def cancel_alert(alert_id: str) -> Response:
     class Notice:
         @staticmethod
         def announce(alert_id: str, cancelled_at: str) -> None:
-            task_queues.announce_cancellation(alert_id, cancelled_at)
+            runtime.cancellation_notice()(alert_id, cancelled_at)
 
     answer = cancel(
         alert_id,
@@ -47,7 +43,7 @@ def cancel_alert(alert_id: str) -> Response:
         window_s=pack.settings.cancel_window_s,
         helpline=pack.settings.helpline,
         alerts=runtime.alerts(),
-        canceller=DynamoAlertCanceller(),
+        canceller=runtime.alert_canceller(),
         notice=Notice(),
         now=clock.now(),
     )
@@ -58,28 +54,25 @@ def cancel_alert(alert_id: str) -> Response:
 
 @router.get("/v1/admin/dlq")
 def dead_letters() -> Response:
-    from vigia.adapters.task_queues import dlq_summary
-
     signed_in(router, "GET /v1/admin/dlq")
     peek = query(router, "peek")
     if peek is not None and (not peek.isdigit() or not 0 <= int(peek) <= 10):
         raise InvalidRequest(
             "peek must be a whole number from 0 to 10.", errors=[FieldError("/peek", "0 to 10")]
         )
-    queues = dlq_summary(int(peek) if peek is not None else 10)
+    queues = runtime.dlq_summary()(int(peek) if peek is not None else 10)
     return json_response(200, {"items": queues, "total": sum(q["depth"] for q in queues)})
 
 
 @router.post("/v1/admin/dlq/<queue>/redrive")
 def redrive_dead_letters(queue: str) -> Response:
-    from vigia.adapters.task_queues import QUEUES, redrive
-
     who = signed_in(router, "POST /v1/admin/dlq/{queue}/redrive")
-    if queue not in QUEUES:
+    queues = runtime.dead_letter_queues()
+    if queue not in queues:
         raise InvalidRequest(
-            f"Unknown queue {queue!r}; one of {', '.join(QUEUES)}.",
+            f"Unknown queue {queue!r}; one of {', '.join(queues)}.",
             errors=[FieldError("/queue", "unknown queue")],
         )
-    moved = redrive(queue)
+    moved = runtime.redrive()(queue)
     logger.info("dead letters redriven", extra={"queue": queue, "moved": moved, "by": who.user_id})
     return json_response(200, {"queue": queue, "moved": moved})

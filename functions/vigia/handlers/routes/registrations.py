@@ -162,7 +162,6 @@ def _review(key: str, user_id: str, action: str, schema: str) -> Response:
 @router.post("/v1/registrations/<user_id>/approve")
 def approve(user_id: str) -> Response:
     """Approval onto the home block (vigia.residents.approve: the citizen group, then the record), audited."""
-    from vigia.adapters import audit
     from vigia.residents import approve as approve_resident
 
     key = "POST /v1/registrations/{user_id}/approve"
@@ -176,7 +175,9 @@ def approve(user_id: str) -> Response:
         identity=runtime.identity(),
         now=clock.now(),
     )
-    audit.record(operator.user_id, _role(operator), "approve", "resident", user_id, request.get("note"))
+    runtime.audit_record()(
+        operator.user_id, _role(operator), "approve", "resident", user_id, request.get("note")
+    )
     metrics.add_metric(name="RegistrationsApproved", unit=MetricUnit.Count, value=1)
     logger.info("registration approved", extra={"user_id": user_id, "by": operator.user_id})
     return json_response(

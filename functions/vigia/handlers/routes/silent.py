@@ -33,7 +33,6 @@ def open_silent_alerts() -> Response:
 
 @router.get("/v1/silent-alerts/<alert_id>")
 def open_one(alert_id: str) -> Response:
-    from vigia.adapters import audit
     from vigia.silent.reading import open_silent_alert
 
     who = signed_in(router, "GET /v1/silent-alerts/{alert_id}")
@@ -47,7 +46,7 @@ def open_one(alert_id: str) -> Response:
         reason=router.current_event.headers.get("x-reason"),
         pack=runtime.city_pack(),
         sealer=runtime.sealer(),
-        audit=audit.record,
+        audit=runtime.audit_record(),
         now=clock.now(),
     )
     return json_response(200, view, {"Cache-Control": "no-store"})
