@@ -34,11 +34,12 @@ test-integration: venv
 test-e2e: venv
 	$(PY) -m pytest -q tests/e2e
 
-lint: venv  ## ruff, ruff format --check, mypy, cfn-lint
+lint: venv  ## ruff, ruff format --check, mypy, cfn-lint, the layering contracts (.importlinter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy functions infra
 	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(VENV)/bin/ruff format .
