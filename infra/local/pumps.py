@@ -3,7 +3,7 @@
 - SQS event source mappings: long-poll, batch, delete what succeeded, partial batch failures, redrive.
 - DynamoDB stream event source mappings: shard iterators, filters, retries, on-failure destination.
 - SNS subscriptions to a function: delivered through a hidden queue, as an SNS event.
-- Schedules (AWS::Scheduler::Schedule, scheduled AWS::Events::Rule): the target function, on time.
+- Schedules (AWS::Scheduler::Schedule): the target function, on time.
 """
 
 from __future__ import annotations

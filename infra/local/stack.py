@@ -308,8 +308,6 @@ class LocalStack:
                 self._sns_pump(lid, self.resolver.resolve(props))
             elif rtype == "AWS::Scheduler::Schedule":
                 self._schedule_pump(lid, self.resolver.resolve(props))
-            elif rtype == "AWS::Events::Rule" and props.get("ScheduleExpression"):
-                self._rule_pumps(lid, self.resolver.resolve(props))
         for pump in self.pumps:
             pump.start()
         log.info("%d pump(s) running", len(self.pumps))
@@ -428,50 +426,6 @@ class LocalStack:
                 stop=self._stop,
             )
         )
-
-    def _rule_pumps(self, lid: str, props: dict[str, Any]) -> None:
-        if str(props.get("State", "ENABLED")).upper() == "DISABLED":
-            return
-        try:
-            schedule = parse(str(props["ScheduleExpression"]))
-        except ScheduleError as error:
-            log.warning("%s: %s; not scheduled locally", lid, error)
-            return
-        rule_arn = self.stack.resources[lid].attrs.get("Arn", "")
-        for target in props.get("Targets") or []:
-            function = self._function(lid, target.get("Arn"))
-            if function is None:
-                continue
-            given = _input(target.get("Input")) if "Input" in target else None
-
-            def payload(fired: datetime, given: Any = given) -> Any:
-                if given is not None:
-                    return given
-                return {
-                    "version": "0",
-                    "id": str(os.urandom(8).hex()),
-                    "detail-type": "Scheduled Event",
-                    "source": "aws.events",
-                    "account": self.pseudo.account_id,
-                    "time": fired.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "region": REGION,
-                    "resources": [rule_arn],
-                    "detail": {},
-                }
-
-            self.pumps.append(
-                SchedulePump(
-                    ScheduledTarget(
-                        f"{lid}/{target.get('Id', function.logical_id)}",
-                        schedule,
-                        function.logical_id,
-                        payload,
-                    ),
-                    function,
-                    invoker=self.invoker,
-                    stop=self._stop,
-                )
-            )
 
     # ---------------------------------------------------------------- seeding and outputs
     def seed(self) -> dict[str, Any]:
