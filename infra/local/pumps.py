@@ -65,14 +65,32 @@ class MappingSpec:
         )
 
 
+@dataclass
+class Delivered:
+    """What a pump handed its function: invocations, records in them, and records the function failed."""
+
+    invocations: int = 0
+    records: int = 0
+    failed: int = 0
+
+    def add(self, records: int, failed: int) -> None:
+        self.invocations += 1
+        self.records += records
+        self.failed += failed
+
+
 class Pump:
-    """A daemon thread that polls until stopped and never dies of a function's (or its own) error."""
+    """A daemon thread that polls until stopped and never dies of a function's (or its own) error.
+
+    `drain()` runs the same delivery synchronously instead, for tests and the bench."""
 
     name = "pump"
 
     def __init__(self, stop: threading.Event) -> None:
         self._stop = stop
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self.delivered = Delivered()  # since the pump was made
+        self._draining = False  # no waiting: a long poll or a batching window would only delay a drain
 
     def start(self) -> None:
         self._thread.start()
@@ -92,6 +110,42 @@ class Pump:
     def poll_once(self) -> bool:
         """One round; True when there was work (poll again at once)."""
         raise NotImplementedError
+
+    def drain(self, *, rounds: int = 500) -> Delivered:
+        """Delivers, synchronously, everything there is until nothing more can be delivered now."""
+        return drain_all([self], rounds=rounds)[self.name]
+
+    def drain_once(self) -> Delivered:
+        """One round of `poll_once` without waiting; what it delivered."""
+        before = Delivered(**vars(self.delivered))
+        self._draining = True
+        try:
+            self.poll_once()
+        finally:
+            self._draining = False
+        return Delivered(
+            self.delivered.invocations - before.invocations,
+            self.delivered.records - before.records,
+            self.delivered.failed - before.failed,
+        )
+
+
+def drain_all(pumps: Sequence[Pump], *, rounds: int = 500) -> dict[str, Delivered]:
+    """Runs the pumps' rounds in turn, as their threads would, until a whole round delivers nothing (a
+    message one function sends is delivered by the next pump); what each pump delivered."""
+    delivered = {pump.name: Delivered() for pump in pumps}
+    for _ in range(rounds):
+        busy = False
+        for pump in pumps:
+            got = pump.drain_once()
+            total = delivered[pump.name]
+            total.invocations += got.invocations
+            total.records += got.records
+            total.failed += got.failed
+            busy = busy or got.invocations > 0
+        if not busy:
+            return delivered
+    raise RuntimeError(f"{', '.join(delivered)}: still delivering after {rounds} rounds")
 
 
 def failed_identifiers(result: Any, identifiers: Sequence[str]) -> set[str] | None:
@@ -207,10 +261,10 @@ class SqsPump(Pump):
 
     def _batch(self) -> list[dict[str, Any]]:
         # A one-second long poll keeps shutdown prompt; Lambda's poller waits up to 20 s.
-        messages = self._receive(1, self.spec.batch_size)
+        messages = self._receive(0 if self._draining else 1, self.spec.batch_size)
         if not messages:
             return []
-        deadline = time.monotonic() + self.spec.batching_window_s
+        deadline = time.monotonic() + (0 if self._draining else self.spec.batching_window_s)
         while (
             len(messages) < self.spec.batch_size and time.monotonic() < deadline and not self._stop.is_set()
         ):
@@ -238,6 +292,8 @@ class SqsPump(Pump):
                 failed = None
         if failed is None:
             failed = {r["messageId"] for r in kept}
+        if kept:
+            self.delivered.add(len(kept), len(failed))
         done = dropped + [r for r in kept if r["messageId"] not in failed]
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]
@@ -512,7 +568,8 @@ class StreamPump(Pump):
         if now < shard.retry_at:
             return fetched
         full = len(shard.buffer) >= self.spec.batch_size
-        if not full and now - shard.first_buffered_at < self.spec.batching_window_s:
+        waiting = now - shard.first_buffered_at < self.spec.batching_window_s
+        if not full and waiting and not self._draining:
             return fetched
         self._deliver(shard, shard.buffer[: self.spec.batch_size])
         return True
@@ -526,6 +583,7 @@ class StreamPump(Pump):
             error = "batch item failures"
         except FunctionFailed as failure:
             failed, error = None, str(failure)
+        self.delivered.add(len(batch), len(batch) if failed is None else len(failed))
         if failed == set():
             self._advance(shard, len(batch))
             return

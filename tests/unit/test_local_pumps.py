@@ -307,3 +307,91 @@ def test_an_asynchronous_invocation_that_succeeds_goes_to_on_success() -> None:
     assert invoker.invoke(function, {}) is True
 
     assert json.loads(sent[0][1])["responsePayload"] == {"ok": True}
+
+
+def test_draining_a_queue_delivers_everything_in_batches_and_redrives_what_keeps_failing() -> None:
+    from moto import mock_aws
+
+    with mock_aws():
+        import boto3
+
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        dlq = sqs.create_queue(QueueName="dispatch-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3})
+        url = sqs.create_queue(QueueName="dispatch", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
+        for n in range(23):
+            sqs.send_message(QueueUrl=url, MessageBody="poison" if n == 7 else f"ok-{n}")
+
+        def fail_poison(event: Any) -> Any:
+            return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]
+                                          if r["body"] == "poison"]}  # fmt: skip
+
+        function = FakeFunction(fail_poison)
+        spec = MappingSpec.from_properties(
+            "Mapping", "Dispatch", {"EventSourceArn": QUEUE, "BatchSize": 10,
+                                    "MaximumBatchingWindowInSeconds": 60,
+                                    "FunctionResponseTypes": ["ReportBatchItemFailures"]}
+        )  # fmt: skip
+        pump = SqsPump(
+            spec, function, sqs, url, region="us-east-1", retry_delay_s=0.0, stop=threading.Event()
+        )
+
+        drained = pump.drain()
+
+        bodies = [r["body"] for batch in function.batches for r in batch]
+        assert sorted(b for b in bodies if b != "poison") == sorted(f"ok-{n}" for n in range(23) if n != 7)
+        assert bodies.count("poison") == 3  # tried maxReceiveCount times, then the queue redrives it
+        assert all(len(batch) <= 10 for batch in function.batches)
+        assert (drained.records, drained.failed) == (25, 3)
+        assert drained.invocations == len(function.batches)
+        assert sqs.receive_message(QueueUrl=url).get("Messages") is None
+        [dead] = sqs.receive_message(QueueUrl=dlq)["Messages"]
+        assert dead["Body"] == "poison"
+
+
+def test_draining_a_stream_flushes_a_batching_window_and_retries_then_sends_on_failure() -> None:
+    records = [stream_record(n) for n in range(1, 5)]
+
+    def fail_second(event: Any) -> Any:
+        ids = [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
+        return {"batchItemFailures": [{"itemIdentifier": "102"}]} if "102" in ids else {}
+
+    function = FakeFunction(fail_second)
+    pump, sent = stream_pump(function, records, MaximumBatchingWindowInSeconds=60)
+
+    drained = pump.drain()
+
+    # Retried from the first failed record (the batch refills to its size), given up after two retries.
+    assert [sequences(b) for b in function.batches] == [["101", "102", "103"]] + [["102", "103", "104"]] * 2
+    assert [json.loads(body)["DDBStreamBatchInfo"]["startSequenceNumber"] for _, body in sent] == ["102"]
+    assert (drained.invocations, drained.failed) == (3, 3)
+    assert pump.drain().invocations == 0  # nothing more to deliver
+
+
+def test_draining_several_pumps_follows_messages_from_one_queue_to_the_next() -> None:
+    from infra.local.pumps import drain_all
+
+    first, second = FakeSqs([message(1, "a"), message(2, "b")]), FakeSqs([])
+
+    def forward(event: Any) -> Any:
+        second.messages.extend(message(10 + i, r["body"]) for i, r in enumerate(event["Records"]))
+        return {}
+
+    relay, sender = FakeFunction(forward), FakeFunction(lambda event: {})
+    spec = MappingSpec.from_properties("Mapping", "Relay", {"EventSourceArn": QUEUE})
+    pumps = [
+        SqsPump(
+            spec, sender, second, "http://2", region="us-east-1", retry_delay_s=0.0, stop=threading.Event()
+        ),
+        SqsPump(
+            spec, relay, first, "http://1", region="us-east-1", retry_delay_s=0.0, stop=threading.Event()
+        ),
+    ]
+
+    drained = drain_all(pumps)
+
+    assert [r["body"] for batch in sender.batches for r in batch] == ["a", "b"]
+    assert sum(d.records for d in drained.values()) == 4
