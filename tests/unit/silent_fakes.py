@@ -9,25 +9,18 @@ import hashlib
 import hmac
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from tests.support import godoy_cruz_pack
 from vigia.alerts.submission import Alert, IdempotencyClaim, PriorAnswer, SendingWindow, WindowMoved
-from vigia.city import CityPack, load_city_pack
+from vigia.city import CityPack
 from vigia.residents.registration import APPROVED, Resident
-
-ROOT = Path(__file__).resolve().parents[2]
-PACK_DIR = ROOT / "infra" / "cities" / "godoy-cruz"
-SCHEMA = ROOT / "schemas" / "city.schema.json"
-_PACK: list[CityPack] = []
 
 
 def demo_pack() -> CityPack:
-    if not _PACK:
-        _PACK.append(load_city_pack(PACK_DIR, SCHEMA))
-    return _PACK[0]
+    return godoy_cruz_pack()
 
 
 class FakeSealer:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import PACK_DIR, SCHEMA, godoy_cruz_pack
 from vigia import clock
 from vigia.city import MESSAGE_TEXTS, CityPackError, load_city_pack
 from vigia.dispatch import cap, protocol
@@ -21,9 +22,7 @@ from vigia.incidents.lifecycle import Incident
 from vigia.incidents.standing import Standing
 
 ROOT = Path(__file__).resolve().parents[2]
-PACK_DIR = ROOT / "infra/cities/godoy-cruz"
-SCHEMA = ROOT / "schemas/city.schema.json"
-PACK = load_city_pack(PACK_DIR, SCHEMA)
+PACK = godoy_cruz_pack()
 BLOCK = PACK.blocks["B-0481"]
 
 # Words of Vigía's English texts that no Spanish text of the stack uses ("no", "a", "es" are in both).

@@ -12,15 +12,15 @@ import xmlschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support import godoy_cruz_pack
 from vigia.alerts.submission import Alert
-from vigia.city import load_city_pack
 from vigia.dispatch import cap, protocol, sending, sms_text, tasks
 from vigia.dispatch.cancellation import cancel
 from vigia.dispatch.protocol import Neighbour, Sender, Told
 from vigia.errors import Conflict, NotFound
 
 ROOT = Path(__file__).resolve().parents[2]
-PACK = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+PACK = godoy_cruz_pack()
 CAP_XSD = xmlschema.XMLSchema(str(ROOT / "schemas/cap/CAP-v1.2.xsd"))
 BLOCK = PACK.blocks["B-0001"]
 SENDER = Sender("u-sender", "Ana María Pérez", "+5492615550999", "Calle Sarmiento 120", "es-AR")

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vigia.city import CityPack, load_city_pack
+from vigia.city import CityPack
 from vigia.city.geo import GridIndex, LatLon, Polygon, haversine_m, point_in_ring, polygon_centroid
-
-ROOT = Path(__file__).resolve().parents[2]
-PACK_DIR = ROOT / "infra" / "cities" / "godoy-cruz"
-SCHEMA = ROOT / "schemas" / "city.schema.json"
-
-
-@pytest.fixture(scope="module")
-def pack() -> CityPack:
-    return load_city_pack(PACK_DIR, SCHEMA)
 
 
 def square(west: float, south: float, size: float) -> Polygon:
@@ -139,16 +128,16 @@ def test_grid_index_finds_the_polygon_under_a_point_and_nothing_elsewhere() -> N
 # --- the demo city -------------------------------------------------------------------------------
 
 
-def test_block_at_finds_every_block_from_its_centroid(pack: CityPack) -> None:
-    for block in pack.blocks.values():
-        found = pack.block_at(*block.centroid)
+def test_block_at_finds_every_block_from_its_centroid(city_pack: CityPack) -> None:
+    for block in city_pack.blocks.values():
+        found = city_pack.block_at(*block.centroid)
         assert found is not None
         assert found.block_id == block.block_id
 
 
-def test_block_at_finds_nothing_outside_the_service_area(pack: CityPack) -> None:
+def test_block_at_finds_nothing_outside_the_service_area(city_pack: CityPack) -> None:
     # Given points far away, and points inside the city's bounding box but outside its uneven outline
-    box = pack.service_area.bbox
+    box = city_pack.service_area.bbox
     far = [LatLon(-34.6, -58.4), LatLon(-32.93, -68.0), LatLon(box.max_lat + 0.001, box.min_lon)]
     steps = 60
     in_box_outside = [
@@ -159,44 +148,46 @@ def test_block_at_finds_nothing_outside_the_service_area(pack: CityPack) -> None
         for i in range(steps + 1)
         for j in range(steps + 1)
     ]
-    in_box_outside = [p for p in in_box_outside if not pack.service_area.contains(*p)]
+    in_box_outside = [p for p in in_box_outside if not city_pack.service_area.contains(*p)]
     assert len(in_box_outside) > 20, "the demo outline should step in from its bounding box"
     # Then no block, no quadrant, not in the service area
     for point in far + in_box_outside:
-        assert pack.block_at(*point) is None
-        assert pack.quadrant_at(*point) is None
-        assert not pack.in_service_area(*point)
+        assert city_pack.block_at(*point) is None
+        assert city_pack.quadrant_at(*point) is None
+        assert not city_pack.in_service_area(*point)
 
 
 @settings(max_examples=300, deadline=None)
 @given(u=st.floats(0, 1), v=st.floats(0, 1))
-def test_every_point_of_the_service_area_is_on_exactly_one_block(pack: CityPack, u: float, v: float) -> None:
-    box = pack.service_area.bbox
+def test_every_point_of_the_service_area_is_on_exactly_one_block(
+    city_pack: CityPack, u: float, v: float
+) -> None:
+    box = city_pack.service_area.bbox
     lat = box.min_lat + u * (box.max_lat - box.min_lat)
     lon = box.min_lon + v * (box.max_lon - box.min_lon)
-    claimed = [b.block_id for b in pack.blocks.values() if b.polygon.contains(lat, lon)]
-    inside = pack.service_area.contains(lat, lon)
+    claimed = [b.block_id for b in city_pack.blocks.values() if b.polygon.contains(lat, lon)]
+    inside = city_pack.service_area.contains(lat, lon)
     assert len(claimed) == (1 if inside else 0)
-    assert pack.in_service_area(lat, lon) == inside
-    found = pack.block_at(lat, lon)
+    assert city_pack.in_service_area(lat, lon) == inside
+    found = city_pack.block_at(lat, lon)
     assert (found.block_id if found else None) == (claimed[0] if claimed else None)
 
 
-def test_each_block_lies_in_the_quadrant_it_names(pack: CityPack) -> None:
-    for block in pack.blocks.values():
-        assert pack.quadrants[block.quadrant_id].polygon.contains(*block.centroid)
-        quadrant = pack.quadrant_at(*block.centroid)
+def test_each_block_lies_in_the_quadrant_it_names(city_pack: CityPack) -> None:
+    for block in city_pack.blocks.values():
+        assert city_pack.quadrants[block.quadrant_id].polygon.contains(*block.centroid)
+        quadrant = city_pack.quadrant_at(*block.centroid)
         assert quadrant is not None
         assert quadrant.quadrant_id == block.quadrant_id
 
 
-def test_demo_blocks_are_street_blocks_of_about_100_to_130_metres(pack: CityPack) -> None:
-    for block in pack.blocks.values():
+def test_demo_blocks_are_street_blocks_of_about_100_to_130_metres(city_pack: CityPack) -> None:
+    for block in city_pack.blocks.values():
         sw, se, ne, _nw = (LatLon(lat, lon) for lon, lat in block.polygon.rings[0][:4])
         assert 75 < haversine_m(sw, se) < 155, block.block_id
         assert 75 < haversine_m(se, ne) < 155, block.block_id
 
 
-def test_demo_city_sits_on_godoy_cruz(pack: CityPack) -> None:
-    centre = pack.service_area.centroid()
+def test_demo_city_sits_on_godoy_cruz(city_pack: CityPack) -> None:
+    centre = city_pack.service_area.centroid()
     assert haversine_m(centre, LatLon(-32.93, -68.845)) < 1_500

@@ -2,20 +2,18 @@
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
+from tests.support import godoy_cruz_pack
 from vigia import clock
-from vigia.city import load_city_pack
 from vigia.errors import Conflict, Forbidden
 from vigia.incidents import lifecycle, service
 from vigia.incidents.lifecycle import Actor, Incident, Unit
 from vigia.incidents.service import Loaded, StepRefused
 from vigia.incidents.standing import Standing
 
-ROOT = Path(__file__).resolve().parents[2]
-PACK = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+PACK = godoy_cruz_pack()
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 OPERATOR = Actor("op-1", "operator")
 

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support import godoy_cruz_pack
 from vigia import clock
-from vigia.city import FalseAlarmPolicy, load_city_pack
+from vigia.city import FalseAlarmPolicy
 from vigia.dispatch.sms_text import measure
 from vigia.errors import Conflict, InvalidRequest, NotFound
 from vigia.incidents import notices, service, standing
@@ -16,7 +17,7 @@ from vigia.incidents.lifecycle import Incident
 from vigia.incidents.standing import Standing
 
 ROOT = Path(__file__).resolve().parents[2]
-PACK = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+PACK = godoy_cruz_pack()
 POLICY = FalseAlarmPolicy(strikes=3, window_days=90)
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from tests.support import FakeContext
 from vigia.errors import InvalidRequest
 from vigia.handlers.nightly_indicators import explicit_days, lambda_handler
 
@@ -35,13 +36,6 @@ def test_a_direct_invocation_refuses_what_it_cannot_run(event, path):
 
 
 def test_an_event_of_no_known_shape_fails_loudly():
-    class Context:
-        function_name, memory_limit_in_mb, aws_request_id = "NightlyIndicatorsFunction", 1024, "r"
-        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:NightlyIndicatorsFunction"
-
-        @staticmethod
-        def get_remaining_time_in_millis() -> int:
-            return 1000
-
+    context = FakeContext("NightlyIndicatorsFunction", 1024, remaining_ms=1000, aws_request_id="r")
     with pytest.raises(ValueError, match="expected"):
-        lambda_handler({"detail-type": "Scheduled Event"}, Context())
+        lambda_handler({"detail-type": "Scheduled Event"}, context)

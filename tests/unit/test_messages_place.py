@@ -4,22 +4,20 @@ reported coordinates; the sender's home address only when the alert was raised a
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support import godoy_cruz_pack
 from vigia.alerts.submission import Alert
-from vigia.city import load_city_pack
 from vigia.city.geo import haversine_m
 from vigia.dispatch import cap, protocol, sms_text
 from vigia.dispatch.protocol import Neighbour, Sender, Told
 from vigia.incidents import notices
 from vigia.incidents.lifecycle import Incident
 
-ROOT = Path(__file__).resolve().parents[2]
-PACK = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+PACK = godoy_cruz_pack()
 HOME_BLOCK = PACK.blocks["B-0001"]  # Perito Moreno y Rivadavia, quadrant Q-01
 FAR_BLOCK = PACK.blocks["B-0481"]  # Belgrano y Uruguay, quadrant Q-08, about 2.8 km away
 HOME_ADDRESS = "Castelli y Bolivia 1234"

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support import godoy_cruz_pack
 from vigia.adapters.registrations_store import SecretKeys
-from vigia.city import load_city_pack
 from vigia.residents import signup
 from vigia.residents.registration import DuplicateValue, Resident
 
-ROOT = Path(__file__).resolve().parents[2]
-PACK = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+PACK = godoy_cruz_pack()
 LAT, LON = next(iter(PACK.blocks.values())).centroid
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 KEYS = SecretKeys("unit-test-secret")

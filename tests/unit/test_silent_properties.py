@@ -21,9 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support import PACK_DIR, SCHEMA
 from tests.unit.silent_fakes import (
-    PACK_DIR,
-    SCHEMA,
     FakeAlertStore,
     FakeMac,
     FakeSealer,
