@@ -84,6 +84,7 @@ def provision() -> tuple[dict[str, str], dict[str, Any]]:
 def api_caller(specs: dict[str, Any]) -> ApiCall:
     """call(method, path, body, claims, headers) → ApiFunction's result, as API Gateway would invoke it."""
     from infra.local.functions import LambdaContext
+    from tests.support import api_event
     from vigia.handlers.api import lambda_handler
 
     lambda_context = LambdaContext(specs["ApiFunction"])
@@ -91,23 +92,8 @@ def api_caller(specs: dict[str, Any]) -> ApiCall:
     def call(
         method: str, path: str, body: Any, claims: dict[str, str] | None, headers: dict[str, str]
     ) -> dict[str, Any]:
-        context: dict[str, Any] = {
-            "http": {"method": method, "path": path},
-            "requestId": "bench",
-            "stage": "$default",
-            "routeKey": "ANY /v1/{proxy+}",
-        }
-        if claims:
-            context["authorizer"] = {"jwt": {"claims": claims}}
-        event = {
-            "version": "2.0",
-            "rawPath": path,
-            # a body is JSON, as the app sends it (JSON routes answer 415 to anything else)
-            "headers": {"content-type": "application/json", **headers} if body is not None else headers,
-            "requestContext": context,
-            "body": json.dumps(body) if body is not None else None,
-            "isBase64Encoded": False,
-        }
+        # a body is JSON, as the app sends it (JSON routes answer 415 to anything else)
+        event = api_event(method, path, body, claims or None, headers, request_id="bench")
         result: dict[str, Any] = lambda_handler(event, lambda_context)
         return result
 

@@ -244,10 +244,10 @@ def latency() -> None:
     import boto3
     import requests
 
+    from tests.support import godoy_cruz_pack
     from vigia import clock
-    from vigia.city import load_city_pack
 
-    pack = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+    pack = godoy_cruz_pack()
     work = Path(tempfile.mkdtemp(prefix="vigia-bench-dispatch-"))
     aws_port, api_port = _free_ports(2)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIGIA_", "SMS_"))}
