@@ -1,103 +1,45 @@
-"""Helpers for the dispatch tests: SQS pumps that play Lambda's event source mappings in-process,
+"""Helpers for the dispatch tests: the local stack's pumps draining the dispatch queues in-process,
 neighbours seeded on a block, the outbox read back, and faults injected at each hop."""
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-from tests.integration.conftest import FakeContext, Stack
+from infra.local.pumps import Delivered, drain_all
+from tests.integration.conftest import Stack
+from tests.integration.template_pumps import queue_pump
 from vigia import clock, runtime
 from vigia.alerts.events import alert_created
 from vigia.residents.registration import Resident
 
-QUEUES = {
-    "DispatchQueue": "vigia.handlers.dispatch",
-    "SmsQueue": "vigia.handlers.sms_sender",
-    "SirenQueue": "vigia.handlers.siren_sender",
-    "WebhookQueue": "vigia.handlers.webhook_sender",
-}
+QUEUES = ("DispatchQueue", "SmsQueue", "SirenQueue", "WebhookQueue")  # each drained by its template mapping
 
 
 def sqs() -> Any:
     return boto3.client("sqs", region_name="us-east-1")
 
 
-def _record(message: dict[str, Any], arn: str) -> dict[str, Any]:
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": {},
-        "md5OfBody": message["MD5OfBody"],
-        "eventSource": "aws:sqs",
-        "eventSourceARN": arn,
-        "awsRegion": "us-east-1",
-    }
-
-
-@dataclass
-class PumpStats:
-    invocations: int = 0
-    failures: int = 0
-
-
-def _invoke(handler: Any, event: dict[str, Any], all_ids: list[str]) -> set[str]:
-    """The ids Lambda would put back on the queue: the reported failures, or all when the function raised
-    (Powertools raises when every record of the batch failed)."""
+def pump(stack: Stack, *, twice: bool = False, rounds: int = 500, only: tuple[str, ...] = ()) -> Delivered:
+    """Drains the dispatch queues through the local stack's own pumps until nothing more can be delivered:
+    the template's batch sizes, failed items shown again at once (until the queue's redrive ends them in
+    the DLQ), the rest deleted. With `twice`, each batch is handed over a second time (an SQS redelivery)."""
+    pumps = [queue_pump(stack, queue, twice=twice) for queue in QUEUES if not only or queue in only]
     try:
-        answer = handler(event, FakeContext())
-    except Exception:
-        return set(all_ids)
-    return {f["itemIdentifier"] for f in (answer or {}).get("batchItemFailures", [])}
-
-
-def pump(stack: Stack, *, twice: bool = False, rounds: int = 500, only: tuple[str, ...] = ()) -> PumpStats:
-    """Delivers every queued message to its function until all queues are idle, as Lambda's pollers would:
-    batches of ten, failed items left for a retry (which the DLQ ends), the rest deleted.
-    With `twice`, each batch is handed over a second time before it is deleted (an SQS redelivery)."""
-    client, stats = sqs(), PumpStats()
-    for _ in range(rounds):
-        busy = False
-        for logical_id, module in QUEUES.items():
-            if only and logical_id not in only:
-                continue
-            url = stack.resources[logical_id]
-            arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
-            messages = client.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], VisibilityTimeout=30
-            ).get("Messages", [])
-            if not messages:
-                continue
-            busy = True
-            handler = importlib.import_module(module).lambda_handler
-            event = {"Records": [_record(m, arn) for m in messages]}
-            failed = _invoke(handler, event, [m["MessageId"] for m in messages])
-            stats.invocations += 1
-            if twice:
-                _invoke(handler, event, [])
-                stats.invocations += 1
-            stats.failures += len(failed)
-            for m in messages:
-                if m["MessageId"] in failed:
-                    client.change_message_visibility(
-                        QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
-                    )
-                else:
-                    client.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        if not busy:
-            return stats
-    raise AssertionError("the queues never went idle")
+        drained = drain_all(pumps, rounds=rounds)
+    except RuntimeError:
+        raise AssertionError("the queues never went idle") from None
+    total = Delivered()
+    for delivered in drained.values():
+        total.invocations += delivered.invocations
+        total.records += delivered.records
+        total.failed += delivered.failed
+    return total
 
 
 def announce(stack: Stack, alert_id: str) -> None:
