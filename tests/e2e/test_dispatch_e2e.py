@@ -12,12 +12,12 @@ import pytest
 import requests
 import xmlschema
 
+from tests.support import godoy_cruz_pack
 from vigia import clock
-from vigia.city import load_city_pack
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-PACK = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+PACK = godoy_cruz_pack()
 CAP_XSD = xmlschema.XMLSchema(str(ROOT / "schemas/cap/CAP-v1.2.xsd"))
 
 

@@ -5,16 +5,14 @@ the unit's status follows, the unit is texted, and the response time is reported
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 
-from vigia.city import load_city_pack
+from tests.support import godoy_cruz_pack
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-PACK = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+PACK = godoy_cruz_pack()
 LAT, LON = next(iter(PACK.blocks.values())).centroid
 
 

@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 
 from tests.e2e.conftest import ROOT, _environment
+from tests.support import godoy_cruz_pack
 from vigia import clock
-from vigia.city import load_city_pack
 
 pytestmark = pytest.mark.e2e
 
@@ -62,7 +62,7 @@ def exported(local_stack, name: str) -> bytes:
 
 
 def test_an_admin_runs_a_past_day_and_an_analyst_reads_its_city_totals(local_stack):
-    pack = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+    pack = godoy_cruz_pack()
     seed_day(local_stack, pack)
     admin, analyst = local_stack.client("admin"), local_stack.client("analyst")
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from tests.e2e.conftest import ROOT
+from tests.support import godoy_cruz_pack
 from vigia import clock
-from vigia.city import load_city_pack
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +65,7 @@ def first_event(ics):
 
 
 def test_operator_plans_police_read_ics_check_in_and_survey_and_the_summary_shows_it(local_stack):
-    pack = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+    pack = godoy_cruz_pack()
     day = (datetime.now(UTC).astimezone(pack.zone_info) - timedelta(days=1)).date()
     seed_alerts(local_stack, pack, day)
     operator, police, analyst = (local_stack.client(r) for r in ("operator", "police", "analyst"))

@@ -5,20 +5,16 @@ no identity; the response team does, and that read appears in the audit trail.""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from tests.support import godoy_cruz_pack
 from vigia import clock
-from vigia.city import load_city_pack
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-TEAM = set(
-    load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json").dispatch.response_team
-)
+TEAM = set(godoy_cruz_pack().dispatch.response_team)
 
 
 def bearer(token: str) -> dict[str, str]:
