@@ -1,9 +1,8 @@
-"""Helpers for the silent-alarm tests on the emulator: the victim, her neighbours, and pumps that play the
-stream and queue event source mappings in-process (only new stream records, like Lambda's iterator)."""
+"""Helpers for the silent-alarm tests on the emulator: the victim, her neighbours, and the local stack's
+pumps draining the stream and queue event source mappings in-process."""
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,19 +10,15 @@ from typing import Any
 
 import boto3
 
-from tests.integration.conftest import NEAR_CENTRE, FakeContext, Stack, register_confirmed
+from infra.local.pumps import StreamPump, drain_all, sqs_record
+from tests.integration.conftest import NEAR_CENTRE, Stack, register_confirmed
+from tests.integration.template_pumps import queue_of, queue_pump, stream_pump
 from vigia import clock, runtime
 from vigia.residents.registration import Resident
 
 SILENT_TYPE = "domestic_violence"
-# Every queue a message can take after the stream, and the function the template maps to it.
-QUEUES = {
-    "SilentQueue": "vigia.handlers.silent_router",
-    "DispatchQueue": "vigia.handlers.dispatch",
-    "SmsQueue": "vigia.handlers.sms_sender",
-    "SirenQueue": "vigia.handlers.siren_sender",
-    "WebhookQueue": "vigia.handlers.webhook_sender",
-}
+# Every queue a message can take after the stream (each drained by its template mapping).
+QUEUES = ("SilentQueue", "DispatchQueue", "SmsQueue", "SirenQueue", "WebhookQueue")
 # A victim whose details are easy to find in any text: none of them may appear outside the response team.
 VICTIM = {
     "full_name": "Rosalía Quiroga Benavídez",
@@ -109,52 +104,33 @@ def _sqs() -> Any:
 
 @dataclass
 class Pumps:
-    """Plays the template's event source mappings: the Alerts stream into the relay, each queue into its
-    function, until everything is idle. Records the functions that ran."""
+    """The local stack's own pumps for the template's event source mappings: the Alerts stream into the
+    relay (only records it has not read yet, like Lambda's iterator), each queue into its function, drained
+    until nothing more can be delivered. Records the functions that ran."""
 
     stack: Stack
-    seen: set[str] = field(default_factory=set)
     ran: list[str] = field(default_factory=list)
     skip: frozenset[str] = frozenset()  # queues left alone (the webhook one, where no CAD listens)
+    _stream: StreamPump | None = None
 
     def stream(self) -> int:
-        from vigia.handlers.alert_stream_relay import lambda_handler
-
-        records = [r for r in self.stack.stream_event()["Records"] if r["eventID"] not in self.seen]
-        if not records:
-            return 0
-        lambda_handler({"Records": records}, FakeContext())
-        self.seen.update(r["eventID"] for r in records)
-        self.ran.append("AlertStreamRelayFunction")
-        return len(records)
+        if self._stream is None:
+            self._stream = stream_pump(self.stack)
+        delivered = self._stream.drain()
+        if delivered.invocations:
+            self.ran.append("AlertStreamRelayFunction")
+        return delivered.records
 
     def queues(self, rounds: int = 50) -> None:
-        client = _sqs()
-        for _ in range(rounds):
-            busy = False
-            for logical_id, module in QUEUES.items():
-                if logical_id in self.skip:
-                    continue
-                url = self.stack.resources[logical_id]
-                messages = client.receive_message(
-                    QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], VisibilityTimeout=30
-                ).get("Messages", [])
-                if not messages:
-                    continue
-                busy = True
-                arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-                    "QueueArn"
-                ]
-                event = {"Records": [_record(m, arn) for m in messages]}
-                answer = importlib.import_module(module).lambda_handler(event, FakeContext())
-                self.ran.append(logical_id)
-                failed = {f["itemIdentifier"] for f in (answer or {}).get("batchItemFailures", [])}
-                assert not failed, f"{module} failed {len(failed)} message(s)"
-                for m in messages:
-                    client.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-            if not busy:
-                return
-        raise AssertionError("the queues never went idle")
+        pumps = [queue_pump(self.stack, queue) for queue in QUEUES if queue not in self.skip]
+        try:
+            drained = drain_all(pumps, rounds=rounds)
+        except RuntimeError:
+            raise AssertionError("the queues never went idle") from None
+        for pump in pumps:
+            delivered = drained[pump.name]
+            self.ran.extend([queue_of(pump)] * delivered.invocations)
+            assert not delivered.failed, f"{pump.function.logical_id} failed {delivered.failed} message(s)"
 
     def run(self) -> None:
         self.stream()
@@ -162,17 +138,8 @@ class Pumps:
 
 
 def _record(message: dict[str, Any], arn: str) -> dict[str, Any]:
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": {},
-        "md5OfBody": message["MD5OfBody"],
-        "eventSource": "aws:sqs",
-        "eventSourceARN": arn,
-        "awsRegion": "us-east-1",
-    }
+    """A received message as Lambda's SQS event record."""
+    return sqs_record(message, arn, "us-east-1")
 
 
 def outbox(path: Path) -> list[dict[str, Any]]:
