@@ -11,7 +11,6 @@ would measure moto's races instead of ours. Between requests the processes inter
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import threading
@@ -20,6 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.support import FakeContext, api_event
+
+__all__ = ["ServerStack", "api_event", "run_at_once", "server_stack"]
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 180
@@ -147,39 +150,6 @@ def _reset(endpoint: str) -> None:
     requests.post(f"{endpoint}/moto-api/reset", timeout=30).raise_for_status()
 
 
-def api_event(
-    method: str, path: str, body: Any, claims: dict[str, str], headers: dict[str, str] | None = None
-) -> dict[str, Any]:
-    return {
-        "version": "2.0",
-        "rawPath": path,
-        "headers": {"content-type": "application/json", **(headers or {})},
-        "requestContext": {
-            "http": {"method": method, "path": path},
-            "requestId": "race",
-            "stage": "$default",
-            "routeKey": "ANY /v1/{proxy+}",
-            "authorizer": {"jwt": {"claims": claims}},
-        },
-        "body": json.dumps(body) if body is not None else None,
-        "isBase64Encoded": False,
-    }
-
-
-class _Context:
-    def __init__(self, name: str, arn: str) -> None:
-        self.function_name = name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = arn
-        self.memory_limit_in_mb = 512
-        self.aws_request_id = f"race-{os.getpid()}"
-        self.log_group_name = f"/aws/lambda/{name}"
-        self.log_stream_name = f"race-{os.getpid()}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
 def _execution_environment(
     environment: dict[str, str],
     warm_up: dict[str, Any],
@@ -196,7 +166,11 @@ def _execution_environment(
     try:
         from vigia.handlers.api import lambda_handler
 
-        context = _Context(environment["API_FUNCTION_NAME"], environment["API_FUNCTION_ARN"])
+        context = FakeContext(
+            environment["API_FUNCTION_NAME"],
+            aws_request_id=f"race-{os.getpid()}",
+            invoked_function_arn=environment["API_FUNCTION_ARN"],
+        )
         lambda_handler(warm_up, context)  # imports, clients and the city pack loaded before the race
         barrier.wait(timeout=START_TIMEOUT_S)
         result = lambda_handler(event, context)

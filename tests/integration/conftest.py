@@ -29,6 +29,12 @@ from infra.local.functions import function_specs, merged_environment
 from infra.local.intrinsics import Pseudo, Resolver, resolve_parameters
 from infra.local.resources import Env, provision
 from infra.local.template import load_template, translate
+from tests.support import (  # FakeContext, api_event: still imported from here by the pump copies
+    FakeContext,  # noqa: F401
+    api_event,  # noqa: F401
+    godoy_cruz_pack,
+)
+from tests.support.api_caller import call_api
 from vigia import runtime, settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,9 +42,7 @@ NEAR_CENTRE: tuple[float, float] = (0.0, 0.0)  # replaced at import by a real bl
 
 
 def _first_block_centroid() -> tuple[float, float]:
-    from vigia.city import load_city_pack
-
-    pack = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+    pack = godoy_cruz_pack()
     block = next(iter(pack.blocks.values()))
     return (block.centroid[0], block.centroid[1])
 
@@ -58,17 +62,6 @@ def registration_body(name: str, lat_lon: tuple[float, float] | None = None) -> 
         "address": f"Calle {name.capitalize()} 123",
         "home_location": {"lat": lat, "lon": lon},
     }
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
 
 
 class Stack:
@@ -220,110 +213,9 @@ def _rebind() -> None:
     runtime.reset()
 
 
-def api_event(
-    method: str,
-    path: str,
-    body: Any = None,
-    claims: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-    query: dict[str, str] | None = None,
-    source_ip: str = "127.0.0.1",
-) -> dict[str, Any]:
-    raw_body = body if isinstance(body, str) or body is None else json.dumps(body)
-    context: dict[str, Any] = {
-        "accountId": "123456789012",
-        "apiId": "test",
-        "domainName": "test.local",
-        "requestId": "req",
-        "routeKey": "ANY /v1/{proxy+}",
-        "stage": "$default",
-        "timeEpoch": 0,
-        "http": {
-            "method": method,
-            "path": path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": source_ip,
-            "userAgent": "pytest",
-        },
-    }
-    if claims is not None:
-        context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
-    return {
-        "version": "2.0",
-        "routeKey": "ANY /v1/{proxy+}",
-        "rawPath": path,
-        "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
-        "headers": {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}},
-        "queryStringParameters": query,
-        "requestContext": context,
-        "body": raw_body,
-        "isBase64Encoded": False,
-    }
-
-
-class FakeContext:
-    function_name = "ApiFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ApiFunction"
-    aws_request_id = "req"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 10_000
-
-
-@functools.cache
-def _template_resources() -> dict[str, Any]:
-    return dict(load_template()["Resources"])
-
-
-@functools.cache
-def _http_routes() -> tuple[Any, ...]:
-    """The template's HttpApi events as the local HTTP API reads them: (route, handler module)."""
-    from infra.local.http_api import Route
-
-    routes = []
-    for logical_id, resource in _template_resources().items():
-        props = resource.get("Properties") or {}
-        for event in (props.get("Events") or {}).values():
-            if event.get("Type") == "HttpApi":
-                method = str(event["Properties"].get("Method", "ANY")).upper()
-                routes.append(
-                    Route("ANY" if method == "ANY" else method, event["Properties"]["Path"], logical_id)
-                )
-    return tuple(routes)
-
-
-def _function_for(method: str, path: str) -> Any:
-    """The handler API Gateway would invoke for the request: the most specific route of the template wins
-    (GET /v1/silent-alerts goes to SilentApiFunction, the rest to ApiFunction's ANY /v1/{proxy+})."""
-    import importlib
-
-    from infra.local.http_api import match_route
-
-    matched = match_route(_http_routes(), method, path)
-    logical_id = matched[0].function if matched else "ApiFunction"
-    handler = str(_template_resources()[logical_id]["Properties"]["Handler"])
-    module, name = handler.rsplit(".", 1)
-    return getattr(importlib.import_module(module), name)
-
-
 @pytest.fixture
 def api(stack: Stack):
-    def call(
-        method: str,
-        path: str,
-        body: Any = None,
-        claims: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-        query: dict[str, str] | None = None,
-        source_ip: str = "127.0.0.1",
-    ) -> Answer:
-        event = api_event(method, path, body, claims, headers, query, source_ip)
-        result = _function_for(method, path)(event, FakeContext())
-        return Answer(result["statusCode"], result.get("headers") or {}, result.get("body") or "")
-
-    return call
+    return call_api
 
 
 @dataclass

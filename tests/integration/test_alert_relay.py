@@ -5,7 +5,8 @@ import json
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from tests.integration.conftest import NEAR_CENTRE, FakeContext
+from tests.integration.conftest import NEAR_CENTRE
+from tests.support import FakeContext
 from vigia.api.validation import validate
 
 

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.conftest import FakeContext, api_event
 from tests.integration.test_authorization_matrix import BODIES, POLICE_OTHER, POLICE_OWN
+from tests.support import FakeContext, api_event
 from vigia.api.routes import PUBLIC, ROUTES, SIGNED_IN, Route
 
 MAX_PROBLEM_BYTES = 4096

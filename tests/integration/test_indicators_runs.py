@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import FakeContext
 from vigia import clock
 from vigia.api.validation import validate
 from vigia.indicators.table import COLUMNS
@@ -21,21 +22,10 @@ DAY = date(2026, 3, 10)
 CITY = "godoy-cruz"
 
 
-class FakeContext:
-    function_name = "NightlyIndicatorsFunction"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:NightlyIndicatorsFunction"
-    aws_request_id = "req"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 900_000
-
-
 def invoke(event: dict[str, Any]) -> Any:
     from vigia.handlers.nightly_indicators import lambda_handler
 
-    return lambda_handler(event, FakeContext())
+    return lambda_handler(event, FakeContext("NightlyIndicatorsFunction", 1024, remaining_ms=900_000))
 
 
 def alert(n: int, block: Any, created: datetime, type_: str = "robbery", **lifecycle: Any) -> dict[str, Any]:

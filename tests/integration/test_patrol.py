@@ -362,7 +362,7 @@ def test_surveys_are_anonymous_and_summarised_by_quadrant_and_week(api, staff_cl
 def test_the_weekly_run_plans_next_week_and_keeps_what_exists(
     api, staff_claims, stack, alerts, day, no_scans
 ):
-    from tests.integration.conftest import FakeContext
+    from tests.support import FakeContext
     from vigia.handlers.patrol_schedule import lambda_handler
 
     kept_day = day + timedelta(days=2)

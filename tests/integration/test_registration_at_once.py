@@ -11,26 +11,11 @@ import pytest
 
 from tests.integration.concurrent_stack import ServerStack, run_at_once, server_stack
 from tests.integration.conftest import registration_body
+from tests.support import api_event
 from vigia.residents.signup import registration_key
 
 ATTACKER_IP = "198.51.100.66"
 AT_ONCE = 10
-
-
-def _event(method: str, path: str, body: Any, source_ip: str) -> dict[str, Any]:
-    return {
-        "version": "2.0",
-        "rawPath": path,
-        "headers": {"content-type": "application/json"},
-        "requestContext": {
-            "http": {"method": method, "path": path, "sourceIp": source_ip},
-            "requestId": "race",
-            "stage": "$default",
-            "routeKey": "ANY /v1/{proxy+}",
-        },
-        "body": json.dumps(body) if body is not None else None,
-        "isBase64Encoded": False,
-    }
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +32,10 @@ def test_ten_registrations_at_once_from_one_address_admit_exactly_the_limit(stac
     before = _registrations(stack)
     # Given ten registrations from one address, each in its own process, released together
     events = [
-        _event("POST", "/v1/registrations", registration_body(f"rafaga{i}"), ATTACKER_IP)
+        api_event("POST", "/v1/registrations", registration_body(f"rafaga{i}"), source_ip=ATTACKER_IP)
         for i in range(AT_ONCE)
     ]
-    answers = run_at_once(stack, events, warm_up=_event("GET", "/v1/health", None, "192.0.2.1"))
+    answers = run_at_once(stack, events, warm_up=api_event("GET", "/v1/health", None, source_ip="192.0.2.1"))
     # Then exactly the limit (5 an hour) got through; the rest were told when to come back
     statuses = Counter(a["status"] for a in answers)
     assert statuses == Counter({202: 5, 429: AT_ONCE - 5}), [a["body"] for a in answers]
@@ -67,7 +52,7 @@ def _registration(stack, body: dict[str, Any], source_ip: str) -> tuple[str, str
     """A registration started on the server stack; its id and the code the SMS queue carries."""
     import re
 
-    answers = run_at_once(stack, [_event("POST", "/v1/registrations", body, source_ip)], _HEALTH)
+    answers = run_at_once(stack, [api_event("POST", "/v1/registrations", body, source_ip=source_ip)], _HEALTH)
     assert answers[0]["status"] == 202, answers
     registration_id = json.loads(answers[0]["body"])["registration_id"]
     sqs = stack.client("sqs")
@@ -81,11 +66,13 @@ def _registration(stack, body: dict[str, Any], source_ip: str) -> tuple[str, str
                 return registration_id, re.findall(r"\b\d{6}\b", task["body"])[0]
 
 
-_HEALTH = _event("GET", "/v1/health", None, "192.0.2.1")
+_HEALTH = api_event("GET", "/v1/health", None, source_ip="192.0.2.1")
 
 
 def _confirm(registration_id: str, code: str) -> dict[str, Any]:
-    return _event("POST", f"/v1/registrations/{registration_id}/confirm", {"code": code}, "192.0.2.9")
+    return api_event(
+        "POST", f"/v1/registrations/{registration_id}/confirm", {"code": code}, source_ip="192.0.2.9"
+    )
 
 
 def test_guesses_at_once_use_up_the_five_tries_and_confirmations_at_once_create_one_resident(stack):

@@ -122,8 +122,8 @@ def test_the_router_audits_its_own_unsealing_and_a_redelivery_sends_nothing_twic
     pumps = Pumps(stack)
     pumps.stream()
     [message] = stack.queue_messages("SilentQueue")
-    from tests.integration.conftest import FakeContext
     from tests.integration.silent_support import _record
+    from tests.support import FakeContext
     from vigia.handlers.silent_router import lambda_handler
 
     event = {"Records": [_record(message, "arn:aws:sqs:us-east-1:123456789012:silent")]}

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.conftest import FakeContext
 from tests.integration.silent_support import VICTIM, Pumps, outbox, register_victim, silent_body
+from tests.support import FakeContext
 from vigia import clock, runtime
 
 RULE = "silent-alert-belongs-to-response-team"

@@ -11,11 +11,9 @@ import pytest
 from boto3.dynamodb.conditions import Key
 
 from tests.integration.concurrent_stack import ServerStack, api_event, run_at_once, server_stack
-from vigia.city import load_city_pack
+from tests.support import godoy_cruz_pack
 
-from .conftest import ROOT
-
-PACK = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+PACK = godoy_cruz_pack()
 BLOCK = next(iter(PACK.blocks.values()))
 LAT, LON = BLOCK.centroid
 OPERATORS = [{"sub": f"staff-operator-{i}", "cognito:groups": "[operator]"} for i in range(8)]

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from tests.integration.conftest import FakeContext
 from tests.integration.dispatch_harness import pump, seed
 from tests.integration.test_dispatch_flow import BLOCK, dispatch, neighbour_sms, send_alert
+from tests.support import FakeContext
 from vigia import clock
 
 __all__ = ["dispatch"]  # the fixture, shared with the dispatch flow tests
