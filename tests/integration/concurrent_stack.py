@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support import FakeContext, api_event
-
-__all__ = ["ServerStack", "api_event", "run_at_once", "server_stack"]
+from tests.support import FakeContext
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 180

@@ -29,11 +29,7 @@ from infra.local.functions import function_specs, merged_environment
 from infra.local.intrinsics import Pseudo, Resolver, resolve_parameters
 from infra.local.resources import Env, provision
 from infra.local.template import load_template, translate
-from tests.support import (  # FakeContext, api_event: still imported from here by the pump copies
-    FakeContext,  # noqa: F401
-    api_event,  # noqa: F401
-    godoy_cruz_pack,
-)
+from tests.support import godoy_cruz_pack
 from tests.support.api_caller import call_api
 from vigia import runtime, settings
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from boto3.dynamodb.conditions import Key
 
-from tests.integration.concurrent_stack import ServerStack, api_event, run_at_once, server_stack
-from tests.support import godoy_cruz_pack
+from tests.integration.concurrent_stack import ServerStack, run_at_once, server_stack
+from tests.support import api_event, godoy_cruz_pack
 
 PACK = godoy_cruz_pack()
 BLOCK = next(iter(PACK.blocks.values()))
