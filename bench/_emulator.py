@@ -81,6 +81,19 @@ def provision() -> tuple[dict[str, str], dict[str, Any]]:
     return provisioned.physical_ids(), specs
 
 
+class EmulatorStack:
+    """What tests/support/template_pumps.py builds the template's pumps on: the physical ids by logical id
+    and a client per service (moto intercepts them)."""
+
+    def __init__(self, resources: dict[str, str]) -> None:
+        self.resources = resources
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name="us-east-1")
+
+
 def api_caller(specs: dict[str, Any]) -> ApiCall:
     """call(method, path, body, claims, headers) → ApiFunction's result, as API Gateway would invoke it."""
     from infra.local.functions import LambdaContext

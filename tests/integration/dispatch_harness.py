@@ -13,7 +13,7 @@ import boto3
 
 from infra.local.pumps import Delivered, drain_all
 from tests.integration.conftest import Stack
-from tests.integration.template_pumps import queue_pump
+from tests.support.template_pumps import queue_pump
 from vigia import clock, runtime
 from vigia.alerts.events import alert_created
 from vigia.residents.registration import Resident

@@ -12,7 +12,7 @@ import boto3
 
 from infra.local.pumps import StreamPump, drain_all, sqs_record
 from tests.integration.conftest import NEAR_CENTRE, Stack, register_confirmed
-from tests.integration.template_pumps import queue_of, queue_pump, stream_pump
+from tests.support.template_pumps import queue_of, queue_pump, stream_pump
 from vigia import clock, runtime
 from vigia.residents.registration import Resident
 
