@@ -114,23 +114,22 @@ def api_caller(specs: dict[str, Any]) -> ApiCall:
 
 
 def _registration_code(phone: str) -> str:
-    """The code the registration SMS carries, read off the SMS queue (registration, docs/registration.md)."""
+    """The code the registration SMS brought (registration, docs/registration.md): the SMS queue drained by
+    SmsSender's template mapping, the text read off moto's SNS, as a phone would show it."""
     import re
 
-    import boto3
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
 
+    from tests.support.template_pumps import queue_pump
     from vigia import settings
 
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    while True:
-        batch = sqs.receive_message(QueueUrl=settings.get().sms_queue_url, MaxNumberOfMessages=10)
-        messages = batch.get("Messages", [])
-        if not messages:
-            raise LookupError(f"no registration code was queued for {phone}")
-        for message in messages:
-            task = json.loads(message["Body"])
-            if task["target"] == "registration_code" and task["recipient"] == phone:
-                return re.findall(r"\b\d{6}\b", task["body"])[0]
+    queue_pump(EmulatorStack({"SmsQueue": settings.get().sms_queue_url}), "SmsQueue").drain()
+    sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values()
+    codes = [re.findall(r"\b\d{6}\b", text) for to, text in sent if to == phone]
+    if not codes or not codes[-1]:
+        raise LookupError(f"no registration code reached {phone}")
+    return str(codes[-1][0])
 
 
 def approved_resident(call: ApiCall, registration: dict[str, Any]) -> dict[str, str]:

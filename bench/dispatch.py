@@ -25,6 +25,11 @@ from bench._emulator import CallCounter, EmulatorStack, provision, use_emulator_
 ROOT = Path(__file__).resolve().parents[1]
 CALL_SIZES = (0, 1, 10, 25, 100, 500)
 LATENCY_SIZES = (25, 500)
+POLLER = (
+    "sqs.ReceiveMessage",
+    "sqs.DeleteMessageBatch",
+    "sqs.ChangeMessageVisibility",
+)  # the Lambda poller's calls
 ALERTS = int(os.environ.get("BENCH_DISPATCH_ALERTS", "50"))
 
 
@@ -41,14 +46,14 @@ def count_calls() -> None:
     counter = CallCounter()
     counter.install()
     with mock_aws():
-        resources, specs = provision()
+        resources, _ = provision()
         os.environ["SMS_SENDS_PER_S"] = "0"
-        from infra.local.functions import LambdaContext
+        import boto3
+
         from vigia import clock, runtime
         from vigia.alerts.events import alert_created
         from vigia.alerts.model import SendingWindow
         from vigia.alerts.submission import Alert
-        from vigia.handlers import dispatch
         from vigia.residents.registration import Resident
 
         runtime.reset()
@@ -57,7 +62,9 @@ def count_calls() -> None:
         from tests.support.template_pumps import queue_pump
 
         stack = EmulatorStack(resources)
+        dispatcher = queue_pump(stack, "DispatchQueue")
         senders = [queue_pump(stack, queue) for queue in ("SmsQueue", "SirenQueue")]
+        sqs = boto3.client("sqs", region_name="us-east-1")
         print(f"{'N':>5} {'dispatch':>9} {'target':>7}  {'SMS sent':>8} {'sender calls':>13}  dispatch calls")
         for n, block in zip(CALL_SIZES, blocks, strict=False):
             now = clock.now()
@@ -109,33 +116,22 @@ def count_calls() -> None:
                 "created_at": alert.created_at,
                 "local_date": alert.local_date,
             }
-            event = {
-                "Records": [
-                    {
-                        "messageId": "m1",
-                        "receiptHandle": "r1",
-                        "body": json.dumps(alert_created(image, city_id=pack.city_id)),
-                        "attributes": {"ApproximateReceiveCount": "1"},
-                        "messageAttributes": {},
-                        "md5OfBody": "0",
-                        "eventSource": "aws:sqs",
-                        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:vigia-godoy-cruz-dispatch",
-                        "awsRegion": "us-east-1",
-                    }
-                ]
-            }
-            context = LambdaContext(specs["DispatchFunction"])
+            body = json.dumps(alert_created(image, city_id=pack.city_id))  # what AlertEvents queues
+            sqs.send_message(QueueUrl=resources["DispatchQueue"], MessageBody=body)
             counter.calls.clear()
-            answer = dispatch.lambda_handler(event, context)
-            assert not answer["batchItemFailures"], answer
+            delivered = dispatcher.drain()  # DispatchFunction's template mapping
+            assert delivered.records == 1, delivered
+            assert not delivered.failed, delivered
             dispatch_calls = Counter(counter.calls)
+            for name in POLLER:
+                dispatch_calls.pop(name, None)  # the Lambda poller's, not the function's
             counter.calls.clear()
             for pump in senders:  # the template's SmsSender and SirenSender mappings, as Lambda polls them
                 pump.drain()
             sender_calls = Counter(counter.calls)
             sent = sender_calls.pop("sns.Publish", 0)
-            for name in ("sqs.ReceiveMessage", "sqs.DeleteMessageBatch", "sqs.ChangeMessageVisibility"):
-                sender_calls.pop(name, None)  # the Lambda poller's, not the function's
+            for name in POLLER:
+                sender_calls.pop(name, None)
             total = sum(dispatch_calls.values())
             flag = "" if total <= target(n) else "  (over target)"
             detail = ", ".join(f"{k}×{v}" for k, v in sorted(dispatch_calls.items()))
