@@ -6,17 +6,13 @@ them over ApiFunction's `ANY /v1/{proxy+}`). Same route table, same problem+json
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vigia import settings
-from vigia.api import problems
-from vigia.errors import VigiaError
+from vigia.api.resolver import http_app
 from vigia.handlers.routes import silent as silent_routes
 from vigia.observability import logger, metrics
 
@@ -31,33 +27,7 @@ REQUIRED_SETTINGS = (
 )
 settings.require_at_start(REQUIRED_SETTINGS)
 
-app = APIGatewayHttpResolver()
-app.include_router(silent_routes.router)
-
-
-@app.exception_handler(VigiaError)
-def domain_error(error: VigiaError) -> Response:
-    status, headers, body = problems.from_error(error)
-    content_type = headers.pop("Content-Type")
-    if status >= 500:
-        logger.exception("internal error")
-    return Response(status, content_type, body, headers)
-
-
-@app.not_found
-def unknown_route(_: NotFoundError) -> Response:
-    event = app.current_event
-    body = problems.problem_body(404, "Not found", f"No route {event.http_method} {event.path}.", "not-found")
-    return Response(404, problems.CONTENT_TYPE, json.dumps(body))
-
-
-@app.exception_handler(Exception)
-def unexpected(_: Exception) -> Response:
-    logger.exception("unhandled error")  # never her details: the log says only that it failed
-    body = problems.problem_body(
-        500, "Internal error", "Something went wrong on our side; it was logged.", "internal"
-    )
-    return Response(500, problems.CONTENT_TYPE, json.dumps(body))
+app = http_app(silent_routes.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
