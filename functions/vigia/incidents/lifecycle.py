@@ -113,6 +113,20 @@ ROLE_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
 ROLE_PRECEDENCE = ("admin", "operator", "police", "response_team")
 
 
+def timeline_entry(action: str, at: str, actor: Actor, status: str, note: str | None) -> dict[str, Any]:
+    """The timeline's record of a step (public or silent): what, when, who, the status it left, the note."""
+    entry: dict[str, Any] = {
+        "action": action,
+        "at": at,
+        "actor_role": actor.role,
+        "actor_id": actor.user_id,
+        "status": status,
+    }
+    if note:
+        entry["note"] = note
+    return entry
+
+
 def stamp_field(status: str) -> str:
     """The alert attribute that records when `status` was first reached (received: created_at)."""
     return "created_at" if status == RECEIVED else f"{status}_at"
@@ -352,15 +366,7 @@ def plan(
             _release(incident, units, crew_member=actor.user_id if actor.own_assignment_only else None)
         )
 
-    entry: dict[str, Any] = {
-        "action": action,
-        "at": at,
-        "actor_role": actor.role,
-        "actor_id": actor.user_id,
-        "status": target,
-    }
-    if note:
-        entry["note"] = note
+    entry = timeline_entry(action, at, actor, target, note)
     if action == ASSIGN:
         entry["unit_id"] = unit_id
     accept = (

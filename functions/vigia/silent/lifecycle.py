@@ -15,7 +15,16 @@ from types import MappingProxyType
 from typing import Any
 
 from vigia.errors import Conflict, FieldError, Forbidden, InvalidRequest
-from vigia.incidents.lifecycle import DISPATCHED, RECEIVED, Actor, Incident, Step, _later
+from vigia.incidents.lifecycle import (
+    DISPATCHED,
+    RECEIVED,
+    Actor,
+    Incident,
+    Step,
+    _later,
+    stamp_field,
+    timeline_entry,
+)
 
 RESPONSE_TEAM = "response_team"
 RULE = "silent-alert-belongs-to-response-team"  # named in every 403 (docs/silent-alarms.md)
@@ -66,10 +75,6 @@ def allowed_actions(status: str, role: str | None = RESPONSE_TEAM) -> tuple[str,
     """What `role` may do now on a silent alert in `status`, in table order (nothing for any other role)."""
     permitted = ROLE_ACTIONS.get(role or "", frozenset())
     return tuple(a for a, t in TRANSITIONS.items() if status in t.sources and a in permitted)
-
-
-def stamp_field(status: str) -> str:
-    return f"{status}_at"
 
 
 @dataclass(frozen=True)
@@ -164,15 +169,7 @@ def plan(
     if target == CLOSED:
         sets["queue_status"] = "closed"  # off GET /v1/silent-alerts (and the operators' open queue)
         sets["outcome"] = outcome
-    entry: dict[str, Any] = {
-        "action": action,
-        "at": at,
-        "actor_role": actor.role,
-        "actor_id": actor.user_id,
-        "status": target,
-    }
-    if note:
-        entry["note"] = note
+    entry = timeline_entry(action, at, actor, target, note)
     if outcome:
         entry["outcome"] = outcome
     if action == REQUEST_POLICE:
