@@ -15,6 +15,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.models import Model
 
 from vigia import clock, settings
+from vigia.adapters.dynamo import bind
 
 _S = settings.get()
 REASON_MAX = 300
@@ -53,20 +54,8 @@ class AuditEntry:
         return asdict(self)
 
 
-_bound: tuple[str, str | None, str] | None = None
-
-
 def _bind() -> None:
-    """Points the model at the current settings' table (tests provision a fresh stack each)."""
-    global _bound
-    s = settings.get()
-    wanted = (s.audit_table, s.aws_endpoint_url, s.region)
-    if wanted != _bound:
-        AuditRecord.Meta.table_name = s.audit_table
-        AuditRecord.Meta.host = s.aws_endpoint_url
-        AuditRecord.Meta.region = s.region
-        AuditRecord._connection = None
-        _bound = wanted
+    bind(((AuditRecord, "audit_table"),))
 
 
 def clean_reason(text: str | None) -> str | None:

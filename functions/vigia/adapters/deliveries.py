@@ -17,7 +17,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from vigia import settings
-from vigia.adapters.dynamo import AlertRecord, ResidentRecord
+from vigia.adapters.dynamo import AlertRecord, ResidentRecord, bind, conditional_failed
 from vigia.alerts.submission import Alert
 from vigia.dispatch import sending
 from vigia.dispatch.fanout import DispatchInProgress, DispatchState, RecordedDelivery, SilentAlertRefused
@@ -58,26 +58,8 @@ class DeliveryRecord(Model):
 AlertDispatchRecord = AlertRecord
 
 
-_bound: tuple[str, str, str | None, str] | None = None
-
-
 def _bind() -> None:
-    """Points the models at the current settings' tables (tests provision fresh stacks)."""
-    global _bound
-    s = settings.get()
-    wanted = (s.deliveries_table, s.alerts_table, s.aws_endpoint_url, s.region)
-    if wanted == _bound:
-        return
-    for model, table in ((DeliveryRecord, s.deliveries_table), (AlertDispatchRecord, s.alerts_table)):
-        model.Meta.table_name = table
-        model.Meta.host = s.aws_endpoint_url
-        model.Meta.region = s.region
-        model._connection = None
-    _bound = wanted
-
-
-def _conditional_failed(error: Exception) -> bool:
-    return "ConditionalCheckFailed" in str(getattr(error, "cause_response_code", "") or error)
+    bind(((DeliveryRecord, "deliveries_table"), (AlertDispatchRecord, "alerts_table")))
 
 
 def _alert(record: AlertDispatchRecord) -> Alert:
@@ -152,7 +134,7 @@ class DynamoDispatchStore:
                 & (lease.does_not_exist() | (lease < int(now_s))),
             )
         except UpdateError as error:
-            if not _conditional_failed(error):
+            if not conditional_failed(error):
                 raise
             current = self.alert(alert_id)
             if current is None or current.done:
@@ -211,7 +193,7 @@ class DynamoDispatchStore:
             try:
                 queued_record(delivery, at).save(condition=DeliveryRecord.pk.does_not_exist())
             except PutError as error:
-                if not _conditional_failed(error):
+                if not conditional_failed(error):
                     raise
 
     def mark_dispatched(self, alert_id: str, *, at: str) -> str:
@@ -230,7 +212,7 @@ class DynamoDispatchStore:
             )
             return "dispatched"
         except UpdateError as error:
-            if not _conditional_failed(error):
+            if not conditional_failed(error):
                 raise
         # Moved on already (an operator was quicker, or the sender cancelled): keep its status and its
         # times; a `dispatched` stamped now would come after a later step. Only the fan-out is marked.
@@ -244,7 +226,7 @@ class DynamoDispatchStore:
             )
             return str(record.status)
         except UpdateError as error:
-            if not _conditional_failed(error):
+            if not conditional_failed(error):
                 raise
         return str(AlertDispatchRecord.get(alert_id, "ALERT", consistent_read=True).status)
 
@@ -262,7 +244,7 @@ class DynamoDispatchStore:
             )
             return True
         except UpdateError as error:
-            if _conditional_failed(error):
+            if conditional_failed(error):
                 return False
             raise
 
@@ -288,7 +270,7 @@ class DynamoAlertCanceller:
             )
             return None
         except UpdateError as error:
-            if not _conditional_failed(error):
+            if not conditional_failed(error):
                 raise
         return str(AlertDispatchRecord.get(alert_id, "ALERT", consistent_read=True).status)
 
@@ -316,7 +298,7 @@ class DynamoLedger:
             )
             return sending.CLAIMED
         except UpdateError as error:
-            if not _conditional_failed(error):
+            if not conditional_failed(error):
                 raise
         try:
             current = DeliveryRecord.get(delivery.alert_id, delivery.key, consistent_read=True).status
@@ -340,7 +322,7 @@ class DynamoLedger:
                 condition=DeliveryRecord.status == sending.SENDING,
             )
         except UpdateError as error:
-            if not _conditional_failed(error):
+            if not conditional_failed(error):
                 raise
             _log.warning("delivery was no longer ours when marked sent", extra={"key": delivery.key})
 
@@ -356,7 +338,7 @@ class DynamoLedger:
                 condition=DeliveryRecord.status == sending.SENDING,
             )
         except UpdateError as update_error:
-            if not _conditional_failed(update_error):
+            if not conditional_failed(update_error):
                 raise
 
 

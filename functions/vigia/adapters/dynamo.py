@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pynamodb.attributes import (
@@ -213,6 +214,23 @@ MODELS_BY_TABLE_SETTING: dict[str, type[Model]] = {
 
 # Further models of an item that shares a table with one above.
 _SHARING_TABLE_SETTING: tuple[tuple[str, type[Model]], ...] = (("idempotency_table", SendingWindowRecord),)
+
+
+def bind(models: Sequence[tuple[type[Model], str]]) -> None:
+    """Points each model at the table its setting names, on the current endpoint and region (tests and the
+    local stack provision fresh stacks and reset settings); a model already there keeps its connection."""
+    s = settings.get()
+    for model, setting in models:
+        wanted = (getattr(s, setting), s.aws_endpoint_url, s.region)
+        meta = model.Meta
+        if (meta.table_name, meta.host, meta.region) != wanted:
+            meta.table_name, meta.host, meta.region = wanted
+            model._connection = None
+
+
+def conditional_failed(error: Exception) -> bool:
+    """Whether a pynamodb write failed on its condition (not on throttling or anything else)."""
+    return "ConditionalCheckFailed" in str(getattr(error, "cause_response_code", "") or error)
 
 
 def rebind(current: settings.Settings) -> None:

@@ -28,7 +28,7 @@ from vigia import clock, settings
 from vigia.adapters import audit
 from vigia.adapters.aws import client
 from vigia.adapters.deliveries import DeliveryRecord, queued_record
-from vigia.adapters.dynamo import AlertRecord, ResidentRecord
+from vigia.adapters.dynamo import AlertRecord, ResidentRecord, bind
 from vigia.dispatch.protocol import Delivery
 from vigia.errors import Conflict, FieldError, InvalidRequest
 from vigia.incidents import lifecycle
@@ -75,23 +75,10 @@ _MODELS: tuple[tuple[type[Model], str], ...] = (
     (DeliveryRecord, "deliveries_table"),
     (audit.AuditRecord, "audit_table"),
 )
-_bound: tuple[Any, ...] | None = None
 
 
 def _bind() -> None:
-    """Points the models at the current settings' tables (tests provision a fresh stack each)."""
-    global _bound
-    s = settings.get()
-    wanted = (s.aws_endpoint_url, s.region, *(getattr(s, name) for _, name in _MODELS))
-    if wanted == _bound:
-        return
-    for model, name in _MODELS:
-        if model.Meta.table_name != getattr(s, name) or model.Meta.host != s.aws_endpoint_url:
-            model.Meta.table_name = getattr(s, name)
-            model.Meta.host = s.aws_endpoint_url
-            model.Meta.region = s.region
-            model._connection = None
-    _bound = wanted
+    bind(_MODELS)
 
 
 # ------------------------------------------------------------------ records ↔ domain

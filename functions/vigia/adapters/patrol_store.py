@@ -27,7 +27,8 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from vigia import clock, settings
+from vigia import clock
+from vigia.adapters.dynamo import bind
 from vigia.hotspots import AlertSample
 from vigia.patrol.checkins import CheckIn
 from vigia.patrol.schedule import Schedule, UnitSchedule
@@ -54,12 +55,7 @@ class PatrolRecord(Model):
 
 
 def _bind() -> None:
-    """Points the model at the current settings' table (tests and the local stack reset settings)."""
-    s = settings.get()
-    meta = PatrolRecord.Meta
-    if (meta.table_name, meta.host, meta.region) != (s.patrol_table, s.aws_endpoint_url, s.region):
-        meta.table_name, meta.host, meta.region = s.patrol_table, s.aws_endpoint_url, s.region
-        PatrolRecord._connection = None
+    bind(((PatrolRecord, "patrol_table"),))
 
 
 def _connection() -> Connection:

@@ -22,7 +22,7 @@ from pynamodb.transactions import TransactWrite
 from vigia import settings
 from vigia.adapters.aws import client
 from vigia.adapters.deliveries import DeliveryRecord, queued_record
-from vigia.adapters.dynamo import ResidentRecord
+from vigia.adapters.dynamo import ResidentRecord, bind, conditional_failed
 from vigia.dispatch.protocol import Delivery
 from vigia.residents.signup import Applicant, Holder, Pending
 
@@ -66,27 +66,10 @@ _MODELS: tuple[tuple[type[Model], str], ...] = (
     (DeliveryRecord, "deliveries_table"),
     (ResidentRecord, "residents_table"),
 )
-_bound: tuple[object, ...] | None = None
 
 
 def _bind() -> None:
-    """Points the models at the current settings' tables (tests provision fresh stacks)."""
-    global _bound
-    s = settings.get()
-    wanted = (s.aws_endpoint_url, s.region, *(getattr(s, name) for _, name in _MODELS))
-    if wanted == _bound:
-        return
-    for model, name in _MODELS:
-        if model.Meta.table_name != getattr(s, name) or model.Meta.host != s.aws_endpoint_url:
-            model.Meta.table_name = getattr(s, name)
-            model.Meta.host = s.aws_endpoint_url
-            model.Meta.region = s.region
-            model._connection = None
-    _bound = wanted
-
-
-def _conditional_failed(error: Exception) -> bool:
-    return "ConditionalCheckFailed" in str(getattr(error, "cause_response_code", "") or error)
+    bind(_MODELS)
 
 
 def _pending(r: RegistrationRecord) -> Pending:
@@ -128,7 +111,7 @@ class DynamoRegistrationStore:
                 | (RegistrationRecord.registrations < limit),
             )
         except UpdateError as error:
-            if _conditional_failed(error):
+            if conditional_failed(error):
                 return False
             raise
         return True
@@ -212,7 +195,7 @@ class DynamoRegistrationStore:
                 & (RegistrationRecord.valid_until > now_s),
             )
         except UpdateError as error:
-            if _conditional_failed(error):
+            if conditional_failed(error):
                 return None
             raise
         return _pending(record)
@@ -227,7 +210,7 @@ class DynamoRegistrationStore:
                 condition=RegistrationRecord.state == OPEN,
             )
         except UpdateError as error:
-            if _conditional_failed(error):
+            if conditional_failed(error):
                 return False
             raise
         return True

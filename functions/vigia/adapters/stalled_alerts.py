@@ -8,15 +8,11 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from vigia.adapters.dynamo import AlertRecord
+from vigia.adapters.dynamo import AlertRecord, conditional_failed
 
 RECEIVED = "received"
 # What the relay reads of a new image (vigia.alerts.relaying): routing signs and the event's fields.
 _IMAGE = ("pk", "type", "priority", "block_id", "quadrant_id", "created_at", "local_date", "silent", "sealed")
-
-
-def _conditional_failed(error: Exception) -> bool:
-    return "ConditionalCheckFailed" in str(getattr(error, "cause_response_code", "") or error)
 
 
 class DynamoStalledAlerts:
@@ -42,7 +38,7 @@ class DynamoStalledAlerts:
             )
             return True
         except UpdateError as error:
-            if _conditional_failed(error):
+            if conditional_failed(error):
                 return False
             raise
 

@@ -18,6 +18,7 @@ from vigia.adapters.dynamo import (
     Location,
     ResidentRecord,
     SendingWindowRecord,
+    conditional_failed,
 )
 from vigia.alerts.submission import Alert, IdempotencyClaim, PriorAnswer, SendingWindow, WindowMoved
 from vigia.errors import Conflict, NotFound
@@ -30,10 +31,6 @@ _UNIQUE_FIELDS = ("email", "phone", "national_id")
 def _connection() -> Connection:
     meta = ResidentRecord.Meta
     return Connection(region=meta.region, host=meta.host)
-
-
-def _conditional_failed(error: Exception) -> bool:
-    return "ConditionalCheckFailed" in str(getattr(error, "cause_response_code", "") or error)
 
 
 # ------------------------------------------------------------------ residents
@@ -113,7 +110,7 @@ class DynamoResidentStore:
         try:
             record.update(actions=actions, condition=ResidentRecord.status == PENDING)
         except UpdateError as error:
-            if _conditional_failed(error):
+            if conditional_failed(error):
                 current = self.get(user_id)
                 if current is None:
                     raise NotFound(f"No registration {user_id}.") from None
