@@ -16,6 +16,7 @@ from vigia.alerts.model import Alert
 from vigia.city import AlertType, Block, CityPack, ProtocolStep
 from vigia.city.geo import haversine_m
 from vigia.dispatch import cap, sms_text
+from vigia.dispatch.cad import cad_message, cap_identifier, cap_info
 
 SMS, SIREN, WEBHOOK = "sms", "siren", "webhook"
 ALERT, CANCEL = "alert", "cancel"
@@ -318,11 +319,6 @@ def siren_command(
 
 
 # ------------------------------------------------------------------ CAP to the provincial CAD
-def cap_identifier(pack: CityPack, alert_id: str, kind: str = ALERT) -> str:
-    base = f"vigia-{pack.city_id}-{alert_id}"
-    return base if kind == ALERT else f"{base}-{kind}"
-
-
 def _cap_area(alert: Alert, pack: CityPack) -> cap.CapArea:
     block = pack.blocks.get(alert.block_id) if alert.block_id else None
     quadrant = pack.quadrants.get(alert.quadrant_id) if alert.quadrant_id else None
@@ -352,43 +348,17 @@ def cap_alert(
     text: str,
 ) -> bytes:
     """The CAP 1.2 Alert the provincial CAD receives for `alert`."""
-    assert pack.dispatch.provincial_cad is not None
     scope, restriction = _cap_scope(step, pack)
-    codes = [("vigia:alert_type", alert_type.code)]
-    if alert_type.iccs:
-        codes.append(("ICCS", alert_type.iccs))
-    parameters = [("vigia:alert_id", alert.alert_id), ("vigia:priority", str(alert_type.priority))]
+    parameters = [("vigia:priority", str(alert_type.priority))]
     if alert.block_id:
         parameters.append(("vigia:block_id", alert.block_id))
     contact = None
     if step.disclose_sender and sender is not None:
         contact = f"{sender.full_name}, {sender.phone}"
-    info = cap.CapInfo(
-        language=pack.locale,
-        category=alert_type.cap.category,
-        event=alert_type.label(pack.locale),
-        urgency=alert_type.cap.urgency,
-        severity=alert_type.cap.severity,
-        certainty=alert_type.cap.certainty,
-        sender_name=f"Vigía {pack.name}",
-        headline=text,
-        description=text,
-        event_codes=tuple(codes),
-        parameters=tuple(parameters),
-        contact=contact,
-        areas=(_cap_area(alert, pack),),
+    info = cap_info(
+        alert, alert_type, pack, text, area=_cap_area(alert, pack), parameters=parameters, contact=contact
     )
-    message = cap.CapMessage(
-        identifier=cap_identifier(pack, alert.alert_id),
-        sender=pack.dispatch.provincial_cad.sender,
-        sent=clock.parse_iso(alert.created_at),
-        msg_type="Alert",
-        scope=scope,
-        restriction=restriction,
-        addresses=step.addresses,
-        info=(info,),
-    )
-    return cap.to_xml(message, pack.time_zone)
+    return cad_message(alert, pack, info, scope=scope, restriction=restriction, addresses=step.addresses)
 
 
 def cap_cancel(
@@ -403,36 +373,34 @@ def cap_cancel(
 ) -> bytes:
     """msgType Cancel referencing the Alert above (same sender, identifier and sent)."""
     assert pack.dispatch.provincial_cad is not None
-    cad_sender = pack.dispatch.provincial_cad.sender
     original_sent = cap.cap_time(clock.parse_iso(alert.created_at), pack.time_zone)
     text = cancel_text(alert, alert_type, pack, pack.locale)
-    info = cap.CapInfo(
-        language=pack.locale,
-        category=alert_type.cap.category,
-        event=alert_type.label(pack.locale),
+    info = cap_info(
+        alert,
+        alert_type,
+        pack,
+        text,
+        area=_cap_area(alert, pack),
+        iccs=False,
         urgency="Past",
-        severity=alert_type.cap.severity,
         certainty="Unlikely",
-        sender_name=f"Vigía {pack.name}",
-        headline=text,
-        description=text,
-        event_codes=(("vigia:alert_type", alert_type.code),),
-        parameters=(("vigia:alert_id", alert.alert_id),),
-        areas=(_cap_area(alert, pack),),
     )
-    message = cap.CapMessage(
-        identifier=cap_identifier(pack, alert.alert_id, CANCEL),
-        sender=cad_sender,
-        sent=cancelled_at,
+    original = cap.reference(
+        pack.dispatch.provincial_cad.sender, cap_identifier(pack, alert.alert_id), original_sent
+    )
+    return cad_message(
+        alert,
+        pack,
+        info,
+        kind=CANCEL,
         msg_type="Cancel",
+        sent=cancelled_at,
         scope=scope,
         restriction=restriction,
         addresses=addresses,
         note=pack.message("cap_cancel_note", pack.locale, {}),
-        references=(cap.reference(cad_sender, cap_identifier(pack, alert.alert_id), original_sent),),
-        info=(info,),
+        references=(original,),
     )
-    return cap.to_xml(message, pack.time_zone)
 
 
 # ------------------------------------------------------------------ cancellation

@@ -18,7 +18,8 @@ from vigia import clock
 from vigia.alerts.model import SILENT, Alert, Sealer
 from vigia.city import AlertType, CityPack, ProtocolStep, render_template, template_placeholders
 from vigia.dispatch import cap, sms_text
-from vigia.dispatch.protocol import ALERT, PROVINCIAL_CAD, SMS, WEBHOOK, Delivery, Plan, cap_identifier
+from vigia.dispatch.cad import cad_message, cap_info
+from vigia.dispatch.protocol import ALERT, PROVINCIAL_CAD, SMS, WEBHOOK, Delivery, Plan
 from vigia.silent.lifecycle import PoliceRequest
 from vigia.silent.sealing import SealedIdentity, unseal
 
@@ -107,41 +108,22 @@ def response_team_text(step: ProtocolStep | None, alert: Alert, pack: CityPack) 
 
 def _cap_private(alert: Alert, alert_type: AlertType, pack: CityPack, step: ProtocolStep, text: str) -> bytes:
     """CAP 1.2, scope Private to the step's addresses: the quadrant as the area, no point, no name."""
-    assert pack.dispatch.provincial_cad is not None
     quadrant = pack.quadrants.get(alert.quadrant_id) if alert.quadrant_id else None
     polygon: tuple[tuple[float, float], ...] = ()
     if quadrant is not None:
         polygon = cap.closed_ring([(lat, lon) for lon, lat in quadrant.polygon.rings[0]])
     description = ", ".join(x for x in (quadrant.name if quadrant else None, pack.name) if x)
-    codes = [("vigia:alert_type", alert_type.code)]
-    if alert_type.iccs:
-        codes.append(("ICCS", alert_type.iccs))
     team = pack.dispatch.response_team
-    info = cap.CapInfo(
-        language=pack.locale,
-        category=alert_type.cap.category,
-        event=alert_type.label(pack.locale),
-        urgency=alert_type.cap.urgency,
-        severity=alert_type.cap.severity,
-        certainty=alert_type.cap.certainty,
-        sender_name=f"Vigía {pack.name}",
-        headline=text,
-        description=text,
-        event_codes=tuple(codes),
-        parameters=(("vigia:alert_id", alert.alert_id), ("vigia:priority", str(alert_type.priority))),
+    info = cap_info(
+        alert,
+        alert_type,
+        pack,
+        text,
+        area=cap.CapArea(description, polygon),
+        parameters=(("vigia:priority", str(alert_type.priority)),),
         contact=team[0] if team else None,  # the response team, who hold her details; never her
-        areas=(cap.CapArea(description, polygon),),
     )
-    message = cap.CapMessage(
-        identifier=cap_identifier(pack, alert.alert_id),
-        sender=pack.dispatch.provincial_cad.sender,
-        sent=clock.parse_iso(alert.created_at),
-        msg_type="Alert",
-        scope="Private",
-        addresses=step.addresses,
-        info=(info,),
-    )
-    return cap.to_xml(message, pack.time_zone)
+    return cad_message(alert, pack, info, scope="Private", addresses=step.addresses)
 
 
 def plan_silent(
@@ -251,6 +233,14 @@ class Routed:
     counts: dict[str, int]
     notes: tuple[str, ...]
 
+    @classmethod
+    def of(cls, alert_id: str, plan: Plan) -> Routed:
+        """What a run sent, by channel, and what it left out."""
+        counts: dict[str, int] = {}
+        for delivery in plan.deliveries:
+            counts[delivery.channel] = counts.get(delivery.channel, 0) + 1
+        return cls(alert_id, counts, plan.notes)
+
 
 def route_silent_alert(
     alert_id: str,
@@ -282,10 +272,7 @@ def route_silent_alert(
     ledger.record(plan.deliveries, at=at)
     queues.enqueue(plan.deliveries)
     ledger.mark_dispatched(alert_id, at=at)
-    counts: dict[str, int] = {}
-    for delivery in plan.deliveries:
-        counts[delivery.channel] = counts.get(delivery.channel, 0) + 1
-    return Routed(alert_id, counts, plan.notes)
+    return Routed.of(alert_id, plan)
 
 
 # ------------------------------------------------------------------ request_police: the deliberate unsealing
@@ -354,31 +341,19 @@ def plan_police_request(
     if cad is None or not cad.gender_violence_addresses or alert_type is None:
         notes.append("provincial_police: the city pack names no gender-violence unit; no CAP message")
     else:
-        info = cap.CapInfo(
-            language=pack.locale,
-            category=alert_type.cap.category,
-            event=alert_type.label(pack.locale),
-            urgency=alert_type.cap.urgency,
-            severity=alert_type.cap.severity,
-            certainty=alert_type.cap.certainty,
-            sender_name=f"Vigía {pack.name}",
-            headline=text,
-            description=text,
-            event_codes=(("vigia:alert_type", alert_type.code),),
-            parameters=(("vigia:alert_id", alert.alert_id), ("vigia:request", "police")),
+        info = cap_info(
+            alert,
+            alert_type,
+            pack,
+            text,
+            area=cap.CapArea(values["place"], circles=((identity.lat, identity.lon, 0.05),)),
+            parameters=(("vigia:request", "police"),),
             contact=team[0] if team else None,
-            areas=(cap.CapArea(values["place"], circles=((identity.lat, identity.lon, 0.05),)),),
+            iccs=False,
         )
-        message = cap.CapMessage(
-            identifier=cap_identifier(pack, alert.alert_id, POLICE),
-            sender=cad.sender,
-            sent=clock.parse_iso(alert.created_at),
-            msg_type="Alert",
-            scope="Private",
-            addresses=cad.gender_violence_addresses,
-            info=(info,),
-        )
-        body = cap.to_xml(message, pack.time_zone).decode("utf-8")
+        body = cad_message(
+            alert, pack, info, kind=POLICE, scope="Private", addresses=cad.gender_violence_addresses
+        ).decode("utf-8")
         deliveries.append(
             Delivery(alert.alert_id, POLICE, WEBHOOK, PROVINCIAL_POLICE, PROVINCIAL_CAD, body, pack.locale)
         )
@@ -434,10 +409,7 @@ def route_police_request(
     )
     ledger.record(plan.deliveries, at=at)
     queues.enqueue(plan.deliveries)
-    counts: dict[str, int] = {}
-    for delivery in plan.deliveries:
-        counts[delivery.channel] = counts.get(delivery.channel, 0) + 1
-    return Routed(alert_id, counts, plan.notes)
+    return Routed.of(alert_id, plan)
 
 
 def ack_reminder(alert: Alert, pack: CityPack) -> tuple[Delivery, ...]:
