@@ -61,11 +61,11 @@ def provision() -> tuple[dict[str, str], dict[str, Any]]:
     Returns the physical ids by logical id and the functions' specs by logical id."""
     import boto3
 
-    from infra.local.functions import function_specs, merged_environment
-    from infra.local.intrinsics import Pseudo, Resolver, resolve_parameters
-    from infra.local.resources import Env
-    from infra.local.resources import provision as create_resources
-    from infra.local.template import translate
+    from infra.local.engine.functions import function_specs, merged_environment
+    from infra.local.engine.intrinsics import Pseudo, Resolver, resolve_parameters
+    from infra.local.engine.resources import Env
+    from infra.local.engine.resources import provision as create_resources
+    from infra.local.engine.template import translate
 
     cfn = translate()
     pseudo = Pseudo(stack_name="vigia-bench")
@@ -96,7 +96,7 @@ class EmulatorStack:
 
 def api_caller(specs: dict[str, Any]) -> ApiCall:
     """call(method, path, body, claims, headers) → ApiFunction's result, as API Gateway would invoke it."""
-    from infra.local.functions import LambdaContext
+    from infra.local.engine.functions import LambdaContext
     from tests.support import api_event
     from vigia.handlers.api import lambda_handler
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.local.template import load_template
+from infra.local.engine.template import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 7

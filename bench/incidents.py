@@ -27,10 +27,10 @@ REPEATS = 5
 def _provision(endpoint: str) -> dict[str, Any]:
     import boto3
 
-    from infra.local.functions import function_specs, merged_environment
-    from infra.local.intrinsics import Pseudo, Resolver, resolve_parameters
-    from infra.local.resources import Env, provision
-    from infra.local.template import translate
+    from infra.local.engine.functions import function_specs, merged_environment
+    from infra.local.engine.intrinsics import Pseudo, Resolver, resolve_parameters
+    from infra.local.engine.resources import Env, provision
+    from infra.local.engine.template import translate
 
     cfn = translate()
     pseudo = Pseudo(stack_name="vigia-bench")
@@ -148,7 +148,7 @@ def _run(endpoint: str, counter: CallCounter) -> None:
     from vigia import runtime
 
     runtime.reset()
-    from infra.local.functions import LambdaContext
+    from infra.local.engine.functions import LambdaContext
     from vigia.handlers.api import lambda_handler
 
     context = LambdaContext(stack["specs"]["ApiFunction"])

@@ -47,10 +47,10 @@ TYPES = {  # share of the day's alerts
 def _provision() -> dict[str, str]:
     import boto3
 
-    from infra.local.functions import function_specs, merged_environment
-    from infra.local.intrinsics import Pseudo, Resolver, resolve_parameters
-    from infra.local.resources import Env, provision
-    from infra.local.template import translate
+    from infra.local.engine.functions import function_specs, merged_environment
+    from infra.local.engine.intrinsics import Pseudo, Resolver, resolve_parameters
+    from infra.local.engine.resources import Env, provision
+    from infra.local.engine.template import translate
 
     cfn = translate()
     pseudo = Pseudo(stack_name="vigia-bench")

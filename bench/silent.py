@@ -38,7 +38,7 @@ def run() -> None:
     counter.install()
     with mock_aws():
         resources, specs = provision()
-        from infra.local.functions import LambdaContext
+        from infra.local.engine.functions import LambdaContext
         from vigia import runtime
 
         call = api_caller(specs)

@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.local.intrinsics import TemplateError  # light: no AWS imports
+from infra.local.engine.intrinsics import TemplateError  # light: no AWS imports
 
 if TYPE_CHECKING:
     from infra.local.stack import AttachedStack, LocalStack

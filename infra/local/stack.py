@@ -19,11 +19,11 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-from infra.local.functions import FunctionRegistry, function_specs, merged_environment
-from infra.local.http_api import HttpServer, LocalHttpApi, routes_from_openapi
-from infra.local.intrinsics import Pseudo, Resolver, ResourceState, TemplateError, resolve_parameters
-from infra.local.jwt_auth import JwksCache, JwtAuthorizer, cognito_jwks_url
-from infra.local.pumps import (
+from infra.local.engine.functions import FunctionRegistry, function_specs, merged_environment
+from infra.local.engine.http_api import HttpServer, LocalHttpApi, routes_from_openapi
+from infra.local.engine.intrinsics import Pseudo, Resolver, ResourceState, TemplateError, resolve_parameters
+from infra.local.engine.jwt_auth import JwksCache, JwtAuthorizer, cognito_jwks_url
+from infra.local.engine.pumps import (
     AsyncConfig,
     AsyncInvoker,
     MappingSpec,
@@ -34,9 +34,9 @@ from infra.local.pumps import (
     SqsPump,
     StreamPump,
 )
-from infra.local.resources import Env, ProvisionedStack, provision
-from infra.local.schedules import ScheduleError, parse
-from infra.local.template import ROOT, TEMPLATE_PATH, load_template, translate
+from infra.local.engine.resources import Env, ProvisionedStack, provision
+from infra.local.engine.schedules import ScheduleError, parse
+from infra.local.engine.template import ROOT, TEMPLATE_PATH, load_template, translate
 
 log = logging.getLogger("local_stack")
 

@@ -19,7 +19,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from moto.utilities.utils import load_resource
 
-from infra.local.template import load_template
+from infra.local.engine.template import load_template
 from tests.e2e.conftest import LocalStackProcess, launch_local_stack
 
 pytestmark = pytest.mark.e2e

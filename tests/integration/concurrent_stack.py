@@ -87,10 +87,10 @@ def server_stack() -> Iterator[ServerStack]:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
     from moto.server import ThreadedMotoServer
 
-    from infra.local.functions import function_specs, merged_environment
-    from infra.local.intrinsics import Pseudo, Resolver, resolve_parameters
-    from infra.local.resources import Env, provision
-    from infra.local.template import translate
+    from infra.local.engine.functions import function_specs, merged_environment
+    from infra.local.engine.intrinsics import Pseudo, Resolver, resolve_parameters
+    from infra.local.engine.resources import Env, provision
+    from infra.local.engine.template import translate
     from tests.e2e.conftest import free_ports
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log

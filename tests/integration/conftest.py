@@ -25,10 +25,10 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-from infra.local.functions import function_specs, merged_environment
-from infra.local.intrinsics import Pseudo, Resolver, resolve_parameters
-from infra.local.resources import Env, provision
-from infra.local.template import load_template, translate
+from infra.local.engine.functions import function_specs, merged_environment
+from infra.local.engine.intrinsics import Pseudo, Resolver, resolve_parameters
+from infra.local.engine.resources import Env, provision
+from infra.local.engine.template import load_template, translate
 from tests.support import godoy_cruz_pack
 from tests.support.api_caller import call_api
 from vigia import runtime, settings

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from infra.local.pumps import Delivered, drain_all
+from infra.local.engine.pumps import Delivered, drain_all
 from tests.integration.conftest import Stack
 from tests.support.template_pumps import queue_pump
 from vigia import clock, runtime

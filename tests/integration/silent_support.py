@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 
-from infra.local.pumps import StreamPump, drain_all, sqs_record
+from infra.local.engine.pumps import StreamPump, drain_all, sqs_record
 from tests.integration.conftest import NEAR_CENTRE, Stack, register_confirmed
 from tests.support.template_pumps import queue_of, queue_pump, stream_pump
 from vigia import clock, runtime

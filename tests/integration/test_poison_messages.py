@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from infra.local.functions import FunctionSpec, LocalFunction
-from infra.local.pumps import MappingSpec, SqsPump
+from infra.local.engine.functions import FunctionSpec, LocalFunction
+from infra.local.engine.pumps import MappingSpec, SqsPump
 from tests.integration.conftest import NEAR_CENTRE, staff
 from vigia import clock
 

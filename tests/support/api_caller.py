@@ -24,7 +24,7 @@ class Answer:
 
 @functools.cache
 def _template_resources() -> dict[str, Any]:
-    from infra.local.template import load_template
+    from infra.local.engine.template import load_template
 
     return dict(load_template()["Resources"])
 
@@ -32,7 +32,7 @@ def _template_resources() -> dict[str, Any]:
 @functools.cache
 def _http_routes() -> tuple[Any, ...]:
     """The template's HttpApi events as the local HTTP API reads them: (route, handler module)."""
-    from infra.local.http_api import Route
+    from infra.local.engine.http_api import Route
 
     routes = []
     for logical_id, resource in _template_resources().items():
@@ -49,7 +49,7 @@ def _http_routes() -> tuple[Any, ...]:
 def _function_for(method: str, path: str) -> Any:
     """The handler API Gateway would invoke for the request: the most specific route of the template wins
     (GET /v1/silent-alerts goes to SilentApiFunction, the rest to ApiFunction's ANY /v1/{proxy+})."""
-    from infra.local.http_api import match_route
+    from infra.local.engine.http_api import match_route
 
     matched = match_route(_http_routes(), method, path)
     logical_id = matched[0].function if matched else "ApiFunction"

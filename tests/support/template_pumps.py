@@ -8,10 +8,10 @@ import functools
 import threading
 from typing import Any
 
-from infra.local.functions import FunctionFailed, FunctionSpec, LocalFunction
-from infra.local.intrinsics import Pseudo, Resolver, resolve_parameters
-from infra.local.pumps import MappingSpec, Pump, SqsPump, StreamPump
-from infra.local.template import load_template, translate
+from infra.local.engine.functions import FunctionFailed, FunctionSpec, LocalFunction
+from infra.local.engine.intrinsics import Pseudo, Resolver, resolve_parameters
+from infra.local.engine.pumps import MappingSpec, Pump, SqsPump, StreamPump
+from infra.local.engine.template import load_template, translate
 
 REGION = "us-east-1"
 

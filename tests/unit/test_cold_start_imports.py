@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.template import load_template
+from infra.local.engine.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPUTING = {"NightlyIndicatorsFunction", "PatrolScheduleFunction"}

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBStreamEvent
 
-from infra.local.template import load_template
+from infra.local.engine.template import load_template
 from vigia.alerts.events import alert_created
 from vigia.api.validation import validate
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.template import load_template
+from infra.local.engine.template import load_template
 from vigia import settings
 
 ROOT = Path(__file__).resolve().parents[2]

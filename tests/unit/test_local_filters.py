@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from infra.local.filters import PatternError, matches, matches_any, parse_filters
+from infra.local.engine.filters import PatternError, matches, matches_any, parse_filters
 
 NEW_ALERT = {
     "Filters": [{"Pattern": '{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"sk": {"S": ["ALERT"]}}}}'}]

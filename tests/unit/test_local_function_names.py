@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger
 
-from infra.local.functions import FunctionSpec, LocalFunction
+from infra.local.engine.functions import FunctionSpec, LocalFunction
 
 
 def spec(logical_id: str, handler: str) -> FunctionSpec:

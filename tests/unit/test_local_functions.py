@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from infra.local.functions import (
+from infra.local.engine.functions import (
     FunctionFailed,
     FunctionRegistry,
     FunctionSpec,
     LocalFunction,
     merged_environment,
 )
-from infra.local.intrinsics import TemplateError
+from infra.local.engine.intrinsics import TemplateError
 
 
 def spec(logical_id: str = "Fn", handler: str = "fake_module_for_local.handler", **env: str) -> FunctionSpec:

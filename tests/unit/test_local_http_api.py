@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra.local.http_api import (
+from infra.local.engine.http_api import (
     IncomingRequest,
     Route,
     build_event,
@@ -16,7 +16,7 @@ from infra.local.http_api import (
     routes_from_openapi,
     to_http_response,
 )
-from infra.local.jwt_auth import Authorized, render_claims
+from infra.local.engine.jwt_auth import Authorized, render_claims
 
 ROUTES = [
     Route("GET", "/v1/health", "Api"),

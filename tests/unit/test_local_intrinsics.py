@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from infra.local.functions import function_specs, merged_environment
-from infra.local.intrinsics import (
+from infra.local.engine.functions import function_specs, merged_environment
+from infra.local.engine.intrinsics import (
     Pseudo,
     Resolver,
     ResourceState,
@@ -17,8 +17,8 @@ from infra.local.intrinsics import (
     references,
     resolve_parameters,
 )
-from infra.local.resources import Env, provision
-from infra.local.template import translate
+from infra.local.engine.resources import Env, provision
+from infra.local.engine.template import translate
 
 TEMPLATE: dict[str, Any] = {
     "Parameters": {

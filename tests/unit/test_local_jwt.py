@@ -9,7 +9,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
-from infra.local.jwt_auth import (
+from infra.local.engine.jwt_auth import (
     Forbidden,
     JwksCache,
     JwtAuthorizer,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from infra.local.functions import FunctionFailed, FunctionSpec, LocalFunction
-from infra.local.pumps import (
+from infra.local.engine.functions import FunctionFailed, FunctionSpec, LocalFunction
+from infra.local.engine.pumps import (
     AsyncConfig,
     AsyncInvoker,
     MappingSpec,
@@ -21,7 +21,7 @@ from infra.local.pumps import (
     failed_identifiers,
     sqs_record,
 )
-from infra.local.schedules import parse
+from infra.local.engine.schedules import parse
 
 STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/alerts/stream/2026-01-01T00:00:00.000"
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:dispatch"
@@ -372,7 +372,7 @@ def test_draining_a_stream_flushes_a_batching_window_and_retries_then_sends_on_f
 
 
 def test_draining_several_pumps_follows_messages_from_one_queue_to_the_next() -> None:
-    from infra.local.pumps import drain_all
+    from infra.local.engine.pumps import drain_all
 
     first, second = FakeSqs([message(1, "a"), message(2, "b")]), FakeSqs([])
 

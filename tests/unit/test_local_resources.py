@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from infra.local.intrinsics import Pseudo, Resolver, TemplateError, resolve_parameters
-from infra.local.resources import NOT_EMULATED, Env, emulated_types, provision
-from infra.local.template import translate
+from infra.local.engine.intrinsics import Pseudo, Resolver, TemplateError, resolve_parameters
+from infra.local.engine.resources import NOT_EMULATED, Env, emulated_types, provision
+from infra.local.engine.template import translate
 
 
 def _named_only(cfn: dict[str, Any]) -> Any:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from infra.local.schedules import ScheduleError, parse
+from infra.local.engine.schedules import ScheduleError, parse
 
 MENDOZA = ZoneInfo("America/Argentina/Mendoza")
 

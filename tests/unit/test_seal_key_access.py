@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from infra.local.template import translate
+from infra.local.engine.template import translate
 
 SEAL_KEY = "SealKey"
 ALLOWED = {"SilentApiFunctionRole", "SilentRouterFunctionRole"}

@@ -293,7 +293,7 @@ def test_a_patrol_csv_shows_a_formula_like_unit_id_as_text_and_keeps_numbers():
 
 
 def test_the_local_api_refuses_a_body_past_api_gateways_10_mb_before_any_function_runs():
-    from infra.local.http_api import MAX_PAYLOAD_BYTES, IncomingRequest, LocalHttpApi
+    from infra.local.engine.http_api import MAX_PAYLOAD_BYTES, IncomingRequest, LocalHttpApi
 
     local = LocalHttpApi([], {}, {}, api_id="abc", account_id="123456789012")  # type: ignore[arg-type]
     answer = local.handle(IncomingRequest("POST", "/v1/alerts", body=b"x" * (MAX_PAYLOAD_BYTES + 1)))

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.local.template import TEMPLATE_PATH, load_template, translate
+from infra.local.engine.template import TEMPLATE_PATH, load_template, translate
 
 REQUIRED_GROUPS = {"citizen", "operator", "police", "response_team", "analyst", "admin"}
 

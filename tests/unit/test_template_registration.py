@@ -1,6 +1,6 @@
 """Registration in the template: anonymous routes throttled tightest per route, e-mails case-insensitive."""
 
-from infra.local.template import translate
+from infra.local.engine.template import translate
 from vigia.api.routes import PUBLIC, ROUTES
 
 REGISTRATION_ROUTES = ("POST /v1/registrations", "POST /v1/registrations/{registration_id}/confirm")

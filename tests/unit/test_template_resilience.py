@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from infra.local.intrinsics import Pseudo, Resolver, resolve_parameters
-from infra.local.template import translate
+from infra.local.engine.intrinsics import Pseudo, Resolver, resolve_parameters
+from infra.local.engine.template import translate
 
 
 @functools.cache
@@ -149,8 +149,8 @@ def test_only_a_stack_that_says_so_lets_staff_in_without_totp(setting):
 
 
 def test_the_local_stack_is_the_one_that_says_so():
+    from infra.local.engine.template import load_template
     from infra.local.stack import local_parameters
-    from infra.local.template import load_template
 
     assert local_parameters(load_template()) == {"StaffMfa": "Off"}
     assert local_parameters({"Parameters": {}}) == {}  # another template is not given a parameter it lacks

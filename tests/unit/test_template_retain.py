@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from infra.local.template import translate
+from infra.local.engine.template import translate
 
 # Resource types that hold what a city cannot rebuild: people's accounts, keys (a lost key loses every
 # sealed record), secrets shared with partners, every table and the exports bucket. By type, so a new

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.local.filters import matches_any, parse_filters
-from infra.local.functions import FunctionFailed, LocalFunction
-from infra.local.schedules import Schedule
+from infra.local.engine.filters import matches_any, parse_filters
+from infra.local.engine.functions import FunctionFailed, LocalFunction
+from infra.local.engine.schedules import Schedule
 
 log = logging.getLogger("local_stack.pumps")
 

@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl, unquote
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from infra.local.functions import FunctionFailed, FunctionRegistry
-from infra.local.jwt_auth import Authorized, Forbidden, JwtAuthorizer, JwtConfiguration, Unauthorized
+from infra.local.engine.functions import FunctionFailed, FunctionRegistry
+from infra.local.engine.jwt_auth import Authorized, Forbidden, JwtAuthorizer, JwtConfiguration, Unauthorized
 
 log = logging.getLogger("local_stack.api")
 

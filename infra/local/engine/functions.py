@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.local.intrinsics import Resolver, TemplateError, as_text
+from infra.local.engine.intrinsics import Resolver, TemplateError, as_text
 
 log = logging.getLogger("local_stack.functions")
 

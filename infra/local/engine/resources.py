@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.local.intrinsics import (
+from infra.local.engine.intrinsics import (
     Pseudo,
     Resolver,
     ResourceState,
