@@ -210,6 +210,9 @@ def plan_alert(
         )
         return sms_text.fit(step.render(locale, values))
 
+    def sms(step: ProtocolStep, phone: str, body: str, locale: str) -> None:
+        add(Delivery(alert.alert_id, ALERT, SMS, step.target, phone, body, locale, step.delay_s))
+
     for step in steps:
         if step.channel == "push":
             notes_list.append(f"{step.target}: push is not delivered by this stack; step skipped")
@@ -225,49 +228,16 @@ def plan_alert(
                 locale = _locale(neighbour.locale, pack)
                 if locale not in rendered:
                     rendered[locale] = text(step, locale)
-                add(
-                    Delivery(
-                        alert.alert_id,
-                        ALERT,
-                        SMS,
-                        step.target,
-                        neighbour.phone,
-                        rendered[locale],
-                        locale,
-                        step.delay_s,
-                    )
-                )
+                sms(step, neighbour.phone, rendered[locale], locale)
         elif step.target in _DISPATCH_LIST_TARGETS:
             for number in pack.dispatch.numbers_for(step.target):
-                add(
-                    Delivery(
-                        alert.alert_id,
-                        ALERT,
-                        SMS,
-                        step.target,
-                        number,
-                        text(step, pack.locale),
-                        pack.locale,
-                        step.delay_s,
-                    )
-                )
+                sms(step, number, text(step, pack.locale), pack.locale)
         elif step.target == "sender_confirmation":
             if sender is None or not sender.phone:
                 notes_list.append("sender_confirmation: the sender has no phone on file")
                 continue
             locale = _locale(sender.locale, pack)
-            add(
-                Delivery(
-                    alert.alert_id,
-                    ALERT,
-                    SMS,
-                    step.target,
-                    sender.phone,
-                    text(step, locale),
-                    locale,
-                    step.delay_s,
-                )
-            )
+            sms(step, sender.phone, text(step, locale), locale)
         elif step.target == "sirens":
             block = pack.blocks.get(alert.block_id) if alert.block_id else None
             signal = alert_type.siren

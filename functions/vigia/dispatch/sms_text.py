@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 GSM7_SINGLE, GSM7_PART = 160, 153
@@ -30,21 +31,15 @@ def is_gsm7(text: str) -> bool:
 
 def gsm7_length(text: str) -> int:
     """Septets the text takes in GSM-7; extension characters (such as € or [) take two."""
-    return sum(2 if ch in _GSM7_EXTENSION else 1 for ch in text)
+    return sum(_septets(ch) for ch in text)
 
 
-def _gsm7_parts(text: str) -> int:
-    septets = gsm7_length(text)
-    if septets <= GSM7_SINGLE:
-        return 1
-    # An escape pair never straddles two parts, so count part by part rather than divide.
-    parts, used = 1, 0
-    for ch in text:
-        width = 2 if ch in _GSM7_EXTENSION else 1
-        if used + width > GSM7_PART:
-            parts, used = parts + 1, 0
-        used += width
-    return parts
+def _septets(ch: str) -> int:
+    return 2 if ch in _GSM7_EXTENSION else 1
+
+
+def _utf16_width(ch: str) -> int:
+    return 2 if ord(ch) > 0xFFFF else 1
 
 
 def _utf16_units(text: str) -> int:
@@ -52,25 +47,27 @@ def _utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def _ucs2_parts(text: str) -> int:
-    units = _utf16_units(text)
-    if units <= UCS2_SINGLE:
+def _parts(text: str, units: int, single: int, part: int, width: Callable[[str], int]) -> int:
+    """The parts a text of `units` costs: one up to `single`, else `part` units a part, counted part by part
+    because a two-unit character (a GSM-7 escape pair, a UTF-16 surrogate pair) never straddles two parts."""
+    if units <= single:
         return 1
-    # A surrogate pair (an emoji) never straddles two parts either.
     parts, used = 1, 0
     for ch in text:
-        width = 2 if ord(ch) > 0xFFFF else 1
-        if used + width > UCS2_PART:
+        taken = width(ch)
+        if used + taken > part:
             parts, used = parts + 1, 0
-        used += width
+        used += taken
     return parts
 
 
 def measure(text: str) -> SmsSize:
     """How many SMS parts a text costs, and in which encoding."""
     if is_gsm7(text):
-        return SmsSize("GSM-7", gsm7_length(text), _gsm7_parts(text))
-    return SmsSize("UCS-2", _utf16_units(text), _ucs2_parts(text))
+        septets = gsm7_length(text)
+        return SmsSize("GSM-7", septets, _parts(text, septets, GSM7_SINGLE, GSM7_PART, _septets))
+    units = _utf16_units(text)
+    return SmsSize("UCS-2", units, _parts(text, units, UCS2_SINGLE, UCS2_PART, _utf16_width))
 
 
 def fold_to_gsm7(text: str) -> str:

@@ -19,6 +19,8 @@ from vigia.incidents.standing import StrikeOutcome
 from vigia.incidents.stores import AuditNote, IncidentStore, Notifier, StandingChange, StepRefused
 from vigia.silent import lifecycle as silent_lifecycle
 
+KEPT_CHANGING = "The alert kept changing while we acted; reload it and try again."
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -129,7 +131,7 @@ def take_action(
         except StepRefused as refused:
             incident, units = _after_refusal(refused, incident, units, actor, store, attempt)
     else:  # pragma: no cover - three refusals in a row: the alert keeps changing under us
-        raise Conflict("The alert kept changing while we acted; reload it and try again.")
+        raise Conflict(KEPT_CHANGING)
 
     after = lifecycle.apply(incident, step)
     notified: list[str] = []
@@ -199,10 +201,10 @@ def take_silent_action(
             if fresh is None:
                 raise NotFound(f"No alert {incident.alert_id}.") from None
             if attempt >= 1 and fresh.status == incident.status:
-                raise Conflict("The alert kept changing while we acted; reload it and try again.") from None
+                raise Conflict(KEPT_CHANGING) from None
             incident = fresh
     else:  # pragma: no cover - three refusals in a row
-        raise Conflict("The alert kept changing while we acted; reload it and try again.")
+        raise Conflict(KEPT_CHANGING)
     after = silent_lifecycle.apply(incident, step)
     notified: tuple[str, ...] = ()
     error = None
@@ -250,7 +252,7 @@ def _after_refusal(
         and (fresh.status, fresh.unit_id) == (incident.status, incident.unit_id)
         and attempt >= 1
     ):
-        raise Conflict("The alert kept changing while we acted; reload it and try again.")
+        raise Conflict(KEPT_CHANGING)
     return fresh, units
 
 
