@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)
 # numpy's BLAS threads on a 2-core machine running 2 test workers only contend (the indicators' rank checks)
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: venv run test test-unit test-integration test-e2e lint format bench package deploy clean redrive indicators
+.PHONY: venv console chromium run test test-unit test-integration test-e2e test-browser console-shots lint format bench package deploy clean redrive indicators
 
 venv: $(STAMP)
 
@@ -19,10 +19,28 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
-run: venv  ## start the whole stack locally (moto server + local HTTP API + pumps + demo city)
+# The console's browser libraries (console/package.json, pinned by console/package-lock.json) from the npm
+# registry, copied into console/vendor/ (git-ignored); the console serves nothing from a CDN.
+CONSOLE_STAMP := console/vendor/.installed
+console: $(CONSOLE_STAMP)  ## install the console's pinned browser libraries into console/vendor/
+
+$(CONSOLE_STAMP): console/package.json console/package-lock.json
+	@command -v npm >/dev/null || (apt-get update && apt-get install -y nodejs npm)
+	npm ci --prefix console --ignore-scripts --no-audit --no-fund --loglevel=error
+	rm -rf console/vendor && mkdir -p console/vendor/maplibre-gl console/vendor/axe-core
+	cp console/node_modules/maplibre-gl/dist/maplibre-gl.mjs console/node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs \
+	  console/node_modules/maplibre-gl/dist/maplibre-gl-shared.mjs console/node_modules/maplibre-gl/dist/maplibre-gl.css \
+	  console/node_modules/maplibre-gl/LICENSE.txt console/vendor/maplibre-gl/
+	cp console/node_modules/axe-core/axe.min.js console/node_modules/axe-core/LICENSE console/vendor/axe-core/
+	@touch $(CONSOLE_STAMP)
+
+chromium:  ## Debian's chromium for the browser tests (Playwright's own browser download is not used)
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+run: venv console  ## start the whole stack locally (moto server + local HTTP API + pumps + demo city)
 	$(PY) -m infra.local.run
 
-test: venv  ## the whole suite: unit, integration, e2e on the local stack
+test: venv console chromium  ## the whole suite: unit, integration, e2e on the local stack, the console in Chromium
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 test-unit: venv
@@ -33,6 +51,12 @@ test-integration: venv
 
 test-e2e: venv
 	$(PY) -m pytest -q tests/e2e
+
+test-browser: venv console chromium  ## the console in Chromium against the local stack (tests/browser)
+	$(PY) -m pytest -q tests/browser
+
+console-shots: venv console chromium  ## the browser tests, writing a screenshot of each page to docs/console/
+	VIGIA_CONSOLE_SHOTS=1 $(PY) -m pytest -q tests/browser
 
 lint: venv  ## ruff, ruff format --check, mypy, cfn-lint, the layering contracts (.importlinter)
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,42 @@
+// The Vigía API with the signed-in user's ID token; errors arrive as RFC 9457 problems.
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    this.status = status; // 0: the API could not be reached
+    this.problem = problem || {};
+  }
+}
+
+export function createApi({ baseUrl, session, onUnauthorized = () => {} }) {
+  async function request(method, path, body, headers = {}) {
+    const init = { method, headers: { Accept: 'application/json', ...headers }, cache: 'no-store', credentials: 'omit' };
+    if (session.idToken) init.headers.Authorization = `Bearer ${session.idToken}`;
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let answer;
+    try {
+      answer = await fetch(baseUrl + path, init);
+    } catch (error) {
+      throw new ApiError(0, { title: 'network', detail: String(error.message || error) });
+    }
+    const text = await answer.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = { detail: text.slice(0, 200) };
+    }
+    if (!answer.ok) {
+      if (answer.status === 401) onUnauthorized();
+      throw new ApiError(answer.status, data);
+    }
+    return data;
+  }
+  return {
+    get: (path) => request('GET', path),
+    post: (path, body = {}, headers) => request('POST', path, body, headers),
+  };
+}

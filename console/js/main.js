@@ -1,0 +1,293 @@
+// The console's shell: settings, sign-in, header (live state, sound, language), the page router.
+
+import { createApi } from './api.js';
+import { Session, SignInError } from './auth.js';
+import { loadConfig } from './config.js';
+import { clear, h, replace } from './dom.js';
+import { LOCALES, locale, onLocale, setLocale, supported, t, translateStatic, formatTime } from './i18n.js';
+import { createLive, pollingTransport } from './live.js';
+import { cityLayers } from './map.js';
+import { arm, armed, tonesPlayed } from './sound.js';
+import { createQueueWatcher } from './queue-watcher.js';
+import * as queuePage from './pages/queue.js';
+import * as incidentPage from './pages/incident.js';
+import * as unitsPage from './pages/units.js';
+import * as dlqPage from './pages/dlq.js';
+import * as registrationsPage from './pages/registrations.js';
+import * as auditPage from './pages/audit.js';
+
+// One table says which page answers which address and who may open it (the API enforces it anyway).
+const PAGES = [
+  { id: 'queue', pattern: /^queue$/, nav: 'nav_queue', roles: ['operator', 'admin'], module: queuePage },
+  { id: 'incident', pattern: /^alerts\/([A-Za-z0-9_-]{1,128})$/, roles: ['operator', 'admin'], module: incidentPage },
+  { id: 'units', pattern: /^units$/, nav: 'nav_units', roles: ['operator', 'admin', 'police'], module: unitsPage },
+  { id: 'dlq', pattern: /^dlq$/, nav: 'nav_dlq', roles: ['operator', 'admin'], module: dlqPage },
+  { id: 'registrations', pattern: /^registrations$/, nav: 'nav_registrations', roles: ['operator', 'admin'], module: registrationsPage },
+  { id: 'audit', pattern: /^audit$/, nav: 'nav_audit', roles: ['admin'], module: auditPage },
+];
+
+const $ = (selector) => document.querySelector(selector);
+const main = () => $('[data-main]');
+
+let config = null;
+let session = null;
+let api = null;
+let live = null;
+let watcher = null;
+let active = null; // {page, view, unsubscribe}
+
+function announce(message) {
+  const region = $('[data-announcer]');
+  region.textContent = '';
+  setTimeout(() => (region.textContent = message), 50);
+}
+
+function allowedPages() {
+  return PAGES.filter((page) => page.roles.some((role) => session.groups.includes(role)));
+}
+
+function parseHash() {
+  const raw = decodeURIComponent(location.hash.replace(/^#\/?/, ''));
+  const [path, query = ''] = raw.split('?');
+  return { path, params: new URLSearchParams(query) };
+}
+
+export function navigate(path) {
+  location.hash = `#/${path}`;
+}
+
+// ------------------------------------------------------------------ header
+function renderHeader() {
+  const signedIn = Boolean(session && session.signedIn && session.isStaff);
+  const nav = $('[data-nav]');
+  nav.setAttribute('aria-label', t('nav_label'));
+  nav.hidden = !signedIn;
+  if (signedIn) {
+    const current = active ? active.page.id : null;
+    replace(nav, h('ul', {}, allowedPages().filter((p) => p.nav).map((page) => h('li', {},
+      h('a', { href: `#/${page.id}`, 'aria-current': page.id === current || (current === 'incident' && page.id === 'queue') ? 'page' : null, dataset: { navLink: page.id } },
+        t(page.nav), page.id === 'queue' && watcher ? h('span', { class: 'badge', dataset: { queueCount: '' } }, String(watcher.state.items.length)) : null)))));
+  }
+  const audio = $('[data-audio]');
+  audio.hidden = !signedIn;
+  audio.textContent = armed() ? t('audio_armed') : t('audio_arm');
+  audio.setAttribute('aria-pressed', armed() ? 'true' : 'false');
+  audio.dataset.tones = String(tonesPlayed());
+  const who = $('[data-who]');
+  who.hidden = !signedIn;
+  who.textContent = signedIn ? t('signed_in_as', { email: session.email, roles: session.groups.join(', ') }) : '';
+  const out = $('[data-sign-out]');
+  out.hidden = !(session && session.signedIn);
+  out.textContent = t('sign_out');
+  $('.live').hidden = !signedIn;
+  $('[data-city-name]').textContent = `Vigía · ${config ? config.city_name : ''}`;
+  const select = $('[data-locale-switch]');
+  select.value = locale();
+  translateStatic();
+}
+
+/** What changes with every fetch, updated in place so keyboard focus in the header stays where it is. */
+function updateBadges() {
+  const badge = $('[data-queue-count]');
+  if (badge && watcher) badge.textContent = String(watcher.state.items.length);
+  $('[data-audio]').dataset.tones = String(tonesPlayed());
+}
+
+function renderLive(status) {
+  const el = $('.live');
+  el.dataset.liveState = status.state;
+  if (status.state === 'live') el.textContent = t('live_live');
+  else if (status.state === 'reconnecting') el.textContent = t('live_reconnecting');
+  else el.textContent = t('live_stale', { time: status.since ? formatTime(new Date(status.since).toISOString()) : '—' });
+}
+
+// ------------------------------------------------------------------ sign-in
+function signInForm(message) {
+  document.body.dataset.state = 'signed-out';
+  const error = h('p', { class: 'error', role: 'alert', dataset: { signInError: '' } }, message || '');
+  const email = h('input', { id: 'email', name: 'email', type: 'email', autocomplete: 'username', required: true });
+  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('sign_in'));
+  const form = h('form', { class: 'card sign-in', dataset: { signIn: '' }, 'aria-labelledby': 'sign-in-title' },
+    h('h1', { id: 'sign-in-title' }, t('sign_in_title')),
+    h('p', {}, t('sign_in_intro')),
+    h('label', { for: 'email' }, t('email')), email,
+    h('label', { for: 'password' }, t('password')), password,
+    submit, error);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    submit.textContent = t('signing_in');
+    try {
+      const outcome = await session.signIn(email.value, password.value);
+      if (outcome === 'mfa') mfaForm();
+    } catch (failure) {
+      submit.disabled = false;
+      submit.textContent = t('sign_in');
+      error.textContent = describeSignIn(failure);
+      password.select();
+    }
+  });
+  replace(main(), form);
+  email.focus();
+}
+
+function mfaForm() {
+  const error = h('p', { class: 'error', role: 'alert' });
+  const code = h('input', { id: 'mfa-code', name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: '6', required: true });
+  const form = h('form', { class: 'card sign-in', dataset: { mfa: '' }, 'aria-labelledby': 'mfa-title' },
+    h('h1', { id: 'mfa-title' }, t('mfa_title')), h('p', {}, t('mfa_intro')),
+    h('label', { for: 'mfa-code' }, t('mfa_code')), code,
+    h('button', { type: 'submit', class: 'primary' }, t('verify')), error);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await session.answerMfa(code.value);
+    } catch (failure) {
+      error.textContent = describeSignIn(failure);
+      code.select();
+    }
+  });
+  replace(main(), form);
+  code.focus();
+}
+
+function describeSignIn(failure) {
+  if (failure instanceof SignInError) {
+    if (failure.code === 'wrong_credentials') return t('wrong_credentials');
+    if (failure.code === 'wrong_code') return t('wrong_code');
+    if (failure.code === 'challenge_unsupported') return t('challenge_unsupported', { challenge: failure.message });
+  }
+  return t('sign_in_failed', { detail: failure.message || String(failure) });
+}
+
+function refused(title, message) {
+  document.body.dataset.state = 'refused';
+  const out = h('button', { type: 'button', class: 'primary', on: { click: () => session.signOut() } }, t('sign_out'));
+  replace(main(), h('section', { class: 'card refused', dataset: { refused: '' }, 'aria-labelledby': 'refused-title' },
+    h('h1', { id: 'refused-title' }, title), h('p', {}, message), out));
+  out.focus();
+}
+
+// ------------------------------------------------------------------ signed in
+function startLive() {
+  const interval = Math.max(1, Number(config.poll_interval_s) || 3) * 1000;
+  // the WebSocket transport joins here (config.ws_url) with the same start/stop; polling stays its fallback
+  live = createLive({ transport: pollingTransport(interval), staleAfterMs: Math.max(15_000, interval * 3) });
+  live.onStatus(renderLive);
+  const staff = ['operator', 'admin'].some((role) => session.groups.includes(role));
+  watcher = staff ? createQueueWatcher({ api, live, announce, onChange: updateBadges }) : null;
+  live.start();
+}
+
+function stopLive() {
+  if (active) dispose();
+  if (live) live.stop();
+  live = null;
+  watcher = null;
+}
+
+function dispose() {
+  if (!active) return;
+  if (active.unsubscribe) active.unsubscribe();
+  if (active.view && active.view.dispose) active.view.dispose();
+  active = null;
+}
+
+async function route() {
+  if (!session || !session.signedIn || !session.isStaff) return;
+  const pages = allowedPages();
+  if (!pages.length) {
+    refused(t('not_staff_title'), t('role_no_pages', { roles: session.groups.join(', ') }));
+    return;
+  }
+  const { path, params } = parseHash();
+  let match = null;
+  for (const page of pages) {
+    const found = page.pattern.exec(path);
+    if (found) {
+      match = { page, args: found.slice(1) };
+      break;
+    }
+  }
+  if (!match) {
+    navigate(pages.find((p) => p.nav).id);
+    return;
+  }
+  dispose();
+  document.body.dataset.state = 'ready';
+  document.body.dataset.page = match.page.id;
+  const container = clear(main());
+  const context = { api, config, live, watcher, session, announce, navigate, params, layers: cityLayers(config.map_layers) };
+  const view = await match.page.module.render(context, container, ...match.args);
+  active = { page: match.page, view };
+  if (view && view.refresh) {
+    active.unsubscribe = live.subscribe(() => view.refresh());
+    await view.refresh().catch(() => {});
+  }
+  renderHeader();
+  main().focus({ preventScroll: true });
+}
+
+function sessionChanged(reason) {
+  if (!session.signedIn) {
+    stopLive();
+    renderHeader();
+    signInForm(reason === 'expired' ? t('session_expired') : '');
+    return;
+  }
+  if (!session.isStaff) {
+    stopLive();
+    renderHeader();
+    const resident = session.groups.includes('citizen') || session.groups.length === 0;
+    refused(t('not_staff_title'), session.groups.includes('citizen') ? t('not_staff') : resident ? t('no_staff_role') : t('not_staff'));
+    return;
+  }
+  if (!live) startLive();
+  renderHeader();
+  route();
+}
+
+// ------------------------------------------------------------------ boot
+async function boot() {
+  try {
+    config = await loadConfig();
+  } catch (error) {
+    setLocale(navigator.language);
+    replace(main(), h('p', { class: 'error', role: 'alert' }, t('config_failed', { detail: error.message })));
+    return;
+  }
+  const saved = sessionStorage.getItem('vigia.locale');
+  setLocale(saved || config.locale);
+  const select = $('[data-locale-switch]');
+  const offered = Array.from(new Set([...LOCALES.filter((code) => code.startsWith('es')), 'en', supported(config.locale)]));
+  replace(select, offered.map((code) => {
+    setLocale(code);
+    const name = t('locale_name');
+    return h('option', { value: code, lang: code }, name);
+  }));
+  setLocale(saved || config.locale);
+  select.addEventListener('change', () => {
+    sessionStorage.setItem('vigia.locale', select.value);
+    setLocale(select.value);
+  });
+  onLocale(() => {
+    renderHeader();
+    if (session.signedIn && session.isStaff) route();
+    else if (!session.signedIn) signInForm();
+    else sessionChanged();
+  });
+  $('[data-audio]').addEventListener('click', async () => {
+    await arm();
+    renderHeader();
+  });
+  $('[data-sign-out]').addEventListener('click', () => session.signOut());
+  session = new Session(config);
+  api = createApi({ baseUrl: config.api_url, session, onUnauthorized: () => session.refresh().catch(() => session.expire()) });
+  session.onChange(sessionChanged);
+  window.addEventListener('hashchange', route);
+  renderHeader();
+  signInForm();
+}
+
+boot();
