@@ -10,19 +10,22 @@ from typing import TYPE_CHECKING, Any
 from vigia import settings
 
 if TYPE_CHECKING:
-    from vigia.adapters.audit import AuditEntry
     from vigia.adapters.cognito import CognitoIdentity
-    from vigia.adapters.deliveries import DynamoAlertCanceller, DynamoDispatchStore, DynamoLedger
-    from vigia.adapters.incidents_store import DynamoIncidentStore, SqsNotifier
-    from vigia.adapters.indicators_store import IndicatorPorts
-    from vigia.adapters.patrol_store import DynamoAlertHistory, DynamoPatrolStore
-    from vigia.adapters.registrations_store import DynamoRegistrationStore, SecretKeys
+    from vigia.adapters.dynamodb.alerts import DynamoAlertHistory, DynamoAlertStore, DynamoStalledAlerts
+    from vigia.adapters.dynamodb.audit import AuditEntry
+    from vigia.adapters.dynamodb.deliveries import DynamoLedger
+    from vigia.adapters.dynamodb.dispatch import DynamoAlertCanceller, DynamoDispatchStore
+    from vigia.adapters.dynamodb.incidents import DynamoIncidentStore
+    from vigia.adapters.dynamodb.patrol import DynamoPatrolStore
+    from vigia.adapters.dynamodb.registrations import DynamoRegistrationStore
+    from vigia.adapters.dynamodb.residents import DynamoResidentStore
+    from vigia.adapters.indicator_runs import IndicatorPorts
+    from vigia.adapters.registration_keys import SecretKeys
     from vigia.adapters.sealing import KmsSealer
     from vigia.adapters.sender_mac import SecretsManagerMac
-    from vigia.adapters.stalled_alerts import DynamoStalledAlerts
-    from vigia.adapters.stores import DynamoAlertStore, DynamoResidentStore
-    from vigia.adapters.task_queues import SqsTaskQueues
+    from vigia.adapters.task_queues import SqsNotifier, SqsTaskQueues
     from vigia.city import CityPack
+    from vigia.indicators.frame import CityFrame
 
 
 def city_pack() -> CityPack:
@@ -39,14 +42,14 @@ def _city_pack_at(directory: Path, schema: Path) -> CityPack:
 
 @functools.cache
 def residents() -> DynamoResidentStore:
-    from vigia.adapters.stores import DynamoResidentStore
+    from vigia.adapters.dynamodb.residents import DynamoResidentStore
 
     return DynamoResidentStore()
 
 
 @functools.cache
 def alerts() -> DynamoAlertStore:
-    from vigia.adapters.stores import DynamoAlertStore
+    from vigia.adapters.dynamodb.alerts import DynamoAlertStore
 
     return DynamoAlertStore()
 
@@ -60,32 +63,24 @@ def identity() -> CognitoIdentity:
 
 @functools.cache
 def patrols() -> DynamoPatrolStore:
-    from vigia.adapters.patrol_store import DynamoPatrolStore
+    from vigia.adapters.dynamodb.patrol import DynamoPatrolStore
 
     return DynamoPatrolStore()
 
 
 def alert_history() -> DynamoAlertHistory:
     """A reader of one local day of alerts at a time (new each call: it counts its queries)."""
-    from vigia.adapters.patrol_store import DynamoAlertHistory
+    from vigia.adapters.dynamodb.alerts import DynamoAlertHistory
 
     return DynamoAlertHistory()
 
 
 def indicator_ports() -> IndicatorPorts:
     """The nightly indicators' city frame and stores (cheap: no AWS call until one is used)."""
-    from vigia.adapters.indicators_store import (
-        DynamoAlertDays,
-        DynamoClaims,
-        DynamoIndicatorsStore,
-        IndicatorPorts,
-        PatrolFigures,
-        S3Exports,
-        SqsRunQueue,
-        city_frame,
-    )
+    from vigia.adapters.dynamodb.indicators import DynamoAlertDays, DynamoClaims, DynamoIndicatorsStore
+    from vigia.adapters.indicator_runs import IndicatorPorts, PatrolFigures, S3Exports, SqsRunQueue
 
-    frame = city_frame(city_pack())
+    frame = _city_frame(city_pack())
     return IndicatorPorts(
         frame,
         DynamoAlertDays(frame),
@@ -95,6 +90,14 @@ def indicator_ports() -> IndicatorPorts:
         SqsRunQueue(),
         DynamoClaims(),
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _city_frame(pack: CityPack) -> CityFrame:
+    """The indicators' view of the city pack (computed once per pack)."""
+    from vigia.indicators.frame import frame_from_pack
+
+    return frame_from_pack(pack)
 
 
 def sealer() -> KmsSealer:
@@ -112,28 +115,28 @@ def sender_mac() -> SecretsManagerMac:
 
 
 def incidents() -> DynamoIncidentStore:
-    """Incidents, units and residents' standing (cheap: binds its models to the current settings)."""
-    from vigia.adapters.incidents_store import DynamoIncidentStore
+    """Incidents, units and residents' standing (cheap: its models bind on first use)."""
+    from vigia.adapters.dynamodb.incidents import DynamoIncidentStore
 
     return DynamoIncidentStore()
 
 
 def registrations() -> DynamoRegistrationStore:
-    """Registrations waiting for their code and per-source counts (cheap: binds its model)."""
-    from vigia.adapters.registrations_store import DynamoRegistrationStore
+    """Registrations waiting for their code and per-source counts (cheap: its model binds on first use)."""
+    from vigia.adapters.dynamodb.registrations import DynamoRegistrationStore
 
     return DynamoRegistrationStore()
 
 
 def registration_keys() -> SecretKeys:
     """The MAC and sealing keys of registration (one Secrets Manager read per execution environment)."""
-    from vigia.adapters.registrations_store import keys
+    from vigia.adapters.registration_keys import keys
 
     return keys()
 
 
 def incident_notifier() -> SqsNotifier:
-    from vigia.adapters.incidents_store import SqsNotifier
+    from vigia.adapters.task_queues import SqsNotifier
 
     return SqsNotifier()
 
@@ -143,28 +146,28 @@ def incident_notifier() -> SqsNotifier:
 
 
 def dispatch_store() -> DynamoDispatchStore:
-    """Deliveries planned and sent, per alert (binds its model to the current settings)."""
-    from vigia.adapters.deliveries import DynamoDispatchStore
+    """Deliveries planned and sent, per alert, and the alert's dispatch marks."""
+    from vigia.adapters.dynamodb.dispatch import DynamoDispatchStore
 
     return DynamoDispatchStore()
 
 
 def delivery_ledger() -> DynamoLedger:
     """A sender's once-per-(alert, recipient) claims on deliveries."""
-    from vigia.adapters.deliveries import DynamoLedger
+    from vigia.adapters.dynamodb.deliveries import DynamoLedger
 
     return DynamoLedger()
 
 
 def alert_canceller() -> DynamoAlertCanceller:
-    from vigia.adapters.deliveries import DynamoAlertCanceller
+    from vigia.adapters.dynamodb.dispatch import DynamoAlertCanceller
 
     return DynamoAlertCanceller()
 
 
 def delivery_views() -> Callable[[str], list[dict[str, Any]]]:
     """An alert's deliveries as operators see them."""
-    from vigia.adapters.deliveries import delivery_views
+    from vigia.adapters.dynamodb.deliveries import delivery_views
 
     return delivery_views
 
@@ -263,21 +266,21 @@ def silent_announcer() -> Callable[[dict[str, Any]], str]:
 
 
 def stalled_alerts() -> DynamoStalledAlerts:
-    from vigia.adapters.stalled_alerts import DynamoStalledAlerts
+    from vigia.adapters.dynamodb.alerts import DynamoStalledAlerts
 
     return DynamoStalledAlerts()
 
 
 def audit_record() -> Callable[..., object]:
     """Appends one entry to the audit trail (who, role, action, kind, target, reason, at=)."""
-    from vigia.adapters import audit
+    from vigia.adapters.dynamodb import audit
 
     return audit.record
 
 
 def audit_entries() -> Callable[[str], list[AuditEntry]]:
     """The audit trail of one target (an alert's id), oldest first."""
-    from vigia.adapters import audit
+    from vigia.adapters.dynamodb import audit
 
     return audit.list_for
 
@@ -293,13 +296,11 @@ def reset() -> None:
     """Forget the settings, AWS clients, secrets read, stores and model bindings: the next use reads the
     environment again. The one reset tests, bench and tools call after they change the environment (a new
     emulated stack, other tables). A city pack is kept while its directory stays the same."""
-    from vigia.adapters import aws, cad, dynamo, indicators_store, registrations_store, sender_mac, sms
+    from vigia.adapters import aws, secrets, sms
+    from vigia.adapters.dynamodb import binding
 
     settings.reset()
-    aws.client.cache_clear()
-    for cached in (cad._secret, sender_mac._key, registrations_store._secret, indicators_store.city_frame):
-        cached.cache_clear()
-    sms._pacer = None  # paces one stack's SMS_SENDS_PER_S
-    for factory in (residents, alerts, identity, patrols):
+    for adapter in (aws, secrets, sms, binding):  # clients, secrets read, the SMS pacer, model bindings
+        adapter.reset()
+    for factory in (residents, alerts, identity, patrols, _city_frame):
         factory.cache_clear()
-    dynamo.rebind(settings.get())

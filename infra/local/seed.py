@@ -7,7 +7,7 @@ from typing import Any
 
 from vigia import clock, runtime, settings
 from vigia.adapters.aws import client
-from vigia.adapters.dynamo import GeographyRecord
+from vigia.adapters.dynamodb.geography import GeographyRecord
 from vigia.residents.registration import APPROVED, Resident
 
 FULL_SCALE_RESIDENTS = 16_350

@@ -168,7 +168,7 @@ def test_a_silent_alert_reaching_dispatch_is_not_fanned_out(api, stack, citizen,
 def _ledger_fault(monkeypatch):
     from pynamodb.exceptions import UpdateError
 
-    from vigia.adapters.deliveries import DynamoLedger
+    from vigia.adapters.dynamodb.deliveries import DynamoLedger
 
     def claim(*_, **__):
         raise UpdateError("Failed to update item: ProvisionedThroughputExceededException (injected)")
@@ -244,7 +244,7 @@ def test_a_dispatch_that_cannot_write_dead_letters_the_event_and_redrive_complet
 ):
     from pynamodb.exceptions import TransactWriteError
 
-    from vigia.adapters.deliveries import DynamoDispatchStore
+    from vigia.adapters.dynamodb.dispatch import DynamoDispatchStore
     from vigia.adapters.task_queues import redrive
 
     seed(BLOCK, 3)
@@ -363,7 +363,7 @@ def test_make_redrive_moves_every_dlq_back_and_nothing_is_sent_twice(api, stack,
 
 
 def test_two_attempts_at_one_alert_never_run_at_once(api, stack, citizen, dispatch):
-    from vigia.adapters.deliveries import DynamoDispatchStore
+    from vigia.adapters.dynamodb.dispatch import DynamoDispatchStore
     from vigia.dispatch.fanout import DispatchInProgress
 
     alert_id = send_alert(api, citizen)

@@ -229,7 +229,7 @@ def test_escalation_hands_over_and_releases_the_unit(api, alert_id, operator):
 
 
 def test_every_staff_action_is_audited(api, alert_id, operator, crewed):
-    from vigia.adapters import audit
+    from vigia.adapters.dynamodb import audit
 
     act(api, alert_id, operator, "assign", unit_id="GC-01", note="más cercana")
     act(api, alert_id, crewed, "en_route")

@@ -92,7 +92,7 @@ def test_a_suspended_resident_gets_403_with_the_helpline_until_reinstated(api, s
 
 
 def test_the_third_false_alarm_suspends_the_sender_and_tells_them(api, stack, operator, citizen):
-    from vigia.adapters import audit
+    from vigia.adapters.dynamodb import audit
 
     alert_ids = [
         api("POST", "/v1/alerts", alert_body(), claims=citizen.claims).json["alert_id"] for _ in range(3)
@@ -147,7 +147,7 @@ def test_only_operators_and_admins_review_residents(api, staff_claims, citizen, 
 
 
 def test_approvals_are_audited_with_the_operators_note(api, operator, registered):
-    from vigia.adapters import audit
+    from vigia.adapters.dynamodb import audit
 
     answer = api(
         "POST", f"/v1/registrations/{registered.user_id}/approve", {"note": "DNI visto"}, claims=operator

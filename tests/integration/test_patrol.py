@@ -78,7 +78,7 @@ def alerts(stack, day):
 @pytest.fixture
 def no_scans(monkeypatch):
     """Counts the Alerts queries by local date; any Scan of the Alerts table fails the test."""
-    from vigia.adapters.dynamo import AlertRecord
+    from vigia.adapters.dynamodb.alerts import AlertRecord
 
     queried: list[str] = []
     real_query = AlertRecord.by_local_date.query

@@ -1,6 +1,6 @@
 """The audit trail on the emulator: entries are appended, listed oldest first, and never overwritten."""
 
-from vigia.adapters import audit
+from vigia.adapters.dynamodb import audit
 
 
 def test_entries_about_an_object_are_listed_oldest_first_with_the_reason(stack):

@@ -16,7 +16,7 @@ from tests.integration.silent_support import (
     register_victim,
     silent_body,
 )
-from vigia import runtime, settings
+from vigia import runtime
 
 
 @pytest.fixture
@@ -234,7 +234,8 @@ def test_a_silent_submit_costs_at_most_four_aws_calls_and_one_kms_call(api, vict
     """The submit budget: ≤ 4 AWS calls, plus the one KMS call only a silent alert makes."""
     import botocore.session
 
-    from vigia.adapters import aws, dynamo
+    from vigia.adapters import aws
+    from vigia.adapters.dynamodb import binding
 
     calls: list[str] = []
     original = botocore.session.Session.create_client
@@ -247,8 +248,8 @@ def test_a_silent_submit_costs_at_most_four_aws_calls_and_one_kms_call(api, vict
         return client
 
     monkeypatch.setattr(botocore.session.Session, "create_client", counting)
-    aws.client.cache_clear()
-    dynamo.rebind(settings.get())  # new clients, counted
+    aws.reset()
+    binding.reset()  # new clients, counted
     spent = {}
     robbery = {"type": "robbery", "location": silent_body(victim)["location"]}
     for label, claims, body, headers in (

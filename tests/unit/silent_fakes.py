@@ -107,7 +107,7 @@ def resident(n: int, block_id: str | None, *, lat: float = 0.0, lon: float = 0.0
 
 
 def image_of(alert: Alert) -> dict[str, Any]:
-    """What the Alerts stream's NEW_IMAGE holds for a stored alert (as adapters.stores writes it)."""
+    """What the Alerts stream's NEW_IMAGE holds for a stored alert (as adapters.dynamodb.alerts writes it)."""
     image: dict[str, Any] = {
         "pk": alert.alert_id,
         "sk": "ALERT",

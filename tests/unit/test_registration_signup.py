@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support import godoy_cruz_pack
-from vigia.adapters.registrations_store import SecretKeys
+from vigia.adapters.registration_keys import SecretKeys
 from vigia.residents import signup
 from vigia.residents.registration import DuplicateValue, Resident
 

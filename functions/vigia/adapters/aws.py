@@ -20,3 +20,8 @@ def client(service: str) -> Any:
         endpoint_url=s.aws_endpoint_url,
         config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10),
     )
+
+
+def reset() -> None:
+    """Forgets the clients: the next call builds them on the settings (endpoint, region) of that moment."""
+    client.cache_clear()

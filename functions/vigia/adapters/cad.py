@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import time
 import urllib.error
 import urllib.request
 
 from vigia import clock, settings
-from vigia.adapters import outbox
-from vigia.adapters.aws import client
+from vigia.adapters import outbox, secrets
 from vigia.dispatch import backoff, cap, signing
 
 
@@ -20,12 +18,6 @@ class CadRefused(Exception):
         super().__init__(f"CAD answered HTTP {status}")
         self.status = status
         self.retryable = retryable
-
-
-@functools.cache
-def _secret(secret_id: str) -> str:
-    """The shared HMAC secret, read once per execution environment from Secrets Manager."""
-    return str(client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
 
 
 def resolve_url(pack_url: str) -> str:
@@ -39,7 +31,7 @@ def post_cap(url: str, body: bytes, *, alert_id: str, kind: str, sleep: object =
     s = settings.get()
     if not url.startswith("https://") and not (url.startswith("http://") and s.provincial_cad_url == url):
         raise ValueError("the CAD URL must be https (plain http only for a configured local override)")
-    secret = _secret(s.cad_secret_id)
+    secret = secrets.read(s.cad_secret_id)  # the shared HMAC secret
     attempts = max(1, s.cad_attempts)
     last: Exception | None = None
     for attempt in range(1, attempts + 1):

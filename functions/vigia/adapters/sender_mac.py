@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 
-from vigia.adapters.aws import client
+from vigia.adapters import secrets
 
 
-@functools.cache
 def _key(secret_id: str) -> bytes:
     """The secret, read once per execution environment (one GetSecretValue on a cold start's first use)."""
     if not secret_id:
         raise RuntimeError("no SilentMacSecret configured: a silent alert's claim cannot be keyed")
-    return str(client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]).encode()
+    return secrets.read(secret_id).encode()
 
 
 class SecretsManagerMac:

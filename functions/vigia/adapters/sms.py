@@ -42,6 +42,12 @@ def _pace() -> None:
     _pacer.wait()
 
 
+def reset() -> None:
+    """Forgets the pacer: the next send paces at the SMS_SENDS_PER_S of that moment's settings."""
+    global _pacer
+    _pacer = None
+
+
 def send_sms(phone: str, text: str, *, alert_id: str, kind: str) -> str:
     """Publishes the SMS; returns SNS's message id. Raises on failure (the caller retries)."""
     _pace()

@@ -1,15 +1,19 @@
-"""The channel queues (SMS, sirens, webhook) and their DLQs: enqueue in batches of ten, peek and redrive."""
+"""The channel queues (SMS, sirens, webhook) and their DLQs: enqueue in batches of ten, peek and redrive;
+the lifecycle's notifier on them."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vigia import settings
 from vigia.adapters.aws import client
 from vigia.dispatch import tasks
 from vigia.dispatch.protocol import Delivery
+
+if TYPE_CHECKING:
+    from vigia.silent.lifecycle import PoliceRequest
 
 BATCH = 10  # SQS SendMessageBatch limit
 MAX_DELAY_S = 900  # SQS DelaySeconds limit
@@ -178,3 +182,22 @@ def redrive(queue: str, limit: int = 1000) -> int:
         )
         moved += len(messages)
     return moved
+
+
+class SqsNotifier:
+    """service.Notifier on the dispatch engineer's queues: deliveries to their channel queue (the SMS sender
+    sends them once), a cancellation to the Dispatch queue (the dispatcher tells everyone who was told)."""
+
+    def enqueue(self, deliveries: Sequence[Delivery]) -> None:
+        SqsTaskQueues().enqueue(deliveries)
+
+    def announce_cancellation(self, alert_id: str, cancelled_at: str) -> None:
+        announce_cancellation(alert_id, cancelled_at)
+
+    def request_police(self, alert_id: str, request: PoliceRequest, *, at: str) -> None:
+        """A silent alert's police request goes to the Silent queue (never the Dispatch queue): the Silent
+        router opens the envelope and sends the place (docs/silent-alarms.md)."""
+        from vigia.adapters import silent_queue  # the silent paths' own imports: not on every sender's start
+        from vigia.silent.routing import police_requested
+
+        silent_queue.announce(police_requested(alert_id, request, at=at, city_id=settings.get().city_id))

@@ -102,7 +102,7 @@ class Pending:
 
 
 class Keys(Protocol):
-    """The stack's registration secret, applied (adapters.registrations_store.SecretKeys)."""
+    """The stack's registration secret, applied (adapters.registration_keys.SecretKeys)."""
 
     def mac(self, purpose: str, value: str) -> str: ...
 

@@ -21,7 +21,7 @@ from vigia.silent.access import HIDDEN, UNSEALED, access_to_silent_alert
 from vigia.silent.sealing import unseal
 from vigia.silent.views import sealed_view, unsealed_view
 
-Audit = Callable[..., object]  # adapters.audit.record
+Audit = Callable[..., object]  # adapters.dynamodb.audit.record
 UNSEALED_ROUTE = "/v1/silent-alerts/{alert_id}"
 
 

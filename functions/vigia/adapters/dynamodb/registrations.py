@@ -1,4 +1,4 @@
-"""RegistrationsTable and RegistrationSecret: registrations waiting for their code, and the per-source counts.
+"""RegistrationsTable: registrations waiting for their code, and the per-source counts.
 
 Every change is one conditional write: a try is counted only while the registration is open, in time and
 under its tries; a source's window count only while under the limit. Items expire (TTL `expires_at`).
@@ -6,38 +6,27 @@ under its tries; a source's window count only while under the limit. Items expir
 
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
-import hmac
-import os
 from collections.abc import Sequence
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from vigia import settings
-from vigia.adapters.aws import client
-from vigia.adapters.deliveries import DeliveryRecord, queued_record
-from vigia.adapters.dynamo import ResidentRecord, bind, conditional_failed
+from vigia.adapters.dynamodb import residents
+from vigia.adapters.dynamodb.binding import Record, conditional_failed, connection, reasons, table, unbound
+from vigia.adapters.dynamodb.deliveries import DeliveryRecord, queued_record
 from vigia.dispatch.protocol import Delivery
 from vigia.residents.signup import Applicant, Holder, Pending
 
 OPEN, CONFIRMED = "open", "confirmed"
 KEEP_AFTER_S = 24 * 3600  # an expired registration is kept a day (TTL), then DynamoDB removes it
-_S = settings.get()
 
 
-class RegistrationRecord(Model):
+@table("registrations_table")
+class RegistrationRecord(Record):
     """pk = registration#<sha256(registration id)> or source#<mac>#<window start>; nothing else shares it."""
 
-    class Meta:
-        table_name = _S.registrations_table
-        region = _S.region
-        host = _S.aws_endpoint_url
+    Meta = unbound()
 
     pk = UnicodeAttribute(hash_key=True)
     expires_at = NumberAttribute()  # TTL
@@ -60,31 +49,10 @@ class RegistrationRecord(Model):
     registrations = NumberAttribute(null=True)
 
 
-# Every model this store reads or writes (the SMS records and the residents' claims too).
-_MODELS: tuple[tuple[type[Model], str], ...] = (
-    (RegistrationRecord, "registrations_table"),
-    (DeliveryRecord, "deliveries_table"),
-    (ResidentRecord, "residents_table"),
-)
-
-
-def _bind() -> None:
-    bind(_MODELS)
-
-
 def _pending(r: RegistrationRecord) -> Pending:
     return Pending(
         key=r.pk,
-        applicant=Applicant(
-            full_name=r.full_name or "",
-            national_id=r.national_id or "",
-            phone=r.phone or "",
-            email=r.email or "",
-            address=r.address or "",
-            home_lat=float(r.home_lat or 0),
-            home_lon=float(r.home_lon or 0),
-            locale=r.locale or "",
-        ),
+        applicant=Applicant(**residents.person(r)),
         code_mac=r.code_mac or "",
         sealed_password=r.sealed_password or "",
         taken=bool(r.taken),
@@ -95,9 +63,6 @@ def _pending(r: RegistrationRecord) -> Pending:
 
 class DynamoRegistrationStore:
     """signup.RegistrationStore on RegistrationsTable (and the residents' uniqueness claims, read only)."""
-
-    def __init__(self) -> None:
-        _bind()
 
     def admit_source(self, source_key: str, *, window_start_s: int, window_s: int, limit: int) -> bool:
         record = RegistrationRecord(f"{source_key}#{window_start_s}")
@@ -117,15 +82,7 @@ class DynamoRegistrationStore:
         return True
 
     def holders(self, applicant: Applicant) -> list[Holder]:
-        claims = [
-            f"unique#email#{applicant.email}",
-            f"unique#phone#{applicant.phone}",
-            f"unique#national_id#{applicant.national_id}",
-        ]
-        owners = sorted({r.owner for r in ResidentRecord.batch_get(claims) if r.owner})
-        # With nobody to look up, read a key that cannot exist: both branches make the same two reads.
-        records = list(ResidentRecord.batch_get(owners or ["unique#none"]))
-        return [Holder(r.pk, r.phone, r.locale) for r in records if r.kind == "resident"]
+        return residents.holders(applicant)
 
     def open(
         self,
@@ -137,7 +94,6 @@ class DynamoRegistrationStore:
         window_s: int,
         per_phone: int,
     ) -> list[Delivery]:
-        a = pending.applicant
         record = RegistrationRecord(
             pending.key,
             expires_at=pending.valid_until_s + KEEP_AFTER_S,
@@ -147,23 +103,15 @@ class DynamoRegistrationStore:
             code_mac=pending.code_mac,
             sealed_password=pending.sealed_password,
             taken=pending.taken,
-            full_name=a.full_name,
-            national_id=a.national_id,
-            phone=a.phone,
-            email=a.email,
-            address=a.address,
-            home_lat=a.home_lat,
-            home_lon=a.home_lon,
-            locale=a.locale,
+            **residents.person_attributes(pending.applicant),
         )
-        meta = RegistrationRecord.Meta
         kept = list(deliveries)
         under = RegistrationRecord.registrations.does_not_exist() | (
             RegistrationRecord.registrations < per_phone
         )
         while True:  # one transaction; again without the phones already at their limit, if any were
             try:
-                with TransactWrite(connection=Connection(region=meta.region, host=meta.host)) as tx:
+                with TransactWrite(connection=connection()) as tx:
                     tx.save(record, condition=RegistrationRecord.pk.does_not_exist())
                     for delivery, phone_key in kept:
                         tx.update(
@@ -177,9 +125,8 @@ class DynamoRegistrationStore:
                         tx.save(queued_record(delivery, at), condition=DeliveryRecord.pk.does_not_exist())
                 return [delivery for delivery, _ in kept]
             except TransactWriteError as error:
-                reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
                 # pynamodb sends the puts (the registration, then each record) before the updates (counters)
-                counters = reasons[1 + len(kept) :]
+                counters = reasons(error)[1 + len(kept) :]
                 full = {i for i, code in enumerate(counters) if code == "ConditionalCheckFailed"}
                 if not full:
                     raise
@@ -214,39 +161,3 @@ class DynamoRegistrationStore:
                 return False
             raise
         return True
-
-
-class SecretKeys:
-    """signup.Keys from RegistrationSecret: HMAC-SHA256 per purpose, AES-GCM for the password in waiting."""
-
-    def __init__(self, secret: str) -> None:
-        self._secret = secret.encode()
-
-    def _subkey(self, purpose: str) -> bytes:
-        return hmac.new(self._secret, purpose.encode(), hashlib.sha256).digest()
-
-    def mac(self, purpose: str, value: str) -> str:
-        return hmac.new(self._subkey(purpose), value.encode(), hashlib.sha256).hexdigest()
-
-    def seal(self, plaintext: str, *, context: str) -> str:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        nonce = os.urandom(12)
-        sealed = AESGCM(self._subkey("password-seal")).encrypt(nonce, plaintext.encode(), context.encode())
-        return base64.b64encode(nonce + sealed).decode()
-
-    def open(self, sealed: str, *, context: str) -> str:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        raw = base64.b64decode(sealed)
-        return AESGCM(self._subkey("password-seal")).decrypt(raw[:12], raw[12:], context.encode()).decode()
-
-
-@functools.cache
-def _secret(secret_id: str) -> str:
-    return str(client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
-
-
-def keys() -> SecretKeys:
-    """The registration keys (one Secrets Manager read per execution environment)."""
-    return SecretKeys(_secret(settings.get().registration_secret_id))

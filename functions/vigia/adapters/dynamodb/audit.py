@@ -12,21 +12,17 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.models import Model
+from pynamodb.expressions.condition import Condition
 
-from vigia import clock, settings
-from vigia.adapters.dynamo import bind
+from vigia import clock
+from vigia.adapters.dynamodb.binding import Record, table, unbound
 
-_S = settings.get()
 REASON_MAX = 300
 
 
-class AuditRecord(Model):
-    class Meta:
-        table_name = _S.audit_table
-        region = _S.region
-        host: str | None = _S.aws_endpoint_url
-
+@table("audit_table")
+class AuditRecord(Record):
+    Meta = unbound()
     pk = UnicodeAttribute(hash_key=True)  # the target's id
     sk = UnicodeAttribute(range_key=True)  # "<at>#<audit_id>"
     audit_id = UnicodeAttribute()
@@ -54,10 +50,6 @@ class AuditEntry:
         return asdict(self)
 
 
-def _bind() -> None:
-    bind(((AuditRecord, "audit_table"),))
-
-
 def clean_reason(text: str | None) -> str | None:
     """A reason as stored: control characters dropped, spaces collapsed, 300 characters at most."""
     if text is None:
@@ -67,6 +59,28 @@ def clean_reason(text: str | None) -> str | None:
     if not collapsed:
         return None
     return collapsed if len(collapsed) <= REASON_MAX else collapsed[: REASON_MAX - 1] + "…"
+
+
+def entry(
+    actor_id: str,
+    actor_role: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    reason: str | None = None,
+    at: str | None = None,
+) -> AuditEntry:
+    """A new entry, its reason cleaned, stamped `at` (now when not given)."""
+    return AuditEntry(
+        audit_id=clock.new_id(),
+        at=at or clock.iso(clock.now()),
+        actor_id=actor_id,
+        actor_role=actor_role,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        reason=clean_reason(reason),
+    )
 
 
 def record(
@@ -79,36 +93,22 @@ def record(
     at: str | None = None,
 ) -> AuditEntry:
     """Appends one entry and returns it. Raises if it could not be stored: callers audit *before* acting."""
-    _bind()
-    when = at or clock.iso(clock.now())
-    entry = AuditEntry(
-        audit_id=clock.new_id(),
-        at=when,
-        actor_id=actor_id,
-        actor_role=actor_role,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        reason=clean_reason(reason),
-    )
-    AuditRecord(
-        target_id,
-        f"{when}#{entry.audit_id}",
-        audit_id=entry.audit_id,
-        at=when,
-        actor_id=actor_id,
-        actor_role=actor_role,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        reason=entry.reason,
-    ).save(condition=AuditRecord.pk.does_not_exist())
-    return entry
+    appended_entry = entry(actor_id, actor_role, action, target_type, target_id, reason, at)
+    record_of(appended_entry).save(condition=appended())
+    return appended_entry
+
+
+def record_of(new: AuditEntry) -> AuditRecord:
+    """The entry as stored (a lifecycle step puts it in its transaction, on the condition `appended()`)."""
+    return AuditRecord(new.target_id, f"{new.at}#{new.audit_id}", **new.as_dict())
+
+
+def appended() -> Condition:
+    return AuditRecord.pk.does_not_exist()
 
 
 def list_for(target_id: str) -> list[AuditEntry]:
     """Every entry about `target_id`, oldest first (one Query, strongly consistent)."""
-    _bind()
     return [
         AuditEntry(
             audit_id=r.audit_id,

@@ -7,64 +7,49 @@ One table (PatrolTable), keys chosen so every read is a GetItem or a Query on a 
     SCHEDULE#<date>           UNIT#<generation>#<unit_id>          one unit's stops
     CHECKINS#<date>           <unit_id>#<at>#<checkin_id>          a check-in, matched or not
     SURVEYS#<iso week>        <quadrant_id>#<at>#<survey_id>       a survey's answers
-    CLAIM#<caller>#<key>      CLAIM                                an Idempotency-Key's first answer (TTL)
 
 A schedule is written units first, header last: the header names the generation its readers see, so
 a reader never mixes two generations and a crash halfway leaves the previous schedule in force.
+An Idempotency-Key's first answer is a claim in IdempotencyTable (dynamodb.idempotency), taken in the same
+transaction as the check-in or survey it answers for.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
+from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError, TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from vigia import clock
-from vigia.adapters.dynamo import bind
-from vigia.hotspots import AlertSample
+from vigia.adapters.dynamodb import idempotency
+from vigia.adapters.dynamodb.binding import Record, conditional_failed, connection, reasons, table, unbound
 from vigia.patrol.checkins import CheckIn
 from vigia.patrol.schedule import Schedule, UnitSchedule
 from vigia.patrol.surveys import Survey
 
-CLAIM_TTL_S = 24 * 3600
 HEADER = "#HEADER"
 
 
-class PatrolRecord(Model):
-    class Meta:
-        table_name = "vigia-patrol"
-        region = "us-east-1"
-        host: str | None = None
-
+@table("patrol_table")
+class PatrolRecord(Record):
+    Meta = unbound()
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = UnicodeAttribute()
     data = UnicodeAttribute(null=True)  # the domain object as JSON
     generation = UnicodeAttribute(null=True)
-    request_hash = UnicodeAttribute(null=True)
-    resource_id = UnicodeAttribute(null=True)
-    expires_at = NumberAttribute(null=True)
 
 
-def _bind() -> None:
-    bind(((PatrolRecord, "patrol_table"),))
-
-
-def _connection() -> Connection:
-    return Connection(region=PatrolRecord.Meta.region, host=PatrolRecord.Meta.host)
+def _claim_key(claim_key: str) -> str:
+    return f"patrol#{claim_key}"
 
 
 def _claim_failed(error: TransactWriteError, index: int) -> bool:
-    reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
-    return len(reasons) > index and reasons[index] == "ConditionalCheckFailed"
+    why = reasons(error)
+    return len(why) > index and why[index] == "ConditionalCheckFailed"
 
 
 def _iso(instant: datetime | None) -> str | None:
@@ -79,7 +64,6 @@ class DynamoPatrolStore:
     # ------------------------------------------------------------ schedules
     def save_schedule(self, schedule: Schedule, *, replace: bool) -> bool:
         """Stores the schedule; with replace=False keeps an existing one and answers False."""
-        _bind()
         pk = f"SCHEDULE#{schedule.date}"
         previous = self._header(schedule.date)
         if previous is not None and not replace:
@@ -105,7 +89,7 @@ class DynamoPatrolStore:
             else:
                 record.save(condition=PatrolRecord.pk.does_not_exist())
         except PutError as error:
-            if "ConditionalCheckFailed" in str(getattr(error, "cause_response_code", "") or error):
+            if conditional_failed(error):
                 self._delete_generation(pk, generation)  # someone else's schedule came first; ours goes
                 return False
             raise
@@ -127,7 +111,6 @@ class DynamoPatrolStore:
 
     def schedule(self, date: str, unit_id: str | None = None) -> Schedule | None:
         """The date's schedule (only `unit_id`'s part when given), or None when there is none."""
-        _bind()
         header = self._header(date)
         if header is None or not header.data:
             return None
@@ -164,33 +147,11 @@ class DynamoPatrolStore:
     # ------------------------------------------------------------ idempotency
     def prior(self, claim_key: str) -> tuple[str, str] | None:
         """(request hash, resource id) of the first request made with this key, if any."""
-        _bind()
-        try:
-            record = PatrolRecord.get(f"CLAIM#{claim_key}", "CLAIM", consistent_read=True)
-        except PatrolRecord.DoesNotExist:
-            return None
-        return record.request_hash or "", record.resource_id or ""
+        return idempotency.prior(_claim_key(claim_key))
 
     def remember(self, claim_key: str, request_hash: str, resource_id: str) -> tuple[str, str] | None:
         """Claims the key for this answer; the earlier answer if the key was already claimed."""
-        _bind()
-        try:
-            self._claim(claim_key, request_hash, resource_id).save(condition=PatrolRecord.pk.does_not_exist())
-        except PutError as error:
-            if "ConditionalCheckFailed" in str(getattr(error, "cause_response_code", "") or error):
-                return self.prior(claim_key)
-            raise
-        return None
-
-    def _claim(self, claim_key: str, request_hash: str, resource_id: str) -> PatrolRecord:
-        return PatrolRecord(
-            f"CLAIM#{claim_key}",
-            "CLAIM",
-            kind="claim",
-            request_hash=request_hash,
-            resource_id=resource_id,
-            expires_at=int(time.time()) + CLAIM_TTL_S,
-        )
+        return idempotency.claim(_claim_key(claim_key), request_hash, resource_id)
 
     def _create(
         self, record: PatrolRecord, claim: tuple[str, str] | None, resource_id: str
@@ -201,10 +162,11 @@ class DynamoPatrolStore:
             return None
         key, request_hash = claim
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with TransactWrite(connection=connection()) as tx:
                 tx.save(record, condition=PatrolRecord.pk.does_not_exist())
                 tx.save(
-                    self._claim(key, request_hash, resource_id), condition=PatrolRecord.pk.does_not_exist()
+                    idempotency.claim_record(_claim_key(key), request_hash, resource_id),
+                    condition=idempotency.unclaimed(),
                 )
         except TransactWriteError as error:
             if _claim_failed(error, 1):
@@ -214,7 +176,6 @@ class DynamoPatrolStore:
 
     # ------------------------------------------------------------ check-ins
     def add_checkin(self, checkin: CheckIn, claim: tuple[str, str] | None = None) -> tuple[str, str] | None:
-        _bind()
         data = {
             **checkin.view(),
             "at": checkin.at.isoformat(),
@@ -229,12 +190,10 @@ class DynamoPatrolStore:
         return self._create(record, claim, f"{checkin.date}/{sort_key}")
 
     def checkins(self, date: str) -> list[CheckIn]:
-        _bind()
         return [_checkin(item) for item in PatrolRecord.query(f"CHECKINS#{date}")]
 
     def checkin(self, checkin_ref: str) -> CheckIn | None:
         """A check-in by the reference an Idempotency-Key claim keeps ("<date>/<sort key>")."""
-        _bind()
         date, _, sort_key = checkin_ref.partition("/")
         try:
             return _checkin(PatrolRecord.get(f"CHECKINS#{date}", sort_key, consistent_read=True))
@@ -243,7 +202,6 @@ class DynamoPatrolStore:
 
     # ------------------------------------------------------------ surveys
     def add_survey(self, survey: Survey, claim: tuple[str, str] | None = None) -> tuple[str, str] | None:
-        _bind()
         data = {
             "survey_id": survey.survey_id,
             "quadrant_id": survey.quadrant_id,
@@ -258,7 +216,6 @@ class DynamoPatrolStore:
         return self._create(record, claim, survey.survey_id)
 
     def surveys(self, week: str, quadrant_id: str | None = None) -> list[Survey]:
-        _bind()
         condition = PatrolRecord.sk.startswith(f"{quadrant_id}#") if quadrant_id else None
         found = []
         for item in PatrolRecord.query(f"SURVEYS#{week}", condition):
@@ -300,65 +257,3 @@ def checkin_sort_key(checkin: CheckIn) -> str:
 
 def survey_sort_key(survey: Survey) -> str:
     return f"{survey.quadrant_id}#{clock.iso(survey.at)}#{survey.survey_id}"
-
-
-# ---------------------------------------------------------------- alerts, as hot-spot scoring reads them
-_ALERT_FIELDS = [
-    "pk",
-    "sk",
-    "type",
-    "silent",
-    "location",
-    "quadrant_id",
-    "created_at",
-    "status",
-    "cancelled_at",
-    "false_alarm_at",
-]
-
-
-def _outcome(item: Any) -> str | None:
-    """The status hot spots judge an alert by: a false alarm or a sender's cancel stays one once stamped."""
-    status = getattr(item, "status", None)
-    if status in ("false_alarm", "cancelled"):
-        return str(status)
-    if getattr(item, "false_alarm_at", None):
-        return "false_alarm"
-    if getattr(item, "cancelled_at", None):
-        return "cancelled"
-    return str(status) if status else None
-
-
-def _sample(item: Any) -> AlertSample | None:
-    created = getattr(item, "created_at", None)
-    if not created or getattr(item, "sk", "ALERT") != "ALERT":
-        return None
-    silent = bool(getattr(item, "silent", False))
-    location = None if silent else getattr(item, "location", None)  # a silent alert's place is never read
-    lat = getattr(location, "lat", None) if location is not None else None
-    lon = getattr(location, "lon", None) if location is not None else None
-    return AlertSample(
-        type=str(getattr(item, "type", "")),
-        created_at=clock.parse_iso(created),
-        lat=float(lat) if lat is not None else None,
-        lon=float(lon) if lon is not None else None,
-        quadrant_id=getattr(item, "quadrant_id", None),
-        silent=silent,
-        status=_outcome(item),
-    )
-
-
-class DynamoAlertHistory:
-    """One local day of alerts: one Query on the Alerts table's by_local_date index, never a Scan."""
-
-    def __init__(self) -> None:
-        self.queries = 0
-
-    def on_date(self, local_date: str) -> Iterable[AlertSample]:
-        from vigia.adapters.dynamo import AlertRecord
-
-        self.queries += 1
-        for item in AlertRecord.by_local_date.query(local_date, attributes_to_get=_ALERT_FIELDS):
-            sample = _sample(item)
-            if sample is not None:
-                yield sample

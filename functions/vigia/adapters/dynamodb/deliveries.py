@@ -1,0 +1,233 @@
+"""DeliveriesTable: one record per (alert, channel, recipient), written with conditions: the dispatcher's,
+the senders' and the lifecycle's ledger of what was queued, claimed, sent or withdrawn.
+
+    pk = alert_id, sk = "<kind>#<channel>#<recipient>". No message body: it travels in the task.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from vigia.adapters.aws import client
+from vigia.adapters.dynamodb.binding import (
+    Record,
+    conditional_failed,
+    connection,
+    reasons,
+    table,
+    table_name,
+    unbound,
+)
+from vigia.dispatch import sending
+from vigia.dispatch.fanout import RecordedDelivery
+from vigia.dispatch.protocol import Delivery
+from vigia.indicators.facts import DeliveryCounts, delivery_counts
+
+_log = logging.getLogger(__name__)
+TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+
+
+@table("deliveries_table")
+class DeliveryRecord(Record):
+    Meta = unbound()
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    target = UnicodeAttribute()
+    recipient = UnicodeAttribute()
+    locale = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    sent_at = UnicodeAttribute(null=True)
+    provider_id = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+
+
+def queued_record(delivery: Delivery, at: str) -> DeliveryRecord:
+    """A delivery's record, queued: the sender's ledger claims it from here (dispatch and the lifecycle)."""
+    return DeliveryRecord(
+        delivery.alert_id,
+        delivery.key,
+        kind=delivery.kind,
+        channel=delivery.channel,
+        target=delivery.target,
+        recipient=delivery.recipient,
+        locale=delivery.locale,
+        status=sending.QUEUED,
+        attempts=0,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def record(deliveries: Sequence[Delivery], *, at: str, fresh: bool = False) -> None:
+    """Queues the deliveries, keeping any that exist (a repeat of the same alert's fan-out)."""
+    if fresh:  # under the alert's first lease nothing can exist yet: 25 puts a call (BatchWriteItem)
+        with DeliveryRecord.batch_write() as batch:
+            for delivery in deliveries:
+                batch.save(queued_record(delivery, at))
+        return
+    for start in range(0, len(deliveries), TRANSACTION_ITEMS):
+        chunk = deliveries[start : start + TRANSACTION_ITEMS]
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                for delivery in chunk:
+                    tx.save(queued_record(delivery, at), condition=DeliveryRecord.pk.does_not_exist())
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" not in reasons(error):
+                raise
+            _record_one_by_one(chunk, at)  # a repeat: keep what exists, add what is missing
+
+
+def _record_one_by_one(deliveries: Sequence[Delivery], at: str) -> None:
+    for delivery in deliveries:
+        try:
+            queued_record(delivery, at).save(condition=DeliveryRecord.pk.does_not_exist())
+        except PutError as error:
+            if not conditional_failed(error):
+                raise
+
+
+def recorded(alert_id: str) -> list[RecordedDelivery]:
+    return [
+        RecordedDelivery(r.sk, r.kind, r.channel, r.target, r.recipient, r.locale, r.status)
+        for r in DeliveryRecord.query(alert_id, consistent_read=True)
+    ]
+
+
+def withdraw(alert_id: str, key: str, *, at: str) -> bool:
+    """Cancels a delivery not sent yet; False when it was sent (or is being sent) already."""
+    try:
+        DeliveryRecord(alert_id, key).update(
+            actions=[DeliveryRecord.status.set(sending.CANCELLED), DeliveryRecord.updated_at.set(at)],
+            condition=DeliveryRecord.status.is_in(sending.QUEUED, sending.FAILED, sending.DEAD_LETTER),
+        )
+        return True
+    except UpdateError as error:
+        if conditional_failed(error):
+            return False
+        raise
+
+
+class DynamoLedger:
+    """sending.Ledger on DeliveriesTable: every transition is a conditional update."""
+
+    def claim(self, delivery: Delivery, *, now_s: float, lease_s: int, at: str) -> str:
+        record = DeliveryRecord(delivery.alert_id, delivery.key)
+        claimable = DeliveryRecord.status.is_in(sending.QUEUED, sending.FAILED, sending.DEAD_LETTER) | (
+            (DeliveryRecord.status == sending.SENDING) & (DeliveryRecord.lease_until < int(now_s))
+        )
+        try:
+            record.update(
+                actions=[
+                    DeliveryRecord.status.set(sending.SENDING),
+                    DeliveryRecord.lease_until.set(int(now_s) + lease_s),
+                    DeliveryRecord.attempts.add(1),
+                    DeliveryRecord.updated_at.set(at),
+                ],
+                condition=claimable,
+            )
+            return sending.CLAIMED
+        except UpdateError as error:
+            if not conditional_failed(error):
+                raise
+        try:
+            current = DeliveryRecord.get(delivery.alert_id, delivery.key, consistent_read=True).status
+        except DeliveryRecord.DoesNotExist:
+            return sending.UNKNOWN
+        return {sending.SENT: sending.ALREADY_SENT, sending.CANCELLED: sending.WITHDRAWN}.get(
+            current, sending.IN_FLIGHT
+        )
+
+    def mark_sent(self, delivery: Delivery, *, at: str, provider_id: str) -> None:
+        try:
+            DeliveryRecord(delivery.alert_id, delivery.key).update(
+                actions=[
+                    DeliveryRecord.status.set(sending.SENT),
+                    DeliveryRecord.sent_at.set(at),
+                    DeliveryRecord.updated_at.set(at),
+                    DeliveryRecord.provider_id.set(provider_id),
+                    DeliveryRecord.last_error.remove(),
+                    DeliveryRecord.lease_until.remove(),
+                ],
+                condition=DeliveryRecord.status == sending.SENDING,
+            )
+        except UpdateError as error:
+            if not conditional_failed(error):
+                raise
+            _log.warning("delivery was no longer ours when marked sent", extra={"key": delivery.key})
+
+    def mark_failed(self, delivery: Delivery, *, at: str, error: str, dead: bool) -> None:
+        try:
+            DeliveryRecord(delivery.alert_id, delivery.key).update(
+                actions=[
+                    DeliveryRecord.status.set(sending.DEAD_LETTER if dead else sending.FAILED),
+                    DeliveryRecord.last_error.set(error),
+                    DeliveryRecord.updated_at.set(at),
+                    DeliveryRecord.lease_until.remove(),
+                ],
+                condition=DeliveryRecord.status == sending.SENDING,
+            )
+        except UpdateError as update_error:
+            if not conditional_failed(update_error):
+                raise
+
+
+def delivery_views(alert_id: str) -> list[dict[str, Any]]:
+    """What an operator sees of an alert's deliveries: recipients masked, oldest first per kind."""
+    from vigia.dispatch.masking import mask_recipient
+
+    rows = []
+    for r in DeliveryRecord.query(alert_id, consistent_read=True):
+        rows.append(
+            {
+                "kind": r.kind,
+                "channel": r.channel,
+                "target": r.target,
+                "recipient": mask_recipient(r.channel, r.recipient),
+                "status": r.status,
+                "attempts": int(r.attempts or 0),
+                "last_error": r.last_error,
+                "created_at": r.created_at,
+                "updated_at": r.updated_at,
+                "sent_at": r.sent_at,
+            }
+        )
+    return rows
+
+
+def counts(alert_id: str) -> tuple[DeliveryCounts, int]:
+    """An alert's sirens sounded and neighbour messages (the nightly indicators), and the items read.
+
+    boto3 rather than pynamodb, as for the day's alerts (dynamodb.indicators.DynamoAlertDays): the run
+    reports each Query's ScannedCount, and tests/integration/test_indicators_runs.py pins the Query.
+    """
+    rows: list[dict[str, Any]] = []
+    read = 0
+    dynamodb = client("dynamodb")
+    kwargs: dict[str, Any] = {
+        "TableName": table_name(DeliveryRecord),
+        "KeyConditionExpression": "pk = :a",
+        "ExpressionAttributeValues": {":a": {"S": alert_id}},
+        "ProjectionExpression": "#f0, #f1, #f2",
+        "ExpressionAttributeNames": {"#f0": "kind", "#f1": "target", "#f2": "status"},
+    }
+    while True:
+        page = dynamodb.query(**kwargs)
+        read += int(page.get("ScannedCount", 0))
+        for raw in page.get("Items", []):
+            r = DeliveryRecord.from_raw_data(raw)
+            rows.append({"kind": r.kind, "target": r.target, "status": r.status})
+        if "LastEvaluatedKey" not in page:
+            return delivery_counts(rows), read
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
