@@ -19,6 +19,8 @@ export default {
   deliveries_empty: 'Aún no hay envíos.',
   units_title: 'Tablero de radiopatrullas',
   units_caption: 'Todos los carros de seguridad comunitaria',
+  legend_unit_available: 'Carro disponible',
+  legend_unit_busy: 'Carro ocupado',
   col_unit: 'Carro',
   col_block: 'Manzana',
   col_home_block: 'Manzana del domicilio',

@@ -58,7 +58,7 @@ function style(city) {
       { id: 'quadrant-lines', type: 'line', source: 'city', filter: ['==', ['get', 'layer'], 'quadrant'], paint: { 'line-color': COLOURS.quadrantLine, 'line-width': 2 } },
       { id: 'focus-fill', type: 'fill', source: 'focus', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': COLOURS.focus, 'fill-opacity': 0.7 } },
       { id: 'sirens', type: 'circle', source: 'city', filter: ['==', ['get', 'layer'], 'siren'], minzoom: 13, paint: { 'circle-radius': 2.5, 'circle-color': COLOURS.siren } },
-      { id: 'hotspots', type: 'circle', source: 'hotspots', paint: { 'circle-radius': ['interpolate', ['linear'], ['get', 'score'], 0, 6, 10, 16], 'circle-color': COLOURS.hotspot, 'circle-opacity': 0.55 } },
+      { id: 'hotspots', type: 'circle', source: 'hotspots', paint: { 'circle-radius': ['interpolate', ['linear'], ['get', 'weight'], 0, 6, 1, 18], 'circle-color': COLOURS.hotspot, 'circle-opacity': 0.55 } },
       { id: 'units', type: 'circle', source: 'units', paint: { 'circle-radius': 7, 'circle-color': ['case', ['==', ['get', 'status'], 'available'], COLOURS.unitAvailable, COLOURS.unitBusy], 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 } },
       { id: 'alerts', type: 'circle', source: 'alerts', paint: { 'circle-radius': ['case', ['==', ['get', 'priority'], 1], 10, 8], 'circle-color': COLOURS.alert, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 } },
       { id: 'focus-point', type: 'circle', source: 'focus', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 14, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': COLOURS.focus, 'circle-stroke-width': 4 } },
@@ -114,8 +114,11 @@ export async function createMap(container, { layersUrl, label }) {
     setUnits(units, bases) {
       set('units', units.filter((u) => bases.has(u.unit_id)).map((u) => point(bases.get(u.unit_id).lon, bases.get(u.unit_id).lat, { unit_id: u.unit_id, status: u.status })));
     },
+    /** Hot spots sized by score relative to the strongest one shown. */
     setHotspots(items) {
-      set('hotspots', items.filter((s) => s.centroid).map((s) => point(s.centroid.lon, s.centroid.lat, { score: Number(s.score) || 0 })));
+      const placed = items.filter((s) => s.centroid);
+      const top = Math.max(...placed.map((s) => Number(s.score) || 0), 1e-9);
+      set('hotspots', placed.map((s) => point(s.centroid.lon, s.centroid.lat, { weight: (Number(s.score) || 0) / top })));
     },
     /** Rings `location`; frames it with `also` (e.g. its unit's base) when given. */
     focusPoint(location, also = null) {

@@ -11,7 +11,7 @@ export function typeLabel(types, code) {
 }
 
 export function createQueueWatcher({ api, live, announce, onChange }) {
-  const state = { items: [], responseTargetS: null, fetchedAt: 0, types: new Map(), loaded: false };
+  const state = { items: [], more: false, responseTargetS: null, fetchedAt: 0, types: new Map(), loaded: false };
   const seen = new Set();
   const listeners = new Set();
 
@@ -29,7 +29,8 @@ export function createQueueWatcher({ api, live, announce, onChange }) {
     const items = (answer.items || []).filter((item) => !item.silent && item.handled_by !== 'response_team');
     const fresh = items.filter((item) => !seen.has(item.alert_id));
     for (const item of items) seen.add(item.alert_id);
-    Object.assign(state, { items, responseTargetS: answer.response_target_s, fetchedAt: Date.now() });
+    // more than one page open: the queue shows the most urgent 200 and says there are more
+    Object.assign(state, { items, more: Boolean(answer.next_cursor), responseTargetS: answer.response_target_s, fetchedAt: Date.now() });
     if (state.loaded && fresh.length) {
       const urgent = fresh.reduce((a, b) => (a.priority <= b.priority ? a : b));
       playPriority(urgent.priority);

@@ -45,8 +45,16 @@ def test_an_alert_arrives_is_handled_by_the_operator_and_closed_by_police(
     assert console.tones() == tones + 1
     expect(page.locator("[data-announcer]")).to_contain_text("Robo")
 
-    # When the operator opens it and acknowledges with the keyboard
-    row.get_by_role("link").click()
+    # When the operator moves to it with J, opens it with Enter and acknowledges with A
+    focused = (
+        "() => document.activeElement.closest('tr') && document.activeElement.closest('tr').dataset.alertId"
+    )
+    for _ in range(200):
+        page.keyboard.press("j")
+        if page.evaluate(focused) == alert_id:
+            break
+    assert page.evaluate(focused) == alert_id
+    page.keyboard.press("Enter")
     expect(page.locator("body")).to_have_attribute("data-page", "incident")
     expect(page.locator("[data-action='acknowledge']")).to_be_visible()
     page.keyboard.press("a")

@@ -64,3 +64,9 @@ export function startElapsedTicker(root, targetS) {
 export function mapPanel(labelText) {
   return h('div', { class: 'map', dataset: { mapPanel: '' }, 'aria-label': labelText });
 }
+
+/** What the map's colours mean (the same colours as console/js/map.js, as CSS classes). */
+export function mapLegend() {
+  const keys = ['alert', 'unit_available', 'unit_busy', 'hotspot', 'siren'];
+  return h('ul', { class: 'legend', 'aria-label': t('legend') }, keys.map((key) => h('li', {}, h('span', { class: `swatch swatch-${key}`, 'aria-hidden': 'true' }), t(`legend_${key}`))));
+}

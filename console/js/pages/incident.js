@@ -5,7 +5,7 @@ import { h, replace, table } from '../dom.js';
 import { nearestAvailable, unitBases } from '../geo.js';
 import { formatDateTime, formatTime, t } from '../i18n.js';
 import { createMap } from '../map.js';
-import { describe, mapPanel, messageArea, priorityBadge, showError, showOk, statusBadge, refreshFailed } from './common.js';
+import { describe, mapLegend, mapPanel, messageArea, priorityBadge, showError, showOk, statusBadge, refreshFailed } from './common.js';
 
 // action → key; the assign list's units take the digits 1-5
 export const SHORTCUTS = {
@@ -41,7 +41,7 @@ export async function render(ctx, container, alertId) {
         h('label', { for: 'action-note' }, t('note_optional')), note),
       h('section', { class: 'subpanel', 'aria-labelledby': 'timeline-title' }, h('h2', { id: 'timeline-title' }, t('timeline')), timelineEl),
       h('section', { class: 'subpanel', 'aria-labelledby': 'deliveries-title' }, h('h2', { id: 'deliveries-title' }, t('deliveries')), deliveriesEl)),
-    h('section', { class: 'panel map-panel' }, mapEl)));
+    h('section', { class: 'panel map-panel' }, mapEl, mapLegend())));
 
   let alert = null;
   let units = [];

@@ -5,7 +5,7 @@ import { h, replace, table } from '../dom.js';
 import { blockFeature } from '../geo.js';
 import { formatDateTime, t } from '../i18n.js';
 import { createMap } from '../map.js';
-import { heading, mapPanel, messageArea, showError, showOk, refreshFailed } from './common.js';
+import { heading, mapLegend, mapPanel, messageArea, showError, showOk, refreshFailed } from './common.js';
 
 const STATUSES = ['pending', 'approved', 'suspended', 'rejected'];
 // status → what may be done, and whether the reason is required (the API's schemas decide; this offers)
@@ -26,7 +26,7 @@ export async function render(ctx, container) {
   const mapEl = mapPanel(t('map_label', { city: ctx.config.city_name }));
   replace(container, h('div', { class: 'layout-split wide-list' },
     h('section', { class: 'panel' }, heading('registrations_title', h('span', { class: 'filter' }, h('label', { for: 'registration-status' }, t('filter_status')), select)), message, list),
-    h('section', { class: 'panel map-panel' }, mapEl)));
+    h('section', { class: 'panel map-panel' }, mapEl, mapLegend())));
   let map = null;
   const mapReady = createMap(mapEl, { layersUrl: ctx.config.map_layers, label: t('map_label', { city: ctx.config.city_name }) }).then((m) => (map = m)).catch(() => {});
 

@@ -4,15 +4,15 @@ import { h, replace, table } from '../dom.js';
 import { unitBases } from '../geo.js';
 import { formatTime, t } from '../i18n.js';
 import { createMap } from '../map.js';
-import { heading, mapPanel, messageArea, refreshFailed, statusBadge } from './common.js';
+import { heading, mapLegend, mapPanel, messageArea, refreshFailed, statusBadge } from './common.js';
 
 export async function render(ctx, container) {
   const list = h('div', {});
   const message = messageArea();
   const mapEl = mapPanel(t('map_label', { city: ctx.config.city_name }));
-  replace(container, h('div', { class: 'layout-split' },
+  replace(container, h('div', { class: 'layout-split wide-list' },
     h('section', { class: 'panel' }, heading('units_title'), message, list),
-    h('section', { class: 'panel map-panel' }, mapEl)));
+    h('section', { class: 'panel map-panel' }, mapEl, mapLegend())));
   let map = null;
   let bases = new Map();
   const ready = Promise.all([
