@@ -57,11 +57,6 @@ def bind(model: type[Model]) -> None:
         model._connection = None
 
 
-def bindings() -> dict[type[Model], str]:
-    """Every model registered so far and the setting of its table."""
-    return dict(_SETTING)
-
-
 def reset() -> None:
     """Drops every model's connection and binding: the next use binds to the settings of that moment (after
     runtime.reset(), or after a test replaced botocore's client factory)."""

@@ -27,8 +27,8 @@ from vigia.errors import Conflict
 from vigia.incidents import lifecycle
 from vigia.incidents.lifecycle import Incident, Step, Unit
 from vigia.incidents.queue import QueueFilter
-from vigia.incidents.stores import AuditNote, Loaded, StandingChange, StepRefused
 from vigia.incidents.standing import Standing
+from vigia.incidents.stores import AuditNote, Loaded, StandingChange, StepRefused
 
 
 class DynamoIncidentStore:

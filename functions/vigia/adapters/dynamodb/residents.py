@@ -21,8 +21,8 @@ from vigia.adapters.dynamodb import cursors
 from vigia.adapters.dynamodb.binding import Record, conditional_failed, connection, reasons, table, unbound
 from vigia.dispatch.protocol import Neighbour, Sender
 from vigia.errors import Conflict, NotFound
-from vigia.incidents.stores import StandingChange
 from vigia.incidents.standing import Standing
+from vigia.incidents.stores import StandingChange
 from vigia.residents.registration import APPROVED, PENDING, DuplicateValue, Resident
 from vigia.residents.signup import Applicant, Holder
 
