@@ -209,9 +209,38 @@ class ConsoleSite:
         return [b"" if method == "HEAD" else body]
 
 
+def _city(outputs: Mapping[str, Any]) -> str:
+    return str(outputs.get("City") or (outputs.get("Parameters") or {}).get("CityId") or "godoy-cruz")
+
+
 def site_for_stack(outputs: Mapping[str, Any], **overrides: Any) -> ConsoleSite:
-    pack = load_pack(str(outputs.get("City") or "godoy-cruz"))
+    pack = load_pack(_city(outputs))
     return ConsoleSite(config(outputs, pack, **overrides), city_layers(pack))
+
+
+class ConsoleMount:
+    """The console under a path prefix of the local API's server (`/console`): built on its first request
+    from the stack's outputs, which are complete only once the stack has started."""
+
+    def __init__(self, outputs: Callable[[], Mapping[str, Any]], prefix: str = "/console") -> None:
+        self.outputs = outputs
+        self.prefix = prefix.rstrip("/")
+        self._site: ConsoleSite | None = None
+
+    @property
+    def site(self) -> ConsoleSite:
+        if self._site is None:
+            self._site = site_for_stack(self.outputs())
+        return self._site
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = str(environ.get("PATH_INFO") or "/")
+        if path == self.prefix:  # relative URLs in index.html need the trailing slash
+            start_response(
+                "301 Moved Permanently", [("Location", self.prefix + "/"), ("Content-Length", "0")]
+            )
+            return [b""]
+        return self.site({**environ, "PATH_INFO": path[len(self.prefix) :] or "/"}, start_response)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cognito-endpoint", default=None, help="empty: the region's Cognito endpoint")
     args = parser.parse_args(argv)
     outputs = json.loads(args.outputs.read_text())
-    pack = load_pack(str(outputs.get("City") or "godoy-cruz"))
+    pack = load_pack(_city(outputs))
     args.out_dir.mkdir(parents=True, exist_ok=True)
     site = config(outputs, pack, ws_url=args.ws_url, cognito_endpoint=args.cognito_endpoint)
     (args.out_dir / CONFIG_FILE).write_text(json.dumps(site, ensure_ascii=False, indent=2) + "\n")

@@ -64,6 +64,7 @@ def console(page: Page, console_url: str, local_stack: LocalStackProcess) -> Ite
     yield screen
     assert not screen.csp_violations, f"the console broke its own CSP: {screen.csp_violations}"
     assert not screen.errors, f"uncaught errors in the page: {screen.errors}"
+    assert not screen.outside, f"the console reached outside this machine: {screen.outside}"
 
 
 @pytest.fixture(scope="session")

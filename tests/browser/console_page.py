@@ -6,6 +6,7 @@ import os
 import re
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -24,8 +25,18 @@ class Console:
         self.stack = stack
         self.csp_violations: list[str] = []
         self.errors: list[str] = []
+        self.outside: list[str] = []  # requests to anything but this machine: the console needs no internet
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("request", self._request)
+
+    def _request(self, request: Any) -> None:
+        host = urlsplit(request.url).hostname
+        if request.url.startswith(("http:", "https:", "ws:", "wss:")) and host not in (
+            "127.0.0.1",
+            "localhost",
+        ):
+            self.outside.append(request.url)
 
     def _console(self, message: Any) -> None:
         if "Content Security Policy" in message.text:
