@@ -249,8 +249,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outputs", type=Path, required=True, help="the stack's outputs as JSON")
     parser.add_argument("--ws-url", default="")
     parser.add_argument("--cognito-endpoint", default=None, help="empty: the region's Cognito endpoint")
+    parser.add_argument("--region", default=None, help="the stack's region (CloudFormation outputs lack it)")
+    parser.add_argument("--city", default=None, help="the city pack (default: the outputs' City or CityId)")
     args = parser.parse_args(argv)
-    outputs = json.loads(args.outputs.read_text())
+    outputs = dict(json.loads(args.outputs.read_text()))
+    if args.region:
+        outputs["Region"] = args.region
+    if args.city:
+        outputs["City"] = args.city
     pack = load_pack(_city(outputs))
     args.out_dir.mkdir(parents=True, exist_ok=True)
     site = config(outputs, pack, ws_url=args.ws_url, cognito_endpoint=args.cognito_endpoint)
