@@ -1,4 +1,4 @@
-"""The template's event source mappings as the local stack's own pumps (infra/local/pumps.py), run on the
+"""The template's event source mappings as the local stack's own pumps (infra/local/engine/pumps), run on the
 in-process emulator and drained synchronously: the tests and the bench deliver as the local stack does."""
 
 from __future__ import annotations

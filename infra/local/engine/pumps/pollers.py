@@ -1,9 +1,7 @@
-"""Pumps: what Lambda's pollers and EventBridge Scheduler do in the cloud, on daemon threads.
+"""Lambda's pollers for event source mappings: an SQS queue or a DynamoDB stream, batched into a function.
 
-- SQS event source mappings: long-poll, batch, delete what succeeded, partial batch failures, redrive.
-- DynamoDB stream event source mappings: shard iterators, filters, retries, on-failure destination.
-- SNS subscriptions to a function: delivered through a hidden queue, as an SNS event.
-- Schedules (AWS::Scheduler::Schedule): the target function, on time.
+- SQS: long-poll, batch, filter, delete what succeeded, partial batch failures, redrive by the queue.
+- DynamoDB streams: shard iterators, filters, batching window, retries, the on-failure destination.
 """
 
 from __future__ import annotations
@@ -22,11 +20,9 @@ from typing import Any
 
 from infra.local.engine.filters import matches_any, parse_filters
 from infra.local.engine.functions import FunctionFailed, LocalFunction
-from infra.local.engine.schedules import Schedule
+from infra.local.engine.pumps.base import Pump
 
 log = logging.getLogger("local_stack.pumps")
-
-IDLE_POLL_S = 0.15
 
 
 @dataclass(frozen=True)
@@ -63,89 +59,6 @@ class MappingSpec:
             filters=parse_filters(p.get("FilterCriteria")),
             enabled=str(p.get("Enabled", "true")).lower() != "false",
         )
-
-
-@dataclass
-class Delivered:
-    """What a pump handed its function: invocations, records in them, and records the function failed."""
-
-    invocations: int = 0
-    records: int = 0
-    failed: int = 0
-
-    def add(self, records: int, failed: int) -> None:
-        self.invocations += 1
-        self.records += records
-        self.failed += failed
-
-
-class Pump:
-    """A daemon thread that polls until stopped and never dies of a function's (or its own) error.
-
-    `drain()` runs the same delivery synchronously instead, for tests and the bench."""
-
-    name = "pump"
-
-    def __init__(self, stop: threading.Event) -> None:
-        self._stop = stop
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self.delivered = Delivered()  # since the pump was made
-        self._draining = False  # no waiting: a long poll or a batching window would only delay a drain
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if not self.poll_once():
-                    self._stop.wait(IDLE_POLL_S)
-            except Exception:
-                log.exception("%s: polling failed; retrying", self.name)
-                self._stop.wait(1.0)
-
-    def poll_once(self) -> bool:
-        """One round; True when there was work (poll again at once)."""
-        raise NotImplementedError
-
-    def drain(self, *, rounds: int = 500) -> Delivered:
-        """Delivers, synchronously, everything there is until nothing more can be delivered now."""
-        return drain_all([self], rounds=rounds)[self.name]
-
-    def drain_once(self) -> Delivered:
-        """One round of `poll_once` without waiting; what it delivered."""
-        before = Delivered(**vars(self.delivered))
-        self._draining = True
-        try:
-            self.poll_once()
-        finally:
-            self._draining = False
-        return Delivered(
-            self.delivered.invocations - before.invocations,
-            self.delivered.records - before.records,
-            self.delivered.failed - before.failed,
-        )
-
-
-def drain_all(pumps: Sequence[Pump], *, rounds: int = 500) -> dict[str, Delivered]:
-    """Runs the pumps' rounds in turn, as their threads would, until a whole round delivers nothing (a
-    message one function sends is delivered by the next pump); what each pump delivered."""
-    delivered = {pump.name: Delivered() for pump in pumps}
-    for _ in range(rounds):
-        busy = False
-        for pump in pumps:
-            got = pump.drain_once()
-            total = delivered[pump.name]
-            total.invocations += got.invocations
-            total.records += got.records
-            total.failed += got.failed
-            busy = busy or got.invocations > 0
-        if not busy:
-            return delivered
-    raise RuntimeError(f"{', '.join(delivered)}: still delivering after {rounds} rounds")
 
 
 def failed_identifiers(result: Any, identifiers: Sequence[str]) -> set[str] | None:
@@ -221,11 +134,6 @@ def _filterable_sqs(record: Mapping[str, Any]) -> dict[str, Any]:
     with contextlib.suppress(TypeError, ValueError):
         view["body"] = json.loads(record["body"])
     return view
-
-
-def queue_url_for_arn(arn: str, aws_endpoint: str) -> str:
-    _, _, _, _, account, name = arn.split(":", 5)
-    return f"{aws_endpoint.rstrip('/')}/{account}/{name}"
 
 
 class SqsPump(Pump):
@@ -315,175 +223,6 @@ class SqsPump(Pump):
                 "%s: %d of %d message(s) failed; they will be retried", self.name, len(failed), len(records)
             )
         return True
-
-
-# ==================================================================== SNS → function
-def sns_record(envelope: Mapping[str, Any], subscription_arn: str) -> dict[str, Any]:
-    """An SNS notification (the JSON SNS puts in a non-raw SQS message) as Lambda's SNS event record."""
-    attributes = {
-        name: {"Type": value.get("Type", "String"), "Value": value.get("Value")}
-        for name, value in (envelope.get("MessageAttributes") or {}).items()
-    }
-    return {
-        "EventSource": "aws:sns",
-        "EventVersion": "1.0",
-        "EventSubscriptionArn": subscription_arn,
-        "Sns": {
-            "Type": envelope.get("Type", "Notification"),
-            "MessageId": envelope.get("MessageId"),
-            "TopicArn": envelope.get("TopicArn"),
-            "Subject": envelope.get("Subject"),
-            "Message": envelope.get("Message"),
-            "Timestamp": envelope.get("Timestamp"),
-            "SignatureVersion": envelope.get("SignatureVersion", "1"),
-            "Signature": envelope.get("Signature", "EXAMPLE"),
-            "SigningCertUrl": envelope.get("SigningCertURL", ""),
-            "UnsubscribeUrl": envelope.get("UnsubscribeURL", ""),
-            "MessageAttributes": attributes,
-        },
-    }
-
-
-class SnsPump(Pump):
-    """SNS invokes a subscribed function asynchronously, one notification per event."""
-
-    def __init__(
-        self,
-        logical_id: str,
-        function: LocalFunction,
-        sqs: Any,
-        queue_url: str,
-        subscription_arn: str,
-        *,
-        invoker: AsyncInvoker,
-        stop: threading.Event,
-    ) -> None:
-        self.name = f"sns:{logical_id}"
-        super().__init__(stop)
-        self.function = function
-        self.sqs = sqs
-        self.queue_url = queue_url
-        self.subscription_arn = subscription_arn
-        self.invoker = invoker
-
-    def poll_once(self) -> bool:
-        answer = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        messages = answer.get("Messages") or []
-        for message in messages:
-            try:
-                envelope = json.loads(message["Body"])
-            except ValueError:
-                log.error("%s: a message that is not an SNS notification was dropped", self.name)
-            else:
-                self.invoker.invoke(self.function, {"Records": [sns_record(envelope, self.subscription_arn)]})
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-        return bool(messages)
-
-
-# ==================================================================== asynchronous invocation
-@dataclass(frozen=True)
-class AsyncConfig:
-    """A function's AWS::Lambda::EventInvokeConfig and DeadLetterConfig (Lambda's defaults otherwise)."""
-
-    maximum_retry_attempts: int = 2
-    on_failure: str | None = None
-    on_success: str | None = None
-    dead_letter: str | None = None
-
-
-class AsyncInvoker:
-    """What Lambda does with an asynchronous invocation (SNS, EventBridge Scheduler): on a function error
-    it retries MaximumRetryAttempts times, then sends the invocation record to the OnFailure destination
-    and the event to the function's dead-letter queue. Locally the retries come after the local retry
-    delay instead of Lambda's one and two minutes."""
-
-    def __init__(
-        self,
-        configs: Mapping[str, AsyncConfig],
-        send: Callable[[str, str], None],
-        *,
-        retry_delay_s: float,
-        stop: threading.Event,
-    ) -> None:
-        self.configs = dict(configs)
-        self.send = send
-        self.retry_delay_s = retry_delay_s
-        self.stop = stop
-
-    def invoke(self, function: LocalFunction, event: Any) -> bool:
-        """True when the function eventually succeeded."""
-        config = self.configs.get(function.logical_id) or AsyncConfig(
-            dead_letter=function.spec.dead_letter_arn
-        )
-        attempts = 0
-        while True:
-            attempts += 1
-            try:
-                result = function.invoke(event)
-            except FunctionFailed as failure:
-                if attempts <= config.maximum_retry_attempts and not self.stop.is_set():
-                    self.stop.wait(self.retry_delay_s)
-                    continue
-                self._failed(function, config, event, attempts, failure)
-                return False
-            if config.on_success:
-                self.send(
-                    config.on_success,
-                    json.dumps(async_record(function, event, attempts, "Success", response=result)),
-                )
-            return True
-
-    def _failed(
-        self, function: LocalFunction, config: AsyncConfig, event: Any, attempts: int, failure: FunctionFailed
-    ) -> None:
-        cause = failure.__cause__
-        error = {
-            "errorMessage": str(cause) if cause else str(failure),
-            "errorType": type(cause).__name__ if cause else "Runtime.MarshalError",
-        }
-        if config.on_failure:
-            self.send(
-                config.on_failure,
-                json.dumps(async_record(function, event, attempts, "RetriesExhausted", error=error)),
-            )
-        if config.dead_letter:
-            self.send(config.dead_letter, json.dumps(event))
-        where = [d for d in (config.on_failure, config.dead_letter) if d]
-        log.error(
-            "%s: asynchronous invocation failed %d time(s)%s",
-            function.logical_id,
-            attempts,
-            f"; sent to {', '.join(where)}" if where else "; dropped",
-        )
-
-
-def async_record(
-    function: LocalFunction,
-    event: Any,
-    attempts: int,
-    condition: str,
-    *,
-    response: Any = None,
-    error: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """The invocation record Lambda sends to an asynchronous invocation's destination."""
-    record: dict[str, Any] = {
-        "version": "1.0",
-        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-        "requestContext": {
-            "requestId": str(uuid.uuid4()),
-            "functionArn": f"{function.spec.arn}:$LATEST",
-            "condition": condition,
-            "approximateInvokeCount": attempts,
-        },
-        "requestPayload": event,
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
-        "responsePayload": response,
-    }
-    if error is not None:
-        record["responseContext"]["functionError"] = "Unhandled"
-        record["responsePayload"] = {**error, "stackTrace": []}
-    return record
 
 
 # ==================================================================== DynamoDB streams
@@ -673,54 +412,3 @@ def on_failure_record(
         ],
         "awsRegion": region,
     }
-
-
-# ==================================================================== schedules
-@dataclass(frozen=True)
-class ScheduledTarget:
-    logical_id: str
-    schedule: Schedule
-    function: str  # logical id
-    payload: Callable[[datetime], Any]
-    start: datetime | None = None
-    end: datetime | None = None
-
-
-class SchedulePump(Pump):
-    """Invokes a schedule's target function at each firing time, asynchronously as Scheduler does."""
-
-    def __init__(
-        self,
-        target: ScheduledTarget,
-        function: LocalFunction,
-        *,
-        invoker: AsyncInvoker,
-        stop: threading.Event,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.name = f"schedule:{target.logical_id}"
-        super().__init__(stop)
-        self.target = target
-        self.function = function
-        self.invoker = invoker
-        self._now = now
-        self.next_fire: datetime | None = None
-
-    def poll_once(self) -> bool:
-        now = self._now()
-        if self.next_fire is None:
-            start = max(now, self.target.start) if self.target.start else now
-            self.next_fire = self.target.schedule.next_after(start)
-            if self.next_fire is None:
-                log.info("%s: no future firing; idle", self.name)
-                self._stop.wait()
-                return False
-            log.debug("%s: next at %s", self.name, self.next_fire.isoformat())
-        if now < self.next_fire:
-            return False
-        fired, self.next_fire = self.next_fire, self.target.schedule.next_after(self.next_fire)
-        if self.target.end is not None and fired > self.target.end:
-            return False
-        if self.invoker.invoke(self.function, self.target.payload(fired)):
-            log.info("%s: ran %s", self.name, self.target.function)
-        return False
