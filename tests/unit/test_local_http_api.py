@@ -10,6 +10,7 @@ import pytest
 
 from infra.local.engine.http_api import (
     IncomingRequest,
+    Mounts,
     Route,
     build_event,
     match_route,
@@ -232,3 +233,43 @@ def test_a_result_without_status_code_is_200_json(result: Any, body: bytes) -> N
 def test_an_invalid_status_code_is_rejected() -> None:
     with pytest.raises(ValueError, match="statusCode"):
         to_http_response({"statusCode": "teapot"})
+
+
+def _answering(name: str) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [f"{name} {environ['PATH_INFO']}".encode()]
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "served_by"),
+    [
+        ("/console", "console"),
+        ("/console/", "console"),
+        ("/console/app.js", "console"),
+        ("/console/admin/x", "admin"),  # the longest prefix wins
+        ("/consoles", "api"),  # a prefix is a whole path segment
+        ("/v1/health", "api"),
+        ("/", "api"),
+    ],
+)
+def test_mounted_apps_serve_their_prefix_and_the_api_everything_else(path: str, served_by: str) -> None:
+    # Given an app mounted at /console and another at /console/admin beside the API
+    mounts = Mounts(_answering("api"), {"/console": _answering("console")})
+    mounts.mount("/console/admin/", _answering("admin"))
+    started: list[str] = []
+
+    # When a request for `path` comes in
+    body = mounts({"PATH_INFO": path}, lambda status, headers: started.append(status))
+
+    # Then the app that owns the path answers it
+    assert started == ["200 OK"]
+    assert b"".join(body) == f"{served_by} {path}".encode()
+
+
+@pytest.mark.parametrize("prefix", ["", "/", "console"])
+def test_a_mount_needs_a_path_prefix(prefix: str) -> None:
+    with pytest.raises(ValueError, match="path prefix"):
+        Mounts(_answering("api")).mount(prefix, _answering("other"))
