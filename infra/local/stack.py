@@ -91,6 +91,7 @@ class StackConfig:
             aws_port=self.aws_port,
             api_port=self.api_port,
             parameter_overrides=dict(self.parameter_overrides),
+            overrides_from="VIGIA_PARAMETER_OVERRIDES",
             stack_name=self.stack_name,
             retry_delay_s=self.retry_delay_s,
         )

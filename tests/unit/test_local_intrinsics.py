@@ -116,6 +116,14 @@ def test_parameter_overrides_are_checked_like_cloudformation_does() -> None:
         resolver(Colour="red")
 
 
+def test_a_parameter_without_default_or_value_names_where_to_give_it() -> None:
+    declared = {"CityId": {"Type": "String"}}
+    with pytest.raises(TemplateError, match="CityId has no Default; give it in VIGIA_PARAMETER_OVERRIDES"):
+        resolve_parameters(declared, {}, overrides_from="VIGIA_PARAMETER_OVERRIDES")
+    with pytest.raises(TemplateError, match="give it in the parameter overrides"):
+        resolve_parameters(declared)  # the engine alone knows no application's variable
+
+
 def test_references_and_creation_order_follow_ref_get_att_sub_and_depends_on() -> None:
     resources = {
         "Sub": {"Properties": {"Endpoint": {"Fn::GetAtt": ["Queue", "Arn"]}, "Topic": {"Ref": "Topic"}}},

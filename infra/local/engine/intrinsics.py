@@ -64,9 +64,13 @@ class ResourceState:
 
 
 def resolve_parameters(
-    declared: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+    declared: Mapping[str, Any],
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    overrides_from: str = "the parameter overrides",
 ) -> dict[str, Any]:
-    """Parameter values: overrides, else defaults; checked against AllowedValues / AllowedPattern."""
+    """Parameter values: overrides, else defaults; checked against AllowedValues / AllowedPattern.
+    `overrides_from` names where a user gives an override (what a missing value's error points to)."""
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
@@ -81,7 +85,7 @@ def resolve_parameters(
         elif "Default" in spec:
             value = spec["Default"]
         else:
-            raise TemplateError(f"parameter {name} has no Default; give it in VIGIA_PARAMETER_OVERRIDES")
+            raise TemplateError(f"parameter {name} has no Default; give it in {overrides_from}")
         ptype = str(spec.get("Type", "String"))
         if ptype == "CommaDelimitedList" or ptype.startswith("List<"):
             items = (

@@ -45,6 +45,7 @@ class EngineConfig:
     aws_port: int = 4566
     api_port: int = 3000
     parameter_overrides: dict[str, str] = field(default_factory=dict)
+    overrides_from: str = "the parameter overrides"  # where a user sets them (named in errors)
     stack_name: str | None = None
     retry_delay_s: float = 1.0
 
@@ -112,7 +113,9 @@ class TemplateStack:
         sam = load_template(cfg.template_path)
         overrides = {**self.parameter_defaults(sam), **cfg.parameter_overrides}
         self.cfn = translate(sam, {"AWS::Region": REGION, **overrides})
-        self.parameters = resolve_parameters(self.cfn.get("Parameters") or {}, overrides)
+        self.parameters = resolve_parameters(
+            self.cfn.get("Parameters") or {}, overrides, overrides_from=cfg.overrides_from
+        )
         self.pseudo = Pseudo(stack_name=cfg.stack_name or self.default_stack_name(self.parameters))
         self.resolver = Resolver(self.cfn, self.parameters, self.pseudo)
         self.env = Env(self.pseudo, self.clients, aws_endpoint=self.aws_endpoint, api_endpoint=self.api_url)

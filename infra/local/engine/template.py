@@ -1,4 +1,4 @@
-"""Reads template.yaml and translates it offline with aws-sam-translator (no AWS account)."""
+"""Reads a SAM template (template.yaml by default) and translates it offline with aws-sam-translator."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from samtranslator.translator.translator import Translator
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE_PATH = ROOT / "template.yaml"
-PLACEHOLDER_CODE_URI = "s3://vigia-local-placeholder/vigia.zip"
+PLACEHOLDER_CODE_URI = "s3://local-stack-placeholder/code.zip"
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def _case_insensitive_usernames() -> None:
     from moto.cognitoidp.models import CognitoIdpUserPool
 
     exact = CognitoIdpUserPool._get_user
-    if getattr(exact, "vigia_case_insensitive", False):
+    if getattr(exact, "local_case_insensitive", False):
         return
 
     def _get_user(pool: Any, username: str) -> Any:
@@ -35,7 +35,7 @@ def _case_insensitive_usernames() -> None:
             user = next((u for name, u in pool.users.items() if name.lower() == lowered), None)
         return user
 
-    _get_user.vigia_case_insensitive = True  # type: ignore[attr-defined]
+    _get_user.local_case_insensitive = True  # type: ignore[attr-defined]
     CognitoIdpUserPool._get_user = _get_user  # type: ignore[method-assign,assignment]
 
 
