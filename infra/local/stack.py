@@ -193,6 +193,8 @@ class LocalStack(TemplateStack):
                 "City": self.seeded.get("City"),
                 "DemoUsers": self.seeded.get("DemoUsers") or {},
                 "OutboxPath": str(self.config.outbox_path),
+                # the console is served by the local API, not by the (named-only) CloudFront distribution
+                "ConsoleUrl": f"{self.api_url}/console/",
             }
         )
         for key, value in self.seeded.items():  # whatever else the seed reports (DemoResidents …)

@@ -6,6 +6,7 @@ registers the creators of the types template.yaml uses. A type with no creator s
 
 from infra.local.engine.intrinsics import ResourceState, TemplateError
 from infra.local.engine.resources import (  # noqa: F401  (importing a service registers its creators)
+    cloudfront,
     cloudwatch,
     cognito,
     dynamodb,

@@ -1,7 +1,8 @@
-"""S3 buckets in the emulator; versioning, encryption, CORS and tags where the emulator takes them."""
+"""S3 buckets and bucket policies in the emulator; versioning, encryption, CORS, tags best effort."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -74,3 +75,11 @@ def _s3_bucket(env: Env, logical_id: str, p: dict[str, Any]) -> ResourceState:
         except Exception as error:
             log.debug("%s: bucket %s not set in the emulator (%s)", logical_id, what, error)
     return ResourceState("AWS::S3::Bucket", name, bucket_attributes(env, name))
+
+
+@creator("AWS::S3::BucketPolicy", best_effort=True)
+def _s3_bucket_policy(env: Env, logical_id: str, p: dict[str, Any]) -> ResourceState:
+    # moto stores the policy but does not enforce it; kept so the bucket answers GetBucketPolicy as in AWS
+    bucket = str(p["Bucket"])
+    env.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps(p["PolicyDocument"]))
+    return ResourceState("AWS::S3::BucketPolicy", bucket, {})
