@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -367,3 +368,23 @@ def test_every_page_passes_the_accessibility_check(console: Console, browser: An
     resident_page.close()
     # Then axe-core finds no serious or critical violation on any of them
     assert {name: found for name, found in pages.items() if found} == {}
+
+
+def test_an_operator_sees_a_dead_letter_and_redrives_it(console: Console) -> None:
+    page = console.page
+    stack = console.stack
+    sqs = stack.aws("sqs")
+    dlq = sqs.get_queue_url(QueueName=f"vigia-{stack.outputs['Parameters']['CityId']}-siren-dlq")["QueueUrl"]
+    # Given a message that failed every retry of the siren queue
+    sqs.send_message(
+        QueueUrl=dlq, MessageBody=json.dumps({"event_type": "DeliveryTask", "alert_id": "01DEADLETTER"})
+    )
+    console.sign_in("operator")
+    console.go("dlq")
+    row = page.locator("tr[data-dlq='siren']")
+    expect(row).to_have_attribute("data-depth", "1")
+    expect(row).to_contain_text("01DEADLETTER")
+    # When the operator redrives the queue
+    row.locator("[data-redrive='siren']").click()
+    # Then the console says how many went back
+    expect(page.locator("[data-message]")).to_have_text("1 mensaje(s) volvieron a siren.")
