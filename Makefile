@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)
 # numpy's BLAS threads on a 2-core machine running 2 test workers only contend (the indicators' rank checks)
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: venv console chromium run test test-unit test-integration test-e2e test-browser console-shots lint format bench package deploy clean redrive indicators
+.PHONY: venv console chromium run test test-unit test-integration test-e2e test-browser console-shots lint format bench package deploy console-deploy admin token clean redrive indicators
 
 venv: $(STAMP)
 
@@ -84,6 +84,16 @@ package: venv  ## Lambda zip for linux arm64 (pip --platform, no Docker); prints
 deploy: package  ## sam deploy --guided the first time; see README "Deploying a partner city"
 	sam deploy --template-file template.yaml --stack-name vigia-$(CITY) --resolve-s3 \
 	  --capabilities CAPABILITY_IAM --parameter-overrides CityId=$(CITY) $(DEPLOY_ARGS)
+	$(MAKE) console-deploy CITY=$(CITY)
+
+console-deploy: venv console  ## the deployed city's console: config.json from the stack, console/ to its bucket, CloudFront invalidated (DRY_RUN=1 writes nothing)
+	$(PY) -m infra.tools.console_deploy --city $(CITY) $(if $(DRY_RUN),--dry-run)
+
+admin: venv  ## the first admin: EMAIL=… on the running local stack, or CLOUD=1 CITY=x on a deployed one
+	$(PY) -m infra.tools.admin "$(EMAIL)" $(if $(CLOUD),--cloud --city $(CITY),)
+
+token: venv  ## an ID token of the running local stack's demo user: ROLE=citizen|operator|police|response_team|analyst|admin
+	@$(PY) -m infra.tools.token $(or $(ROLE),citizen)
 
 clean:
 	rm -rf .build .local .pytest_cache .mypy_cache .ruff_cache
