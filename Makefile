@@ -93,7 +93,7 @@ admin: venv  ## the first admin: EMAIL=… on the running local stack, or CLOUD=
 	$(PY) -m infra.tools.admin "$(EMAIL)" $(if $(CLOUD),--cloud --city $(CITY),)
 
 token: venv  ## an ID token of the running local stack's demo user: ROLE=citizen|operator|police|response_team|analyst|admin
-	@$(PY) -m infra.tools.token $(or $(ROLE),citizen)
+	@$(PY) -m infra.tools.id_token $(or $(ROLE),citizen)
 
 clean:
 	rm -rf .build .local .pytest_cache .mypy_cache .ruff_cache
