@@ -63,6 +63,8 @@ def banner(outputs: dict[str, Any]) -> str:
         "",
         f"Vigía local stack ready in {outputs['StartSeconds']:.1f} s"
         f" — city {outputs.get('City') or '(not seeded)'}, stack {outputs['StackName']}",
+        f"  Console        {outputs.get('ConsoleUrl') or outputs['ApiUrl'] + '/console/'}"
+        "  (sign in as a demo operator or admin below)",
         f"  API            {outputs['ApiUrl']}",
         f"  AWS emulator   {outputs['AwsEndpointUrl']}  (region {outputs['Region']}, any credentials)",
         f"  User pool      {outputs.get('UserPoolId')}  app client {outputs.get('UserPoolClientId')}",

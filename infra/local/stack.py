@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.local.engine.functions import FunctionRegistry
+from infra.local.engine.http_api import WsgiApp
 from infra.local.engine.intrinsics import TemplateError
 from infra.local.engine.stack import EngineConfig, TemplateStack, attached_functions
 from infra.local.engine.template import ROOT, TEMPLATE_PATH
@@ -150,6 +151,13 @@ class LocalStack(TemplateStack):
         if self._cad is not None:
             self._cad.stop()
             self._cad = None
+
+    def mounts(self) -> dict[str, WsgiApp]:
+        """The console at /console/ beside the API (docs/console.md): console/ and the config.json and
+        city.geojson of this stack, built on the first request, once the outputs are complete."""
+        from infra.tools.console_site import ConsoleMount
+
+        return {"/console": ConsoleMount(self.outputs)}
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:

@@ -15,7 +15,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.console_page import Console
-from tests.browser.console_server import ConsoleServer
 from tests.e2e.conftest import ROOT, LocalStackProcess, local_stack  # noqa: F401  (the session's one stack)
 
 CHROMIUM = "/usr/bin/chromium"
@@ -50,11 +49,9 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.fixture(scope="session")
-def console_url(local_stack: LocalStackProcess) -> Iterator[str]:  # noqa: F811
-    """The console's address on the session's stack."""
-    server = ConsoleServer(local_stack.outputs)
-    yield server.url
-    server.stop()
+def console_url(local_stack: LocalStackProcess) -> str:  # noqa: F811
+    """The console as `make run` serves it: /console/ on the local API's own port."""
+    return str(local_stack.outputs.get("ConsoleUrl") or f"{local_stack.api}/console/")
 
 
 @pytest.fixture
