@@ -131,3 +131,19 @@ def test_the_shell_has_no_inline_script_or_style() -> None:
     assert "<style" not in html
     assert not re.search(r"\sstyle=", html)
     assert not re.search(r"\son[a-z]+=", html), "an inline event handler"
+
+
+def test_the_cloud_sends_the_same_policy_as_the_local_console(city_pack: CityPack) -> None:
+    # template.yaml's CloudFront response-headers policy is a copy of security_headers(): they must not drift
+    template = (CONSOLE_DIR.parent / "template.yaml").read_text()
+    found = re.search(r'ContentSecurityPolicy: !Sub "([^"]+)"', template)
+    assert found, "template.yaml has no Content-Security-Policy for the console"
+    api = "https://abc123.execute-api.sa-east-1.amazonaws.com"
+    cloud_policy = (
+        found.group(1)
+        .replace("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}", api)
+        .replace("${AWS::Region}", "sa-east-1")
+    )
+    outputs = {**OUTPUTS, "Region": "sa-east-1"}
+    local = dict(security_headers(config(outputs, city_pack, api_url=api, cognito_endpoint="")))
+    assert cloud_policy == local["Content-Security-Policy"]
