@@ -60,13 +60,14 @@ export function translateStatic(root = document) {
 
 export function formatTime(iso, withSeconds = false) {
   if (!iso) return '—';
-  const options = { hour: '2-digit', minute: '2-digit', ...(withSeconds ? { second: '2-digit' } : {}) };
+  // a control room's clock: 24 hours in every language
+  const options = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(withSeconds ? { second: '2-digit' } : {}) };
   return new Date(iso).toLocaleTimeString(current, options);
 }
 
 export function formatDateTime(iso) {
   if (!iso) return '—';
-  return new Date(iso).toLocaleString(current, { dateStyle: 'short', timeStyle: 'medium' });
+  return new Date(iso).toLocaleString(current, { dateStyle: 'short', timeStyle: 'medium', hourCycle: 'h23' });
 }
 
 /** 1:05 or 1:02:03 — elapsed seconds as a clock. */

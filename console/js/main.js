@@ -173,7 +173,8 @@ function refused(title, message) {
 function startLive() {
   const interval = Math.max(1, Number(config.poll_interval_s) || 3) * 1000;
   // the WebSocket transport joins here (config.ws_url) with the same start/stop; polling stays its fallback
-  live = createLive({ transport: pollingTransport(interval), staleAfterMs: Math.max(15_000, interval * 3) });
+  const staleAfterMs = Number(config.stale_after_s) * 1000 || Math.max(15_000, interval * 3);
+  live = createLive({ transport: pollingTransport(interval), staleAfterMs });
   live.onStatus(renderLive);
   const staff = ['operator', 'admin'].some((role) => session.groups.includes(role));
   watcher = staff ? createQueueWatcher({ api, live, announce, onChange: updateBadges }) : null;

@@ -392,3 +392,27 @@ def test_an_operator_sees_a_dead_letter_and_redrives_it(console: Console) -> Non
     )
     moved = int((page.locator("[data-message]").text_content() or "0").split()[0])
     assert moved >= depth
+
+
+def test_the_screen_says_since_when_it_is_stale_and_recovers(console: Console) -> None:
+    page = console.page
+
+    # Given a console that calls itself stale after 6 s without an answer (the default is 15 s)
+    def settings(route: Any) -> None:
+        answer = route.fetch()
+        route.fulfill(response=answer, json={**answer.json(), "stale_after_s": 6})
+
+    page.route("**/console/config.json", settings)
+    console.sign_in("operator")
+    indicator = page.locator(".live")
+    expect(indicator).to_have_attribute("data-live-state", "live")
+    # When the API cannot be reached
+    page.route(re.compile(r".*/v1/.*"), lambda route: route.abort())
+    # Then the header says reconnecting, then stale since the time of the last answer
+    expect(indicator).to_have_attribute("data-live-state", "reconnecting")
+    expect(indicator).to_have_attribute("data-live-state", "stale")
+    expect(indicator).to_have_text(re.compile(r"^Desactualizado desde las \d{2}:\d{2}$"))
+    # and once the API answers again, it is live
+    page.unroute(re.compile(r".*/v1/.*"))
+    expect(indicator).to_have_attribute("data-live-state", "live")
+    expect(indicator).to_have_text("En vivo")
