@@ -25,6 +25,14 @@ def test_operator_signs_in_to_a_live_queue(console: Console) -> None:
         expect(page.locator(f"[data-nav-link='{section}']")).to_be_visible()
     expect(page.locator("[data-nav-link='audit']")).to_have_count(0)
     expect(page.locator("[data-map-panel]")).to_have_attribute("data-map", "ready")
+    # and the tokens live in the page's memory only: nothing stored, and a reload signs out
+    stored = page.evaluate(
+        "() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie"
+    )
+    assert "eyJ" not in stored
+    assert page.context.cookies() == []
+    page.reload()
+    expect(page.locator("[data-sign-in]")).to_be_visible()
 
 
 def test_an_alert_arrives_is_handled_by_the_operator_and_closed_by_police(
@@ -416,3 +424,22 @@ def test_the_screen_says_since_when_it_is_stale_and_recovers(console: Console) -
     page.unroute(re.compile(r".*/v1/.*"))
     expect(indicator).to_have_attribute("data-live-state", "live")
     expect(indicator).to_have_text("En vivo")
+
+
+def test_each_priority_has_its_own_tone_and_none_plays_before_the_user_arms_sound(console: Console) -> None:
+    console.open()
+    outcome = console.page.evaluate(
+        """async () => {
+          const sound = await import('./js/sound.js');
+          const before = sound.playPriority(1);
+          return { before, patterns: [1, 2, 3].map((p) => sound.pattern(p)), played: sound.tonesPlayed() };
+        }"""
+    )
+    assert outcome["before"] is False
+    assert outcome["played"] == 0
+    assert len({tuple(p) for p in outcome["patterns"]}) == 3
+    # the most urgent beeps most and highest
+    beeps = [p[1] for p in outcome["patterns"]]
+    pitches = [p[0] for p in outcome["patterns"]]
+    assert beeps == sorted(beeps, reverse=True)
+    assert pitches == sorted(pitches, reverse=True)
