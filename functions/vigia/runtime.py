@@ -166,10 +166,11 @@ def alert_canceller() -> DynamoAlertCanceller:
 
 
 def delivery_views() -> Callable[[str], list[dict[str, Any]]]:
-    """An alert's deliveries as operators see them."""
-    from vigia.adapters.dynamodb.deliveries import delivery_views
+    """An alert's deliveries as operators see them (recipients masked)."""
+    from vigia.adapters.dynamodb.deliveries import history
+    from vigia.dispatch.masking import operator_view
 
-    return delivery_views
+    return lambda alert_id: [operator_view(delivery) for delivery in history(alert_id)]
 
 
 def task_queues() -> SqsTaskQueues:

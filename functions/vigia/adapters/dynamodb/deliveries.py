@@ -26,6 +26,7 @@ from vigia.adapters.dynamodb.binding import (
 )
 from vigia.dispatch import sending
 from vigia.dispatch.fanout import RecordedDelivery
+from vigia.dispatch.masking import DeliveryLog
 from vigia.dispatch.protocol import Delivery
 from vigia.indicators.facts import DeliveryCounts, delivery_counts
 
@@ -183,27 +184,23 @@ class DynamoLedger:
                 raise
 
 
-def delivery_views(alert_id: str) -> list[dict[str, Any]]:
-    """What an operator sees of an alert's deliveries: recipients masked, oldest first per kind."""
-    from vigia.dispatch.masking import mask_recipient
-
-    rows = []
-    for r in DeliveryRecord.query(alert_id, consistent_read=True):
-        rows.append(
-            {
-                "kind": r.kind,
-                "channel": r.channel,
-                "target": r.target,
-                "recipient": mask_recipient(r.channel, r.recipient),
-                "status": r.status,
-                "attempts": int(r.attempts or 0),
-                "last_error": r.last_error,
-                "created_at": r.created_at,
-                "updated_at": r.updated_at,
-                "sent_at": r.sent_at,
-            }
+def history(alert_id: str) -> list[DeliveryLog]:
+    """An alert's deliveries, oldest first per kind (one Query, strongly consistent)."""
+    return [
+        DeliveryLog(
+            kind=r.kind,
+            channel=r.channel,
+            target=r.target,
+            recipient=r.recipient,
+            status=r.status,
+            attempts=int(r.attempts or 0),
+            last_error=r.last_error,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            sent_at=r.sent_at,
         )
-    return rows
+        for r in DeliveryRecord.query(alert_id, consistent_read=True)
+    ]
 
 
 def counts(alert_id: str) -> tuple[DeliveryCounts, int]:
