@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -36,3 +36,19 @@ def new_id(instant: datetime | None = None) -> str:
         chars.append(_CROCKFORD[value & 31])
         value >>= 5
     return "".join(reversed(chars))
+
+
+def check_period(first: date, last: date, *, most: int, count: int | None = None, unit: str = "days") -> None:
+    """A period asked for as `from` and `to`: 422 when from is after to, or when it spans more than `most`
+    `unit` (`count` of them; days by default). 422, not 400: each date has the document's shape, and a
+    rule between two parameters is one the OpenAPI document cannot state."""
+    from vigia.errors import FieldError, Unprocessable
+
+    if first > last:
+        raise Unprocessable("from is after to.", errors=[FieldError("/from", "must not be after to")])
+    spanned = count if count is not None else (last - first).days + 1
+    if spanned > most:
+        raise Unprocessable(
+            f"At most {most} {unit} at a time.",
+            errors=[FieldError("/from", f"at most {most} {unit} before to")],
+        )

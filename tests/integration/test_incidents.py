@@ -326,14 +326,15 @@ def test_bad_queue_filters_get_a_problem_naming_the_parameter(api, operator):
         ({"since": "yesterday"}, "/since"),
         ({"limit": "0"}, "/limit"),
         ({"cursor": "%%%"}, "/cursor"),
-        (
-            {"status": "resolved", "cursor": "eyJhIjoiQSIsInEiOiJvcGVuIiwibyI6IjAxIn0"},
-            "/cursor",
-        ),  # an open-queue cursor
     ):
         answer = api("GET", "/v1/alerts", claims=operator, query=params)
         assert answer.status == 400, (params, answer.body)
         assert answer.json["errors"][0]["path"] == path, params
+    # a cursor of the document's shape that no page starts at (here: an open-queue cursor): 422
+    for cursor in ("eyJhIjoiQSIsInEiOiJvcGVuIiwibyI6IjAxIn0", "MP47Eat07MG"):
+        answer = api("GET", "/v1/alerts", claims=operator, query={"status": "resolved", "cursor": cursor})
+        assert answer.status == 422, (cursor, answer.body)
+        assert answer.json["errors"][0]["path"] == "/cursor"
 
 
 def test_units_come_from_the_city_pack_with_their_shifts(api, stack, staff_claims):

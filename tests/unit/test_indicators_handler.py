@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from tests.support import FakeContext
-from vigia.errors import InvalidRequest
+from vigia.errors import InvalidRequest, Unprocessable
 from vigia.handlers.nightly_indicators import explicit_days, lambda_handler
 
 
@@ -21,16 +21,16 @@ def test_a_direct_invocation_names_one_day_or_a_range():
 
 
 @pytest.mark.parametrize(
-    ("event", "path"),
+    ("event", "error", "path"),
     [
-        ({"from": "2026-03-02", "to": "2026-03-01"}, "/from"),
-        ({"from": "2020-01-01", "to": "2026-03-01"}, "/from"),
-        ({"from": "2026-03-01"}, "/to"),
-        ({"date": "yesterday"}, "/date"),
+        ({"from": "2026-03-02", "to": "2026-03-01"}, Unprocessable, "/from"),
+        ({"from": "2020-01-01", "to": "2026-03-01"}, Unprocessable, "/from"),
+        ({"from": "2026-03-01"}, InvalidRequest, "/to"),
+        ({"date": "yesterday"}, InvalidRequest, "/date"),
     ],
 )
-def test_a_direct_invocation_refuses_what_it_cannot_run(event, path):
-    with pytest.raises(InvalidRequest) as raised:
+def test_a_direct_invocation_refuses_what_it_cannot_run(event, error, path):
+    with pytest.raises(error) as raised:
         explicit_days(event)
     assert raised.value.errors[0].path == path
 

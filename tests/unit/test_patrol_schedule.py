@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vigia.errors import InvalidRequest
+from vigia.errors import InvalidRequest, Unprocessable
 from vigia.patrol.apportionment import fair_shares, largest_remainder, spacing_feasible, stop_counts
 from vigia.patrol.duty import RosterUnit, ShiftTimes, duties_from_request, duties_from_roster
 from vigia.patrol.schedule import Duty, FixedPoint, PatrolRules, Window, generate, plan_order, slots
@@ -269,14 +269,20 @@ def test_a_request_may_move_a_unit_to_another_quadrant_and_other_hours():
 
 
 @pytest.mark.parametrize(
-    ("units", "path", "words"),
+    ("units", "path", "words", "error"),
     [
-        ([{"unit_id": "GC-99"}], "/units/0/unit_id", "unknown unit GC-99"),
-        ([{"unit_id": "GC-01", "quadrant_id": "Q-77"}], "/units/0/quadrant_id", "unknown quadrant Q-77"),
+        ([{"unit_id": "GC-99"}], "/units/0/unit_id", "unknown unit GC-99", InvalidRequest),
+        (
+            [{"unit_id": "GC-01", "quadrant_id": "Q-77"}],
+            "/units/0/quadrant_id",
+            "unknown quadrant Q-77",
+            InvalidRequest,
+        ),
         (
             [{"unit_id": "GC-01", "shifts": [{"start": "22:00", "end": "06:00"}]}],
             "/units/0/shifts/0",
             "outside",
+            Unprocessable,
         ),
         (
             [
@@ -287,11 +293,13 @@ def test_a_request_may_move_a_unit_to_another_quadrant_and_other_hours():
             ],
             "/units/0/shifts/0",
             "outside",
+            Unprocessable,
         ),
         (
             [{"unit_id": "GC-01", "shifts": [{"start": "8am", "end": "10:00"}]}],
             "/units/0/shifts/0/start",
             "HH:MM",
+            InvalidRequest,
         ),
         (
             [
@@ -302,16 +310,19 @@ def test_a_request_may_move_a_unit_to_another_quadrant_and_other_hours():
             ],
             "/units/0/shifts/1",
             "overlaps",
+            Unprocessable,
         ),
-        ([{"unit_id": "GC-01"}, {"unit_id": "GC-01"}], "/units/1/unit_id", "twice"),
+        ([{"unit_id": "GC-01"}, {"unit_id": "GC-01"}], "/units/1/unit_id", "twice", Unprocessable),
         (
             [{"unit_id": "GC-01", "shifts": [{"start": "10:00", "end": "10:00"}]}],
             "/units/0/shifts/0",
             "end after",
+            Unprocessable,
         ),
     ],
 )
-def test_bad_units_in_a_request_are_named_with_their_path(units, path, words):
-    with pytest.raises(InvalidRequest) as caught:
+def test_bad_units_in_a_request_are_named_with_their_path(units, path, words, error):
+    """400 for a field's own shape; 422 for a rule between fields (the document states only shapes)."""
+    with pytest.raises(error) as caught:
         duties_from_request(units, PACK_ROSTER, QUADRANTS, DAY, MENDOZA)
     assert any(e.path == path and words in e.message for e in caught.value.errors), caught.value.errors

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import functools
+import copy
 import re
 from typing import Any
 
-from vigia.api.parameters import DEFAULT_SHAPE, QUERY_SHAPES
-from vigia.api.routes import PUBLIC, ROUTES, Route
+from vigia.api.routes import JSON, PATH_PARAMS, PUBLIC, ROUTES, Param, Route
 from vigia.api.strict_json import MAX_BODY_BYTES
 from vigia.api.validation import load_schema
+from vigia.city import CityPack
+from vigia.patrol.planning import questions
 
 _REASONS = {
     200: "OK",
     201: "Created",
     202: "Accepted",
     400: "Malformed JSON or a schema violation (errors[].path); a query value, path segment or header "
-    "that breaks the input rules (docs/api.md)",
+    "that breaks the input rules (docs/api.md); a value the document allows that the city does not know "
+    "(an unknown quadrant in another city's document)",
     401: "Missing, invalid or expired token",
     403: "Not allowed for the caller's role or status",
     404: "Unknown, or not visible to the caller",
@@ -30,8 +32,10 @@ _COMMON_REF = re.compile(r"^(?:\.\./)?common\.json#/\$defs/(\w+)$")
 
 
 def _component_name(schema_file: str) -> str:
+    """requests/unit-status.json -> UnitStatus; responses/unit.json -> UnitAnswer."""
     stem = schema_file.rsplit("/", 1)[-1].removesuffix(".json")
-    return "".join(part.capitalize() for part in re.split(r"[-_]", stem))
+    name = "".join(part.capitalize() for part in re.split(r"[-_]", stem))
+    return name + "Answer" if schema_file.startswith("responses/") else name
 
 
 def _rewrite_refs(node: Any) -> Any:
@@ -50,16 +54,113 @@ def _rewrite_refs(node: Any) -> Any:
     return node
 
 
-def _operation(route: Route) -> dict[str, Any]:
+def _success(route: Route) -> dict[str, Any]:
+    """The success answer: its schema (schemas/responses/) in JSON, or text for CSV and iCalendar."""
+    content: dict[str, Any] = {}
+    for media in route.media:
+        if media == JSON:
+            schema: dict[str, Any] = (
+                {"$ref": f"#/components/schemas/{_component_name(route.response_schema)}"}
+                if route.response_schema
+                else {"type": "object"}
+            )
+        else:
+            schema = {"type": "string", "description": f"{media}; charset=utf-8 (?format= chooses it)"}
+        content[media] = {"schema": schema}
+    return {"description": _REASONS.get(route.success, "OK"), "content": content}
+
+
+def _query(param: Param, pack: CityPack | None) -> dict[str, Any]:
+    schema = dict(param.schema)
+    codes = _pack_codes(param.pack_codes, pack)
+    if codes:
+        if param.listed:
+            one = "|".join(re.escape(c) for c in codes)
+            schema["pattern"] = f"^({one})(,({one}))*$"
+        else:
+            schema.pop("pattern", None)
+            schema["enum"] = codes
+    description = schema.pop("description", "")
+    return {
+        "name": param.name,
+        "in": "query",
+        "required": param.required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def _pack_codes(kind: str | None, pack: CityPack | None) -> list[str]:
+    """The city's own codes a parameter takes, listed in the document served by a city's stack."""
+    if kind is None or pack is None:
+        return []
+    quadrants = sorted(pack.quadrants)
+    types = sorted(pack.alert_types)
+    return {
+        "quadrants": quadrants,
+        "alert_types": types,
+        "zones": ["city", *quadrants, *sorted(pack.blocks)],
+        "types_or_all": ["all", *types],
+        "units": sorted(pack.units),
+    }[kind]
+
+
+# Request-body fields that take the city's codes (JSON pointers into the schema): a city's document lists
+# them, so a body valid by it names a type, quadrant or unit the city has (else the domain names the field).
+_BODY_CODES: dict[str, dict[str, str]] = {
+    "requests/alert.json": {"/properties/type": "alert_types"},
+    "requests/checkin.json": {"/properties/unit_id": "units"},
+    "requests/incident-action.json": {"/properties/unit_id": "units"},
+    "requests/survey.json": {"/properties/quadrant_id": "quadrants", "/properties/unit_id": "units"},
+    "requests/patrol-schedule.json": {
+        "/properties/units/items/properties/unit_id": "units",
+        "/properties/units/items/properties/quadrant_id": "quadrants",
+    },
+}
+
+
+def _with_city_codes(schema_file: str, schema: dict[str, Any], pack: CityPack | None) -> dict[str, Any]:
+    """`schema` with the city's codes where a body field takes them, and its survey questions' scales."""
+    if pack is None:
+        return schema
+    schema = copy.deepcopy(schema)
+    for pointer, kind in _BODY_CODES.get(schema_file, {}).items():
+        node = schema
+        for part in pointer.strip("/").split("/"):
+            node = node[part]
+        node.pop("pattern", None)
+        node["enum"] = _pack_codes(kind, pack)
+    if schema_file == "requests/survey.json":
+        answers = schema["properties"]["answers"]
+        for generic in ("propertyNames", "additionalProperties"):
+            answers.pop(generic, None)
+        answers["properties"] = {
+            q.question_id: {"type": "integer", "minimum": q.scale[0], "maximum": q.scale[1]}
+            for q in questions(pack).values()
+        }
+        answers["additionalProperties"] = False
+    return schema
+
+
+def _operation(route: Route, pack: CityPack | None) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": re.sub(r"[^a-zA-Z0-9]+", "_", f"{route.method.lower()}{route.path}").strip("_"),
         "summary": route.summary,
         "tags": list(route.tags),
         "x-vigia-roles": sorted(route.roles),
-        "responses": {str(route.success): {"description": _REASONS.get(route.success, "OK")}},
+        "responses": {str(route.success): _success(route)},
     }
-    # Every route with a body may answer 400, 413 and 415 (vigia.api.strict_json), declared or not.
-    statuses = sorted({*route.errors, *((400, 413, 415) if route.request_schema else ())})
+    if route.replay is not None:
+        op["responses"][str(route.replay)] = {
+            **_success(route),
+            "description": "The same request again with its Idempotency-Key: what the first one created",
+        }
+    # Every route with a body may answer 400, 413 and 415 (vigia.api.strict_json); every route with a query
+    # parameter, header or path parameter may answer 400 (vigia.api.parameters), declared or not.
+    reads = bool(route.request_schema or route.query or route.headers or "{" in route.path)
+    statuses = sorted(
+        {*route.errors, *((413, 415) if route.request_schema else ()), *((400,) if reads else ())}
+    )
     for status in statuses:
         op["responses"][str(status)] = {
             "description": _REASONS[status],
@@ -67,22 +168,37 @@ def _operation(route: Route) -> dict[str, Any]:
         }
     if PUBLIC in route.roles:
         op["security"] = []
-    params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in re.findall(r"{(\w+)}", route.path)
-    ]
+    params: list[dict[str, Any]] = []
+    for name in re.findall(r"{(\w+)}", route.path):
+        schema = dict(PATH_PARAMS[name])
+        description = schema.pop("description", "")
+        params.append(
+            {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
+        )
     params += [
-        {"name": h, "in": "header", "required": False, "schema": {"type": "string", "maxLength": 128}}
+        {
+            "name": h.name,
+            "in": "header",
+            "required": h.required,
+            "description": h.description,
+            # clean text: no control characters (vigia.api.strict_json.text_problem)
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": h.max_length,
+                "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+            },
+        }
         for h in route.headers
     ]
-    params += [{"name": q, "in": "query", "required": False, "schema": _query_schema(q)} for q in route.query]
+    params += [_query(q, pack) for q in route.query]
     if params:
         op["parameters"] = params
     if route.ownership:
         op["x-vigia-ownership"] = dict(route.ownership)
     if route.request_schema:
         op["requestBody"] = {
-            "required": True,
+            "required": route.body_required,
             "content": {
                 "application/json": {
                     "schema": {"$ref": f"#/components/schemas/{_component_name(route.request_schema)}"}
@@ -92,14 +208,18 @@ def _operation(route: Route) -> dict[str, Any]:
     return op
 
 
-def _query_schema(name: str) -> dict[str, Any]:
-    """The shape vigia.api.parameters enforces for a query parameter, ASCII only."""
-    pattern, expected = QUERY_SHAPES.get(name, DEFAULT_SHAPE)
-    return {"type": "string", "pattern": f"^{pattern}$", "description": expected}
+_DOCUMENTS: dict[str | None, dict[str, Any]] = {}
 
 
-@functools.cache
-def document() -> dict[str, Any]:
+def document(pack: CityPack | None = None) -> dict[str, Any]:
+    """The document; with a city pack, its codes (alert types, quadrants, zones) are listed where taken."""
+    city = pack.city_id if pack else None
+    if city not in _DOCUMENTS:
+        _DOCUMENTS[city] = _document(pack)
+    return _DOCUMENTS[city]
+
+
+def _document(pack: CityPack | None) -> dict[str, Any]:
     components: dict[str, Any] = {
         "Problem": {
             "type": "object",
@@ -125,11 +245,11 @@ def document() -> dict[str, Any]:
         components[name.capitalize()] = _rewrite_refs(definition)
     paths: dict[str, Any] = {}
     for route in ROUTES:
-        if route.request_schema:
-            components[_component_name(route.request_schema)] = _rewrite_refs(
-                load_schema(route.request_schema)
-            )
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+        for schema_file in (route.request_schema, route.response_schema):
+            if schema_file:
+                schema = _with_city_codes(schema_file, load_schema(schema_file), pack)
+                components[_component_name(schema_file)] = _rewrite_refs(schema)
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, pack)
     return {
         "openapi": "3.1.0",
         "info": {

@@ -9,42 +9,60 @@ through vigia.handlers.routes.common).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
+from vigia.api.routes import Header, Param
 from vigia.api.strict_json import excerpt, text_problem
 from vigia.errors import FieldError, InvalidRequest
 
-_TOKENS = r"[A-Za-z0-9_.,:-]{1,200}"  # codes, ids and comma lists of them
-# Years 2000-2099: the API has no use for others, and date arithmetic past 9999 raises (a 500 once).
-_DATE = r"20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-# name -> (regular expression the whole value must match, what the problem says it expects)
-QUERY_SHAPES: dict[str, tuple[str, str]] = {
-    "limit": (r"[0-9]{1,6}", "a whole number written with the digits 0-9"),
-    "peek": (r"[0-9]{1,6}", "a whole number written with the digits 0-9"),
-    "date": (_DATE, "a date as YYYY-MM-DD (years 2000-2099)"),
-    "from": (_DATE, "a date as YYYY-MM-DD (years 2000-2099)"),
-    "to": (_DATE, "a date as YYYY-MM-DD (years 2000-2099)"),
-    "since": (
-        _DATE + r"(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?",
-        "an ISO-8601 time such as 2026-03-01T12:00:00Z",
-    ),
-    "cursor": (r"[A-Za-z0-9_=-]{1,2048}", "the next_cursor of an earlier page"),
-    "alert_id": (r"[0-9A-Za-z_-]{1,64}", "an alert's id"),
-}
-DEFAULT_SHAPE = (_TOKENS, "letters, digits and _ . , : - (at most 200)")
 MAX_SEGMENT_CHARS = 128  # no id or date in a path is longer; DynamoDB refuses keys past 2048 bytes
-# header (lower case) -> most characters it may have
-HEADER_LIMITS = {"idempotency-key": 128, "x-reason": 500}
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,6}", flags=re.ASCII)
 
 
-def check_query(name: str, value: str) -> str:
-    """`value` if it has the shape the OpenAPI document gives `name`; InvalidRequest naming it otherwise."""
-    pattern, expected = QUERY_SHAPES.get(name, DEFAULT_SHAPE)
-    if not re.fullmatch(pattern, value, flags=re.ASCII):
-        raise InvalidRequest(
-            f"The query parameter {name} must be {expected}, not {excerpt(value)!r}.",
-            errors=[FieldError(f"/{excerpt(name, 40)}", f"expected {expected}")],
-        )
+def _refuse(name: str, value: str, expected: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"The query parameter {name} must be {expected}, not {excerpt(value)!r}.",
+        errors=[FieldError(f"/{excerpt(name, 40)}", f"expected {expected}")],
+    )
+
+
+def check_query(param: Param, value: str) -> Any:
+    """`value` read as `param`'s schema says (an int for an integer), if it has the documented shape;
+    InvalidRequest naming the parameter otherwise."""
+    schema = param.schema
+    expected = param.description
+    if schema.get("type") == "integer":
+        if not _WHOLE_NUMBER.fullmatch(value):
+            raise _refuse(param.name, value, f"a whole number written with the digits 0-9 ({expected})")
+        number = int(value)
+        if not schema.get("minimum", number) <= number <= schema.get("maximum", number):
+            raise _refuse(param.name, value, expected)
+        return number
+    if "enum" in schema and value not in schema["enum"]:
+        raise _refuse(param.name, value, "one of " + ", ".join(schema["enum"]))
+    if "pattern" in schema and not re.fullmatch(schema["pattern"], value, flags=re.ASCII):
+        raise _refuse(param.name, value, expected)
     return value
+
+
+def read_query(params: tuple[Param, ...], raw: Mapping[str, str] | None) -> dict[str, Any]:
+    """Every declared query parameter, checked and read (its default when absent or empty); 400 when a
+    required one is missing. Parameters a route does not declare are not read."""
+    given = raw or {}
+    values: dict[str, Any] = {}
+    for param in params:
+        value = given.get(param.name)
+        if value in (None, ""):
+            if param.required:
+                raise InvalidRequest(
+                    f"The query parameter {param.name} is required: {param.description}.",
+                    errors=[FieldError(f"/{param.name}", "required")],
+                )
+            values[param.name] = param.schema.get("default")
+        else:
+            values[param.name] = check_query(param, value)
+    return values
 
 
 def check_path(path: str) -> None:
@@ -60,13 +78,24 @@ def check_path(path: str) -> None:
             )
 
 
-def check_headers(headers: dict[str, str]) -> None:
-    """The headers the API reads are clean text within their length."""
-    for name, limit in HEADER_LIMITS.items():
-        value = headers.get(name)
-        if value is None:
+def check_headers(declared: tuple[Header, ...], headers: Mapping[str, str]) -> dict[str, str]:
+    """The declared headers, clean text within their length (400 naming the header otherwise)."""
+    values: dict[str, str] = {}
+    for header in declared:
+        value = headers.get(header.name.lower())
+        if value in (None, ""):
+            if header.required:
+                raise InvalidRequest(
+                    f"The {header.name} header is required: {header.description}.",
+                    errors=[FieldError(f"/{header.name}", "required")],
+                )
             continue
+        assert value is not None
+        limit = header.max_length
         problem = text_problem(value) or (f"longer than {limit} characters" if len(value) > limit else None)
         if problem:
-            label = "-".join(part.capitalize() for part in name.split("-"))
-            raise InvalidRequest(f"The {label} header {problem}.", errors=[FieldError(f"/{label}", problem)])
+            raise InvalidRequest(
+                f"The {header.name} header {problem}.", errors=[FieldError(f"/{header.name}", problem)]
+            )
+        values[header.name.lower()] = value
+    return values

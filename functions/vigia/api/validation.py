@@ -52,6 +52,11 @@ def _path(error: Any) -> str:
         parts.append(missing)
     if error.validator == "additionalProperties" and "'" in error.message:
         parts.append(error.message.split("'")[1])
+    if error.validator == "dependentRequired" and "'" in error.message:  # "'to' is a dependency of 'from'"
+        parts.append(error.message.split("'")[1])
+    schema_path = list(error.absolute_schema_path)
+    if "dependentSchemas" in schema_path:  # the property whose presence rules the others out
+        parts.append(schema_path[schema_path.index("dependentSchemas") + 1])
     return "/" + "/".join(str(p) for p in parts) if parts else "/"
 
 
@@ -65,6 +70,10 @@ def parse_json_body(
 def _message(error: Any) -> str:
     """jsonschema's message with the offending value cut to an excerpt (it quotes the whole value)."""
     message: str = error.message
+    schema_path = list(error.absolute_schema_path)
+    if error.validator == "not" and "dependentSchemas" in schema_path:
+        ruled_out = schema_path[schema_path.index("dependentSchemas") + 1]
+        return f"give {ruled_out} alone, or its alternatives without it"
     instance = error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "pattern" and schema.get("title"):  # common.json's line and text say what they want
@@ -78,7 +87,11 @@ def _message(error: Any) -> str:
 
 def validate(name: str, document: Any) -> dict[str, Any]:
     """The document if it satisfies schemas/<name>; otherwise InvalidRequest listing every violation."""
-    errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
+    # by place; where a property rules others out (dependentSchemas), that is named first
+    errors = sorted(
+        _validator(name).iter_errors(document),
+        key=lambda e: (list(e.absolute_path), "dependentSchemas" not in e.absolute_schema_path),
+    )
     if errors:
         field_errors = [FieldError(excerpt(_path(e), 200), _message(e)) for e in errors[:MAX_ERRORS]]
         raise InvalidRequest(

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vigia import clock, runtime, settings
-from vigia.errors import FieldError, InvalidRequest
+from vigia.errors import InvalidRequest
 from vigia.handlers.poison import Poison, guarded, reason_of
 from vigia.indicators import service
 from vigia.indicators.days import days_between, parse_day
@@ -105,13 +105,7 @@ def explicit_days(event: dict[str, Any]) -> list[date]:
     if "date" in event:
         return [parse_day(event["date"], "/date")]
     first, last = parse_day(event.get("from"), "/from"), parse_day(event.get("to"), "/to")
-    if first > last:
-        raise InvalidRequest("from is after to.", errors=[FieldError("/from", "must not be after to")])
-    if (last - first).days + 1 > service.MAX_RUN_DAYS:
-        raise InvalidRequest(
-            f"At most {service.MAX_RUN_DAYS} days per invocation.",
-            errors=[FieldError("/from", f"at most {service.MAX_RUN_DAYS} days before to")],
-        )
+    clock.check_period(first, last, most=service.MAX_RUN_DAYS)
     return days_between(first, last)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from vigia import clock
 from vigia.errors import FieldError, IdempotencyKeyReused, InvalidRequest, Unprocessable
 from vigia.indicators.days import catch_up_days, days_between, local_today, parse_day, previous_local_day
 from vigia.indicators.exports import export_prefix, render
@@ -214,13 +215,7 @@ def run_days(body: Mapping[str, Any], frame: CityFrame, now: datetime) -> list[d
         first = last = parse_day(body["date"], "/date")
     else:
         first, last = parse_day(body.get("from"), "/from"), parse_day(body.get("to"), "/to")
-        if first > last:
-            raise InvalidRequest("from is after to.", errors=[FieldError("/from", "must not be after to")])
-    if (last - first).days + 1 > MAX_RUN_DAYS:
-        raise InvalidRequest(
-            f"At most {MAX_RUN_DAYS} days per run.",
-            errors=[FieldError("/from", f"at most {MAX_RUN_DAYS} days before to")],
-        )
+    clock.check_period(first, last, most=MAX_RUN_DAYS)
     yesterday = previous_local_day(now, frame.time_zone)
     if last > yesterday:
         field_name = "/date" if "date" in body else "/to"
@@ -286,7 +281,8 @@ def _uncursor(text: str) -> tuple[date, int]:
             raise ValueError(offset)
         return parse_day(day), offset
     except (ValueError, TypeError, binascii.Error, InvalidRequest):
-        raise InvalidRequest(
+        # 422: it has the document's shape, but no page of this API starts there
+        raise Unprocessable(
             "The cursor is not one this API gave.",
             errors=[FieldError("/cursor", "use the `next` value as is")],
         ) from None
@@ -303,13 +299,7 @@ def read_indicators(
     yesterday = previous_local_day(now, frame.time_zone)
     last = parse_day(params["to"], "/to") if params.get("to") else yesterday
     first = parse_day(params["from"], "/from") if params.get("from") else last
-    if first > last:
-        raise InvalidRequest("from is after to.", errors=[FieldError("/from", "must not be after to")])
-    if (last - first).days + 1 > MAX_READ_DAYS:
-        raise InvalidRequest(
-            f"At most {MAX_READ_DAYS} days at a time.",
-            errors=[FieldError("/from", f"at most {MAX_READ_DAYS} days before to")],
-        )
+    clock.check_period(first, last, most=MAX_READ_DAYS)
     zone = known_zone(frame, params.get("zone"))
     type_ = known_type(frame, params.get("type"))
     limit = _limit(params.get("limit"))

@@ -19,10 +19,11 @@ from datetime import date as Date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from vigia.errors import FieldError, InvalidRequest
+from vigia.errors import FieldError, InvalidRequest, Unprocessable
 from vigia.patrol.schedule import Duty, Window
 
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+_ISO_DAY = re.compile(r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}T")
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,14 @@ def duties_from_request(
     day: Date,
     zone: ZoneInfo,
 ) -> list[Duty]:
-    """Duties from a request's `units`; InvalidRequest naming every bad field (unknown unit or
-    quadrant, a shift that is malformed, empty, outside the date or overlapping another)."""
+    """Duties from a request's `units`; InvalidRequest (400) naming every bad field (an unknown unit or
+    quadrant, a shift time that is malformed), else Unprocessable (422) for what only the fields together
+    refuse (a unit listed twice, a shift empty, outside the date or overlapping another): the OpenAPI
+    document gives each field its shape, not these rules between them."""
     known_quadrants = set(quadrants)
     midnight, next_midnight = day_bounds(day, zone)
     errors: list[FieldError] = []
+    conflicts: list[FieldError] = []  # rules between fields (422)
     duties: list[Duty] = []
     seen: set[str] = set()
     for i, item in enumerate(units):
@@ -127,7 +131,7 @@ def duties_from_request(
             )
             continue
         if unit_id in seen:
-            errors.append(FieldError(f"{path}/unit_id", f"unit {unit_id} is listed twice"))
+            conflicts.append(FieldError(f"{path}/unit_id", f"unit {unit_id} is listed twice"))
             continue
         seen.add(unit_id)
         quadrant_id = item.get("quadrant_id") or unit.quadrant_id
@@ -146,7 +150,10 @@ def duties_from_request(
             end = _parse_moment(shift["end"], day, zone)
             bad = False
             for name, value in (("start", start), ("end", end)):
-                if value is None:
+                if value is None and _ISO_DAY.match(shift[name]):  # the document's shape, not a real day
+                    conflicts.append(FieldError(f"{shift_path}/{name}", "not a real date and time"))
+                    bad = True
+                elif value is None:
                     errors.append(
                         FieldError(
                             f"{shift_path}/{name}",
@@ -157,7 +164,7 @@ def duties_from_request(
             if bad or start is None or end is None:
                 continue
             if not (midnight <= start < next_midnight and midnight < end <= next_midnight):
-                errors.append(
+                conflicts.append(
                     FieldError(
                         shift_path,
                         f"the shift {shift['start']}-{shift['end']} is outside "
@@ -167,7 +174,7 @@ def duties_from_request(
                 )
                 continue
             if end < start:
-                errors.append(
+                conflicts.append(
                     FieldError(
                         shift_path,
                         f"the shift ends before it starts: a shift past midnight "
@@ -177,11 +184,11 @@ def duties_from_request(
                 )
                 continue
             if end == start:
-                errors.append(FieldError(shift_path, "the shift must end after it starts"))
+                conflicts.append(FieldError(shift_path, "the shift must end after it starts"))
                 continue
             for k, other in enumerate(parsed):
                 if start < other.end and other.start < end:
-                    errors.append(FieldError(shift_path, f"overlaps shift {k} of the same unit"))
+                    conflicts.append(FieldError(shift_path, f"overlaps shift {k} of the same unit"))
                     bad = True
                     break
             if not bad:
@@ -189,5 +196,7 @@ def duties_from_request(
         if parsed:
             duties.append(Duty(unit_id, quadrant_id, merge(parsed)))
     if errors:
-        raise InvalidRequest(f"{errors[0].path}: {errors[0].message}", errors=errors)
+        raise InvalidRequest(f"{errors[0].path}: {errors[0].message}", errors=errors + conflicts)
+    if conflicts:
+        raise Unprocessable(f"{conflicts[0].path}: {conflicts[0].message}", errors=conflicts)
     return duties

@@ -216,7 +216,7 @@ def record_checkin(
             f"Unknown unit {unit_id}.",
             errors=[FieldError("/unit_id", f"unknown unit; the city's are {', '.join(pack.units)}")],
         )
-    at = clock.parse_iso(body["at"]) if body.get("at") else now
+    at = _reported_at(body, now)
     if at > now + CHECKIN_CLOCK_SKEW:
         raise Unprocessable(
             "The check-in time is in the future.", errors=[FieldError("/at", "in the future")]
@@ -256,6 +256,19 @@ def dosage_view(date: str | None, *, pack: CityPack, store: PatrolStore, now: da
     return dosage(schedule, store.checkins(day))
 
 
+def _reported_at(body: Mapping[str, Any], now: datetime) -> datetime:
+    """The body's `at` (when the officer was there), or now; 400 for a date that does not exist."""
+    if not body.get("at"):
+        return now
+    try:
+        return clock.parse_iso(body["at"])
+    except ValueError:
+        raise Unprocessable(
+            f"at is not a time that exists: {body['at']!r}.",
+            errors=[FieldError("/at", "not a real date and time")],
+        ) from None
+
+
 # ---------------------------------------------------------------- surveys
 def record_survey(
     body: Mapping[str, Any], *, pack: CityPack, store: PatrolStore, now: datetime, claim: Claim | None = None
@@ -268,16 +281,15 @@ def record_survey(
         errors.append(FieldError("/unit_id", "unknown unit"))
     if errors:
         raise InvalidRequest(f"{errors[0].path}: {errors[0].message}", errors=errors)
-    at = clock.parse_iso(body["at"]) if body.get("at") else now
+    at = _reported_at(body, now)
     if at > now + CHECKIN_CLOCK_SKEW:
         raise Unprocessable("The survey time is in the future.", errors=[FieldError("/at", "in the future")])
     if claim is not None:
         replay = _same_request(store.prior(claim[0]), claim[1])
         if replay is not None:
             return _survey_receipt(replay, quadrant_id, week_of(at, pack.zone_info)), False
-    survey = Survey(
-        clock.new_id(now), quadrant_id, at, week_of(at, pack.zone_info), dict(body["answers"]), unit_id
-    )
+    answers = {question: int(value) for question, value in body["answers"].items()}  # 4.0 is stored as 4
+    survey = Survey(clock.new_id(now), quadrant_id, at, week_of(at, pack.zone_info), answers, unit_id)
     prior = store.add_survey(survey, claim)
     if prior is not None:
         return _survey_receipt(prior[1], quadrant_id, survey.week), False
@@ -299,14 +311,8 @@ def survey_summary(
 ) -> dict[str, Any]:
     end = _day(last, pack, now, "/to")
     start = parse_date(first, "/from") if first else end - timedelta(days=27)
-    if start > end:
-        raise InvalidRequest("from is after to.", errors=[FieldError("/from", "must not be after to")])
-    weeks = weeks_between(start, end)
-    if len(weeks) > MAX_SURVEY_WEEKS:
-        raise InvalidRequest(
-            f"At most {MAX_SURVEY_WEEKS} weeks at a time.",
-            errors=[FieldError("/from", f"at most {MAX_SURVEY_WEEKS} weeks before to")],
-        )
+    weeks = weeks_between(start, end) if start <= end else []
+    clock.check_period(start, end, most=MAX_SURVEY_WEEKS, count=len(weeks), unit="weeks")
     quadrant_id = _known_quadrant(pack, quadrant, "/quadrant")
     found: list[Survey] = []
     for week in weeks:

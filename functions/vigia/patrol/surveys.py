@@ -71,6 +71,8 @@ def answer_errors(answers: Mapping[str, Any], questions: Mapping[str, Question])
             )
             continue
         low, high = question.scale
+        if isinstance(value, float) and value.is_integer():  # JSON's 4.0 is the whole number 4
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             errors.append(
                 FieldError(f"/answers/{question_id}", f"expected a whole number from {low} to {high}")

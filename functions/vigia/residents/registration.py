@@ -8,7 +8,15 @@ from typing import Any, Protocol
 
 from vigia import clock
 from vigia.city import CityPack
-from vigia.errors import Conflict, FieldError, Forbidden, InvalidRequest, NotFound, OutsideServiceArea
+from vigia.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    OutsideServiceArea,
+    Unprocessable,
+)
 
 PENDING, APPROVED, REJECTED, SUSPENDED = "pending", "approved", "rejected", "suspended"
 
@@ -89,7 +97,8 @@ def normalise_phone(raw: str, country_code: str, path: str = "/phone") -> str:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise InvalidRequest(
+        # 422, not 400: the text has the document's shape; the city's numbering plan refuses it
+        raise Unprocessable(
             f"{raw!r} is not a valid phone number for {country_code}.",
             errors=[FieldError(path, "not a valid phone number")],
         )

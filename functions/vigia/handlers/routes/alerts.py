@@ -6,16 +6,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from vigia import clock, runtime
-from vigia.errors import FieldError, InvalidRequest
-from vigia.handlers.routes.common import body, json_response, signed_in
+from vigia.handlers.routes.common import Request, json_response, route
 from vigia.observability import logger, metrics
 
 router = APIGatewayHttpRouter()
 
 
-@router.get("/v1/alert-types")
-def alert_types() -> Response:
-    signed_in(router, "GET /v1/alert-types")
+@route(router, "GET /v1/alert-types")
+def alert_types(request: Request) -> Response:
     pack = runtime.city_pack()
     items = [
         {"code": t.code, "labels": dict(t.labels), "silent": t.silent, "priority": t.priority}
@@ -24,23 +22,16 @@ def alert_types() -> Response:
     return json_response(200, {"items": items, "locale": pack.locale})
 
 
-@router.post("/v1/alerts")
-def submit_alert() -> Response:
+@route(router, "POST /v1/alerts")
+def submit_alert(request: Request) -> Response:
     from vigia.alerts import AlertRequest, submit
 
-    citizen = signed_in(router, "POST /v1/alerts")
-    request = AlertRequest.from_body(body(router, "requests/alert.json"))
-    key = router.current_event.headers.get("idempotency-key") or None
-    if key is not None and len(key) > 128:
-        raise InvalidRequest(
-            "The Idempotency-Key header is longer than 128 characters.",
-            errors=[FieldError("/Idempotency-Key", "at most 128 characters")],
-        )
+    citizen = request.who
     alert, created = submit(
-        request,
+        AlertRequest.from_body(request.body),
         resident=runtime.residents().get(citizen.user_id),
         sender_id=citizen.user_id,
-        idempotency_key=key,
+        idempotency_key=request.headers.get("Idempotency-Key"),
         pack=runtime.city_pack(),
         alerts=runtime.alerts(),
         now=clock.now(),
@@ -53,11 +44,11 @@ def submit_alert() -> Response:
     return json_response(202, alert.receipt(), {"Location": f"/v1/alerts/{alert.alert_id}"})
 
 
-@router.get("/v1/alerts/<alert_id>")
-def get_alert(alert_id: str) -> Response:
-    who = signed_in(router, "GET /v1/alerts/{alert_id}")
+@route(router, "GET /v1/alerts/{alert_id}")
+def get_alert(request: Request) -> Response:
     from vigia.alerts.reading import read_alert
 
+    who, alert_id = request.who, request.path["alert_id"]
     alert = runtime.alerts().get(alert_id)
     view = read_alert(alert, alert_id, who=who, pack=runtime.city_pack())
     if alert is not None and alert.silent:  # sealed: nothing of it may linger in a cache

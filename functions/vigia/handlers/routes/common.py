@@ -1,22 +1,79 @@
-"""What every route does first: authorise the caller against the route table, parse and validate the body.
+"""The one way a route is registered: `@route(router, "METHOD /path")` from the route table.
 
-Every body, query value, path segment and header a route reads passes the edge's strict checks here
-(vigia.api.strict_json, vigia.api.parameters): one place, for every handler built from these helpers.
+The decorator authorises the caller against the table, then reads what the table declares for the route,
+through the edge's strict checks (vigia.api.strict_json, vigia.api.parameters): the path, the declared
+headers, the declared query parameters (typed, defaults applied) and the body against its schema. The
+route function gets one `Request` and does only what is particular to it. A route that reads a query
+parameter or header the table does not declare fails (UndeclaredInput), and so does
+tests/unit/test_route_table.py, which reads every route's source.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from vigia import runtime
 from vigia.api.auth import Caller, caller_from_event
-from vigia.api.parameters import check_headers, check_path, check_query
-from vigia.api.routes import authorize
+from vigia.api.parameters import check_headers, check_path, read_query
+from vigia.api.routes import BY_KEY, Route, authorize
 from vigia.api.validation import parse_json_body, validate
 from vigia.errors import Forbidden
+
+RouteFunction = Callable[["Request"], Response]
+
+
+class UndeclaredInput(LookupError):
+    """A route read a query parameter or header its entry in the route table does not declare (a bug)."""
+
+
+class Declared(Mapping[str, Any]):
+    """The values of the declared names only; reading any other name is a bug, not a None."""
+
+    def __init__(self, kind: str, key: str, names: frozenset[str], values: Mapping[str, Any]) -> None:
+        self._kind, self._key, self._names, self._values = kind, key, names, values
+
+    def __getitem__(self, name: str) -> Any:
+        wanted = name.lower() if self._kind == "header" else name  # header names are case-blind
+        if wanted not in self._names:
+            raise UndeclaredInput(f"{self._key} reads the {self._kind} {name!r}, which the route table omits")
+        return self._values.get(wanted)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self[name]
+        return default if value is None else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a route function receives: its table entry, the caller and the input read at the door."""
+
+    route: Route
+    caller: Caller | None
+    path: Mapping[str, str]
+    query: Declared
+    headers: Declared
+    body: dict[str, Any]
+    source_ip: str
+
+    @property
+    def who(self) -> Caller:
+        """The signed-in caller (every route but the public ones has one)."""
+        assert self.caller is not None, f"{self.route.key} is a public route"
+        return self.caller
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -25,43 +82,62 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     )
 
 
-def caller(router: APIGatewayHttpRouter, key: str) -> Caller | None:
-    """The caller if the route table admits them for `key` ("METHOD /path/{template}"); raises otherwise."""
-    who = caller_from_event(router.current_event.raw_event)
+def _admitted(route: Route, event: Any) -> Caller | None:
+    """The caller if the route table admits them; raises otherwise (a pending resident learns why)."""
+    who = caller_from_event(event.raw_event)
     try:
-        admitted = authorize(key, who)
+        return authorize(route.key, who)
     except Forbidden as refused:
         if who is not None and not who.roles and "resident_status" in refused.extra:
             # a resident without a group: pending or rejected, as their record says
-            from vigia import runtime
             from vigia.residents.registration import not_admitted
 
             resident = runtime.residents().get(who.user_id)
             raise not_admitted(resident.status if resident else None) from None
         raise
-    # Then the path and the headers the API reads (after authorising: a stranger learns nothing more).
-    check_path(router.current_event.path)
-    check_headers(dict(router.current_event.headers or {}))
-    return admitted
 
 
-def signed_in(router: APIGatewayHttpRouter, key: str) -> Caller:
-    who = caller(router, key)
-    assert who is not None, f"{key} must not be a public route"
-    return who
-
-
-def body(router: APIGatewayHttpRouter, schema: str) -> dict[str, Any]:
-    """The request body, read strictly (size, content type, JSON) and valid against schemas/<schema>."""
-    event = router.current_event
+def _body(route: Route, event: Any) -> dict[str, Any]:
+    if route.request_schema is None or (not route.body_required and not event.body):
+        return {}
     document = parse_json_body(
         event.body, is_base64=bool(event.is_base64_encoded), content_type=event.headers.get("content-type")
     )
-    return validate(schema, document)
+    return validate(route.request_schema, document)
 
 
-def query(router: APIGatewayHttpRouter, name: str) -> str | None:
-    """The query parameter, None when absent or empty; 400 unless it has the shape the API documents."""
-    params = router.current_event.query_string_parameters or {}
-    value = params.get(name)
-    return check_query(name, value) if value not in (None, "") else None
+def _read(route: Route, router: APIGatewayHttpRouter, path: Mapping[str, str]) -> Request:
+    event = router.current_event
+    who = _admitted(route, event)
+    # Then the path, headers, query and body (after authorising: a stranger learns nothing more).
+    check_path(event.path)
+    headers = check_headers(route.headers, dict(event.headers or {}))
+    query = read_query(route.query, event.query_string_parameters)
+    context = event.raw_event.get("requestContext") or {}
+    return Request(
+        route=route,
+        caller=who,
+        path=dict(path),
+        query=Declared("query parameter", route.key, route.query_names, query),
+        headers=Declared("header", route.key, route.header_names, headers),
+        body=_body(route, event),
+        # the caller's address as API Gateway saw it (always there behind it; "" if an event lacks it)
+        source_ip=str((context.get("http") or {}).get("sourceIp") or ""),
+    )
+
+
+def route(router: APIGatewayHttpRouter, key: str) -> Callable[[RouteFunction], RouteFunction]:
+    """Registers the decorated function for the route table's `key` ("METHOD /path/{template}")."""
+    spec = BY_KEY[key]
+    rule = re.sub(r"{(\w+)}", r"<\1>", spec.path)
+
+    def register(function: RouteFunction) -> RouteFunction:
+        @functools.wraps(function)
+        def handle(**path: str) -> Response:
+            return function(_read(spec, router, path))
+
+        router.route(rule, spec.method)(handle)
+        function.route_key = key  # type: ignore[attr-defined]
+        return function
+
+    return register

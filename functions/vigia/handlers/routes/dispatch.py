@@ -7,15 +7,15 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from vigia import clock, runtime
 from vigia.errors import FieldError, InvalidRequest, NotFound
-from vigia.handlers.routes.common import json_response, query, signed_in
+from vigia.handlers.routes.common import Request, json_response, route
 from vigia.observability import logger, metrics
 
 router = APIGatewayHttpRouter()
 
 
-@router.get("/v1/alerts/<alert_id>/deliveries")
-def alert_deliveries(alert_id: str) -> Response:
-    signed_in(router, "GET /v1/alerts/{alert_id}/deliveries")
+@route(router, "GET /v1/alerts/{alert_id}/deliveries")
+def alert_deliveries(request: Request) -> Response:
+    alert_id = request.path["alert_id"]
     if runtime.alerts().get(alert_id) is None:
         raise NotFound(f"No alert {alert_id}.")
     items = runtime.delivery_views()(alert_id)
@@ -25,11 +25,11 @@ def alert_deliveries(alert_id: str) -> Response:
     return json_response(200, {"alert_id": alert_id, "items": items, "summary": summary})
 
 
-@router.post("/v1/alerts/<alert_id>/cancel")
-def cancel_alert(alert_id: str) -> Response:
+@route(router, "POST /v1/alerts/{alert_id}/cancel")
+def cancel_alert(request: Request) -> Response:
     from vigia.dispatch.cancellation import cancel
 
-    citizen = signed_in(router, "POST /v1/alerts/{alert_id}/cancel")
+    citizen, alert_id = request.who, request.path["alert_id"]
     pack = runtime.city_pack()
 
     class Notice:
@@ -52,21 +52,15 @@ def cancel_alert(alert_id: str) -> Response:
     return json_response(202, answer)
 
 
-@router.get("/v1/admin/dlq")
-def dead_letters() -> Response:
-    signed_in(router, "GET /v1/admin/dlq")
-    peek = query(router, "peek")
-    if peek is not None and (not peek.isdigit() or not 0 <= int(peek) <= 10):
-        raise InvalidRequest(
-            "peek must be a whole number from 0 to 10.", errors=[FieldError("/peek", "0 to 10")]
-        )
-    queues = runtime.dlq_summary()(int(peek) if peek is not None else 10)
+@route(router, "GET /v1/admin/dlq")
+def dead_letters(request: Request) -> Response:
+    queues = runtime.dlq_summary()(request.query["peek"])
     return json_response(200, {"items": queues, "total": sum(q["depth"] for q in queues)})
 
 
-@router.post("/v1/admin/dlq/<queue>/redrive")
-def redrive_dead_letters(queue: str) -> Response:
-    who = signed_in(router, "POST /v1/admin/dlq/{queue}/redrive")
+@route(router, "POST /v1/admin/dlq/{queue}/redrive")
+def redrive_dead_letters(request: Request) -> Response:
+    who, queue = request.who, request.path["queue"]
     queues = runtime.dead_letter_queues()
     if queue not in queues:
         raise InvalidRequest(

@@ -10,17 +10,17 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from vigia import clock, runtime
 from vigia.api.routes import OWN_ASSIGNMENT, ownership_rule
-from vigia.errors import FieldError, Forbidden, InvalidRequest, NotFound
-from vigia.handlers.routes.common import body, json_response, query, signed_in
+from vigia.errors import Forbidden, NotFound
+from vigia.handlers.routes.common import Request, json_response, route
 from vigia.incidents import crew as unit_crew
 from vigia.incidents import lifecycle, service
 from vigia.observability import logger, metrics
 
 router = APIGatewayHttpRouter()
-DEFAULT_PAGE, MAX_PAGE = 50, 200
 
 
-def _actor(key: str, who: Any) -> lifecycle.Actor:
+def _actor(request: Request) -> lifecycle.Actor:
+    key, who = request.route.key, request.who
     actor = lifecycle.acting_as(who.user_id, who.roles)
     if actor is None:  # pragma: no cover - the route table admits only roles that act
         raise Forbidden(f"{key} is not available to your role.")
@@ -30,37 +30,23 @@ def _actor(key: str, who: Any) -> lifecycle.Actor:
     )
 
 
-def _limit() -> int:
-    raw = query(router, "limit")
-    if raw is None:
-        return DEFAULT_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise InvalidRequest(
-            f"limit must be a whole number from 1 to {MAX_PAGE}.",
-            errors=[FieldError("/limit", f"1 to {MAX_PAGE}")],
-        )
-    return int(raw)
-
-
-@router.post("/v1/alerts/<alert_id>/actions")
-def act_on_alert(alert_id: str) -> Response:
-    key = "POST /v1/alerts/{alert_id}/actions"
-    who = signed_in(router, key)
-    request = body(router, "requests/incident-action.json")
-    actor = _actor(key, who)
+@route(router, "POST /v1/alerts/{alert_id}/actions")
+def act_on_alert(request: Request) -> Response:
+    alert_id, wanted = request.path["alert_id"], request.body
+    actor = _actor(request)
     outcome = service.take_action(
         alert_id,
-        request["action"],
+        wanted["action"],
         actor=actor,
-        unit_id=request.get("unit_id"),
-        note=request.get("note"),
+        unit_id=wanted.get("unit_id"),
+        note=wanted.get("note"),
         pack=runtime.city_pack(),
         store=runtime.incidents(),
         notifier=runtime.incident_notifier(),
         now=clock.now(),
-        outcome=request.get("outcome"),
-        share_contact=request.get("share_contact"),
-        reason=router.current_event.headers.get("x-reason"),  # request_police on a silent alert: audited
+        outcome=wanted.get("outcome"),
+        share_contact=wanted.get("share_contact"),
+        reason=request.headers["X-Reason"],  # request_police on a silent alert: audited
     )
     _measure(outcome)
     logger.info(
@@ -99,19 +85,15 @@ def _measure(outcome: service.Outcome) -> None:
         logger.error("incident notification not queued", extra={"alert_id": outcome.incident.alert_id})
 
 
-@router.get("/v1/alerts")
-def alert_queue() -> Response:
-    who = signed_in(router, "GET /v1/alerts")
+@route(router, "GET /v1/alerts")
+def alert_queue(request: Request) -> Response:
+    who, query = request.who, request.query
     actor = lifecycle.acting_as(who.user_id, who.roles)
     pack = runtime.city_pack()
     wanted = service.queue_filter(
-        status=query(router, "status"),
-        type_=query(router, "type"),
-        since=query(router, "since"),
-        zone=query(router, "zone"),
-        pack=pack,
+        status=query["status"], type_=query["type"], since=query["since"], zone=query["zone"], pack=pack
     )
-    incidents, cursor = runtime.incidents().queue(wanted, limit=_limit(), cursor=query(router, "cursor"))
+    incidents, cursor = runtime.incidents().queue(wanted, limit=query["limit"], cursor=query["cursor"])
     now = clock.now()
     answer: dict[str, Any] = {
         "items": [service.queue_item(i, now=now, role=actor.role if actor else None) for i in incidents],
@@ -122,9 +104,8 @@ def alert_queue() -> Response:
     return json_response(200, answer, {"Cache-Control": "no-store"})
 
 
-@router.get("/v1/units")
-def units() -> Response:
-    signed_in(router, "GET /v1/units")
+@route(router, "GET /v1/units")
+def units(request: Request) -> Response:
     pack = runtime.city_pack()
     store = runtime.incidents()
     states = store.units(pack.units)
@@ -142,33 +123,29 @@ def units() -> Response:
     return json_response(200, {"items": items}, {"Cache-Control": "no-store"})
 
 
-@router.post("/v1/units/<unit_id>/status")
-def set_unit_status(unit_id: str) -> Response:
-    key = "POST /v1/units/{unit_id}/status"
-    who = signed_in(router, key)
-    request = body(router, "requests/unit-status.json")
+@route(router, "POST /v1/units/{unit_id}/status")
+def set_unit_status(request: Request) -> Response:
+    who, unit_id, wanted = request.who, request.path["unit_id"], request.body
     pack = runtime.city_pack()
     if unit_id not in pack.units:
         raise NotFound(f"No unit {unit_id}.")
     at = clock.iso(clock.now())
-    actor = _actor(key, who)
+    actor = _actor(request)
     note = service.AuditNote(
-        who.user_id, actor.role, f"unit_{request['status']}", "unit", unit_id, request.get("note")
+        who.user_id, actor.role, f"unit_{wanted['status']}", "unit", unit_id, wanted.get("note")
     )
-    unit = runtime.incidents().set_unit_status(unit_id, request["status"], note=note, at=at)
+    unit = runtime.incidents().set_unit_status(unit_id, wanted["status"], note=note, at=at)
     return json_response(200, service.unit_item(unit, pack, now=clock.now()))
 
 
-@router.put("/v1/units/<unit_id>/crew")
-def set_unit_crew(unit_id: str) -> Response:
-    key = "PUT /v1/units/{unit_id}/crew"
-    who = signed_in(router, key)
-    request = body(router, "requests/unit-crew.json")
+@route(router, "PUT /v1/units/{unit_id}/crew")
+def set_unit_crew(request: Request) -> Response:
+    who, unit_id = request.who, request.path["unit_id"]
     pack = runtime.city_pack()
     if unit_id not in pack.units:
         raise NotFound(f"No unit {unit_id}.")
-    actor = _actor(key, who)
-    crew = unit_crew.crew(request["user_ids"], directory=runtime.identity())
+    actor = _actor(request)
+    crew = unit_crew.crew(request.body["user_ids"], directory=runtime.identity())
     note = service.AuditNote(who.user_id, actor.role, "unit_crew", "unit", unit_id, f"{len(crew)} officer(s)")
     unit = runtime.incidents().set_crew(unit_id, crew, note=note, at=clock.iso(clock.now()))
     return json_response(200, {**service.unit_item(unit, pack, now=clock.now()), "crew": sorted(unit.crew)})

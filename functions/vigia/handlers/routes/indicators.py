@@ -6,47 +6,41 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from vigia import clock, runtime
-from vigia.errors import FieldError, InvalidRequest
-from vigia.handlers.routes.common import body, json_response, query, signed_in
+from vigia.handlers.routes.common import Request, json_response, route
 from vigia.indicators import service
 from vigia.observability import logger
 
 router = APIGatewayHttpRouter()
-QUERY = ("from", "to", "zone", "type", "limit", "cursor")
 
 
-@router.get("/v1/indicators")
-def indicators() -> Response:
-    signed_in(router, "GET /v1/indicators")
+def _texts(request: Request) -> dict[str, str | None]:
+    """The declared query values as the indicators' service reads them (text, None when absent)."""
+    return {name: None if value is None else str(value) for name, value in request.query.items()}
+
+
+@route(router, "GET /v1/indicators")
+def indicators(request: Request) -> Response:
     ports = runtime.indicator_ports()
-    params = {name: query(router, name) for name in QUERY}
+    params = _texts(request)
     return json_response(
         200, service.read_indicators(params, frame=ports.frame, store=ports.store, now=clock.now())
     )
 
 
-@router.get("/v1/indicators/summary")
-def indicators_summary() -> Response:
-    signed_in(router, "GET /v1/indicators/summary")
+@route(router, "GET /v1/indicators/summary")
+def indicators_summary(request: Request) -> Response:
     ports = runtime.indicator_ports()
-    params = {name: query(router, name) for name in ("period", "date", "zone", "type")}
+    params = _texts(request)
     return json_response(200, service.summary(params, frame=ports.frame, store=ports.store, now=clock.now()))
 
 
-@router.post("/v1/indicator-runs")
-def indicator_runs() -> Response:
-    who = signed_in(router, "POST /v1/indicator-runs")
-    request = body(router, "requests/indicator-run.json")
-    key = router.current_event.headers.get("idempotency-key") or None
-    if key is not None and len(key) > 128:
-        raise InvalidRequest(
-            "The Idempotency-Key header is longer than 128 characters.",
-            errors=[FieldError("/Idempotency-Key", "at most 128 characters")],
-        )
+@route(router, "POST /v1/indicator-runs")
+def indicator_runs(request: Request) -> Response:
+    who, key = request.who, request.headers["Idempotency-Key"]
     ports = runtime.indicator_ports()
     now = clock.now()
     answer = service.request_runs(
-        request,
+        request.body,
         frame=ports.frame,
         queue=ports.queue,
         claims=ports.claims,

@@ -9,13 +9,11 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from vigia import clock, runtime, settings
-from vigia.errors import FieldError, InvalidRequest
-from vigia.handlers.routes.common import body, caller, json_response, query, signed_in
+from vigia.handlers.routes.common import Request, json_response, route
 from vigia.incidents import lifecycle, service, standing
 from vigia.observability import logger, metrics
 
 router = APIGatewayHttpRouter()
-DEFAULT_PAGE, MAX_PAGE = 50, 200
 _METRIC = {
     standing.REJECT: "RegistrationsRejected",
     standing.SUSPEND: "ResidentsSuspended",
@@ -23,23 +21,15 @@ _METRIC = {
 }
 
 
-def _source_ip() -> str:
-    """The caller's address as API Gateway saw it (always there behind it; "" if an event lacks it)."""
-    context = router.current_event.raw_event.get("requestContext") or {}
-    return str((context.get("http") or {}).get("sourceIp") or "")
-
-
-@router.post("/v1/registrations")
-def register() -> Response:
+@route(router, "POST /v1/registrations")
+def register(request: Request) -> Response:
     """The same 202 for everyone (vigia.residents.signup): nothing here tells whether the person exists."""
     from vigia.residents import signup
 
-    caller(router, "POST /v1/registrations")
-    request = body(router, "requests/registration.json")
     s = settings.get()
     registration_id = signup.start(
-        request,
-        source_ip=_source_ip(),
+        request.body,
+        source_ip=request.source_ip,
         pack=runtime.city_pack(),
         store=runtime.registrations(),
         staff=runtime.identity(),
@@ -56,15 +46,13 @@ def register() -> Response:
     )
 
 
-@router.post("/v1/registrations/<registration_id>/confirm")
-def confirm(registration_id: str) -> Response:
+@route(router, "POST /v1/registrations/{registration_id}/confirm")
+def confirm(request: Request) -> Response:
     from vigia.residents import signup
 
-    caller(router, "POST /v1/registrations/{registration_id}/confirm")
-    request = body(router, "requests/registration-confirmation.json")
     resident = signup.confirm(
-        registration_id,
-        request["code"],
+        request.path["registration_id"],
+        request.body["code"],
         store=runtime.registrations(),
         residents=runtime.residents(),
         identity=runtime.identity(),
@@ -74,18 +62,6 @@ def confirm(registration_id: str) -> Response:
     metrics.add_metric(name="RegistrationsConfirmed", unit=MetricUnit.Count, value=1)
     logger.info("registration confirmed", extra={"user_id": resident.user_id})
     return json_response(200, {"user_id": resident.user_id, "status": resident.status})
-
-
-def _limit() -> int:
-    raw = query(router, "limit")
-    if raw is None:
-        return DEFAULT_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise InvalidRequest(
-            f"limit must be a whole number from 1 to {MAX_PAGE}.",
-            errors=[FieldError("/limit", f"1 to {MAX_PAGE}")],
-        )
-    return int(raw)
 
 
 def _role(who: Any) -> str:
@@ -120,17 +96,13 @@ def _registration(record: Any, pack: Any) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None}
 
 
-@router.get("/v1/registrations")
-def registrations() -> Response:
-    signed_in(router, "GET /v1/registrations")
-    status = query(router, "status") or standing.PENDING
-    if status not in standing.RESIDENT_STATUSES:
-        raise InvalidRequest(
-            f"Unknown status {status!r}; one of {', '.join(standing.RESIDENT_STATUSES)}.",
-            errors=[FieldError("/status", "unknown resident status")],
-        )
+@route(router, "GET /v1/registrations")
+def registrations(request: Request) -> Response:
+    status = request.query[
+        "status"
+    ]  # one of standing.RESIDENT_STATUSES (the table's enum), pending by default
     records, cursor = runtime.incidents().residents_by_status(
-        status, limit=_limit(), cursor=query(router, "cursor")
+        status, limit=request.query["limit"], cursor=request.query["cursor"]
     )
     pack = runtime.city_pack()
     items = [_registration(r, pack) for r in records if (r.kind or "resident") == "resident"]
@@ -139,16 +111,13 @@ def registrations() -> Response:
     )
 
 
-def _review(key: str, user_id: str, action: str, schema: str) -> Response:
-    who = signed_in(router, key)
-    request = (
-        body(router, schema) if (router.current_event.body or schema != "requests/reinstatement.json") else {}
-    )
+def _review(request: Request, action: str) -> Response:
+    who, user_id = request.who, request.path["user_id"]
     answer = service.review_resident(
         user_id,
         action,
         actor=lifecycle.Actor(who.user_id, _role(who)),
-        reason=request.get("reason"),
+        reason=request.body.get("reason"),
         pack=runtime.city_pack(),
         store=runtime.incidents(),
         notifier=runtime.incident_notifier(),
@@ -159,14 +128,12 @@ def _review(key: str, user_id: str, action: str, schema: str) -> Response:
     return json_response(200, answer)
 
 
-@router.post("/v1/registrations/<user_id>/approve")
-def approve(user_id: str) -> Response:
+@route(router, "POST /v1/registrations/{user_id}/approve")
+def approve(request: Request) -> Response:
     """Approval onto the home block (vigia.residents.approve: the citizen group, then the record), audited."""
     from vigia.residents import approve as approve_resident
 
-    key = "POST /v1/registrations/{user_id}/approve"
-    operator = signed_in(router, key)
-    request = body(router, "requests/approval.json") if router.current_event.body else {}
+    operator, user_id = request.who, request.path["user_id"]
     resident = approve_resident(
         user_id,
         reviewer=operator.user_id,
@@ -176,7 +143,7 @@ def approve(user_id: str) -> Response:
         now=clock.now(),
     )
     runtime.audit_record()(
-        operator.user_id, _role(operator), "approve", "resident", user_id, request.get("note")
+        operator.user_id, _role(operator), "approve", "resident", user_id, request.body.get("note")
     )
     metrics.add_metric(name="RegistrationsApproved", unit=MetricUnit.Count, value=1)
     logger.info("registration approved", extra={"user_id": user_id, "by": operator.user_id})
@@ -185,22 +152,16 @@ def approve(user_id: str) -> Response:
     )
 
 
-@router.post("/v1/registrations/<user_id>/reject")
-def reject(user_id: str) -> Response:
-    return _review(
-        "POST /v1/registrations/{user_id}/reject", user_id, standing.REJECT, "requests/resident-review.json"
-    )
+@route(router, "POST /v1/registrations/{user_id}/reject")
+def reject(request: Request) -> Response:
+    return _review(request, standing.REJECT)
 
 
-@router.post("/v1/residents/<user_id>/suspend")
-def suspend(user_id: str) -> Response:
-    return _review(
-        "POST /v1/residents/{user_id}/suspend", user_id, standing.SUSPEND, "requests/resident-review.json"
-    )
+@route(router, "POST /v1/residents/{user_id}/suspend")
+def suspend(request: Request) -> Response:
+    return _review(request, standing.SUSPEND)
 
 
-@router.post("/v1/residents/<user_id>/reinstate")
-def reinstate(user_id: str) -> Response:
-    return _review(
-        "POST /v1/residents/{user_id}/reinstate", user_id, standing.REINSTATE, "requests/reinstatement.json"
-    )
+@route(router, "POST /v1/residents/{user_id}/reinstate")
+def reinstate(request: Request) -> Response:
+    return _review(request, standing.REINSTATE)

@@ -8,14 +8,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from vigia import runtime
-from vigia.handlers.routes.common import json_response, signed_in
+from vigia.handlers.routes.common import Request, json_response, route
 
 router = APIGatewayHttpRouter()
 
 
-@router.get("/v1/me")
-def me() -> Response:
-    who = signed_in(router, "GET /v1/me")
+@route(router, "GET /v1/me")
+def me(request: Request) -> Response:
+    who = request.who
     resident = runtime.residents().get(who.user_id)
     profile: dict[str, Any] = {"user_id": who.user_id, "email": who.email, "roles": sorted(who.roles)}
     if resident is not None:
