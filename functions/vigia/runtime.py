@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from vigia.adapters.registration_keys import SecretKeys
     from vigia.adapters.sealing import KmsSealer
     from vigia.adapters.sender_mac import SecretsManagerMac
+    from vigia.adapters.staff_accounts import CognitoStaffAccounts
     from vigia.adapters.task_queues import SqsNotifier, SqsTaskQueues
     from vigia.city import CityPack
     from vigia.indicators.frame import CityFrame
@@ -286,6 +287,21 @@ def audit_entries() -> Callable[[str], list[AuditEntry]]:
     return audit.list_for
 
 
+def audit_search() -> Callable[..., tuple[list[AuditEntry], str | None]]:
+    """The audit trail filtered by actor, action, target and time, newest first, a page at a time."""
+    from vigia.adapters.dynamodb import audit
+
+    return audit.filtered
+
+
+@functools.cache
+def staff_accounts() -> CognitoStaffAccounts:
+    """The user pool's staff accounts (Cognito's admin APIs), for the admins' staff routes."""
+    from vigia.adapters.staff_accounts import CognitoStaffAccounts
+
+    return CognitoStaffAccounts()
+
+
 def enabled_mfa() -> Callable[[str, str], frozenset[str]]:
     """The MFA methods a Cognito user has enabled (user pool id, username)."""
     from vigia.adapters import mfa_settings
@@ -293,15 +309,60 @@ def enabled_mfa() -> Callable[[str, str], frozenset[str]]:
     return lambda user_pool_id, username: mfa_settings.enabled_mfa(user_pool_id, username)
 
 
+# Live events for the console (docs/console.md "Live events"): connections, stored events, the sockets.
+
+
+def live_connections() -> Any:
+    """The consoles connected now: save(Connection), delete(connection_id), open_connections()."""
+    from vigia.adapters.dynamodb import connections
+
+    return connections
+
+
+def live_event_log() -> Any:
+    """The last day's live events per role: store(events, ttl_s=), after(roles, cursor, limit=)."""
+    from vigia.adapters.dynamodb import liveevents
+
+    return liveevents
+
+
+def post_to_connection() -> Callable[[str, bytes], bool]:
+    """PostToConnection on the WebSocket API (False: the connection is gone)."""
+    from vigia.adapters import live_sockets
+
+    return live_sockets.post
+
+
+def console_token_check() -> Callable[[str, float], dict[str, Any]]:
+    """Checks a console's ID token (token, now) against the user pool's JWKS; its claims or InvalidToken."""
+    from vigia.adapters import live_sockets
+    from vigia.identity.tokens import InvalidToken, unverified_kid, verify_id_token
+
+    def check(token: str, now: float) -> dict[str, Any]:
+        s = settings.get()
+        keys = live_sockets.user_pool_keys()
+        if unverified_kid(token) not in keys:  # the pool rotated its keys since we read them
+            live_sockets.forget_keys()
+            keys = live_sockets.user_pool_keys()
+        if not s.user_pool_client_id:
+            raise InvalidToken("no app client configured")
+        return verify_id_token(
+            token, keys=keys, issuer=live_sockets.issuer(), audience=s.user_pool_client_id, now=now
+        )
+
+    return check
+
+
 def reset() -> None:
     """Forget the settings, AWS clients, secrets read, stores and model bindings: the next use reads the
     environment again. The one reset tests, bench and tools call after they change the environment (a new
     emulated stack, other tables). A city pack is kept while its directory stays the same."""
-    from vigia.adapters import aws, secrets, sms
+    from vigia.adapters import aws, live_sockets, secrets, sms
     from vigia.adapters.dynamodb import binding
 
     settings.reset()
-    for adapter in (aws, secrets, sms, binding):  # clients, secrets read, the SMS pacer, model bindings
+    # clients, secrets read, the SMS pacer, model bindings, the WebSocket client and JWKS
+    for adapter in (aws, secrets, sms, binding, live_sockets):
         adapter.reset()
-    for factory in (residents, alerts, identity, patrols, _city_frame):
+    for factory in (residents, alerts, identity, patrols, _city_frame, staff_accounts):
         factory.cache_clear()

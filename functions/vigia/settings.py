@@ -56,6 +56,11 @@ class Settings:
     audit_table: str
     # incidents (docs/incidents.md)
     units_table: str
+    # live events for the console (docs/console.md "Live events")
+    connections_table: str
+    live_events_table: str
+    live_socket_url: str  # the WebSocket API's stage URL (wss://…/live); its @connections is the https twin
+    live_events_ttl_s: int
     silent_queue_url: str
     seal_key_id: str  # the KMS key that seals a silent alert's identity (response-team paths only)
     silent_mac_secret_id: str  # keys the MACs of a silent alert's sender-derived values (claim, window)
@@ -125,6 +130,10 @@ def get() -> Settings:
         patrol_table=env.get("PATROL_TABLE", "vigia-patrol"),
         audit_table=env.get("AUDIT_TABLE", "vigia-audit"),
         units_table=env.get("UNITS_TABLE", "vigia-units"),
+        connections_table=env.get("CONNECTIONS_TABLE", "vigia-connections"),
+        live_events_table=env.get("LIVE_EVENTS_TABLE", "vigia-live-events"),
+        live_socket_url=env.get("LIVE_SOCKET_URL", ""),
+        live_events_ttl_s=int(env.get("LIVE_EVENTS_TTL_S", "86400")),
         silent_queue_url=env.get("SILENT_QUEUE_URL", ""),
         seal_key_id=env.get("SEAL_KEY_ID", ""),
         silent_mac_secret_id=env.get("SILENT_MAC_SECRET_ARN", ""),

@@ -54,12 +54,14 @@ class StackConfig:
     host: str = "127.0.0.1"
     aws_port: int = 4566
     api_port: int = 3000
+    socket_port: int = 3001  # the console's WebSocket (live events)
     local_dir: Path = ROOT / ".local"
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     stack_name: str | None = None
     retry_delay_s: float = 1.0
     residents: int = 3000
     seed: str = DEFAULT_SEED
+    history_days: int = 90  # the demo's past (infra/local/demo_history.py); 0: none
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StackConfig:
@@ -68,12 +70,14 @@ class StackConfig:
             template_path=Path(env.get("VIGIA_TEMPLATE") or TEMPLATE_PATH),
             aws_port=int(env.get("VIGIA_AWS_PORT", "4566")),
             api_port=int(env.get("VIGIA_API_PORT", "3000")),
+            socket_port=int(env.get("VIGIA_WS_PORT", "3001")),
             local_dir=Path(env.get("VIGIA_LOCAL_DIR") or ROOT / ".local").resolve(),
             parameter_overrides=parse_overrides(env.get("VIGIA_PARAMETER_OVERRIDES", "")),
             stack_name=env.get("VIGIA_STACK_NAME") or None,
             retry_delay_s=float(env.get("VIGIA_LOCAL_RETRY_DELAY_S", "1")),
             residents=int(env.get("VIGIA_DEMO_RESIDENTS", "3000")),
             seed=env.get("VIGIA_SEED") or DEFAULT_SEED,
+            history_days=int(env.get("VIGIA_DEMO_HISTORY_DAYS", "90")),
         )
 
     @property
@@ -91,6 +95,7 @@ class StackConfig:
             host=self.host,
             aws_port=self.aws_port,
             api_port=self.api_port,
+            socket_port=self.socket_port,
             parameter_overrides=dict(self.parameter_overrides),
             overrides_from="VIGIA_PARAMETER_OVERRIDES",
             stack_name=self.stack_name,
@@ -117,6 +122,7 @@ class LocalStack(TemplateStack):
         super().__init__(config.engine(), started_at)
         self.config = config
         self.seeded: dict[str, Any] = {}
+        self.history: dict[str, Any] = {}
         self.seed_error: str | None = None
         self._cad: Any = None
 
@@ -158,6 +164,17 @@ class LocalStack(TemplateStack):
         from infra.tools.console_site import ConsoleMount
 
         return {"/console": ConsoleMount(self.outputs)}
+
+    def preload(self) -> None:
+        """The demo city's past (infra/local/demo_history.py), before any pump runs: none of it is dispatched
+        or relayed again. Only with the demo seed (another seed's template may lack its tables)."""
+        if self.config.history_days <= 0 or self.config.seed != DEFAULT_SEED:
+            return
+        from infra.local.demo_history import load_history
+
+        self.history = load_history(
+            self.config.history_days, residents=self.config.residents, invoke=self.invoke
+        )
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -207,6 +224,8 @@ class LocalStack(TemplateStack):
         )
         for key, value in self.seeded.items():  # whatever else the seed reports (DemoResidents …)
             result.setdefault(key, value)
+        if self.history:
+            result["DemoHistory"] = {**self.history, "Seconds": round(self.preload_seconds, 1)}
         if self._cad is not None:
             result["FakeCadUrl"] = self._cad.url
         if self.seed_error:

@@ -51,7 +51,7 @@ def config(
     pack: CityPack,
     *,
     api_url: str | None = None,
-    ws_url: str = "",
+    ws_url: str | None = None,
     cognito_endpoint: str | None = None,
 ) -> dict[str, Any]:
     """config.json for a stack: its outputs (outputs.json locally, the stack's Outputs in the cloud).
@@ -60,7 +60,7 @@ def config(
     """
     return {
         "api_url": (api_url if api_url is not None else str(outputs["ApiUrl"])).rstrip("/"),
-        "ws_url": ws_url,
+        "ws_url": ws_url if ws_url is not None else str(outputs.get("WebSocketUrl") or ""),
         "user_pool_id": str(outputs.get("UserPoolId") or ""),
         "client_id": str(outputs.get("UserPoolClientId") or ""),
         "cognito_endpoint": (
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the console's config.json and city.geojson")
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--outputs", type=Path, required=True, help="the stack's outputs as JSON")
-    parser.add_argument("--ws-url", default="")
+    parser.add_argument("--ws-url", default=None, help="default: the outputs' WebSocketUrl")
     parser.add_argument("--cognito-endpoint", default=None, help="empty: the region's Cognito endpoint")
     parser.add_argument("--region", default=None, help="the stack's region (CloudFormation outputs lack it)")
     parser.add_argument("--city", default=None, help="the city pack (default: the outputs' City or CityId)")

@@ -27,12 +27,13 @@ def _source(resource: dict[str, Any]) -> str:
 
 
 @functools.cache
-def _mappings() -> dict[str, tuple[str, dict[str, Any], FunctionSpec]]:
-    """Per source logical id: the mapping's logical id, its properties and its function (name aside)."""
+def _all_mappings() -> dict[str, list[tuple[str, dict[str, Any], FunctionSpec]]]:
+    """Per source logical id, in the template's order: each mapping's logical id, its properties and its
+    function (name aside). A source may feed several functions (the Alerts stream: relay and live events)."""
     cfn = _template()
     resolver = Resolver(cfn, resolve_parameters(cfn.get("Parameters") or {}), Pseudo(stack_name="vigia-test"))
     resources = cfn["Resources"]
-    found = {}
+    found: dict[str, list[tuple[str, dict[str, Any], FunctionSpec]]] = {}
     for lid, resource in resources.items():
         if resource["Type"] != "AWS::Lambda::EventSourceMapping":
             continue
@@ -55,8 +56,19 @@ def _mappings() -> dict[str, tuple[str, dict[str, Any], FunctionSpec]]:
             memory_mb=int(fn.get("MemorySize", 128)),
             environment={},  # the stack fixture has put the functions' environment in place
         )
-        found[_source(resource)] = (lid, resolved, spec)
+        found.setdefault(_source(resource), []).append((lid, resolved, spec))
     return found
+
+
+def _mappings() -> dict[str, tuple[str, dict[str, Any], FunctionSpec]]:
+    """Per source logical id, its first mapping in the template."""
+    return {source: mappings[0] for source, mappings in _all_mappings().items()}
+
+
+def _mapping(source: str, function: str | None) -> tuple[str, dict[str, Any], FunctionSpec]:
+    if function is None:
+        return _mappings()[source]
+    return next(m for m in _all_mappings()[source] if m[2].logical_id == function)
 
 
 class HandedOverTwice(LocalFunction):
@@ -90,10 +102,11 @@ def queue_pump(stack: Any, queue: str, *, twice: bool = False) -> SqsPump:
     )  # fmt: skip
 
 
-def stream_pump(stack: Any, table: str = "AlertsTable") -> StreamPump:
-    """The pump of the mapping that reads `table`'s stream, its iterators opened now at the mapping's
-    starting position; what it gives up on goes to the mapping's on-failure queue."""
-    lid, props, function = _mappings()[table]
+def stream_pump(stack: Any, table: str = "AlertsTable", function_id: str | None = None) -> StreamPump:
+    """The pump of the mapping that reads `table`'s stream (into `function_id`, or the first such mapping),
+    its iterators opened now at the mapping's starting position; what it gives up on goes to the mapping's
+    on-failure queue."""
+    lid, props, function = _mapping(table, function_id)
     stream_arn = stack.client("dynamodb").describe_table(TableName=stack.resources[table])["Table"][
         "LatestStreamArn"
     ]

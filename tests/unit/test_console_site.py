@@ -139,11 +139,16 @@ def test_the_cloud_sends_the_same_policy_as_the_local_console(city_pack: CityPac
     found = re.search(r'ContentSecurityPolicy: !Sub "([^"]+)"', template)
     assert found, "template.yaml has no Content-Security-Policy for the console"
     api = "https://abc123.execute-api.sa-east-1.amazonaws.com"
+    socket = "wss://def456.execute-api.sa-east-1.amazonaws.com"
     cloud_policy = (
         found.group(1)
         .replace("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}", api)
+        .replace("wss://${LiveSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}", socket)
         .replace("${AWS::Region}", "sa-east-1")
     )
-    outputs = {**OUTPUTS, "Region": "sa-east-1"}
-    local = dict(security_headers(config(outputs, city_pack, api_url=api, cognito_endpoint="")))
+    # the stack's WebSocketUrl output becomes config.json's ws_url, and its origin joins connect-src
+    outputs = {**OUTPUTS, "Region": "sa-east-1", "WebSocketUrl": f"{socket}/live"}
+    site = config(outputs, city_pack, api_url=api, cognito_endpoint="")
+    assert site["ws_url"] == f"{socket}/live"
+    local = dict(security_headers(site))
     assert cloud_policy == local["Content-Security-Policy"]

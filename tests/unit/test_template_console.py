@@ -90,7 +90,7 @@ def test_the_console_connects_only_to_itself_its_api_and_its_regions_cognito():
 def test_the_cloud_csp_is_the_policy_the_local_console_is_served_with():
     cloud_like = {
         "api_url": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}",
-        "ws_url": "",
+        "ws_url": "wss://${LiveSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/live",
         "cognito_endpoint": "",
         "region": "${AWS::Region}",
     }

@@ -14,7 +14,9 @@ from vigia.handlers.routes import alerts, incidents, meta, registrations, reside
 from vigia.handlers.routes import audit as audit_routes
 from vigia.handlers.routes import dispatch as dispatch_routes
 from vigia.handlers.routes import indicators as indicator_routes
+from vigia.handlers.routes import live as live_routes
 from vigia.handlers.routes import patrol as patrol_routes
+from vigia.handlers.routes import staff as staff_routes
 from vigia.observability import logger, metrics
 
 # What this function reads from its environment; template.yaml gives it each one, checked at a cold
@@ -37,6 +39,7 @@ REQUIRED_SETTINGS = (
     "SEAL_KEY_ID",
     "SILENT_MAC_SECRET_ARN",
     "REGISTRATION_SECRET_ARN",
+    "LIVE_EVENTS_TABLE",
 )
 settings.require_at_start(REQUIRED_SETTINGS)
 
@@ -50,6 +53,8 @@ app = http_app(
     indicator_routes.router,
     incidents.router,
     registrations.router,
+    live_routes.router,
+    staff_routes.router,
 )
 
 

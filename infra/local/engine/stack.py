@@ -28,9 +28,10 @@ from infra.local.engine.functions import FunctionRegistry, function_specs, merge
 from infra.local.engine.http_api import HttpServer, LocalHttpApi, Mounts, WsgiApp, routes_from_openapi
 from infra.local.engine.intrinsics import Pseudo, Resolver, ResourceState, resolve_parameters
 from infra.local.engine.jwt_auth import JwksCache, JwtAuthorizer, cognito_jwks_url
-from infra.local.engine.pumps import Pump, Wiring, wire_pumps
+from infra.local.engine.pumps import Pump, StreamPump, Wiring, wire_pumps
 from infra.local.engine.resources import Env, ProvisionedStack, provision
 from infra.local.engine.template import TEMPLATE_PATH, load_template, translate
+from infra.local.engine.websocket_api import LocalWebSocketApi, socket_apis
 
 log = logging.getLogger("local_stack")
 
@@ -44,6 +45,7 @@ class EngineConfig:
     host: str = "127.0.0.1"
     aws_port: int = 4566
     api_port: int = 3000
+    socket_port: int = 3001  # the WebSocket APIs (websocket_api), when the template has one
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     overrides_from: str = "the parameter overrides"  # where a user sets them (named in errors)
     stack_name: str | None = None
@@ -60,6 +62,9 @@ class TemplateStack:
         self._stop = threading.Event()
         self._emulator: Emulator | None = None
         self._http: HttpServer | None = None
+        self._sockets_http: HttpServer | None = None
+        self.socket_api: LocalWebSocketApi | None = None
+        self.socket_url = ""
         self.wiring: Wiring | None = None
         self.cfn: dict[str, Any] = {}
         self.parameters: dict[str, Any] = {}
@@ -67,6 +72,7 @@ class TemplateStack:
         self.functions = FunctionRegistry({})
         self.aws_endpoint = ""
         self.api_url = ""
+        self.preload_seconds = 0.0
 
     # ---------------------------------------------------------------- what an application adds
     def parameter_defaults(self, template: Mapping[str, Any]) -> dict[str, str]:
@@ -90,6 +96,10 @@ class TemplateStack:
         """WSGI apps served beside the HTTP API on its port, by path prefix (see http_api.Mounts)."""
         return {}
 
+    def preload(self) -> None:
+        """Loads data before any pump runs (functions may be invoked directly). What it writes arrives as
+        a table imported from S3 would: stream pumps start past it, so no function sees it as new."""
+
     # ---------------------------------------------------------------- lifecycle
     @property
     def pumps(self) -> list[Pump]:
@@ -111,6 +121,10 @@ class TemplateStack:
         self.api_url = f"http://{cfg.host}:{self._http.port}"
 
         sam = load_template(cfg.template_path)
+        self.socket_api = LocalWebSocketApi([], self.functions, account_id=ACCOUNT_ID)
+        if _has_socket_api(sam):  # bound now too: Fn::GetAtt ApiEndpoint is its URL
+            self._sockets_http = HttpServer(self.socket_api, cfg.host, cfg.socket_port)
+            self.socket_url = f"ws://{cfg.host}:{self._sockets_http.port}"
         overrides = {**self.parameter_defaults(sam), **cfg.parameter_overrides}
         self.cfn = translate(sam, {"AWS::Region": REGION, **overrides})
         self.parameters = resolve_parameters(
@@ -118,7 +132,13 @@ class TemplateStack:
         )
         self.pseudo = Pseudo(stack_name=cfg.stack_name or self.default_stack_name(self.parameters))
         self.resolver = Resolver(self.cfn, self.parameters, self.pseudo)
-        self.env = Env(self.pseudo, self.clients, aws_endpoint=self.aws_endpoint, api_endpoint=self.api_url)
+        self.env = Env(
+            self.pseudo,
+            self.clients,
+            aws_endpoint=self.aws_endpoint,
+            api_endpoint=self.api_url,
+            socket_endpoint=self.socket_url or "ws://127.0.0.1:0",
+        )
         self.stack = provision(self.cfn, self.resolver, self.env)
         log.info(
             "created %d resources in the emulator (%d named only)",
@@ -132,6 +152,7 @@ class TemplateStack:
         for prefix, app in self.mounts().items():
             self.http_mounts.mount(prefix, app)
         self._http.start()
+        self._configure_sockets()
         self.wiring = wire_pumps(
             self.cfn,
             self.resolver,
@@ -141,6 +162,12 @@ class TemplateStack:
             stop=self._stop,
             forget_stream_iterator=forget_stream_iterator,
         )
+        started = time.monotonic()
+        self.preload()
+        self.preload_seconds = time.monotonic() - started
+        skipped = sum(p.skip_existing() for p in self.wiring.pumps if isinstance(p, StreamPump))
+        if skipped:
+            log.info("preloaded in %.1f s; %d stream record(s) left behind", self.preload_seconds, skipped)
         self.wiring.start()
         log.info("%d pump(s) running", len(self.wiring.pumps))
 
@@ -179,6 +206,25 @@ class TemplateStack:
         self.http_api.api_id = self.stack.resources[apis[0]].ref
         log.info("HTTP API %s: %d route(s)", apis[0], len(routes))
 
+    def _configure_sockets(self) -> None:
+        if self._sockets_http is None or self.socket_api is None:
+            return
+
+        def function_for_arn(arn: str) -> str | None:
+            found = self.functions.find(arn)
+            return found.logical_id if found else None
+
+        def ref(lid: str) -> str:
+            return self.stack.resources[lid].ref
+
+        apis = socket_apis(self.cfn, self.resolver.resolve, ref, function_for_arn)
+        self.socket_api.functions = self.functions
+        self.socket_api.apis = {api.stage: api for api in apis}
+        self._sockets_http.start()
+        for api in apis:
+            routes = ", ".join(api.routes)
+            log.info("WebSocket API %s: %s/%s (%s)", api.logical_id, self.socket_url, api.stage, routes)
+
     # ---------------------------------------------------------------- outputs
     def first_of_type(self, rtype: str) -> str | None:
         for state in self.stack.resources.values():
@@ -195,6 +241,7 @@ class TemplateStack:
         result.update(
             {
                 "ApiUrl": self.api_url,
+                **({"SocketEndpoint": self.socket_url} if self.socket_url else {}),
                 "AwsEndpointUrl": self.aws_endpoint,
                 "Region": REGION,
                 "StackName": self.pseudo.stack_name,
@@ -227,6 +274,11 @@ class TemplateStack:
         if self._http is not None:
             self._http.stop()
             self._http = None
+        if self._sockets_http is not None:
+            if self.socket_api is not None:
+                self.socket_api.close_all()
+            self._sockets_http.stop()
+            self._sockets_http = None
         self.stop_companions()
         if self._emulator is not None and self._emulator.error is None:
             self._emulator.stop()
@@ -255,3 +307,11 @@ def _on_path(code_dirs: tuple[Path, ...]) -> None:
     for directory in code_dirs:
         if str(directory) not in sys.path:
             sys.path.insert(0, str(directory))
+
+
+def _has_socket_api(template: Mapping[str, Any]) -> bool:
+    return any(
+        r.get("Type") == "AWS::ApiGatewayV2::Api"
+        and (r.get("Properties") or {}).get("ProtocolType") == "WEBSOCKET"
+        for r in (template.get("Resources") or {}).values()
+    )

@@ -14,10 +14,12 @@ from vigia.api.routes import (
     dispatch,
     incidents,
     indicators,
+    live,
     meta,
     patrol,
     residents,
     silent,
+    staff,
 )
 from vigia.api.routes.spec import (
     CSV,
@@ -69,6 +71,8 @@ ROUTES: tuple[Route, ...] = (
     *silent.ROUTES,
     *indicators.ROUTES,
     *incidents.ROUTES,
+    *staff.ROUTES,
+    *live.ROUTES,
 )
 BY_KEY = {route.key: route for route in ROUTES}
 

@@ -34,6 +34,8 @@ NOT_EMULATED = frozenset(
         "AWS::IAM::Role",
         "AWS::ApiGatewayV2::Api",
         "AWS::ApiGatewayV2::Stage",
+        "AWS::ApiGatewayV2::Route",  # a WebSocket API's routes and integrations: served by websocket_api
+        "AWS::ApiGatewayV2::Integration",
     }
 )
 
@@ -46,6 +48,7 @@ class Env:
     client: Callable[[str], Any]
     aws_endpoint: str = "http://127.0.0.1:4566"
     api_endpoint: str = "http://127.0.0.1:3000"
+    socket_endpoint: str = "ws://127.0.0.1:3001"  # the WebSocket APIs' server (websocket_api)
 
     @property
     def region(self) -> str:
@@ -194,7 +197,10 @@ def describe(env: Env, resolver: Resolver, logical_id: str, resource: Mapping[st
         name = env.name(logical_id, given, max_len=max_len, lower=True)
     else:
         name = env.name(logical_id, given, max_len=max_len)
-    return ResourceState(rtype, *_reference(env, rtype, logical_id, name), emulated=False)
+    ref, attributes = _reference(env, rtype, logical_id, name)
+    if rtype == "AWS::ApiGatewayV2::Api" and props.get("ProtocolType") == "WEBSOCKET":
+        attributes = {**attributes, "ApiEndpoint": env.socket_endpoint}
+    return ResourceState(rtype, ref, attributes, emulated=False)
 
 
 def _reference(env: Env, rtype: str, logical_id: str, name: str) -> tuple[str, dict[str, Any]]:
