@@ -19,7 +19,6 @@ from vigia.api.routes import (
     patrol,
     residents,
     silent,
-    staff,
 )
 from vigia.api.routes.spec import (
     CSV,
