@@ -192,6 +192,10 @@ def test_bad_registrations_name_the_field(api):
     body = registration_body("eva")
     body["phone"] = "123"
     answer = start(api, body)
+    assert answer.status == 400  # shorter than the document's 6 characters
+    assert answer.json["errors"][0]["path"] == "/phone"
+    body["phone"] = "000000"
+    answer = start(api, body)
     assert answer.status == 422  # the document's shape, but no number of the city's plan
     assert answer.json["errors"][0]["path"] == "/phone"
     body = registration_body("eva")

@@ -46,6 +46,15 @@ class Resident:
         return data
 
 
+@dataclass(frozen=True)
+class UnderReview:
+    """A resident as an operator reviews them: their record, the last review's reason, their strikes."""
+
+    resident: Resident
+    review_reason: str | None
+    strikes: int
+
+
 class DuplicateValue(Exception):
     """Another resident already holds this e-mail, phone or national id."""
 

@@ -20,7 +20,6 @@ from vigia.adapters.dynamodb.alerts import SK, AlertRecord, incident, values
 from vigia.adapters.dynamodb.batches import batch_get
 from vigia.adapters.dynamodb.binding import connection, reasons
 from vigia.adapters.dynamodb.deliveries import DeliveryRecord, queued_record
-from vigia.adapters.dynamodb.residents import ResidentRecord
 from vigia.adapters.dynamodb.units import UnitRecord
 from vigia.dispatch.protocol import Delivery
 from vigia.errors import Conflict
@@ -29,6 +28,7 @@ from vigia.incidents.lifecycle import Incident, Step, Unit
 from vigia.incidents.queue import QueueFilter
 from vigia.incidents.standing import Standing
 from vigia.incidents.stores import AuditNote, Loaded, StandingChange, StepRefused
+from vigia.residents.registration import UnderReview
 
 
 class DynamoIncidentStore:
@@ -235,7 +235,7 @@ class DynamoIncidentStore:
     # registrations
     def residents_by_status(
         self, status: str, *, limit: int, cursor: str | None
-    ) -> tuple[list[ResidentRecord], str | None]:
+    ) -> tuple[list[UnderReview], str | None]:
         """Residents in `status`, oldest registration first (a Query on `by_status`)."""
         return residents.by_status(status, limit=limit, cursor=cursor)
 

@@ -23,7 +23,7 @@ from vigia.dispatch.protocol import Neighbour, Sender
 from vigia.errors import Conflict, NotFound
 from vigia.incidents.standing import Standing
 from vigia.incidents.stores import StandingChange
-from vigia.residents.registration import APPROVED, PENDING, DuplicateValue, Resident
+from vigia.residents.registration import APPROVED, PENDING, DuplicateValue, Resident, UnderReview
 from vigia.residents.signup import Applicant, Holder
 
 RESIDENT = "resident"
@@ -220,7 +220,7 @@ def standing(user_id: str) -> Standing | None:
         return None
 
 
-def by_status(status: str, *, limit: int, cursor: str | None) -> tuple[list[ResidentRecord], str | None]:
+def by_status(status: str, *, limit: int, cursor: str | None) -> tuple[list[UnderReview], str | None]:
     """Residents in `status`, oldest registration first (a Query on `by_status`)."""
     start = cursors.decode(cursor) if cursor else None
     if start is not None and (
@@ -244,7 +244,12 @@ def by_status(status: str, *, limit: int, cursor: str | None) -> tuple[list[Resi
     if more and page:
         last = page[-1]
         next_cursor = cursors.encode({"pk": last.pk, "status": status, "created_at": last.created_at})
-    return page, next_cursor
+    reviewed = [
+        UnderReview(resident(r), r.review_reason, len(r.strikes or ()))
+        for r in page
+        if (r.kind or RESIDENT) == RESIDENT
+    ]
+    return reviewed, next_cursor
 
 
 # ------------------------------------------------------------------ standing, in the lifecycle's steps

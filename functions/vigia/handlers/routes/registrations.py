@@ -12,6 +12,7 @@ from vigia import clock, runtime, settings
 from vigia.handlers.routes.common import Request, json_response, route
 from vigia.incidents import lifecycle, service, standing
 from vigia.observability import logger, metrics
+from vigia.residents.registration import UnderReview
 
 router = APIGatewayHttpRouter()
 _METRIC = {
@@ -70,30 +71,27 @@ def _role(who: Any) -> str:
     return acting.role if acting else sorted(who.roles)[0]
 
 
-def _registration(record: Any, pack: Any) -> dict[str, Any]:
+def _registration(reviewed: UnderReview, pack: Any) -> dict[str, Any]:
     """What an operator checks before approving: who, where they live, and the block that would be theirs."""
-    home = (
-        {"lat": float(record.home_lat), "lon": float(record.home_lon)}
-        if record.home_lat is not None and record.home_lon is not None
-        else None
-    )
-    block = pack.block_at(home["lat"], home["lon"]) if home else None
+    person = reviewed.resident
+    home = {"lat": person.home_lat, "lon": person.home_lon}
+    block = pack.block_at(home["lat"], home["lon"])
     row = {
-        "user_id": record.pk,
-        "status": record.status,
-        "full_name": record.full_name,
-        "national_id": record.national_id,
-        "phone": record.phone,
-        "email": record.email,
-        "address": record.address,
+        "user_id": person.user_id,
+        "status": person.status,
+        "full_name": person.full_name,
+        "national_id": person.national_id,
+        "phone": person.phone,
+        "email": person.email,
+        "address": person.address,
         "home_location": home,
-        "home_block_id": record.block_id or (block.block_id if block else None),
-        "created_at": record.created_at,
-        "reviewed_at": record.reviewed_at,
-        "review_reason": record.review_reason,
-        "strikes": len(record.strikes or ()),
+        "home_block_id": person.block_id or (block.block_id if block else None),
+        "created_at": person.created_at,
+        "reviewed_at": person.reviewed_at,
+        "review_reason": reviewed.review_reason,
+        "strikes": reviewed.strikes,
     }
-    return {k: v for k, v in row.items() if v is not None}
+    return {k: v for k, v in row.items() if v not in (None, "")}
 
 
 @route(router, "GET /v1/registrations")
@@ -105,7 +103,7 @@ def registrations(request: Request) -> Response:
         status, limit=request.query["limit"], cursor=request.query["cursor"]
     )
     pack = runtime.city_pack()
-    items = [_registration(r, pack) for r in records if (r.kind or "resident") == "resident"]
+    items = [_registration(r, pack) for r in records]
     return json_response(
         200, {"status": status, "items": items, "next_cursor": cursor}, {"Cache-Control": "no-store"}
     )
