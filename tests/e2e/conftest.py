@@ -243,10 +243,11 @@ def launch_local_stack(
 ) -> LocalStackProcess:
     """Starts `python -m infra.local.run` on free ports with its own VIGIA_LOCAL_DIR."""
     local_dir.mkdir(parents=True, exist_ok=True)
-    aws_port, api_port = free_ports(2)
+    aws_port, api_port, ws_port = free_ports(3)
     settings = {
         "VIGIA_AWS_PORT": str(aws_port),
         "VIGIA_API_PORT": str(api_port),
+        "VIGIA_WS_PORT": str(ws_port),
         "VIGIA_DEMO_RESIDENTS": str(residents),
         # every test registers from 127.0.0.1: the per-source limit has its own test (integration)
         "VIGIA_PARAMETER_OVERRIDES": "RegistrationsPerSourcePerHour=100000",
