@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from tests.unit.indicators_fixtures import tiny_frame, utc
 from tests.unit.test_indicators_golden import busy_tuesday
 from vigia.api.validation import validate
-from vigia.indicators.exports import cap_time, render
+from vigia.dispatch.cap import cap_time
+from vigia.indicators.exports import render
 from vigia.indicators.table import COLUMNS, compute_day
 
 DAY = date(2026, 3, 10)

@@ -12,11 +12,11 @@ import csv
 import io
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from vigia.cells import spreadsheet_safe
+from vigia.dispatch.cap import cap_time  # the feed's CAP times are the CAD's
 from vigia.indicators.facts import AlertFacts
 from vigia.indicators.frame import CityFrame
 from vigia.indicators.suppression import WITHHELD, small_marker
@@ -100,16 +100,6 @@ def to_json(day: DayIndicators, frame: CityFrame) -> bytes:
 
 
 # ---------------------------------------------------------------- CAP/JSON feed
-def cap_time(instant: datetime, time_zone: str) -> str:
-    """CAP 1.2 dateTime: local time with its numeric offset ("Z" is not allowed; UTC is -00:00)."""
-    local = instant.astimezone(ZoneInfo(time_zone)).replace(microsecond=0)
-    offset = local.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    sign = "-" if minutes <= 0 else "+"
-    hh, mm = divmod(abs(minutes), 60)
-    return local.strftime("%Y-%m-%dT%H:%M:%S") + f"{sign}{hh:02d}:{mm:02d}"
-
-
 def _polygon(ring: Sequence[tuple[float, float]]) -> str:
     points = list(ring)
     if points and points[0] != points[-1]:
