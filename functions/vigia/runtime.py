@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from vigia.adapters.registration_keys import SecretKeys
     from vigia.adapters.sealing import KmsSealer
     from vigia.adapters.sender_mac import SecretsManagerMac
+    from vigia.adapters.staff_accounts import CognitoStaffAccounts
     from vigia.adapters.task_queues import SqsNotifier, SqsTaskQueues
     from vigia.city import CityPack
     from vigia.indicators.frame import CityFrame
@@ -286,6 +287,21 @@ def audit_entries() -> Callable[[str], list[AuditEntry]]:
     return audit.list_for
 
 
+def audit_search() -> Callable[..., tuple[list[AuditEntry], str | None]]:
+    """The audit trail filtered by actor, action, target and time, newest first, a page at a time."""
+    from vigia.adapters.dynamodb import audit
+
+    return audit.filtered
+
+
+@functools.cache
+def staff_accounts() -> CognitoStaffAccounts:
+    """The user pool's staff accounts (Cognito's admin APIs), for the admins' staff routes."""
+    from vigia.adapters.staff_accounts import CognitoStaffAccounts
+
+    return CognitoStaffAccounts()
+
+
 def enabled_mfa() -> Callable[[str, str], frozenset[str]]:
     """The MFA methods a Cognito user has enabled (user pool id, username)."""
     from vigia.adapters import mfa_settings
@@ -348,5 +364,5 @@ def reset() -> None:
     # clients, secrets read, the SMS pacer, model bindings, the WebSocket client and JWKS
     for adapter in (aws, secrets, sms, binding, live_sockets):
         adapter.reset()
-    for factory in (residents, alerts, identity, patrols, _city_frame):
+    for factory in (residents, alerts, identity, patrols, _city_frame, staff_accounts):
         factory.cache_clear()

@@ -31,6 +31,8 @@ BODIES: dict[str, Any] = {
     "requests/reinstatement.json": {},
     "requests/unit-status.json": {"status": "available"},
     "requests/unit-crew.json": {"user_ids": ["officer-x"]},
+    "requests/staff-account.json": {"email": "matriz-staff@city.example", "groups": ["police"]},
+    "requests/staff-groups.json": {"groups": ["police"]},
 }
 
 

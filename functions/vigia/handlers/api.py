@@ -16,6 +16,7 @@ from vigia.handlers.routes import dispatch as dispatch_routes
 from vigia.handlers.routes import indicators as indicator_routes
 from vigia.handlers.routes import live as live_routes
 from vigia.handlers.routes import patrol as patrol_routes
+from vigia.handlers.routes import staff as staff_routes
 from vigia.observability import logger, metrics
 
 # What this function reads from its environment; template.yaml gives it each one, checked at a cold

@@ -19,6 +19,7 @@ from vigia.api.routes import (
     patrol,
     residents,
     silent,
+    staff,
 )
 from vigia.api.routes.spec import (
     CSV,

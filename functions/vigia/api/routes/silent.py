@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
-from vigia.api.routes.spec import X_REASON, Param, entry, page_limit
+from vigia.api.routes.spec import CURSOR, SINCE, X_REASON, Param, entry, page_limit
+
+AUDIT_ID = {"type": "string", "pattern": "^[A-Za-z0-9_.:@+-]{1,128}$"}
 
 ROUTES = (
     entry(
         "GET",
         "/v1/audit",
-        "The audit trail of an alert (?alert_id=): who read its sealed identity, when and why",
+        "The audit trail: an alert's whole trail (?alert_id=, oldest first), or entries filtered by "
+        "actor, action, target and time (newest first, in pages)",
         {"admin"},
-        errors=(400, 401, 403),
+        errors=(400, 401, 403, 422),
         query=(
             Param(
                 "alert_id",
                 {
                     "type": "string",
                     "pattern": "^[0-9A-Za-z_-]{1,64}$",
-                    "description": "the alert whose trail is read",
+                    "description": "the alert whose whole trail is read, oldest first (alone)",
                 },
-                required=True,
             ),
+            Param("actor_id", {**AUDIT_ID, "description": "who acted (a user id)"}),
+            Param("action", {**AUDIT_ID, "description": "what was done (unseal, staff_created …)"}),
+            Param(
+                "target_id", {**AUDIT_ID, "description": "what it was done to (an alert's or account's id)"}
+            ),
+            Param(
+                "from",
+                {**SINCE.schema, "description": "entries at or after this ISO-8601 time (UTC if no offset)"},
+            ),
+            Param(
+                "to",
+                {
+                    **SINCE.schema,
+                    "description": "entries at or before this time (a date alone: its whole day)",
+                },
+            ),
+            page_limit(200, 50),
+            CURSOR,
         ),
         tags=("silent",),
         response_schema="responses/audit-trail.json",
