@@ -38,5 +38,6 @@ export function createApi({ baseUrl, session, onUnauthorized = () => {} }) {
   return {
     get: (path) => request('GET', path),
     post: (path, body = {}, headers) => request('POST', path, body, headers),
+    put: (path, body = {}, headers) => request('PUT', path, body, headers),
   };
 }

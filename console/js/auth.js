@@ -10,7 +10,7 @@ const REFRESH_MARGIN_S = 120; // refresh this long before the ID token expires
 export class SignInError extends Error {
   constructor(code, message) {
     super(message || code);
-    this.code = code; // wrong_credentials, wrong_code, challenge_unsupported, failed
+    this.code = code; // wrong_credentials, wrong_code, weak_password, challenge_unsupported, failed
   }
 }
 
@@ -81,6 +81,7 @@ export class Session {
         throw new SignInError(action === 'RespondToAuthChallenge' ? 'wrong_code' : 'wrong_credentials', data.message);
       }
       if (['CodeMismatchException', 'ExpiredCodeException'].includes(type)) throw new SignInError('wrong_code', data.message);
+      if (type === 'InvalidPasswordException') throw new SignInError('weak_password', data.message);
       throw new SignInError('failed', data.message || type || `HTTP ${answer.status}`);
     }
     return data;
@@ -108,6 +109,25 @@ export class Session {
     return this.accept(data, this.pending.username);
   }
 
+  /** The first sign-in of an account an admin created: its own password replaces the temporary one. */
+  async answerNewPassword(newPassword) {
+    if (!this.pending || this.pending.challenge !== 'NEW_PASSWORD_REQUIRED') throw new SignInError('failed', 'no sign-in in progress');
+    let data;
+    try {
+      data = await this.call('RespondToAuthChallenge', {
+        ChallengeName: 'NEW_PASSWORD_REQUIRED',
+        ClientId: this.config.client_id,
+        Session: this.pending.session,
+        ChallengeResponses: { USERNAME: this.pending.username, NEW_PASSWORD: newPassword },
+      });
+    } catch (error) {
+      // NotAuthorized here means the challenge's session ran out (3 minutes): start again from the password
+      if (error.code === 'wrong_code') throw new SignInError('challenge_expired', error.message);
+      throw error;
+    }
+    return this.accept(data, this.pending.username);
+  }
+
   accept(data, username) {
     if (data.AuthenticationResult) {
       this.pending = null;
@@ -118,6 +138,13 @@ export class Session {
       this.pending = { session: data.Session, username, challenge: data.ChallengeName };
       return 'mfa';
     }
+    if (data.ChallengeName === 'NEW_PASSWORD_REQUIRED') {
+      const parameters = data.ChallengeParameters || {};
+      // Cognito names the user by its internal name in the challenge; answer with that one
+      this.pending = { session: data.Session, username: parameters.USER_ID_FOR_SRP || parameters.USERNAME || username, challenge: data.ChallengeName };
+      return 'new_password';
+    }
+    this.pending = null;
     throw new SignInError('challenge_unsupported', data.ChallengeName || 'unknown');
   }
 

@@ -15,6 +15,7 @@ import * as unitsPage from './pages/units.js';
 import * as dlqPage from './pages/dlq.js';
 import * as registrationsPage from './pages/registrations.js';
 import * as auditPage from './pages/audit.js';
+import * as staffPage from './pages/staff.js';
 
 // One table says which page answers which address and who may open it (the API enforces it anyway).
 const PAGES = [
@@ -24,6 +25,7 @@ const PAGES = [
   { id: 'dlq', pattern: /^dlq$/, nav: 'nav_dlq', roles: ['operator', 'admin'], module: dlqPage },
   { id: 'registrations', pattern: /^registrations$/, nav: 'nav_registrations', roles: ['operator', 'admin'], module: registrationsPage },
   { id: 'audit', pattern: /^audit$/, nav: 'nav_audit', roles: ['admin'], module: auditPage },
+  { id: 'staff', pattern: /^staff$/, nav: 'nav_staff', roles: ['admin'], module: staffPage },
 ];
 
 const $ = (selector) => document.querySelector(selector);
@@ -121,6 +123,7 @@ function signInForm(message) {
     try {
       const outcome = await session.signIn(email.value, password.value);
       if (outcome === 'mfa') mfaForm();
+      else if (outcome === 'new_password') newPasswordForm();
     } catch (failure) {
       submit.disabled = false;
       submit.textContent = t('sign_in');
@@ -152,10 +155,58 @@ function mfaForm() {
   code.focus();
 }
 
+/** The pool's password rules, from config.json (template.yaml's policy), in words. */
+function passwordRules() {
+  const policy = config.password_policy || {};
+  const rules = [t('password_rule_length', { n: policy.min_length || 8 })];
+  for (const rule of ['uppercase', 'lowercase', 'digits', 'symbols']) if (policy[rule]) rules.push(t(`password_rule_${rule}`));
+  return rules;
+}
+
+/** The first sign-in of an account an admin created: Cognito asks for a password of the person's own. */
+function newPasswordForm() {
+  const error = h('p', { class: 'error', role: 'alert', dataset: { newPasswordError: '' } });
+  const first = h('input', { id: 'new-password', name: 'new-password', type: 'password', autocomplete: 'new-password', required: true, 'aria-describedby': 'password-rules' }); // the policy's words, not the browser's, say what is missing
+  const again = h('input', { id: 'new-password-again', name: 'new-password-again', type: 'password', autocomplete: 'new-password', required: true });
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('new_password_save'));
+  const form = h('form', { class: 'card sign-in', dataset: { newPassword: '' }, 'aria-labelledby': 'new-password-title' },
+    h('h1', { id: 'new-password-title' }, t('new_password_title')), h('p', {}, t('new_password_intro')),
+    h('div', { id: 'password-rules' }, h('p', {}, t('password_rules')), h('ul', { dataset: { passwordRules: '' } }, passwordRules().map((rule) => h('li', {}, rule)))),
+    h('label', { for: 'new-password' }, t('new_password')), first,
+    h('label', { for: 'new-password-again' }, t('new_password_again')), again,
+    submit, error);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (first.value !== again.value) {
+      error.textContent = t('new_password_mismatch');
+      again.select();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const outcome = await session.answerNewPassword(first.value);
+      if (outcome === 'mfa') mfaForm();
+    } catch (failure) {
+      submit.disabled = false;
+      if (failure instanceof SignInError && failure.code === 'challenge_expired') {
+        signInForm(describeSignIn(failure));
+        return;
+      }
+      error.textContent = describeSignIn(failure);
+      first.select();
+    }
+  });
+  replace(main(), form);
+  first.focus();
+}
+
 function describeSignIn(failure) {
   if (failure instanceof SignInError) {
     if (failure.code === 'wrong_credentials') return t('wrong_credentials');
     if (failure.code === 'wrong_code') return t('wrong_code');
+    if (failure.code === 'weak_password') return t('weak_password', { rules: passwordRules().join(', ') });
+    if (failure.code === 'challenge_expired') return t('challenge_expired');
+    if (failure.code === 'challenge_unsupported' && failure.message === 'MFA_SETUP') return t('mfa_setup_unsupported');
     if (failure.code === 'challenge_unsupported') return t('challenge_unsupported', { challenge: failure.message });
   }
   return t('sign_in_failed', { detail: failure.message || String(failure) });

@@ -74,6 +74,22 @@ def config(
         "time_zone": pack.time_zone,
         "map_layers": LAYERS_FILE,
         "poll_interval_s": POLL_INTERVAL_S,
+        "password_policy": password_policy(),
+    }
+
+
+def password_policy() -> dict[str, Any]:
+    """The user pool's password policy as template.yaml sets it: the console shows it when a new account
+    chooses its password (Cognito's NEW_PASSWORD_REQUIRED step)."""
+    from infra.local.engine.template import load_template
+
+    policy = load_template()["Resources"]["UserPool"]["Properties"]["Policies"]["PasswordPolicy"]
+    return {
+        "min_length": int(policy.get("MinimumLength", 8)),
+        "lowercase": bool(policy.get("RequireLowercase", False)),
+        "uppercase": bool(policy.get("RequireUppercase", False)),
+        "digits": bool(policy.get("RequireNumbers", False)),
+        "symbols": bool(policy.get("RequireSymbols", False)),
     }
 
 

@@ -47,6 +47,12 @@ def test_config_names_the_stack_the_pool_and_the_city(city_pack: CityPack) -> No
     assert cloud["ws_url"] == "wss://ws.example/prod"
 
 
+def test_config_shows_the_pools_password_policy_as_the_template_sets_it(city_pack: CityPack) -> None:
+    # a new staff account chooses its password in the console against this policy (template.yaml UserPool)
+    policy = config(OUTPUTS, city_pack)["password_policy"]
+    assert policy == {"min_length": 10, "lowercase": True, "uppercase": True, "digits": True, "symbols": False}
+
+
 def test_city_layers_hold_every_quadrant_block_siren_and_unit(city_pack: CityPack) -> None:
     features = city_layers(city_pack)["features"]
     by_layer: dict[str, list[dict]] = {}
