@@ -359,6 +359,7 @@ def test_every_page_passes_the_accessibility_check(console: Console, browser: An
         ("dead-letters", "dlq", "tr[data-dlq='dispatch']"),
         ("registrations", "registrations", "[data-registrations] tr[data-status='pending']"),
         ("audit", f"audit?alert_id={handled}", "[data-audit] tr[data-audit-action]"),
+        ("staff", "staff", "[data-staff] tr[data-user-id]"),
     ]
     for name, route, ready in visits:
         console.go(route)
