@@ -72,6 +72,16 @@ def banner(outputs: dict[str, Any]) -> str:
         f"  outputs.json   {Path(outputs['OutboxPath']).with_name('outputs.json')}",
         f"  outbox         {outputs['OutboxPath']}",
     ]
+    history = outputs.get("DemoHistory")
+    if history:
+        lines.append(
+            f"  Demo history   {history.get('Days')} days: {history.get('Alerts')} alerts"
+            f" ({history.get('OpenAlerts')} open now), {history.get('SilentAlerts')} silent,"
+            f" {history.get('CheckIns')} check-ins, {history.get('Surveys')} surveys,"
+            f" indicators of {history.get('IndicatorDays')} days"
+            f" (+{history.get('IndicatorDaysQueued')} queued) — {history.get('Seconds')} s of the start"
+            "  (VIGIA_DEMO_HISTORY_DAYS=0: none)"
+        )
     if outputs.get("SeedError"):
         lines.append(f"  !! {outputs['SeedError']}")
     signed_in = None

@@ -61,6 +61,7 @@ class StackConfig:
     retry_delay_s: float = 1.0
     residents: int = 3000
     seed: str = DEFAULT_SEED
+    history_days: int = 90  # the demo's past (infra/local/demo_history.py); 0: none
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StackConfig:
@@ -76,6 +77,7 @@ class StackConfig:
             retry_delay_s=float(env.get("VIGIA_LOCAL_RETRY_DELAY_S", "1")),
             residents=int(env.get("VIGIA_DEMO_RESIDENTS", "3000")),
             seed=env.get("VIGIA_SEED") or DEFAULT_SEED,
+            history_days=int(env.get("VIGIA_DEMO_HISTORY_DAYS", "90")),
         )
 
     @property
@@ -120,6 +122,7 @@ class LocalStack(TemplateStack):
         super().__init__(config.engine(), started_at)
         self.config = config
         self.seeded: dict[str, Any] = {}
+        self.history: dict[str, Any] = {}
         self.seed_error: str | None = None
         self._cad: Any = None
 
@@ -161,6 +164,17 @@ class LocalStack(TemplateStack):
         from infra.tools.console_site import ConsoleMount
 
         return {"/console": ConsoleMount(self.outputs)}
+
+    def preload(self) -> None:
+        """The demo city's past (infra/local/demo_history.py), before any pump runs: none of it is dispatched
+        or relayed again. Only with the demo seed (another seed's template may lack its tables)."""
+        if self.config.history_days <= 0 or self.config.seed != DEFAULT_SEED:
+            return
+        from infra.local.demo_history import load_history
+
+        self.history = load_history(
+            self.config.history_days, residents=self.config.residents, invoke=self.invoke
+        )
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -210,6 +224,8 @@ class LocalStack(TemplateStack):
         )
         for key, value in self.seeded.items():  # whatever else the seed reports (DemoResidents …)
             result.setdefault(key, value)
+        if self.history:
+            result["DemoHistory"] = {**self.history, "Seconds": round(self.preload_seconds, 1)}
         if self._cad is not None:
             result["FakeCadUrl"] = self._cad.url
         if self.seed_error:

@@ -249,6 +249,7 @@ def launch_local_stack(
         "VIGIA_API_PORT": str(api_port),
         "VIGIA_WS_PORT": str(ws_port),
         "VIGIA_DEMO_RESIDENTS": str(residents),
+        "VIGIA_DEMO_HISTORY_DAYS": "0",  # no demo history (infra/local/demo_history.py) unless a test asks
         # every test registers from 127.0.0.1: the per-source limit has its own test (integration)
         "VIGIA_PARAMETER_OVERRIDES": "RegistrationsPerSourcePerHour=100000",
         **(env or {}),

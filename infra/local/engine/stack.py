@@ -28,7 +28,7 @@ from infra.local.engine.functions import FunctionRegistry, function_specs, merge
 from infra.local.engine.http_api import HttpServer, LocalHttpApi, Mounts, WsgiApp, routes_from_openapi
 from infra.local.engine.intrinsics import Pseudo, Resolver, ResourceState, resolve_parameters
 from infra.local.engine.jwt_auth import JwksCache, JwtAuthorizer, cognito_jwks_url
-from infra.local.engine.pumps import Pump, Wiring, wire_pumps
+from infra.local.engine.pumps import Pump, StreamPump, Wiring, wire_pumps
 from infra.local.engine.resources import Env, ProvisionedStack, provision
 from infra.local.engine.template import TEMPLATE_PATH, load_template, translate
 from infra.local.engine.websocket_api import LocalWebSocketApi, socket_apis
@@ -72,6 +72,7 @@ class TemplateStack:
         self.functions = FunctionRegistry({})
         self.aws_endpoint = ""
         self.api_url = ""
+        self.preload_seconds = 0.0
 
     # ---------------------------------------------------------------- what an application adds
     def parameter_defaults(self, template: Mapping[str, Any]) -> dict[str, str]:
@@ -94,6 +95,10 @@ class TemplateStack:
     def mounts(self) -> dict[str, WsgiApp]:
         """WSGI apps served beside the HTTP API on its port, by path prefix (see http_api.Mounts)."""
         return {}
+
+    def preload(self) -> None:
+        """Loads data before any pump runs (functions may be invoked directly). What it writes arrives as
+        a table imported from S3 would: stream pumps start past it, so no function sees it as new."""
 
     # ---------------------------------------------------------------- lifecycle
     @property
@@ -157,6 +162,12 @@ class TemplateStack:
             stop=self._stop,
             forget_stream_iterator=forget_stream_iterator,
         )
+        started = time.monotonic()
+        self.preload()
+        self.preload_seconds = time.monotonic() - started
+        skipped = sum(p.skip_existing() for p in self.wiring.pumps if isinstance(p, StreamPump))
+        if skipped:
+            log.info("preloaded in %.1f s; %d stream record(s) left behind", self.preload_seconds, skipped)
         self.wiring.start()
         log.info("%d pump(s) running", len(self.wiring.pumps))
 

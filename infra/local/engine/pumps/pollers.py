@@ -274,6 +274,25 @@ class StreamPump(Pump):
             )["ShardIterator"]
             self.shards.append(_Shard(shard["ShardId"], iterator))
 
+    def skip_existing(self) -> int:
+        """Opens the iterators past every record the stream holds now, invoking nothing for them: data
+        loaded before the pumps run (an application's preload) arrives as a table imported from S3
+        would, with no stream records. Returns how many records were skipped."""
+        if not self.shards:
+            self.open()
+        skipped = 0
+        for shard in self.shards:
+            while shard.iterator:
+                answer = self.streams.get_records(ShardIterator=shard.iterator, Limit=1000)
+                self.forget_iterator(shard.iterator)
+                shard.iterator = answer.get("NextShardIterator")  # later records still come through it
+                records = answer.get("Records") or []
+                if not records:
+                    break
+                shard.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
+                skipped += len(records)
+        return skipped
+
     def start(self) -> None:
         if not self.shards:
             self.open()
