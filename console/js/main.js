@@ -5,7 +5,7 @@ import { Session, SignInError } from './auth.js';
 import { loadConfig } from './config.js';
 import { clear, h, replace } from './dom.js';
 import { LOCALES, locale, onLocale, setLocale, supported, t, translateStatic, formatTime } from './i18n.js';
-import { createLive, pollingTransport } from './live.js';
+import { createLive, pollingTransport, socketTransport } from './live.js';
 import { cityLayers } from './map.js';
 import { arm, armed, tonesPlayed } from './sound.js';
 import { createQueueWatcher } from './queue-watcher.js';
@@ -223,9 +223,18 @@ function refused(title, message) {
 // ------------------------------------------------------------------ signed in
 function startLive() {
   const interval = Math.max(1, Number(config.poll_interval_s) || 3) * 1000;
-  // the WebSocket transport joins here (config.ws_url) with the same start/stop; polling stays its fallback
   const staleAfterMs = Number(config.stale_after_s) * 1000 || Math.max(15_000, interval * 3);
-  live = createLive({ transport: pollingTransport(interval), staleAfterMs });
+  // the stack's WebSocket when config.json names one (polling is its fallback), else polling alone
+  const transport = config.ws_url
+    ? socketTransport({
+        url: config.ws_url,
+        token: () => session.idToken,
+        api,
+        pollMs: interval,
+        checkMs: Math.max(2000, staleAfterMs / 3),
+      })
+    : pollingTransport(interval);
+  live = createLive({ transport, staleAfterMs });
   live.onStatus(renderLive);
   const staff = ['operator', 'admin'].some((role) => session.groups.includes(role));
   watcher = staff ? createQueueWatcher({ api, live, announce, onChange: updateBadges }) : null;
