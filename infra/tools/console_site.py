@@ -7,9 +7,12 @@ files next to the static ones (`python -m infra.tools.console_site OUT_DIR --out
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import mimetypes
+import time
 from collections.abc import Callable, Iterable, Mapping
+from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -195,21 +198,27 @@ class ConsoleSite:
             CONFIG_FILE: json.dumps(site_config, ensure_ascii=False).encode(),
             LAYERS_FILE: json.dumps(layers, separators=(",", ":")).encode(),
         }
+        self.generated_at = time.time()  # the generated files' Last-Modified
 
     def file(self, relative: str) -> tuple[int, str, bytes]:
         """(status, content type, body) of a path under /console/."""
+        status, kind, body, _ = self._file(relative)
+        return status, kind, body
+
+    def _file(self, relative: str) -> tuple[int, str, bytes, float]:
+        """(status, content type, body, modified at) of a path under /console/."""
         relative = relative.lstrip("/") or "index.html"
         if relative in self.generated:
             suffix = Path(relative).suffix
-            return 200, _TYPES[suffix], self.generated[relative]
+            return 200, _TYPES[suffix], self.generated[relative], self.generated_at
         parts = relative.split("/")
         if any(p in ("", ".", "..") or p.startswith(".") for p in parts) or parts[0] in _NOT_SERVED:
-            return 404, "text/plain; charset=utf-8", b"not found"
+            return 404, "text/plain; charset=utf-8", b"not found", 0.0
         path = (self.root / relative).resolve()
         if not path.is_relative_to(self.root) or not path.is_file():
-            return 404, "text/plain; charset=utf-8", b"not found"
+            return 404, "text/plain; charset=utf-8", b"not found", 0.0
         kind = _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return 200, kind, path.read_bytes()
+        return 200, kind, path.read_bytes(), path.stat().st_mtime
 
     def __call__(self, environ: Mapping[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "GET"))
@@ -217,12 +226,49 @@ class ConsoleSite:
         if method not in ("GET", "HEAD"):
             start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"), *self.headers])
             return [b""]
-        status, kind, body = self.file(path)
-        # the shell and the generated files change with each stack; vendored libraries are pinned
-        cache = "public, max-age=86400" if path.startswith("/vendor/") else "no-cache"
+        status, kind, body, modified = self._file(path)
+        if status != 200:
+            headers = [
+                ("Content-Type", kind),
+                ("Content-Length", str(len(body))),
+                ("Cache-Control", "no-store"),
+            ]
+            start_response("404 Not Found", [*headers, *self.headers])
+            return [b"" if method == "HEAD" else body]
+        # As CloudFront serves the bucket (infra/tools/console_deploy.py): the shell, modules and generated
+        # files are revalidated on every load (their names carry no version); vendored libraries kept a week.
+        cache = VENDOR_CACHE if path.startswith("/vendor/") else "no-cache"
+        validators = [("ETag", etag(body)), ("Last-Modified", formatdate(modified, usegmt=True))]
+        if not_modified(environ, validators[0][1], modified):
+            start_response("304 Not Modified", [("Cache-Control", cache), *validators, *self.headers])
+            return [b""]
         headers = [("Content-Type", kind), ("Content-Length", str(len(body))), ("Cache-Control", cache)]
-        start_response("200 OK" if status == 200 else "404 Not Found", [*headers, *self.headers])
+        start_response("200 OK", [*headers, *validators, *self.headers])
         return [b"" if method == "HEAD" else body]
+
+
+VENDOR_CACHE = "public, max-age=604800"
+
+
+def etag(body: bytes) -> str:
+    """A strong validator: the content's hash, so a rebuilt but unchanged file keeps it."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def not_modified(environ: Mapping[str, Any], current_etag: str, modified: float) -> bool:
+    """Whether the browser's copy is current (RFC 9110 13.1): If-None-Match decides when present,
+    If-Modified-Since otherwise."""
+    match = environ.get("HTTP_IF_NONE_MATCH")
+    if match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in str(match).split(",")}
+        return "*" in tags or current_etag in tags
+    since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if not since:
+        return False
+    try:
+        return int(modified) <= parsedate_to_datetime(str(since)).timestamp()
+    except (TypeError, ValueError):
+        return False
 
 
 def _city(outputs: Mapping[str, Any]) -> str:
