@@ -70,7 +70,11 @@ class StackConfig:
             template_path=Path(env.get("VIGIA_TEMPLATE") or TEMPLATE_PATH),
             aws_port=int(env.get("VIGIA_AWS_PORT", "4566")),
             api_port=int(env.get("VIGIA_API_PORT", "3000")),
-            socket_port=int(env.get("VIGIA_WS_PORT", "3001")),
+            # a second stack (another API port) takes any free port for its WebSocket unless told:
+            # outputs.json says which, and two stacks never both reach for 3001
+            socket_port=int(
+                env.get("VIGIA_WS_PORT") or ("3001" if env.get("VIGIA_API_PORT", "3000") == "3000" else "0")
+            ),
             local_dir=Path(env.get("VIGIA_LOCAL_DIR") or ROOT / ".local").resolve(),
             parameter_overrides=parse_overrides(env.get("VIGIA_PARAMETER_OVERRIDES", "")),
             stack_name=env.get("VIGIA_STACK_NAME") or None,
