@@ -167,9 +167,9 @@ def test_a_silent_alert_reaches_only_the_response_team_socket(api, stack, socket
     assert posted["c-response_team"][0]["alert_id"] == silent_id
     for role in ("operator", "police", "analyst", "admin"):
         assert posted.get(f"c-{role}", []) == [], role
-    assert silent_id not in json.dumps(
-        {k: v for k, v in posted.items() if k != "c-response_team"}
-    ), "the silent alert's id reached another socket"
+    assert silent_id not in json.dumps({k: v for k, v in posted.items() if k != "c-response_team"}), (
+        "the silent alert's id reached another socket"
+    )
 
     # And when a public alert follows, operators, admins and police hear of it; analysts and the response
     # team do not
@@ -208,7 +208,13 @@ def test_events_hold_no_personal_data_and_name_only_what_changed(api, stack, soc
     for m in messages:
         assert set(m) in ({"event_id", "kind", "alert_id", "at"}, {"event_id", "kind", "unit_id", "at"})
     text = json.dumps(messages)
-    for secret in (citizen.user_id, citizen.email, f"{NEAR_CENTRE[0]:.4f}", f"{NEAR_CENTRE[1]:.4f}", "robbery"):
+    for secret in (
+        citizen.user_id,
+        citizen.email,
+        f"{NEAR_CENTRE[0]:.4f}",
+        f"{NEAR_CENTRE[1]:.4f}",
+        "robbery",
+    ):
         assert secret not in text
 
 
@@ -266,3 +272,30 @@ def test_get_events_refuses_residents_and_a_malformed_cursor(api, stack, citizen
     bad = api("GET", "/v1/events", query={"after": "'; DROP"}, claims=staff_claims("operator"))
     assert bad.status == 400
     assert "after" in json.dumps(bad.json)
+
+
+def test_a_dead_letter_is_told_to_operators_and_admins_once(stack, sockets):
+    from vigia.handlers.live_publisher import lambda_handler
+
+    posted, _ = sockets
+    for role in ("operator", "admin", "police", "response_team"):
+        assert _connect(f"c-{role}", _user(stack, role, role)) == 200
+
+    def look() -> None:
+        lambda_handler({"check": "dead_letters"}, FakeContext("LivePublisherFunction"))
+
+    look()  # every DLQ empty, as when the publisher last looked: nothing to tell
+    assert posted == {}
+
+    # When an SMS task lands in the SMS DLQ
+    stack.client("sqs").send_message(QueueUrl=stack.resources["SmsDLQ"], MessageBody='{"alert_id": "a-1"}')
+    look()
+    # Then operators and admins hear which queue, and nothing else; police and the response team nothing
+    for role in ("operator", "admin"):
+        assert [(m["kind"], m["queue"]) for m in posted[f"c-{role}"]] == [("dlq", "sms")]
+        assert set(posted[f"c-{role}"][0]) == {"event_id", "kind", "queue", "at"}
+    assert "c-police" not in posted
+    assert "c-response_team" not in posted
+    # And a look with nothing changed tells no one again
+    look()
+    assert len(posted["c-operator"]) == 1

@@ -1,7 +1,9 @@
-"""LivePublisherFunction: changes to alerts (incidents), units and deliveries become live events for the
-consoles, filtered per role as they are published (vigia.live).
+"""LivePublisherFunction: changes to alerts (incidents), units, deliveries and dead-letter queues become live
+events for the consoles, filtered per role as they are published (vigia.live).
 
-It reads three table streams (Alerts, Units, Deliveries); a record of another table is ignored.
+It reads three table streams (Alerts, Units, Deliveries; a record of another table is ignored) and, every
+minute on its schedule (`{"check": "dead_letters"}`), the depth of each DLQ: SQS moves a message to its DLQ
+by itself, so the depth is the one sign of it.
 """
 
 from __future__ import annotations
@@ -70,10 +72,22 @@ def events_of(stream: DynamoDBStreamEvent, at: datetime) -> list[live.LiveEvent]
     return live.coalesce(found)
 
 
+def dead_letter_events(at: datetime) -> list[live.LiveEvent]:
+    log = runtime.live_event_log()
+    depths = {d["queue"]: int(d["depth"]) for d in runtime.dlq_summary()(0)}
+    found = live.dead_letters_moved(depths, log.last_depths(), at=at)
+    if found:
+        log.save_depths(depths)
+    return found
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     at = datetime.now(UTC)
-    found = events_of(DynamoDBStreamEvent(event), at)
+    if event.get("check") == "dead_letters":
+        found = dead_letter_events(at)
+    else:
+        found = events_of(DynamoDBStreamEvent(event), at)
     log = runtime.live_event_log()
     connections = runtime.live_connections()
     ttl = settings.get().live_events_ttl_s

@@ -98,6 +98,13 @@ def dead_letters_changed(queue: str, *, at: datetime) -> LiveEvent:
     return LiveEvent(event_id(at), DLQ, _stamp(at), queue=queue)
 
 
+def dead_letters_moved(
+    depths: Mapping[str, int], before: Mapping[str, int], *, at: datetime
+) -> list[LiveEvent]:
+    """A `dlq` event for each dead-letter queue whose depth changed since it was last seen (unseen: 0)."""
+    return [dead_letters_changed(q, at=at) for q, depth in depths.items() if depth != before.get(q, 0)]
+
+
 def coalesce(events: Iterable[LiveEvent | None]) -> list[LiveEvent]:
     """One event per thing changed in a batch (the last): a notice asks for a re-fetch, once is enough."""
     latest: dict[tuple[str, str | None, str | None, str | None], LiveEvent] = {}

@@ -1,6 +1,7 @@
 """LiveEventsTable: the live events of the last day, stored once per role that may receive each.
 
     pk = "ROLE#<role>", sk = event_id (sortable by time), expires_at TTL a day later.
+    pk = "DLQ_DEPTH", sk = <queue>: the depth of each dead-letter queue when the publisher last looked.
 
 Storing per role keeps the filter where publishing put it: GET /v1/events queries only the partitions of
 the caller's roles, so an event no role of theirs may see is never read for them (not even skipped).
@@ -56,6 +57,28 @@ def store(events: Iterable[LiveEvent], *, ttl_s: int, now: float | None = None) 
                 )
                 written += 1
     return written
+
+
+@table("live_events_table")
+class DepthRecord(Record):
+    Meta = unbound()
+    pk = UnicodeAttribute(hash_key=True, default="DLQ_DEPTH")
+    sk = UnicodeAttribute(range_key=True)
+    depth = NumberAttribute()
+
+
+DEPTHS = "DLQ_DEPTH"
+
+
+def last_depths() -> dict[str, int]:
+    """Each dead-letter queue's depth when last seen (a queue never seen is absent)."""
+    return {r.sk: int(r.depth) for r in DepthRecord.query(DEPTHS, consistent_read=True)}
+
+
+def save_depths(depths: dict[str, int]) -> None:
+    with DepthRecord.batch_write() as batch:
+        for queue, depth in depths.items():
+            batch.save(DepthRecord(DEPTHS, queue, depth=depth))
 
 
 def _event(r: LiveEventRecord) -> LiveEvent:
