@@ -48,7 +48,8 @@ class Pump:
         self._thread.start()
 
     def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+        if self._thread.is_alive():  # a stack stopped during its preload never started its pumps
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():
