@@ -41,7 +41,13 @@ def get(api: Any, claims: dict[str, str] = ADMIN, **query: str) -> Any:
 
 
 def ats(answer: Any) -> list[str]:
+    """The answer's times to the minute, newest first; the answer is what the OpenAPI document promises."""
+    from jsonschema import Draft202012Validator
+
+    from vigia.api.validation import load_schema
+
     assert answer.status == 200, answer.body
+    Draft202012Validator(load_schema("responses/audit-trail.json")).validate(answer.json)
     return [item["at"][:16] for item in answer.json["items"]]
 
 
