@@ -100,6 +100,18 @@ def test_a_stack_with_history_is_alive_on_first_start(
             assert "location" not in entry
             assert "sender_id" not in entry
 
+    # and nothing of the history left the system (no SMS, siren or webhook for a past alert) ...
+    history_ids = {i["pk"] for i in items}
+    assert not [m for m in stack.outbox() if m.get("alert_id") in history_ids]
+    # ... while an alert sent now is relayed and dispatched as on any stack
+    place = hot.json()["items"][0]["centroid"]
+    sent = stack.client("citizen").post(
+        "/v1/alerts", json={"type": "suspicious_activity", "location": {**place, "accuracy_m": 10}}
+    )
+    assert sent.status_code == 202, sent.text
+    new_id = sent.json()["alert_id"]
+    assert stack.wait_for(lambda: [m for m in stack.outbox() if m.get("alert_id") == new_id], timeout=60)
+
     # while the response team opens one: the envelope is real (KMS on the emulator), a demo resident's
     opened = stack.client("response_team").get(f"/v1/silent-alerts/{silent[0]['pk']}")
     assert opened.status_code == 200, opened.text

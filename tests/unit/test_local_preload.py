@@ -31,8 +31,8 @@ class FakeStreams:
     def describe_stream(self, StreamArn: str) -> dict[str, Any]:
         return {"StreamDescription": {"Shards": [{"ShardId": "s-1"}]}}
 
-    def get_shard_iterator(self, **kwargs: Any) -> dict[str, Any]:
-        return {"ShardIterator": "0"}
+    def get_shard_iterator(self, ShardIteratorType: str, **kwargs: Any) -> dict[str, Any]:
+        return {"ShardIterator": str(len(self.records)) if ShardIteratorType == "LATEST" else "0"}
 
     def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
         at = int(ShardIterator)
@@ -67,7 +67,7 @@ def test_a_stream_pump_starts_past_what_the_preload_wrote_and_delivers_what_come
     streams, relay = FakeStreams(2500), Recorder()
     stream_pump = pump(streams, relay)
     # When the pump skips them before it starts
-    assert stream_pump.skip_existing() == 2500
+    stream_pump.skip_existing()
     stream_pump.drain()
     # Then the function saw none of them
     assert relay.events == []

@@ -123,7 +123,7 @@ class TemplateStack:
         sam = load_template(cfg.template_path)
         self.socket_api = LocalWebSocketApi([], self.functions, account_id=ACCOUNT_ID)
         if _has_socket_api(sam):  # bound now too: Fn::GetAtt ApiEndpoint is its URL
-            self._sockets_http = HttpServer(self.socket_api, cfg.host, cfg.socket_port)
+            self._sockets_http = HttpServer(self.socket_api, cfg.host, cfg.socket_port, log_queries=False)
             self.socket_url = f"ws://{cfg.host}:{self._sockets_http.port}"
         overrides = {**self.parameter_defaults(sam), **cfg.parameter_overrides}
         self.cfn = translate(sam, {"AWS::Region": REGION, **overrides})
@@ -165,9 +165,10 @@ class TemplateStack:
         started = time.monotonic()
         self.preload()
         self.preload_seconds = time.monotonic() - started
-        skipped = sum(p.skip_existing() for p in self.wiring.pumps if isinstance(p, StreamPump))
-        if skipped:
-            log.info("preloaded in %.1f s; %d stream record(s) left behind", self.preload_seconds, skipped)
+        for pump in self.wiring.pumps:
+            if isinstance(pump, StreamPump):
+                pump.skip_existing()
+        log.info("preloaded in %.1f s; stream pumps start after it", self.preload_seconds)
         self.wiring.start()
         log.info("%d pump(s) running", len(self.wiring.pumps))
 

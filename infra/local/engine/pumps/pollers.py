@@ -274,24 +274,20 @@ class StreamPump(Pump):
             )["ShardIterator"]
             self.shards.append(_Shard(shard["ShardId"], iterator))
 
-    def skip_existing(self) -> int:
-        """Opens the iterators past every record the stream holds now, invoking nothing for them: data
-        loaded before the pumps run (an application's preload) arrives as a table imported from S3
-        would, with no stream records. Returns how many records were skipped."""
-        if not self.shards:
-            self.open()
-        skipped = 0
-        for shard in self.shards:
-            while shard.iterator:
-                answer = self.streams.get_records(ShardIterator=shard.iterator, Limit=1000)
-                self.forget_iterator(shard.iterator)
-                shard.iterator = answer.get("NextShardIterator")  # later records still come through it
-                records = answer.get("Records") or []
-                if not records:
-                    break
-                shard.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
-                skipped += len(records)
-        return skipped
+    def skip_existing(self) -> None:
+        """Opens the iterators past every record the stream holds now (LATEST), invoking nothing for them:
+        data loaded before the pumps run (an application's preload) arrives as a table imported from S3
+        would, with no stream records. Reading them only to drop them cost moto ~10 ms a record."""
+        description = self.streams.describe_stream(StreamArn=self.spec.source_arn)["StreamDescription"]
+        self.shards = [
+            _Shard(
+                shard["ShardId"],
+                self.streams.get_shard_iterator(
+                    StreamArn=self.spec.source_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+                )["ShardIterator"],
+            )
+            for shard in description.get("Shards") or []
+        ]
 
     def start(self) -> None:
         if not self.shards:
