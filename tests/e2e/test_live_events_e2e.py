@@ -86,12 +86,16 @@ def test_a_resident_or_a_bad_token_cannot_open_the_socket(local_stack):
     for token_of in ("citizen", None, "garbage"):
         if token_of == "citizen":
             user = local_stack.demo_user("citizen")
-            query = "?token=" + local_stack.sign_in(user["username"], user["password"])
+            citizen_token = local_stack.sign_in(user["username"], user["password"])
+            query = "?token=" + citizen_token
         else:
             query = "" if token_of is None else "?token=a.b.c"
         with pytest.raises(simple_websocket.ConnectionError) as refused:
             simple_websocket.Client.connect(url + query)
         assert refused.value.status_code == (403 if token_of == "citizen" else 401)
+    # and the stack's log never holds a token from a socket's query string
+    local_stack.wait_for(lambda: "refused by $connect" in local_stack.log(tail=100_000))
+    assert citizen_token.split(".")[2] not in local_stack.log(tail=100_000)
 
 
 def test_a_socket_closed_by_the_server_is_forgotten_and_a_new_one_hears_again(local_stack):

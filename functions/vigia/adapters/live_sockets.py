@@ -29,7 +29,12 @@ def _client(endpoint: str, region: str) -> Any:
         "apigatewaymanagementapi",
         region_name=region,
         endpoint_url=endpoint,
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=5),
+        config=Config(
+            retries={"max_attempts": 2, "mode": "standard"},
+            connect_timeout=2,
+            read_timeout=5,
+            max_pool_connections=32,  # the publisher posts to many at once (vigia.live.publishing)
+        ),
     )
 
 

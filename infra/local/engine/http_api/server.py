@@ -48,13 +48,23 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug(format, *args)
 
 
-class HttpServer:
-    """The threaded werkzeug server, on its own thread."""
+class _NoQueryHandler(_QuietHandler):
+    """Logs paths without their query: a WebSocket's token travels in it (`?token=`)."""
 
-    def __init__(self, app: WsgiApp, host: str, port: int) -> None:
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        line = " ".join(part.split("?", 1)[0] for part in self.requestline.split(" "))
+        log.info('%s "%s" %s', self.address_string(), line, code)
+
+
+class HttpServer:
+    """The threaded werkzeug server, on its own thread. `log_queries=False` keeps query strings (tokens)
+    out of the log."""
+
+    def __init__(self, app: WsgiApp, host: str, port: int, *, log_queries: bool = True) -> None:
+        handler = _QuietHandler if log_queries else _NoQueryHandler
         try:
             self._server: BaseWSGIServer = make_server(
-                host, port, app, threaded=True, request_handler=_QuietHandler
+                host, port, app, threaded=True, request_handler=handler
             )
         except SystemExit:  # werkzeug's answer to a port in use
             raise OSError(f"the local API cannot listen on {host}:{port}: the port is in use") from None
