@@ -5,7 +5,8 @@
 
 The username is the e-mail in lower case (as every account of the pool). A new user gets a temporary
 password: locally it is printed once; in the cloud Cognito e-mails it and nothing is printed. The first
-sign-in asks for a new password. Run again, it creates nobody: an existing user is only added to `admin`.
+sign-in asks for a new password. Run again, it creates nobody: an existing user is only added to `admin`;
+a resident's account (in `citizen`, or registered and not yet approved) is refused, never made staff.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import secrets
-import string
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from infra.tools import stack_outputs
+from vigia.identity.staff import temporary_password  # the same draw as the admins' staff route
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_GROUP = "admin"
@@ -33,15 +33,6 @@ class Admin:
     username: str
     created: bool
     temporary_password: str | None  # only when created here and not e-mailed by Cognito
-
-
-def temporary_password(length: int = 16) -> str:
-    """Meets the pool's policy (template.yaml: 10+ characters, upper, lower, digits) whatever the draw."""
-    alphabet = string.ascii_letters + string.digits
-    chars = [secrets.choice(string.ascii_uppercase), secrets.choice(string.ascii_lowercase)]
-    chars += [secrets.choice(string.digits)] + [secrets.choice(alphabet) for _ in range(length - 3)]
-    secrets.SystemRandom().shuffle(chars)
-    return "".join(chars)
 
 
 def ensure_admin(idp: Any, pool_id: str, email: str, *, email_it: bool) -> Admin:
@@ -64,8 +55,25 @@ def ensure_admin(idp: Any, pool_id: str, email: str, *, email_it: bool) -> Admin
         created = True
     except idp.exceptions.UsernameExistsException:
         created, password = False, None
+        if _is_resident(idp, pool_id, username):
+            raise ValueError(
+                f"{username} is a resident's account: staff need an account of their own"
+            ) from None
     idp.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=ADMIN_GROUP)
     return Admin(username, created, password)
+
+
+def _is_resident(idp: Any, pool_id: str, username: str) -> bool:
+    """A resident's account: in `citizen`, or registered (a phone) and not approved yet (no staff group)."""
+    groups = {
+        g["GroupName"]
+        for g in idp.admin_list_groups_for_user(UserPoolId=pool_id, Username=username, Limit=60)["Groups"]
+    }
+    if "citizen" in groups:
+        return True
+    user = idp.admin_get_user(UserPoolId=pool_id, Username=username)
+    has_phone = any(a["Name"] == "phone_number" for a in user.get("UserAttributes", []))
+    return has_phone and not groups & {"operator", "police", "response_team", "analyst", "admin"}
 
 
 def main(argv: list[str] | None = None) -> int:

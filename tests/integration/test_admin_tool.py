@@ -93,3 +93,12 @@ def test_what_is_not_an_e_mail_is_refused_and_nobody_is_created(stack, idp, emai
         ensure_admin(idp, pool(stack), email, email_it=False)
 
     assert len(idp.list_users(UserPoolId=pool(stack))["Users"]) == count
+
+
+def test_a_residents_account_is_not_made_admin(stack, idp, citizen, registered):
+    # an approved resident (citizen) and a pending one (no group yet): neither becomes staff by their e-mail
+    for person in (citizen, registered):
+        before = groups_of(idp, pool(stack), person.email)
+        with pytest.raises(ValueError, match="resident"):
+            ensure_admin(idp, pool(stack), person.email.upper(), email_it=False)
+        assert groups_of(idp, pool(stack), person.email) == before
