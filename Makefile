@@ -75,7 +75,7 @@ redrive: venv  ## move dead letters back to their queue: QUEUE=dispatch|sms|sire
 indicators: venv  ## indicators of past days on the running local stack: DATE=YYYY-MM-DD or FROM= TO= (default yesterday)
 	$(PY) -m infra.tools.indicators $(if $(DATE),--date $(DATE)) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
 
-bench: venv  ## print performance figures (never pass/fail on time); the functions' logs go to .local/logs/
+bench: venv console chromium  ## print performance figures (never pass/fail on time); the functions' logs go to .local/logs/
 	$(PY) -m bench $(BENCH)
 
 package: venv  ## Lambda zip for linux arm64 (pip --platform, no Docker); prints its size, fails past 60 MB unzipped
