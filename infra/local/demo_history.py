@@ -35,7 +35,6 @@ from vigia.residents.registration import APPROVED, Resident
 
 log = logging.getLogger("local_stack")
 
-DEFAULT_DAYS = 90
 SEED = 2026
 
 # An alert's hour of day (local): quiet before dawn, a rise through the afternoon, the peak after dark.
@@ -562,9 +561,3 @@ def _surveys(
                 store.add_survey(survey)
                 count += 1
     return count
-
-
-def history_days(environ: dict[str, str] | Any) -> int:
-    """VIGIA_DEMO_HISTORY_DAYS (default 90; 0: no history)."""
-    raw = environ.get("VIGIA_DEMO_HISTORY_DAYS", str(DEFAULT_DAYS))
-    return max(0, int(raw))
