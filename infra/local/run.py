@@ -143,12 +143,14 @@ def run() -> int:
     stack: LocalStack | None = None
     code = 0
     try:
+        from infra.local.engine.stack import settle_heap
         from infra.local.stack import LocalStack, StackConfig
 
         stack = LocalStack(StackConfig.from_env(), started_at=_PROCESS_START)
         stack.start()
         _RUNNING = stack
         stack.seed()
+        settle_heap()  # the demo city is the stack's for its whole run: no collection need walk it again
         outputs = stack.write_outputs()
         print(banner(outputs), flush=True)
         while True:

@@ -5,6 +5,7 @@ hooks a subclass overrides."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -50,6 +51,13 @@ class EngineConfig:
     overrides_from: str = "the parameter overrides"  # where a user sets them (named in errors)
     stack_name: str | None = None
     retry_delay_s: float = 1.0
+
+
+def settle_heap() -> None:
+    """Collects once, then freezes what the process holds now (the emulator's resources and data): later
+    full collections skip it, so a stack holding thousands of items does not stall ~0.4 s each time."""
+    gc.collect()
+    gc.freeze()
 
 
 class TemplateStack:
@@ -163,7 +171,12 @@ class TemplateStack:
             forget_stream_iterator=forget_stream_iterator,
         )
         started = time.monotonic()
-        self.preload()
+        gc.disable()  # a bulk load makes few cycles; a full collection over the emulator's heap cost ~0.4 s
+        try:
+            self.preload()
+        finally:
+            gc.enable()
+        settle_heap()
         self.preload_seconds = time.monotonic() - started
         for pump in self.wiring.pumps:
             if isinstance(pump, StreamPump):
