@@ -102,9 +102,12 @@ def test_close_needs_one_of_the_outcomes():
         assert plan(silent(), CLOSE, actor=TEAM, now=T0, outcome=outcome).sets["outcome"] == outcome
 
 
-def test_a_public_action_is_400_for_the_team_and_409_lists_the_allowed_ones():
-    with pytest.raises(InvalidRequest):
+def test_a_public_action_is_409_for_the_team_listing_the_allowed_ones():
+    """409, not 400: `cancel` is an action of the API's (the document lists it); a silent alert has no
+    such step, and the answer says which it has now."""
+    with pytest.raises(Conflict) as public:
         plan(silent(), "cancel", actor=TEAM, now=T0)
+    assert public.value.extra["allowed_actions"] == ["acknowledge", "contact", "request_police", "close"]
     with pytest.raises(Conflict) as late:
         plan(silent("in_contact"), ACKNOWLEDGE, actor=TEAM, now=T0)
     assert late.value.extra["allowed_actions"] == ["request_police", "close"]

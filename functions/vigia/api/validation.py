@@ -71,6 +71,8 @@ def _message(error: Any) -> str:
     """jsonschema's message with the offending value cut to an excerpt (it quotes the whole value)."""
     message: str = error.message
     schema_path = list(error.absolute_schema_path)
+    if error.validator == "not" and error.validator_value == {} and isinstance(error.schema, dict):
+        return str(error.schema.get("description") or "not allowed here")  # a property another one rules out
     if error.validator == "not" and "dependentSchemas" in schema_path:
         ruled_out = schema_path[schema_path.index("dependentSchemas") + 1]
         return f"give {ruled_out} alone, or its alternatives without it"

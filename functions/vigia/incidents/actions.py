@@ -12,7 +12,7 @@ from typing import Any
 
 from vigia.city import CityPack
 from vigia.dispatch.protocol import Delivery
-from vigia.errors import Conflict, FieldError, Forbidden, InvalidRequest, NotFound
+from vigia.errors import Conflict, Forbidden, NotFound
 from vigia.incidents import lifecycle, notices, standing
 from vigia.incidents.lifecycle import Actor, Incident, Step, Unit
 from vigia.incidents.standing import StrikeOutcome
@@ -86,12 +86,19 @@ def take_action(
             notifier=notifier,
             now=now,
         )
-    for name, value in (("outcome", outcome), ("share_contact", share_contact)):
-        if value is not None:
-            raise InvalidRequest(
-                f"{name} is only for a silent alert's steps.",
-                errors=[FieldError(f"/{name}", "silent alerts only")],
-            )
+    silent_only = action not in lifecycle.ACTIONS and action in silent_lifecycle.ACTIONS
+    given = [name for name, value in (("outcome", outcome), ("share_contact", share_contact)) if value]
+    if (silent_only or given) and actor.role in lifecycle.ROLE_ACTIONS:
+        # 409, not 400: a step of the API's, but of a silent alert's lifecycle, and this alert is public
+        # (a role with no public step, the response team, meets the lifecycle's own 403 below)
+        raise Conflict(
+            f"{action if silent_only else given[0]} is only for a silent alert's steps; this one is public.",
+            allowed_actions=list(
+                lifecycle.allowed_actions(
+                    incident.status, has_unit=incident.unit_id is not None, role=actor.role
+                )
+            ),
+        )
     units = dict(loaded.units)
     if unit_id and unit_id in units:
         units[unit_id] = _unless_stale(units[unit_id], store)

@@ -258,12 +258,12 @@ def plan(
     alert's own unit.
     """
     transition = TRANSITIONS.get(action)
-    if transition is None:
+    if transition is None and actor.role in ROLE_ACTIONS:
         raise InvalidRequest(
             f"Unknown action {action!r}; one of {', '.join(ACTIONS)}.",
             errors=[FieldError("/action", "unknown action")],
         )
-    if action not in ROLE_ACTIONS.get(actor.role, frozenset()):
+    if transition is None or action not in ROLE_ACTIONS.get(actor.role, frozenset()):
         raise Forbidden(
             f"A {actor.role} cannot {action.replace('_', ' ')} an alert; "
             f"allowed: {', '.join(sorted(ROLE_ACTIONS.get(actor.role, ()))) or 'none'}.",

@@ -114,9 +114,10 @@ def plan(
     refuse_others(actor, action)
     transition = TRANSITIONS.get(action)
     if transition is None:
-        raise InvalidRequest(
+        # 409, not 400: the action is one of the API's; this alert's own lifecycle (silent) has no such step
+        raise Conflict(
             f"A silent alert takes {', '.join(ACTIONS)}; not {action!r}.",
-            errors=[FieldError("/action", "not an action on a silent alert")],
+            allowed_actions=list(allowed_actions(incident.status)),
         )
     if action == CLOSE:
         if outcome not in OUTCOMES:
