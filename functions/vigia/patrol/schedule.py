@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -141,21 +141,16 @@ class Schedule:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
+    def as_of(self, instant: datetime) -> Schedule:
+        """The same schedule, planned from the hot spots as of `instant`."""
+        return replace(self, hotspots_as_of=instant)
+
     def unit(self, unit_id: str) -> UnitSchedule | None:
         return next((u for u in self.units if u.unit_id == unit_id), None)
 
     def only(self, unit_id: str) -> Schedule:
         unit = self.unit(unit_id)
-        return Schedule(
-            self.date,
-            self.seed,
-            self.time_zone,
-            self.generated_at,
-            self.rules,
-            (unit,) if unit else (),
-            self.warnings,
-            self.hotspots_as_of,
-        )
+        return replace(self, units=(unit,) if unit else ())
 
     def header(self) -> dict[str, Any]:
         return {

@@ -140,24 +140,11 @@ def generate_schedule(
     day = parse_date(body.get("date"))
     result = hotspots(day, pack, history)
     schedule = plan_day(day, pack, result, seed=body.get("seed"), units=body.get("units"), generated_at=now)
-    schedule = _with_as_of(schedule, result.as_of)
+    schedule = schedule.as_of(result.as_of)
     store.save_schedule(schedule, replace=True)
     if claim is not None:
         store.remember(claim[0], claim[1], schedule.date)
     return schedule
-
-
-def _with_as_of(schedule: Schedule, as_of: datetime) -> Schedule:
-    return Schedule(
-        schedule.date,
-        schedule.seed,
-        schedule.time_zone,
-        schedule.generated_at,
-        schedule.rules,
-        schedule.units,
-        schedule.warnings,
-        as_of,
-    )
 
 
 def read_schedule(
@@ -198,9 +185,7 @@ def weekly(
     kept: list[str] = []
     for n in range(days):
         day = start + timedelta(days=n)
-        schedule = _with_as_of(
-            plan_day(day, pack, result, seed=None, units=None, generated_at=now), result.as_of
-        )
+        schedule = plan_day(day, pack, result, seed=None, units=None, generated_at=now).as_of(result.as_of)
         (made if store.save_schedule(schedule, replace=False) else kept).append(day.isoformat())
     return {"generated": made, "kept": kept, "hotspots_as_of": result.as_of.isoformat(timespec="seconds")}
 

@@ -127,18 +127,7 @@ class DynamoPatrolStore:
         data = json.loads(header.data)
         schedule = Schedule.from_parts(data, units)
         as_of = _time(data.get("hotspots_as_of"))
-        if as_of:
-            schedule = Schedule(
-                schedule.date,
-                schedule.seed,
-                schedule.time_zone,
-                schedule.generated_at,
-                schedule.rules,
-                schedule.units,
-                schedule.warnings,
-                as_of,
-            )
-        return schedule
+        return schedule.as_of(as_of) if as_of else schedule
 
     def unit_schedule(self, date: str, unit_id: str) -> UnitSchedule | None:
         schedule = self.schedule(date, unit_id)
