@@ -50,7 +50,8 @@ def test_config_names_the_stack_the_pool_and_the_city(city_pack: CityPack) -> No
 def test_config_shows_the_pools_password_policy_as_the_template_sets_it(city_pack: CityPack) -> None:
     # a new staff account chooses its password in the console against this policy (template.yaml UserPool)
     policy = config(OUTPUTS, city_pack)["password_policy"]
-    assert policy == {"min_length": 10, "lowercase": True, "uppercase": True, "digits": True, "symbols": False}
+    wanted = {"min_length": 10, "lowercase": True, "uppercase": True, "digits": True, "symbols": False}
+    assert policy == wanted
 
 
 def test_city_layers_hold_every_quadrant_block_siren_and_unit(city_pack: CityPack) -> None:
