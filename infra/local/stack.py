@@ -165,9 +165,11 @@ class LocalStack(TemplateStack):
     def mounts(self) -> dict[str, WsgiApp]:
         """The console at /console/ beside the API (docs/console.md): console/ and the config.json and
         city.geojson of this stack, built on the first request, once the outputs are complete."""
+        from infra.tools.app_site import AppMount
         from infra.tools.console_site import ConsoleMount
 
-        return {"/console": ConsoleMount(self.outputs)}
+        # the residents' app (docs/app.md) beside it: one origin, so it imports the console's modules
+        return {"/console": ConsoleMount(self.outputs), "/app": AppMount(self.outputs)}
 
     def preload(self) -> None:
         """The demo city's past (infra/local/demo_history.py), before any pump runs: none of it is dispatched
