@@ -127,6 +127,16 @@ export default {
   // units
   units_title: 'Units board',
   units_caption: 'Every community-police car',
+  // police: my car now
+  nav_mycar: 'My car',
+  mycar_title: 'My car now',
+  mycar_unit: 'My car',
+  mycar_pick: 'Choose your car…',
+  mycar_pick_hint: 'Choose the car you crew to see its assignment.',
+  mycar_none: 'No assignment for {unit}. A new one rings and vibrates here.',
+  mycar_since: 'Since received / target',
+  mycar_note: 'Note (sent with the next step; say how it ended when resolving)',
+  mycar_new: 'New assignment: {type} in quadrant {quadrant}',
   col_unit: 'Unit',
   col_name: 'Name',
   col_alert: 'Alert',

@@ -16,11 +16,13 @@ import * as dlqPage from './pages/dlq.js';
 import * as registrationsPage from './pages/registrations.js';
 import * as auditPage from './pages/audit.js';
 import * as staffPage from './pages/staff.js';
+import * as mycarPage from './pages/mycar.js';
 
 // One table says which page answers which address and who may open it (the API enforces it anyway).
 const PAGES = [
   { id: 'queue', pattern: /^queue$/, nav: 'nav_queue', roles: ['operator', 'admin'], module: queuePage },
   { id: 'incident', pattern: /^alerts\/([A-Za-z0-9_-]{1,128})$/, roles: ['operator', 'admin'], module: incidentPage },
+  { id: 'mycar', pattern: /^mycar$/, nav: 'nav_mycar', roles: ['police'], module: mycarPage },
   { id: 'units', pattern: /^units$/, nav: 'nav_units', roles: ['operator', 'admin', 'police'], module: unitsPage },
   { id: 'dlq', pattern: /^dlq$/, nav: 'nav_dlq', roles: ['operator', 'admin'], module: dlqPage },
   { id: 'registrations', pattern: /^registrations$/, nav: 'nav_registrations', roles: ['operator', 'admin'], module: registrationsPage },

@@ -77,6 +77,8 @@ def config(
         "time_zone": pack.time_zone,
         "map_layers": LAYERS_FILE,
         "poll_interval_s": POLL_INTERVAL_S,
+        # the police view shows time since received against it (police may not read the queue, which has it)
+        "response_target_s": int(pack.settings.response_target_s),
         "password_policy": password_policy(),
     }
 
