@@ -40,4 +40,14 @@ export default {
   staff_password_once: 'Entrégale esta contraseña temporal a la persona en mano o por teléfono. Se muestra solo ahora; en su primer ingreso elige una propia.',
   staff_status_new: 'aún no ingresa',
   staff_empty: 'Aún no hay cuentas del personal.',
+  // equipo de respuesta: alertas silenciosas (tuteo, RUT, carro)
+  silent_intro: 'Alertas silenciosas abiertas, selladas, las más antiguas primero. Confirma cada una dentro de {target}. Abrir una pide tu motivo y queda en la auditoría; sus datos salen de la pantalla cuando los ocultas, cierras la alerta o tras {minutes} minutos sin actividad.',
+  silent_reason_intro: 'Di por qué la abres. Tu motivo y tu nombre quedan en la auditoría.',
+  silent_reason_chars: 'Usa letras, números y signos comunes en el motivo (sin emojis ni símbolos especiales).',
+  silent_idle_hidden: 'Sus datos se quitaron tras {minutes} minutos sin actividad. Abre la alerta de nuevo (con un motivo) para verlos.',
+  silent_national_id: 'RUT',
+  silent_police_unit: 'Carro (opcional)',
+  silent_notify_error: 'Quedó registrado, pero no se pudo avisar a la policía: llama a la unidad.',
+  silent_outcome_choose: 'Elige un resultado…',
+  silent_outcome_needed: 'Elige un resultado para cerrar la alerta.',
 };

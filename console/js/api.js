@@ -36,7 +36,7 @@ export function createApi({ baseUrl, session, onUnauthorized = () => {} }) {
     return data;
   }
   return {
-    get: (path) => request('GET', path),
+    get: (path, headers) => request('GET', path, undefined, headers),
     post: (path, body = {}, headers) => request('POST', path, body, headers),
     put: (path, body = {}, headers) => request('PUT', path, body, headers),
   };

@@ -16,6 +16,7 @@ import * as dlqPage from './pages/dlq.js';
 import * as registrationsPage from './pages/registrations.js';
 import * as auditPage from './pages/audit.js';
 import * as staffPage from './pages/staff.js';
+import * as silentPage from './pages/silent.js';
 import * as mycarPage from './pages/mycar.js';
 
 // One table says which page answers which address and who may open it (the API enforces it anyway).
@@ -28,6 +29,7 @@ const PAGES = [
   { id: 'registrations', pattern: /^registrations$/, nav: 'nav_registrations', roles: ['operator', 'admin'], module: registrationsPage },
   { id: 'audit', pattern: /^audit$/, nav: 'nav_audit', roles: ['admin'], module: auditPage },
   { id: 'staff', pattern: /^staff$/, nav: 'nav_staff', roles: ['admin'], module: staffPage },
+  { id: 'silent', pattern: /^silent$/, nav: 'nav_silent', roles: ['response_team'], module: silentPage },
 ];
 
 const $ = (selector) => document.querySelector(selector);

@@ -80,6 +80,8 @@ def config(
         # the police view shows time since received against it (police may not read the queue, which has it)
         "response_target_s": int(pack.settings.response_target_s),
         "password_policy": password_policy(),
+        # the response team's acknowledge target: its page shows time since received against it
+        "silent_ack_target_s": int(pack.settings.silent_ack_target_s),
     }
 
 
