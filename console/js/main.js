@@ -16,6 +16,8 @@ import * as dlqPage from './pages/dlq.js';
 import * as registrationsPage from './pages/registrations.js';
 import * as auditPage from './pages/audit.js';
 import * as staffPage from './pages/staff.js';
+import * as indicatorsPage from './pages/indicators.js';
+import * as hotspotsPage from './pages/hotspots.js';
 import * as silentPage from './pages/silent.js';
 import * as mycarPage from './pages/mycar.js';
 
@@ -29,6 +31,8 @@ const PAGES = [
   { id: 'registrations', pattern: /^registrations$/, nav: 'nav_registrations', roles: ['operator', 'admin'], module: registrationsPage },
   { id: 'audit', pattern: /^audit$/, nav: 'nav_audit', roles: ['admin'], module: auditPage },
   { id: 'staff', pattern: /^staff$/, nav: 'nav_staff', roles: ['admin'], module: staffPage },
+  { id: 'indicators', pattern: /^indicators$/, nav: 'nav_indicators', roles: ['analyst', 'operator', 'admin'], module: indicatorsPage },
+  { id: 'hotspots', pattern: /^hotspots$/, nav: 'nav_hotspots', roles: ['analyst', 'operator', 'admin'], module: hotspotsPage },
   { id: 'silent', pattern: /^silent$/, nav: 'nav_silent', roles: ['response_team'], module: silentPage },
 ];
 

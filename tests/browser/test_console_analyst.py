@@ -1,0 +1,142 @@
+"""The analysts' console in Chromium: the indicators dashboard and the hot spot map, on a stack of its own
+with 14 days of demo history (the nightly function has computed the last 7 of them when the stack is ready)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.console_page import Console
+from tests.e2e.conftest import LocalStackProcess, launch_local_stack
+
+
+@pytest.fixture(scope="module")
+def history_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackProcess]:
+    """A stack with a short past: enough nights of indicators, hot spots and patrol schedules."""
+    stack = launch_local_stack(
+        tmp_path_factory.mktemp("analyst-stack") / "local", residents=450, env={"VIGIA_DEMO_HISTORY_DAYS": "14"}
+    )
+    yield stack
+    assert stack.stop() == 0, stack.log()
+
+
+@pytest.fixture
+def console(page: Page, history_stack: LocalStackProcess) -> Iterator[Console]:
+    """The conftest's console, on this module's stack instead of the session's."""
+    page.set_default_timeout(20_000)
+    url = str(history_stack.outputs.get("ConsoleUrl") or f"{history_stack.api}/console/")
+    screen = Console(page, url, history_stack)
+    yield screen
+    assert not screen.csp_violations, f"the console broke its own CSP: {screen.csp_violations}"
+    assert not screen.errors, f"uncaught errors in the page: {screen.errors}"
+    assert not screen.outside, f"the console reached outside this machine: {screen.outside}"
+
+
+def digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def shown(value: Any) -> str:
+    """What the page must show for an API value, compared by its digits (the locale's separators aside)."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value  # a held-back cell exactly as the API published it
+    return digits(str(int(value + 0.5)) if isinstance(value, float) else str(value))
+
+
+def test_an_analyst_reads_the_indicators_downloads_the_csv_and_sees_the_hot_spots(
+    console: Console, tmp_path: Path
+) -> None:
+    page = console.page
+    api = console.stack.client("analyst")
+    # Given an analyst signed in: the observatory's pages, not the operators'
+    console.sign_in("analyst")
+    expect(page.locator("[data-nav-link='indicators']")).to_be_visible()
+    expect(page.locator("[data-nav-link='hotspots']")).to_be_visible()
+    expect(page.locator("[data-nav-link='queue']")).to_have_count(0)
+    # When she opens the dashboard (the last 7 days by default)
+    page.locator("[data-nav-link='indicators']").click()
+    expect(page.locator("body")).to_have_attribute("data-page", "indicators")
+    days = page.locator("[data-indicators-days] tbody tr[data-date]")
+    expect(days.first).to_be_visible()
+    # Then the period's rows are the API's, cell for cell, small cells as published
+    date_from = page.get_by_label("Desde").input_value()
+    date_to = page.get_by_label("Hasta").input_value()
+    answer = api.get(f"/v1/indicators?from={date_from}&to={date_to}&zone=city&type=all")
+    assert answer.status_code == 200, answer.text
+    rows = answer.json()["items"]
+    assert len(rows) == 7 and sum(row["count"] for row in rows) > 0
+    expect(days).to_have_count(len(rows))
+    for row in rows:
+        tr = page.locator(f"[data-indicators-days] tr[data-date='{row['date']}']")
+        for column in ("count", "response_time_median_s", "response_time_p90_s", "cancellations"):
+            text = tr.locator(f"td[data-col='{column}']").inner_text()
+            want = shown(row[column])
+            assert (text if isinstance(row[column], str) or row[column] is None else digits(text)) == want, (
+                row["date"],
+                column,
+                text,
+                row[column],
+            )
+    # the period's total, and one hatched bar per day with its value written beside it
+    total = sum(row["count"] for row in rows)
+    expect(page.locator("[data-figure='count'] strong")).to_have_text(str(total))
+    chart = page.locator("svg[data-chart='days']")
+    expect(chart.locator("rect.chart-bar")).to_have_count(len(rows))
+    expect(chart.locator("text.chart-value").first).to_have_text(str(rows[0]["count"]))
+    # by quadrant: the sum of each quadrant's days, as the API gives them
+    q01 = api.get(f"/v1/indicators?from={date_from}&to={date_to}&zone=Q-01&type=all").json()["items"]
+    expect(page.locator("[data-indicators-quadrants] tr[data-zone='Q-01'] td[data-col='count']")).to_have_text(
+        str(sum(row["count"] for row in q01))
+    )
+    expect(page.locator("svg[data-chart='quadrants'] rect.chart-bar")).to_have_count(10)
+    # the week's summary, with its "all" row equal to the API's
+    week = api.get(f"/v1/indicators/summary?period=week&date={date_to}&zone=city").json()
+    all_row = next(item for item in week["items"] if item["type"] == "all")
+    expect(page.locator("[data-indicators-summary] tr[data-type='all'] td[data-col='count']")).to_have_text(
+        str(all_row["count"])
+    )
+    assert console.serious_violations() == []
+    console.screenshot("indicators")
+
+    # When she downloads the CSV of what she sees
+    with page.expect_download() as info:
+        page.locator("[data-download-csv]").click()
+    path = tmp_path / "indicators.csv"
+    info.value.save_as(path)
+    # Then it holds the same rows in the published files' columns
+    table = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert [line["date"] for line in table] == [row["date"] for row in rows]
+    assert [line["count"] for line in table] == [str(row["count"]) for row in rows]
+    assert list(table[0])[:5] == ["date", "zone_level", "zone", "type", "iccs"]
+
+    # and the printed page keeps the figures, charts and tables, not the controls
+    page.emulate_media(media="print")
+    expect(page.locator("[data-indicators-form]")).to_be_hidden()
+    expect(chart).to_be_visible()
+    page.emulate_media(media="screen")
+
+    # When she opens the hot spot map for today
+    page.locator("[data-nav-link='hotspots']").click()
+    expect(page.locator("body")).to_have_attribute("data-page", "hotspots")
+    places = page.locator("[data-hotspots] tbody tr[data-place-id]")
+    expect(places.first).to_be_visible()
+    date = page.get_by_label("Fecha", exact=True).input_value()
+    ranked = api.get(f"/v1/hotspots?date={date}&limit=100").json()["items"]
+    # Then the places are the API's, in its order, with the day's dosage beside them
+    assert ranked, "the demo history has hot spots"
+    expect(places).to_have_count(len(ranked))
+    expect(places.first).to_have_attribute("data-place-id", ranked[0]["place_id"])
+    dosage = api.get(f"/v1/patrols/dosage?date={date}")
+    assert dosage.status_code == 200, dosage.text
+    expect(page.locator("[data-dosage-note]")).to_contain_text("minutos planificados")
+    assert console.serious_violations() == []
+    console.screenshot("hotspots")
