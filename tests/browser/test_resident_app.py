@@ -237,3 +237,58 @@ def test_the_app_is_installable_and_its_worker_keeps_only_the_shell(phone: Phone
     )
     assert any(url.endswith("/app/app.js") for url in cached)
     assert not [url for url in cached if "/v1/" in url or "cognito" in url.lower()], cached
+
+
+def approved_resident(stack: LocalStackProcess) -> str:
+    """A registered and approved resident (over the API); her e-mail, password Segura-2026x."""
+    n = uuid.uuid4().int
+    email = f"app-{n % 10**10:010d}@example.ar"
+    user_id = stack.register(
+        {
+            "full_name": "Rosa Vecina",
+            "national_id": f"{40_000_000 + n % 9_000_000}",
+            "phone": f"+549261{4_000_000 + n % 5_000_000:07d}",
+            "email": email,
+            "password": "Segura-2026x",
+            "address": "Sarmiento 80",
+            "home_location": unit_base("GC-01"),
+        }
+    )
+    assert stack.client("operator").post(f"/v1/registrations/{user_id}/approve").status_code == 200
+    return email
+
+
+def test_a_lost_answer_is_retried_with_the_same_key_and_the_alert_can_be_cancelled(
+    phone: Phone, local_stack: LocalStackProcess
+) -> None:
+    page = phone.page
+    email = approved_resident(local_stack)
+    stored: list[str] = []
+
+    def lose_first_answer(route: Any) -> None:
+        # the API stores the alert but its answer never reaches the phone (a poor connection)
+        if not stored:
+            answer = route.fetch()
+            stored.append(answer.json()["alert_id"])
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/v1/alerts", lose_first_answer)
+    page.goto(phone.url)
+    page.get_by_label("Correo electrónico").fill(email)
+    page.get_by_label("Contraseña").fill("Segura-2026x")
+    page.locator("[data-sign-in] button[type=submit]").click()
+    # When she taps fire and the first answer is lost
+    page.locator("[data-alert-type='fire']").click()
+    sent = page.locator("[data-sent]")
+    expect(sent).to_be_visible()
+    # Then the app tried again with the same key and body and shows the one alert the API stored
+    assert len(phone.alert_posts) == 2
+    assert phone.alert_posts[0] == phone.alert_posts[1]
+    expect(sent).to_have_attribute("data-alert-id", stored[0])
+    # When she cancels it within the city's window
+    page.locator("[data-cancel]").click()
+    expect(sent).to_have_attribute("data-status", "cancelled")
+    answer = local_stack.client("operator").get(f"/v1/alerts/{stored[0]}")
+    assert answer.json()["status"] == "cancelled"
