@@ -1,0 +1,44 @@
+"""The residents' app's site: its config.json and headers (docs/app.md)."""
+
+from __future__ import annotations
+
+import json
+
+from infra.tools.app_site import AppSite
+from infra.tools.console_site import ConsoleSite, city_layers, config, load_pack
+
+
+def sites() -> tuple[AppSite, ConsoleSite]:
+    pack = load_pack("godoy-cruz")
+    console_config = config({"ApiUrl": "http://127.0.0.1:3000"}, pack)
+    return AppSite(console_config, pack), ConsoleSite(console_config, city_layers(pack))
+
+
+def test_the_app_may_ask_for_the_position_and_the_console_may_not() -> None:
+    app, console = sites()
+    assert dict(app.headers)["Permissions-Policy"].startswith("geolocation=(self)")
+    assert dict(console.headers)["Permissions-Policy"].startswith("geolocation=()")
+    # everything else is the console's policy: no inline script or style, never framed
+    assert dict(app.headers)["Content-Security-Policy"] == dict(console.headers)["Content-Security-Policy"]
+
+
+def test_the_app_config_names_the_cancel_window_and_the_silent_gesture_of_the_pack() -> None:
+    app, _ = sites()
+    status, kind, body = app.file("config.json")
+    assert (status, kind) == (200, "application/json")
+    site = json.loads(body)
+    assert site["cancel_window_s"] == 120
+    assert site["silent_alarm"] == {
+        "gesture": "long_press_city_name",
+        "hold_ms": 1500,
+        "type": "domestic_violence",
+    }
+
+
+def test_the_app_serves_its_shell_and_nothing_outside_app() -> None:
+    app, _ = sites()
+    assert app.file("")[0] == 200
+    assert app.file("sw.js")[:2] == (200, "text/javascript; charset=utf-8")
+    assert app.file("manifest.webmanifest")[0] == 200
+    for path in ("../console/js/auth.js", "..%2Fconsole/index.html", ".git/config", "node_modules/x"):
+        assert app.file(path)[0] == 404, path
