@@ -1,5 +1,5 @@
-"""The analysts' console in Chromium: the indicators dashboard and the hot spot map, on a stack of its own
-with 14 days of demo history (the nightly function has computed the last 7 of them when the stack is ready)."""
+"""The analysts' console in Chromium: the indicators dashboard and the hot spot map, on a stack of its
+own with 14 days of demo history (the nightly function has computed the last 7 when the stack is ready)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ from tests.e2e.conftest import LocalStackProcess, launch_local_stack
 def history_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackProcess]:
     """A stack with a short past: enough nights of indicators, hot spots and patrol schedules."""
     stack = launch_local_stack(
-        tmp_path_factory.mktemp("analyst-stack") / "local", residents=450, env={"VIGIA_DEMO_HISTORY_DAYS": "14"}
+        tmp_path_factory.mktemp("analyst-stack") / "local",
+        residents=450,
+        env={"VIGIA_DEMO_HISTORY_DAYS": "14"},
     )
     yield stack
     assert stack.stop() == 0, stack.log()
@@ -73,7 +75,8 @@ def test_an_analyst_reads_the_indicators_downloads_the_csv_and_sees_the_hot_spot
     answer = api.get(f"/v1/indicators?from={date_from}&to={date_to}&zone=city&type=all")
     assert answer.status_code == 200, answer.text
     rows = answer.json()["items"]
-    assert len(rows) == 7 and sum(row["count"] for row in rows) > 0
+    assert len(rows) == 7
+    assert sum(row["count"] for row in rows) > 0
     expect(days).to_have_count(len(rows))
     for row in rows:
         tr = page.locator(f"[data-indicators-days] tr[data-date='{row['date']}']")
@@ -94,9 +97,9 @@ def test_an_analyst_reads_the_indicators_downloads_the_csv_and_sees_the_hot_spot
     expect(chart.locator("text.chart-value").first).to_have_text(str(rows[0]["count"]))
     # by quadrant: the sum of each quadrant's days, as the API gives them
     q01 = api.get(f"/v1/indicators?from={date_from}&to={date_to}&zone=Q-01&type=all").json()["items"]
-    expect(page.locator("[data-indicators-quadrants] tr[data-zone='Q-01'] td[data-col='count']")).to_have_text(
-        str(sum(row["count"] for row in q01))
-    )
+    expect(
+        page.locator("[data-indicators-quadrants] tr[data-zone='Q-01'] td[data-col='count']")
+    ).to_have_text(str(sum(row["count"] for row in q01)))
     expect(page.locator("svg[data-chart='quadrants'] rect.chart-bar")).to_have_count(10)
     # the week's summary, with its "all" row equal to the API's
     week = api.get(f"/v1/indicators/summary?period=week&date={date_to}&zone=city").json()
