@@ -221,6 +221,13 @@ def test_the_app_is_installable_and_its_worker_keeps_only_the_shell(phone: Phone
     page = phone.page
     page.goto(phone.url)
     expect(page.locator("body")).to_have_attribute("data-state", "ready")
+    # in English on request (the city's language first)
+    expect(page.locator("[data-sign-in] h2")).to_have_text("Entrar")
+    page.get_by_label("Idioma").select_option("en")
+    expect(page.locator("[data-sign-in] h2")).to_have_text("Sign in")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_label("Password")).to_be_visible()
+    assert not phone.serious_violations()
     manifest = page.evaluate("async () => (await fetch('manifest.webmanifest')).json()")
     assert manifest["display"] == "standalone"
     assert manifest["start_url"] == "./"
