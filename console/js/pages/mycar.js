@@ -37,6 +37,7 @@ export async function render(ctx, container) {
   let alert = null;
   let lastAlertId; // undefined until the first fetch: what was already assigned then does not ring
   let focusedOn = null;
+  let latest = 0;
   const target = Number(ctx.config.response_target_s) || 0;
   const stopTicker = startElapsedTicker(card, target);
   const ready = Promise.all([
@@ -125,13 +126,16 @@ export async function render(ctx, container) {
 
   const view = {
     async refresh() {
+      const mine = ++latest; // an answer overtaken by a later refresh (a step just taken) is stale: dropped
       try {
         const answer = await api.get('/v1/units');
         const units = answer.items || [];
         fillUnits(units);
         const unit = units.find((u) => u.unit_id === unitSelect.value) || null;
         await ready;
-        alert = unit && unit.alert_id ? await api.get(`/v1/alerts/${encodeURIComponent(unit.alert_id)}`) : null;
+        const fetched = unit && unit.alert_id ? await api.get(`/v1/alerts/${encodeURIComponent(unit.alert_id)}`) : null;
+        if (mine !== latest) return;
+        alert = fetched;
         const current = alert ? alert.alert_id : null;
         if (unit && lastAlertId !== undefined && current && current !== lastAlertId) ring(alert);
         if (unit) lastAlertId = current;
