@@ -21,9 +21,22 @@ def _routes(cfn):
     }
 
 
+def _http_stage(cfn):
+    """The HTTP API's stage (the live WebSocket API has its own: LiveSocketStage, throttled by default)."""
+    (stage,) = [
+        r["Properties"]
+        for r in cfn["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Stage" and r["Properties"].get("ApiId") == {"Ref": "HttpApi"}
+    ]
+    return stage
+
+
 def test_the_stage_throttles_every_route_and_the_registration_routes_tightest():
     cfn = translate()
-    stage = _one(cfn, "AWS::ApiGatewayV2::Stage")
+    stage = _http_stage(cfn)
+    socket = cfn["Resources"]["LiveSocketStage"]["Properties"]["DefaultRouteSettings"]
+    assert socket["ThrottlingRateLimit"] > 0
+    assert socket["ThrottlingBurstLimit"] > 0
     default = stage["DefaultRouteSettings"]
     per_route = stage["RouteSettings"]
     assert default["ThrottlingRateLimit"] > 0
