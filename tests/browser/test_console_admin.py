@@ -79,17 +79,17 @@ def test_an_admin_creates_a_police_account_that_then_signs_in_to_the_police_view
     page.get_by_label("Contraseña nueva, otra vez").fill("cortita")
     page.keyboard.press("Enter")
     expect(form.locator("[role=alert]")).to_contain_text("no cumple la política")
-    # and a good one signs them in to what police may open: the units board, no operator page
+    # and a good one signs them in to what police may open (their car first), no operator page
     page.get_by_label("Contraseña nueva", exact=True).fill("Propia-Clave-2026")
     page.get_by_label("Contraseña nueva, otra vez").fill("Propia-Clave-2026")
     page.keyboard.press("Enter")
     expect(page.locator("body")).to_have_attribute("data-state", "ready")
-    expect(page.locator("body")).to_have_attribute("data-page", "units")
+    expect(page.locator("body")).to_have_attribute("data-page", "mycar")
     expect(page.locator("[data-who]")).to_contain_text("police")
     for operator_page in ("queue", "dlq", "registrations", "audit", "staff"):
         expect(page.locator(f"[data-nav-link='{operator_page}']")).to_have_count(0)
     console.go("queue")
-    expect(page.locator("body")).to_have_attribute("data-page", "units")
+    expect(page.locator("body")).to_have_attribute("data-page", "mycar")
     expect(page.locator("[data-queue]")).to_have_count(0)
     # and the password they chose is theirs from now on
     tokens = console.stack.tokens(email.lower(), "Propia-Clave-2026")
