@@ -64,7 +64,8 @@ def console(page: Page, console_url: str, local_stack: LocalStackProcess) -> Ite
     assert not screen.outside, f"the console reached outside this machine: {screen.outside}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def resident(local_stack: LocalStackProcess) -> Any:  # noqa: F811
-    """A freshly registered, approved resident for the session (her own alert limit: 3 in 10 minutes)."""
+    """A freshly registered, approved resident for each test: each has her own alert limit (3 in 10
+    minutes), so tests on a shared stack never spend each other's (a session-wide one ran out: 429)."""
     return local_stack.new_citizen()
