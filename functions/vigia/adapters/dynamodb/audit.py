@@ -241,28 +241,23 @@ def _matching(filters: Search, lower: str, upper: str) -> Iterator[AuditRecord]:
         if value is not None:
             condition = attribute == value if condition is None else condition & (attribute == value)
     in_range = AuditRecord.sk.between(lower, upper)
-    if filters.target_id is not None:
-        yield from AuditRecord.query(
-            filters.target_id,
-            range_key_condition=in_range,
-            filter_condition=condition,
-            scan_index_forward=False,
-            page_size=100,
+    # the most selective key given: the table's own (target), else by_actor, else by_action
+    keyed = [
+        (query, key)
+        for query, key in (
+            (AuditRecord.query, filters.target_id),
+            (AuditRecord.by_actor.query, filters.actor_id),
+            (AuditRecord.by_action.query, filters.action),
         )
-    elif filters.actor_id is not None:
-        yield from AuditRecord.by_actor.query(
-            filters.actor_id,
+        if key is not None
+    ]
+    if keyed:
+        query, key = keyed[0]
+        yield from query(
+            key,
             range_key_condition=in_range,
             filter_condition=condition,
-            scan_index_forward=False,
-            page_size=100,
-        )
-    elif filters.action is not None:
-        yield from AuditRecord.by_action.query(
-            filters.action,
-            range_key_condition=in_range,
-            filter_condition=condition,
-            scan_index_forward=False,
+            scan_index_forward=False,  # newest first
             page_size=100,
         )
     else:
