@@ -36,6 +36,13 @@ def test_ten_thousand_open_alerts_draw_only_the_rows_in_view(console: Console) -
     expect(focused).to_have_attribute("data-alert-id", f"01JSYNTH{59:018d}")
     expect(focused).to_be_in_viewport()
     assert rows.count() < 100
+    # and the list holds still once the keyboard stops: redrawing the rows in view must not make the
+    # browser's scroll anchoring move the list, which redraws, which moves it again (focus falls off)
+    scroller = page.locator("[data-queue-scroll]")
+    resting = scroller.evaluate("el => el.scrollTop")
+    page.wait_for_timeout(1500)
+    assert scroller.evaluate("el => el.scrollTop") == resting
+    expect(focused).to_have_attribute("aria-rowindex", "61")
 
     # When they scroll to the end of the queue
     page.locator("[data-queue-scroll]").evaluate("el => { el.scrollTop = el.scrollHeight }")
