@@ -295,7 +295,10 @@ async function route() {
     await view.refresh().catch(() => {});
   }
   renderHeader();
-  main().focus({ preventScroll: true });
+  // a new page takes the focus (screen readers hear the change), unless the page or the person already put
+  // it somewhere inside it while it loaded (a field the page offers first, a field they went on typing in)
+  const landed = main();
+  if (!landed.contains(document.activeElement) || document.activeElement === landed) landed.focus({ preventScroll: true });
 }
 
 function sessionChanged(reason) {

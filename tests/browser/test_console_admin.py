@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import uuid
 
+from typing import Any
+
 from playwright.sync_api import expect
 
 from tests.browser.console_page import Console
@@ -106,6 +108,7 @@ def test_an_admin_disables_and_enables_an_account_and_changes_its_groups(console
     # When the admin adds the operator group with the keyboard and saves
     row.locator("input[data-group='operator']").focus()
     page.keyboard.press("Space")
+    expect(row.locator("input[data-group='operator']")).to_be_checked()
     row.locator("[data-save-groups]").click()
     expect(page.locator("[data-message]")).to_contain_text("Operador, Analista")
     expect(row.locator("input[data-group='operator']")).to_be_checked()
@@ -130,3 +133,40 @@ def test_an_admin_disables_and_enables_an_account_and_changes_its_groups(console
     own = page.locator(f"[data-staff] tr[data-email='{admin_email}']")
     expect(own).to_contain_text("tu cuenta")
     expect(own.locator("[data-staff-toggle]")).to_have_count(0)
+
+
+def test_a_slow_staff_list_neither_takes_the_focus_nor_puts_back_a_list_without_the_new_account(
+    console: Console,
+) -> None:
+    page = console.page
+    email = f"lenta.{uuid.uuid4().hex[:8]}@demo.vigia.local"
+    console.sign_in("admin")
+    # Given the Staff page's first list is slow (Cognito's list answers late: it is read now, held back)
+    held: list[tuple[Any, Any]] = []
+
+    def hold_first(route: Any) -> None:
+        if route.request.method == "GET" and not held:
+            held.append((route, route.fetch()))
+        else:
+            route.fallback()
+
+    page.route(re.compile(r".*/v1/admin/staff$"), hold_first)
+    console.go("staff")
+    expect(page.locator("[data-staff-create]")).to_be_visible()
+    page.wait_for_function("() => document.body.dataset.page === 'staff'")
+    # When the admin, not waiting for it, creates an account from the form
+    password = create_account(console, email, "Lenta Mente", "Analista")
+    row = page.locator(f"[data-staff] tr[data-email='{email}']")
+    expect(row).to_be_visible()
+    # and goes on to the new account's groups
+    row.locator("input[data-group='operator']").focus()
+    # And then the first, older list arrives
+    assert held, "the page asked for the staff list"
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    expect(page.locator("[data-staff] caption")).to_be_visible()
+    page.wait_for_timeout(500)  # the old answer has landed (or would have)
+    # Then the new account is still listed and the keyboard is still where the admin put it
+    expect(row).to_be_visible()
+    expect(row.locator("input[data-group='operator']")).to_be_focused()
+    assert password

@@ -108,14 +108,19 @@ export async function render(ctx, container) {
       h('td', { class: 'decision' }, save, toggle));
   }
 
+  // Loads overlap (the first one, a creation's, a change's): only the latest asked draws, so a slow earlier
+  // answer never puts back a list without the account just created or drops an edit under way.
+  let asked = 0;
   async function load(focusUserId) {
+    const mine = ++asked;
     let answer;
     try {
       answer = await ctx.api.get('/v1/admin/staff');
     } catch (error) {
-      showError(message, error);
+      if (mine === asked) showError(message, error);
       return;
     }
+    if (mine !== asked) return;
     const items = answer.items || [];
     replace(list, items.length
       ? table(t('staff_caption', { n: items.length }), [t('col_staff'), t('col_groups'), t('col_account'), t('col_created'), t('col_decision')],
@@ -128,7 +133,8 @@ export async function render(ctx, container) {
   }
 
   await load();
-  email.focus();
+  // the form is usable before the list arrives: focus goes to it only if the admin has not moved on
+  if (!container.contains(document.activeElement) || document.activeElement === container) email.focus();
   // No refresh on every live change: the list is Cognito's (rate-limited reads) and changes only by admins.
   return {};
 }
