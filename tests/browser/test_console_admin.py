@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import uuid
-
 from typing import Any
 
 from playwright.sync_api import expect
