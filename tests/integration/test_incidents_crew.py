@@ -35,3 +35,16 @@ def test_an_officer_removed_from_the_police_group_can_no_longer_be_crew(api, sta
     answer = put_crew(api, staff_claims("operator"), ["officer-2"])
     assert answer.status == 422
     assert answer.json["errors"][0]["path"] == "/user_ids/0"
+
+
+def test_the_units_list_says_who_crews_each_car(api, staff_claims):
+    # Given an operator who crews GC-02 with two officers and GC-03 with none
+    assert put_crew(api, staff_claims("operator"), ["staff-police", "officer-1"], unit="GC-02").status == 200
+    # When an officer reads the units (the police view finds its own car this way)
+    answer = api("GET", "/v1/units", claims=staff_claims("police"))
+    # Then each car carries its crew's user ids, sorted, and an uncrewed car an empty list
+    assert answer.status == 200, answer.body
+    items = {u["unit_id"]: u for u in answer.json["items"]}
+    assert items["GC-02"]["crew"] == ["officer-1", "staff-police"]
+    assert items["GC-02"]["crew_size"] == 2
+    assert items["GC-03"]["crew"] == []

@@ -21,5 +21,7 @@ def unit_item(unit: Unit, pack: CityPack, *, now: datetime) -> dict[str, Any]:
         "alert_id": unit.alert_id,
         "on_duty": info.on_duty(local) if info else None,
         "crew_size": len(unit.crew),
+        # the police view lands on the car whose crew holds the signed-in officer (user ids, not names)
+        "crew": sorted(unit.crew),
         "updated_at": unit.updated_at,
     }

@@ -148,7 +148,7 @@ def set_unit_crew(request: Request) -> Response:
     crew = unit_crew.crew(request.body["user_ids"], directory=runtime.identity())
     note = service.AuditNote(who.user_id, actor.role, "unit_crew", "unit", unit_id, f"{len(crew)} officer(s)")
     unit = runtime.incidents().set_crew(unit_id, crew, note=note, at=clock.iso(clock.now()))
-    return json_response(200, {**service.unit_item(unit, pack, now=clock.now()), "crew": sorted(unit.crew)})
+    return json_response(200, service.unit_item(unit, pack, now=clock.now()))
 
 
 def lifecycle_of(alert_id: str, *, staff: bool) -> dict[str, Any]:
