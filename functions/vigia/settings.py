@@ -67,6 +67,7 @@ class Settings:
     # nightly indicators (docs/indicators.md)
     indicators_table: str
     exports_bucket: str
+    export_link_s: int  # how long a presigned link to an exported file works (GET /v1/indicators/exports)
     indicator_runs_queue_url: str
     indicators_catch_up_days: int  # a nightly run owes at most this many days
     # registration (docs/registration.md)
@@ -139,6 +140,7 @@ def get() -> Settings:
         silent_mac_secret_id=env.get("SILENT_MAC_SECRET_ARN", ""),
         indicators_table=env.get("INDICATORS_TABLE", "vigia-indicators"),
         exports_bucket=env.get("EXPORTS_BUCKET", ""),
+        export_link_s=int(env.get("EXPORT_LINK_S", "300")),
         indicator_runs_queue_url=env.get("INDICATOR_RUNS_QUEUE_URL", ""),
         indicators_catch_up_days=int(env.get("INDICATORS_CATCH_UP_DAYS", "366")),
         registrations_table=env.get("REGISTRATIONS_TABLE", "vigia-registrations"),

@@ -22,6 +22,19 @@ def client(service: str) -> Any:
     )
 
 
+@functools.cache
+def presigner() -> Any:
+    """An S3 client that signs links with SigV4 (expiry in the link, X-Amz-Expires); it makes no call."""
+    import boto3
+    from botocore.config import Config
+
+    s = settings.get()
+    return boto3.session.Session().client(
+        "s3", region_name=s.region, endpoint_url=s.aws_endpoint_url, config=Config(signature_version="s3v4")
+    )
+
+
 def reset() -> None:
     """Forgets the clients: the next call builds them on the settings (endpoint, region) of that moment."""
     client.cache_clear()
+    presigner.cache_clear()

@@ -28,6 +28,23 @@ class S3Exports:
             Bucket=settings.get().exports_bucket, Key=key, Body=body, ContentType=content_type
         )
 
+    def link(self, key: str, filename: str, expires_s: int) -> str:
+        """A presigned GET (signed here, no S3 call): the browser saves it as `filename`.
+
+        On the local stack the client's endpoint is the emulator's, so the link is one the browser reaches.
+        """
+        return str(
+            aws.presigner().generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": settings.get().exports_bucket,
+                    "Key": key,
+                    "ResponseContentDisposition": f'attachment; filename="{filename}"',
+                },
+                ExpiresIn=expires_s,
+            )
+        )
+
 
 class SqsRunQueue:
     def enqueue(self, run_id: str, days: Sequence[str]) -> None:

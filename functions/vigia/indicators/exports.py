@@ -31,6 +31,8 @@ PERCENTILE_METHOD = (
 )
 CSV_TYPE = "text/csv; charset=utf-8"
 JSON_TYPE = "application/json"
+# The day's files, in the order they are listed (GET /v1/indicators/exports/{date}), with their media types.
+EXPORT_FILES = (("indicators.csv", CSV_TYPE), ("indicators.json", JSON_TYPE), ("feed.json", JSON_TYPE))
 
 
 def file_names() -> tuple[str, str, str]:

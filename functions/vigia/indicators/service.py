@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from vigia import clock
-from vigia.errors import FieldError, IdempotencyKeyReused, InvalidRequest, Unprocessable
+from vigia.errors import FieldError, IdempotencyKeyReused, InvalidRequest, NotFound, Unprocessable
 from vigia.indicators.days import catch_up_days, days_between, local_today, parse_day, previous_local_day
-from vigia.indicators.exports import export_prefix, render
+from vigia.indicators.exports import EXPORT_FILES, export_prefix, render
 from vigia.indicators.facts import AlertFacts, PatrolDay, SurveyTally
 from vigia.indicators.frame import CityFrame
 from vigia.indicators.stats import CellStats, merge_all
@@ -77,6 +77,12 @@ class IndicatorsStore(Protocol):
 
 class ExportSink(Protocol):
     def put(self, key: str, body: bytes, content_type: str) -> None: ...
+
+
+class ExportLinks(Protocol):
+    def link(self, key: str, filename: str, expires_s: int) -> str:
+        """A GET URL of the exported file that needs no credentials and stops working after expires_s."""
+        ...
 
 
 class RunQueue(Protocol):
@@ -456,3 +462,46 @@ def _joined(frame: CityFrame, codes: Sequence[str]) -> str | None:
 
 def today(frame: CityFrame, now: datetime) -> date:
     return local_today(now, frame.time_zone)
+
+
+def export_links(
+    day_text: str,
+    *,
+    frame: CityFrame,
+    store: IndicatorsStore,
+    links: ExportLinks,
+    expires_s: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """GET /v1/indicators/exports/{date}: the day's three files as short-lived links, 404 for a day not run.
+
+    The run record (written after the files) is what says a day was exported: a day never run, still
+    running or in the future has none.
+    """
+    parsed = parse_day(day_text, "/date")
+    if not 2000 <= parsed.year <= 2099:  # the document's date: a year outside is a 400, as in a query
+        raise InvalidRequest(
+            "date must be a date from 2000 to 2099.", errors=[FieldError("/date", "years 2000-2099")]
+        )
+    day = parsed.isoformat()
+    run = store.run_record(day)
+    if run is None:
+        raise NotFound(
+            f"The indicators of {day} have not been exported; an admin can run them: POST /v1/indicator-runs."
+        )
+    prefix = str(run.get("prefix") or export_prefix(frame.city_id, day))
+    hashes = run.get("files") or {}
+    return {
+        "date": day,
+        "computed_at": run.get("computed_at"),
+        "expires_at": clock.iso(now + timedelta(seconds=expires_s)),
+        "files": [
+            {
+                "name": name,
+                "media_type": media_type,
+                "sha256": hashes.get(name),
+                "url": links.link(prefix + name, f"{frame.city_id}-{day}-{name}", expires_s),
+            }
+            for name, media_type in EXPORT_FILES
+        ],
+    }

@@ -48,6 +48,16 @@ ROUTES = (
         response_schema="responses/indicator-summary.json",
     ),
     entry(
+        "GET",
+        "/v1/indicators/exports/{date}",
+        "A day's published files (indicators.csv, indicators.json, feed.json) as presigned GET links that "
+        "expire in minutes; 404 for a day not exported",
+        {"analyst", "admin"},
+        errors=(400, 401, 403, 404),
+        tags=("indicators",),
+        response_schema="responses/indicator-exports.json",
+    ),
+    entry(
         "POST",
         "/v1/indicator-runs",
         "Recompute the indicators and exports of past days ({date} or {from, to}); queued, idempotent",

@@ -176,7 +176,7 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
     "user_id": {**_ID, "description": "a resident's user id"},
     "registration_id": {**_ID, "description": "the registration_id POST /v1/registrations answered"},
     "unit_id": {**_ID, "description": "a community police unit of the city pack"},
-    "date": {**_DATE, "description": "the schedule's date: " + str(_DATE["description"])},
+    "date": {**_DATE, "description": "a local date (a schedule, an export): " + str(_DATE["description"])},
     "queue": {"type": "string", "enum": list(DEAD_LETTER_QUEUES), "description": "a dead-letter queue"},
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from vigia import clock, runtime
+from vigia import clock, runtime, settings
 from vigia.handlers.routes.common import Request, json_response, route
 from vigia.indicators import service
 from vigia.observability import logger
@@ -32,6 +32,20 @@ def indicators_summary(request: Request) -> Response:
     ports = runtime.indicator_ports()
     params = _texts(request)
     return json_response(200, service.summary(params, frame=ports.frame, store=ports.store, now=clock.now()))
+
+
+@route(router, "GET /v1/indicators/exports/{date}")
+def indicator_exports(request: Request) -> Response:
+    ports = runtime.indicator_ports()
+    answer = service.export_links(
+        request.path["date"],
+        frame=ports.frame,
+        store=ports.store,
+        links=ports.sink,
+        expires_s=settings.get().export_link_s,
+        now=clock.now(),
+    )
+    return json_response(200, answer, {"Cache-Control": "no-store"})
 
 
 @route(router, "POST /v1/indicator-runs")
