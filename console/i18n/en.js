@@ -137,6 +137,7 @@ export default {
   mycar_since: 'Since received / target',
   mycar_note: 'Note (sent with the next step; say how it ended when resolving)',
   mycar_new: 'New assignment: {type} in quadrant {quadrant}',
+  mycar_crewed: 'Your car: {unit}',
   col_unit: 'Unit',
   col_name: 'Name',
   col_alert: 'Alert',

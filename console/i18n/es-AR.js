@@ -130,6 +130,7 @@ export default {
   mycar_since: 'Desde que llegó / objetivo',
   mycar_note: 'Nota (va con el próximo paso; al resolver, contá cómo terminó)',
   mycar_new: 'Nueva asignación: {type} en el cuadrante {quadrant}',
+  mycar_crewed: 'Tu móvil: {unit}',
   col_unit: 'Móvil',
   col_name: 'Nombre',
   col_alert: 'Alerta',

@@ -25,6 +25,7 @@ export default {
   mycar_pick_hint: 'Elige el carro que tripulas para ver su asignación.',
   mycar_none: 'Sin asignación para {unit}. Una nueva suena y vibra aquí.',
   mycar_note: 'Nota (va con el próximo paso; al resolver, cuenta cómo terminó)',
+  mycar_crewed: 'Tu carro: {unit}',
   units_caption: 'Todos los carros de seguridad comunitaria',
   legend_unit_available: 'Carro disponible',
   legend_unit_busy: 'Carro ocupado',

@@ -3,7 +3,7 @@ en route, on scene and resolved with a note."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -34,25 +34,43 @@ def phone(browser: Browser, console_url: str, local_stack: LocalStackProcess) ->
     assert not screen.outside, f"the console reached outside this machine: {screen.outside}"
 
 
-def crew_the_car(stack: LocalStackProcess) -> None:
-    """An operator puts the demo police officer in the car's crew (the API lets the crew act on its alert)."""
-    officer = stack.client("police").get("/v1/me").json()["user_id"]
-    answer = stack.client("operator").put(f"/v1/units/{CAR}/crew", json={"user_ids": [officer]})
-    assert answer.status_code == 200, answer.text
+def officer_id(stack: LocalStackProcess) -> str:
+    return str(stack.client("police").get("/v1/me").json()["user_id"])
+
+
+@pytest.fixture
+def crews(local_stack: LocalStackProcess) -> Iterator[Callable[..., None]]:
+    """Puts the demo police officer in exactly the given cars' crews (the demo seed has them on GC-01);
+    every crew is put back as it was afterwards, for the other tests on the session's stack."""
+    operator = local_stack.client("operator")
+    officer = officer_id(local_stack)
+    before = {u["unit_id"]: u["crew"] for u in operator.get("/v1/units").json()["items"]}
+
+    def crew(*cars: str) -> None:
+        for unit_id, members in before.items():
+            wanted = sorted({*members, officer} if unit_id in cars else set(members) - {officer})
+            answer = operator.put(f"/v1/units/{unit_id}/crew", json={"user_ids": wanted})
+            assert answer.status_code == 200, answer.text
+
+    yield crew
+    for unit_id, members in before.items():
+        assert operator.put(f"/v1/units/{unit_id}/crew", json={"user_ids": members}).status_code == 200
 
 
 def test_the_crew_takes_a_new_assignment_en_route_on_scene_and_resolved(
-    phone: Console, resident: Any
+    phone: Console, resident: Any, crews: Callable[..., None]
 ) -> None:
     stack = phone.stack
     page = phone.page
-    crew_the_car(stack)
-    # Given the officer signed in on a phone: the police view opens on "my car now"
+    crews(CAR)
+    # Given the officer, who crews one car, signed in on a phone: the police view opens on "my car now"
     phone.sign_in("police")
     expect(page.locator("body")).to_have_attribute("data-page", "mycar")
     expect(page.locator("[data-nav-link='queue']")).to_have_count(0)
-    # and says which car is theirs (the API does not tell the console who crews which car)
-    page.get_by_label("Mi móvil", exact=True).select_option(CAR)
+    # on their own car, found by the API's crews: no car to choose
+    expect(page.locator("[data-my-car]")).to_have_attribute("data-my-car", CAR)
+    expect(page.locator("[data-my-car]")).to_contain_text(CAR)
+    expect(page.get_by_label("Mi móvil", exact=True)).to_be_hidden()
     expect(page.locator("[data-no-assignment]")).to_contain_text(CAR)
     phone.arm_audio()
     tones = phone.tones()
@@ -106,9 +124,33 @@ def test_the_crew_takes_a_new_assignment_en_route_on_scene_and_resolved(
     assert page.evaluate("() => window.__vibrations.length") == 1
 
 
-def test_a_step_on_another_cars_alert_is_refused_by_the_api(phone: Console, resident: Any) -> None:
+def test_an_officer_who_crews_several_cars_or_none_chooses_among_them(
+    phone: Console, crews: Callable[..., None]
+) -> None:
+    page = phone.page
+    # Given the officer in the crews of two cars
+    crews(CAR, "GC-04")
+    phone.sign_in("police")
+    # Then the page asks which one, offering those two only, and shows the one chosen
+    picker = page.get_by_label("Mi móvil", exact=True)
+    expect(picker).to_be_visible()
+    expect(picker.locator("option[value]:not([value=''])")).to_have_count(2)
+    picker.select_option("GC-04")
+    expect(page.locator("[data-no-assignment]")).to_contain_text("GC-04")
+    # And an officer in no crew picks from every car (the API refuses a step on a car not theirs)
+    crews()
+    page.reload()
+    phone.sign_in("police")
+    expect(picker).to_be_visible()
+    units = len(phone.stack.client("operator").get("/v1/units").json()["items"])
+    expect(picker.locator("option[value]:not([value=''])")).to_have_count(units)
+
+
+def test_a_step_on_another_cars_alert_is_refused_by_the_api(
+    phone: Console, resident: Any, crews: Callable[..., None]
+) -> None:
     stack = phone.stack
-    crew_the_car(stack)
+    crews()  # the officer crews no car: the page lets them pick any
     # Given an alert assigned to a car the officer does not crew
     alert_id = send_alert(resident, "robbery", unit_base("GC-04"))
     operator = stack.client("operator")

@@ -12,13 +12,75 @@ import { mapPanel, messageArea, refreshFailed, showError, showOk, startElapsedTi
 
 // The crew's step from each status (docs/incidents.md); a 409 says what the API allows instead.
 const NEXT = { assigned: ['en_route'], en_route: ['on_scene'], on_scene: ['resolve'] };
-// GET /v1/units does not say who crews which car: the officer says which is theirs, for this tab only.
-const UNIT_KEY = 'vigia.police.unit';
+// The car the officer picked when they crew none or several (this tab only; nothing personal).
+export const UNIT_KEY = 'vigia.police.unit';
+const userIds = new Map(); // sign-in (the token's sub) → GET /v1/me's user id: asked once
+
+/** The signed-in officer's user id, as the API knows it (null when it cannot say now). */
+export function myUserId(ctx) {
+  const key = ctx.session.claims.sub || '';
+  if (!userIds.has(key)) {
+    const asked = ctx.api.get('/v1/me').then((me) => me.user_id);
+    asked.catch(() => userIds.delete(key)); // asked again on the next refresh
+    userIds.set(key, asked);
+  }
+  return userIds.get(key).catch(() => null);
+}
+
+/**
+ * "Which car is mine": the car whose crew (GET /v1/units' `crew`) holds the officer, shown as a fact; a picker
+ * only when they crew several (those) or none (every car: the API refuses a step on a car not theirs anyway).
+ */
+export function carChooser(id, onChange) {
+  const select = h('select', { id, dataset: { myUnit: '' } });
+  const picker = h('div', { class: 'car-picker' }, h('label', { for: id }, t('mycar_unit')), select);
+  const fixed = h('p', { class: 'my-car', dataset: { myCar: '' }, hidden: true });
+  let value = '';
+  let offered = null;
+  select.addEventListener('change', () => {
+    value = select.value;
+    sessionStorage.setItem(UNIT_KEY, value);
+    onChange();
+  });
+  return {
+    element: h('div', {}, picker, fixed),
+    get value() {
+      return value;
+    },
+    fill(units, userId) {
+      const mine = userId ? units.filter((u) => (u.crew || []).includes(userId)) : [];
+      if (mine.length === 1) {
+        value = mine[0].unit_id;
+        picker.hidden = true;
+        fixed.hidden = false;
+        fixed.dataset.myCar = value;
+        fixed.textContent = t('mycar_crewed', { unit: `${value} · ${mine[0].name}` });
+        offered = null;
+        return;
+      }
+      picker.hidden = false;
+      fixed.hidden = true;
+      const options = mine.length ? mine : units;
+      const key = options.map((u) => u.unit_id).join(',');
+      const chosen = value || sessionStorage.getItem(UNIT_KEY) || '';
+      if (key !== offered) { // the same list is left alone: an open picker or its focus is not disturbed
+        replace(select, h('option', { value: '' }, t('mycar_pick')),
+          options.map((unit) => h('option', { value: unit.unit_id }, `${unit.unit_id} · ${unit.name}`)));
+        offered = key;
+      }
+      value = options.some((u) => u.unit_id === chosen) ? chosen : '';
+      select.value = value;
+    },
+  };
+}
 
 export async function render(ctx, container) {
   const { api } = ctx;
   const message = messageArea();
-  const unitSelect = h('select', { id: 'my-unit', dataset: { myUnit: '' } });
+  const car = carChooser('my-unit', () => {
+    lastAlertId = undefined;
+    view.refresh().catch(() => {});
+  });
   const card = h('div', { class: 'assignment', dataset: { assignment: '' } });
   const actionsEl = h('div', { class: 'actions big', dataset: { actions: '' } });
   const note = h('textarea', { id: 'resolve-note', rows: '2', maxlength: '500' });
@@ -26,7 +88,7 @@ export async function render(ctx, container) {
   replace(container, h('div', { class: 'layout-split police' },
     h('section', { class: 'panel', 'aria-labelledby': 'mycar-title' },
       h('div', { class: 'page-head' }, h('h1', { id: 'mycar-title' }, t('mycar_title'))),
-      h('label', { for: 'my-unit' }, t('mycar_unit')), unitSelect,
+      car.element,
       card, message, actionsEl,
       h('label', { for: 'resolve-note' }, t('mycar_note')), note),
     h('section', { class: 'panel map-panel' }, mapEl)));
@@ -45,19 +107,6 @@ export async function render(ctx, container) {
     createMap(mapEl, { layersUrl: ctx.config.map_layers, label: t('map_label', { city: ctx.config.city_name }) }).then((m) => (map = m)).catch(() => {}),
     api.get('/v1/alert-types').then((answer) => { for (const type of answer.items || []) types.set(type.code, type); }).catch(() => {}),
   ]);
-
-  unitSelect.addEventListener('change', () => {
-    sessionStorage.setItem(UNIT_KEY, unitSelect.value);
-    lastAlertId = undefined;
-    view.refresh().catch(() => {});
-  });
-
-  function fillUnits(units) {
-    const chosen = unitSelect.value || sessionStorage.getItem(UNIT_KEY) || '';
-    replace(unitSelect, h('option', { value: '' }, t('mycar_pick')),
-      units.map((unit) => h('option', { value: unit.unit_id }, `${unit.unit_id} · ${unit.name}`)));
-    unitSelect.value = units.some((u) => u.unit_id === chosen) ? chosen : '';
-  }
 
   function drawAssignment(unit) {
     if (!unit) {
@@ -128,10 +177,11 @@ export async function render(ctx, container) {
     async refresh() {
       const mine = ++latest; // an answer overtaken by a later refresh (a step just taken) is stale: dropped
       try {
-        const answer = await api.get('/v1/units');
+        const [answer, userId] = await Promise.all([api.get('/v1/units'), myUserId(ctx)]);
+        if (mine !== latest) return;
         const units = answer.items || [];
-        fillUnits(units);
-        const unit = units.find((u) => u.unit_id === unitSelect.value) || null;
+        car.fill(units, userId);
+        const unit = units.find((u) => u.unit_id === car.value) || null;
         await ready;
         const fetched = unit && unit.alert_id ? await api.get(`/v1/alerts/${encodeURIComponent(unit.alert_id)}`) : null;
         if (mine !== latest) return;
