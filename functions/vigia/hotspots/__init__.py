@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from vigia.hotspots.gistar import Z_95, gi_star
 from vigia.hotspots.places import Place, PlaceGrid, cells_from_geography
-from vigia.hotspots.scoring import AlertSample, HotspotMap, ScoredPlace, ScoringRules, score_places
+from vigia.hotspots.scoring import AlertSample, HotspotMap, ScoredPlace, ScoringRules, alerts_at, score_places
 
 if TYPE_CHECKING:
     from vigia.city import CityPack
@@ -24,6 +24,7 @@ __all__ = [
     "PlaceGrid",
     "ScoredPlace",
     "ScoringRules",
+    "alerts_behind",
     "as_of",
     "gi_star",
     "lookback_dates",
@@ -74,3 +75,17 @@ def score_for_date(
     rules = scoring_rules(pack)
     samples = (s for d in lookback_dates(day, rules.lookback_days) for s in alerts_on(d))
     return score_places(place_grid(pack), samples, rules, as_of(day, pack.time_zone))
+
+
+def alerts_behind(
+    day: Date, place_id: str, pack: CityPack, alerts_on: Callable[[str], Iterable[AlertSample]]
+) -> list[tuple[AlertSample, float]] | None:
+    """The alerts counted into one place for `day`'s hot spots (the same window and selection as its score),
+    with their weights, newest first; None when the place is not on the city's grid."""
+    grid = place_grid(pack)
+    index = grid.index.get(place_id)
+    if index is None:
+        return None
+    rules = scoring_rules(pack)
+    samples = (s for d in lookback_dates(day, rules.lookback_days) for s in alerts_on(d))
+    return alerts_at(grid, index, samples, rules, as_of(day, pack.time_zone))

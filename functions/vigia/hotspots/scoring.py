@@ -20,7 +20,7 @@ and alerts of its own weighed on it (a quiet cell beside a busy one is not a fix
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -44,6 +44,7 @@ class AlertSample:
     quadrant_id: str | None
     silent: bool
     status: str | None = None  # a false alarm or an alert its sender cancelled never weighs
+    alert_id: str | None = None  # listed with the alerts behind a place; never read for a silent alert
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,45 @@ def _rank_key(p: ScoredPlace) -> tuple[bool, float, float, str]:
     return (not p.hot, -p.score, -p.z, p.place.place_id)
 
 
+NOT_COUNTED_HERE, SILENT, OUTSIDE = "not_counted", "silent", "outside"
+
+
+def placed(
+    grid: PlaceGrid, samples: Iterable[AlertSample], rules: ScoringRules, as_of: datetime
+) -> Iterator[tuple[AlertSample, int | str]]:
+    """Each alert of the lookback window before `as_of` with where it counts: the index of its place, or
+    why no place gets it (a false alarm or cancelled alert, a silent alert, outside the grid).
+
+    The one selection behind a place's score and its `alerts`, and behind the alerts listed for a place
+    (`alerts_at`): what a place is said to hold is what weighed on it.
+    """
+    start, end = rules.window(as_of)
+    for sample in samples:
+        if not (start <= sample.created_at < end):
+            continue
+        if sample.status in NOT_COUNTED:
+            yield sample, NOT_COUNTED_HERE
+        elif sample.silent:
+            yield sample, SILENT  # only its quadrant is ever looked at, never its location
+        elif sample.lat is None or sample.lon is None:
+            yield sample, OUTSIDE
+        else:
+            index = grid.cell_of(sample.lat, sample.lon)
+            yield sample, OUTSIDE if index is None else index
+
+
+def alerts_at(
+    grid: PlaceGrid, place_index: int, samples: Iterable[AlertSample], rules: ScoringRules, as_of: datetime
+) -> list[tuple[AlertSample, float]]:
+    """The alerts counted into one place as of `as_of`, with their weights, newest first (never silent)."""
+    found = [
+        (s, rules.weight(s, as_of))
+        for s, where in placed(grid, samples, rules, as_of)
+        if where == place_index
+    ]
+    return sorted(found, key=lambda pair: pair[0].created_at, reverse=True)
+
+
 def score_places(
     grid: PlaceGrid, samples: Iterable[AlertSample], rules: ScoringRules, as_of: datetime
 ) -> HotspotMap:
@@ -172,35 +212,27 @@ def score_places(
     n = len(grid)
     own = np.zeros(n)
     counts = np.zeros(n, dtype=np.int64)
-    start, end = rules.window(as_of)
     silent_weight: dict[str, float] = {}
     silent_count: dict[str, int] = {}
     counted = outside = left_out = not_counted = 0
-    for sample in samples:
-        if not (start <= sample.created_at < end):
-            continue
-        if sample.status in NOT_COUNTED:
+    for sample, where in placed(grid, samples, rules, as_of):
+        if where == NOT_COUNTED_HERE:
             not_counted += 1
             continue
         weight = rules.weight(sample, as_of)
-        if sample.silent:
-            # Only the quadrant is looked at, never the location (see the module docstring).
+        if where == SILENT:
             if sample.quadrant_id is None or sample.quadrant_id not in grid.by_quadrant:
                 left_out += 1
                 continue
             silent_weight[sample.quadrant_id] = silent_weight.get(sample.quadrant_id, 0.0) + weight
             silent_count[sample.quadrant_id] = silent_count.get(sample.quadrant_id, 0) + 1
             continue
-        index = (
-            grid.cell_of(sample.lat, sample.lon)
-            if sample.lat is not None and sample.lon is not None
-            else None
-        )
-        if index is None:
+        if where == OUTSIDE:
             outside += 1
             continue
-        own[index] += weight
-        counts[index] += 1
+        assert isinstance(where, int)
+        own[where] += weight
+        counts[where] += 1
         counted += 1
     scores = own.copy()
     for quadrant_id, weight in silent_weight.items():

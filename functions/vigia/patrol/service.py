@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from vigia import clock
 from vigia.errors import FieldError, IdempotencyKeyReused, InvalidRequest, NotFound, Unprocessable
-from vigia.hotspots import AlertSample, HotspotMap, score_for_date
+from vigia.hotspots import AlertSample, HotspotMap, alerts_behind, as_of, place_grid, score_for_date
 from vigia.patrol.checkins import CheckIn, dosage, match
 from vigia.patrol.planning import parse_date, plan_day, questions
 from vigia.patrol.schedule import Schedule, UnitSchedule
@@ -117,6 +117,38 @@ def hotspots_view(
         "places_scored": len(ranked),
         "hot_spots": sum(1 for p in ranked if p.hot),
         "items": [place.view(rank) for rank, place in enumerate(ranked[:top], start=1)],
+    }
+
+
+def hotspot_alerts_view(
+    *, place_id: str, date: str | None, pack: CityPack, history: AlertHistory, now: datetime
+) -> dict[str, Any]:
+    """GET /v1/hotspots/{place_id}/alerts: the alerts counted into the place for the day's hot spots.
+
+    Never a silent alert (they weigh on a whole quadrant, never on a place), a false alarm or a cancelled
+    alert: the listing is the selection that made the place's score (`vigia.hotspots.scoring.placed`).
+    """
+    day = _day(date, pack, now)
+    found = alerts_behind(day, place_id, pack, history.on_date)
+    if found is None:
+        raise NotFound(f"No place {place_id} on the city's hot-spot grid.")
+    place = place_grid(pack).places[place_grid(pack).index[place_id]]
+    return {
+        "date": day.isoformat(),
+        "place_id": place_id,
+        "quadrant_id": place.quadrant_id,
+        "centroid": {"lat": place.lat, "lon": place.lon},
+        "as_of": as_of(day, pack.time_zone).isoformat(timespec="seconds"),
+        "items": [
+            {
+                "alert_id": sample.alert_id,
+                "type": sample.type,
+                "created_at": clock.iso(sample.created_at),
+                "local_date": sample.created_at.astimezone(pack.zone_info).date().isoformat(),
+                "weight": round(weight, 4),
+            }
+            for sample, weight in found
+        ],
     }
 
 

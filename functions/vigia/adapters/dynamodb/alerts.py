@@ -215,6 +215,7 @@ def sample(v: Mapping[str, Any]) -> AlertSample | None:
         quadrant_id=v.get("quadrant_id"),
         silent=silent,
         status=_outcome(v),
+        alert_id=None if silent else v.get("pk"),
     )
 
 

@@ -26,6 +26,17 @@ ROUTES = (
         response_schema="responses/hotspots.json",
     ),
     entry(
+        "GET",
+        "/v1/hotspots/{place_id}/alerts",
+        "The alerts counted into one place of a date's hot spots (?date=), newest first with their weights: "
+        "never a silent alert, a false alarm or a cancelled alert",
+        {"operator", "police", "analyst", "admin"},
+        errors=(400, 401, 403, 404),
+        query=(date_param("date", "the day ranked (default today)"),),
+        tags=("patrol",),
+        response_schema="responses/hotspot-alerts.json",
+    ),
+    entry(
         "POST",
         "/v1/patrol-schedules",
         "Generates a date's patrol schedule: every hour of each unit's shift, a fixed point then patrol",

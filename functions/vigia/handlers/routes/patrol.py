@@ -64,6 +64,20 @@ def hotspots(request: Request) -> Response:
     return json_response(200, view)
 
 
+@route(router, "GET /v1/hotspots/{place_id}/alerts")
+def hotspot_alerts(request: Request) -> Response:
+    from vigia.patrol.service import hotspot_alerts_view
+
+    view = hotspot_alerts_view(
+        place_id=request.path["place_id"],
+        date=request.query["date"],
+        pack=runtime.city_pack(),
+        history=runtime.alert_history(),
+        now=clock.now(),
+    )
+    return json_response(200, view)
+
+
 @route(router, "POST /v1/patrol-schedules")
 def generate_schedule(request: Request) -> Response:
     from vigia.patrol.service import generate_schedule as generate
