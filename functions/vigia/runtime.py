@@ -136,6 +136,16 @@ def registration_keys() -> SecretKeys:
     return keys()
 
 
+def edge_secret() -> str:
+    """The secret the console's CloudFront sends to the API (vigia.api.edge); "" where there is none."""
+    secret_id = settings.get().edge_secret_id
+    if not secret_id:
+        return ""
+    from vigia.adapters import secrets
+
+    return secrets.read(secret_id)
+
+
 def incident_notifier() -> SqsNotifier:
     from vigia.adapters.task_queues import SqsNotifier
 

@@ -73,6 +73,7 @@ class Settings:
     # registration (docs/registration.md)
     registrations_table: str
     registration_secret_id: str
+    edge_secret_id: str  # proves a request came through the console's CloudFront (vigia.api.edge)
     registrations_per_source: int  # per source address and window, counted atomically
     registration_window_s: int
 
@@ -145,6 +146,7 @@ def get() -> Settings:
         indicators_catch_up_days=int(env.get("INDICATORS_CATCH_UP_DAYS", "366")),
         registrations_table=env.get("REGISTRATIONS_TABLE", "vigia-registrations"),
         registration_secret_id=env.get("REGISTRATION_SECRET_ARN", ""),
+        edge_secret_id=env.get("EDGE_SECRET_ARN", ""),
         registrations_per_source=int(env.get("REGISTRATIONS_PER_SOURCE", "5")),
         registration_window_s=int(env.get("REGISTRATION_WINDOW_S", "3600")),
     )

@@ -1,11 +1,13 @@
-"""`make console-deploy`: a deployed city's console: its config.json, console/ uploaded to its bucket.
+"""`make console-deploy`: a deployed city's console and residents' app: their config.json, console/ and app/
+uploaded to its bucket.
 
     make console-deploy CITY=godoy-cruz            # `make deploy` runs it; your AWS credentials
     make console-deploy CITY=godoy-cruz DRY_RUN=1  # prints config.json and every upload, writes nothing
 
-The files are what the local console serves (`infra.tools.console_site.ConsoleSite`), under `console/` in
-the stack's ConsoleBucket; files the console no longer has are deleted (the bucket keeps their old version
-30 days), and CloudFront's copies of /console/* are invalidated. Caching: the shell, the modules and the
+The files are what the local console and app serve (`infra.tools.console_site.ConsoleSite`,
+`infra.tools.app_site.AppSite`), under `console/` and `app/` in the stack's ConsoleBucket; files they no
+longer have are deleted (the bucket keeps their old version 30 days), and CloudFront's copies of /console/*
+and /app/* are invalidated. Caching: the shell, the modules and the
 generated files are `no-cache` (revalidated on every load: they change with each deploy and their names
 carry no version); the vendored libraries are cached a week (pinned, but their names carry no version
 either, so an upgrade must not be pinned in browsers for long).
@@ -23,9 +25,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from infra.tools import console_site, stack_outputs
+from infra.tools import app_site, console_site, stack_outputs
 
 PREFIX = "console/"
+APP_PREFIX = "app/"  # the residents' app (docs/app.md), on the same origin: it imports the console's modules
 NO_CACHE = "no-cache"
 VENDOR_CACHE = "public, max-age=604800"
 # In console/vendor/ for the browser tests only (docs/console.md): the console never loads it.
@@ -56,15 +59,25 @@ def site_config(outputs: Mapping[str, Any], city: str) -> dict[str, Any]:
     )
 
 
-def plan(outputs: Mapping[str, Any], city: str, console_dir: Path = console_site.CONSOLE_DIR) -> list[Upload]:
-    """Every object to write: each file the site serves, plus the generated config.json and city.geojson."""
+def plan(
+    outputs: Mapping[str, Any],
+    city: str,
+    console_dir: Path = console_site.CONSOLE_DIR,
+    app_dir: Path = app_site.APP_DIR,
+) -> list[Upload]:
+    """Every object to write: each file the console and the residents' app serve, plus their generated
+    config.json (the app's adds the city's cancel window and silent gesture) and city.geojson."""
     config = site_config(outputs, city)
-    site = console_site.ConsoleSite(
-        config, console_site.city_layers(console_site.load_pack(city)), root=console_dir
-    )
+    pack = console_site.load_pack(city)
+    console = console_site.ConsoleSite(config, console_site.city_layers(pack), root=console_dir)
+    app = app_site.AppSite(config, pack, root=app_dir)
+    return _uploads(console, console_dir, PREFIX) + _uploads(app, app_dir, APP_PREFIX)
+
+
+def _uploads(site: console_site.ConsoleSite, root: Path, prefix: str) -> list[Upload]:
     relatives = sorted(site.generated)
-    for path in sorted(console_dir.rglob("*")):
-        relative = path.relative_to(console_dir).as_posix()
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
         if path.is_file() and not relative.startswith("node_modules/") and not relative.startswith(TEST_ONLY):
             relatives.append(relative)
     uploads = []
@@ -73,12 +86,12 @@ def plan(outputs: Mapping[str, Any], city: str, console_dir: Path = console_site
         if status != 200:  # what the site refuses (package files, dotfiles) is not published either
             continue
         cache = VENDOR_CACHE if relative.startswith("vendor/") else NO_CACHE
-        uploads.append(Upload(PREFIX + relative, kind, cache, body))
+        uploads.append(Upload(prefix + relative, kind, cache, body))
     return uploads
 
 
 def publish(uploads: list[Upload], bucket: str, s3: Any) -> list[str]:
-    """Writes the uploads and deletes what else lies under console/; returns the keys deleted."""
+    """Writes the uploads and deletes what else lies under console/ and app/; returns the keys deleted."""
     for upload in uploads:
         s3.put_object(
             Bucket=bucket,
@@ -90,7 +103,8 @@ def publish(uploads: list[Upload], bucket: str, s3: Any) -> list[str]:
     keep = {u.key for u in uploads}
     stale = [
         item["Key"]
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=PREFIX)
+        for prefix in (PREFIX, APP_PREFIX)
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         for item in page.get("Contents") or []
         if item["Key"] not in keep
     ]
@@ -105,7 +119,7 @@ def invalidate(cloudfront: Any, distribution_id: str) -> str:
     answer = cloudfront.create_invalidation(
         DistributionId=distribution_id,
         InvalidationBatch={
-            "Paths": {"Quantity": 1, "Items": ["/console/*"]},
+            "Paths": {"Quantity": 2, "Items": ["/console/*", "/app/*"]},
             "CallerReference": str(time.time_ns()),
         },
     )
@@ -149,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         StackName=stack_outputs.stack_name(args.city), LogicalResourceId="ConsoleDistribution"
     )["StackResourceDetail"]["PhysicalResourceId"]
     invalidation = invalidate(session.client("cloudfront"), distribution)
-    print(f"invalidation {invalidation} of /console/* on {distribution}")
+    print(f"invalidation {invalidation} of /console/* and /app/* on {distribution}")
     print(f"the console: {outputs['ConsoleUrl']}")
+    if outputs.get("AppUrl"):
+        print(f"the residents' app: {outputs['AppUrl']}")
     return 0
 
 

@@ -86,10 +86,26 @@ def test_the_uploads_carry_their_content_type_and_the_shell_is_never_cached_stal
     assert uploads["console/index.html"].body == Path("console/index.html").read_bytes()
 
 
+def test_the_residents_app_is_published_beside_the_console_with_its_own_config():
+    uploads = uploads_by_key()
+    assert uploads["app/index.html"].body == Path("app/index.html").read_bytes()
+    assert uploads["app/sw.js"].cache_control == "no-cache"  # a new deploy reaches the phones
+    assert uploads["app/manifest.webmanifest"].content_type.startswith("application/manifest+json")
+    config = json.loads(uploads["app/config.json"].body)
+    console = json.loads(uploads["console/config.json"].body)
+    pack = load_pack("godoy-cruz")
+    # the API on the same origin (the app signs up through it), the city's cancel window and silent gesture
+    assert config["api_url"] == console["api_url"] == "https://d1234abcd.cloudfront.net"
+    assert config["cancel_window_s"] == int(pack.raw["settings"].get("cancel_window_s", 120))
+    silent = [code for code, kind in pack.raw["alert_types"].items() if kind.get("silent")]
+    assert config["silent_alarm"]["type"] == silent[0]
+    assert "silent_alarm" not in console
+
+
 def test_nothing_but_the_site_is_published():
     keys = set(uploads_by_key())
 
-    assert all(k.startswith("console/") for k in keys)
+    assert all(k.startswith(("console/", "app/")) for k in keys)
     assert not [k for k in keys if "node_modules" in k or k.endswith(("package.json", "package-lock.json"))]
     assert not [k for k in keys if any(part.startswith(".") for part in k.split("/"))]  # vendor/.installed
     assert not [k for k in keys if "axe-core" in k]  # the browser tests' library, never loaded by the console
@@ -98,12 +114,13 @@ def test_nothing_but_the_site_is_published():
 def test_publishing_writes_every_file_as_planned_and_removes_what_the_console_no_longer_has(s3: Any):
     bucket = OUTPUTS["ConsoleBucket"]
     s3.put_object(Bucket=bucket, Key="console/js/removed-page.js", Body=b"old")
+    s3.put_object(Bucket=bucket, Key="app/removed.js", Body=b"old")
     s3.put_object(Bucket=bucket, Key="elsewhere/keep.txt", Body=b"not the console's")
     uploads = console_deploy.plan(OUTPUTS, "godoy-cruz")
 
     deleted = console_deploy.publish(uploads, bucket, s3)
 
-    assert deleted == ["console/js/removed-page.js"]
+    assert sorted(deleted) == ["app/removed.js", "console/js/removed-page.js"]
     listed = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
     assert listed == {u.key for u in uploads} | {"elsewhere/keep.txt"}
     for upload in uploads:
@@ -150,4 +167,4 @@ def test_the_invalidation_covers_the_whole_console(s3: Any):
     invalidation = console_deploy.invalidate(cloudfront, distribution)
 
     found = cloudfront.get_invalidation(DistributionId=distribution, Id=invalidation)["Invalidation"]
-    assert found["InvalidationBatch"]["Paths"]["Items"] == ["/console/*"]
+    assert found["InvalidationBatch"]["Paths"]["Items"] == ["/console/*", "/app/*"]

@@ -178,6 +178,12 @@ def test_the_bucket_policy_admits_only_this_distribution_and_only_over_https():
     for allow in allows:
         assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}, "nobody else may read"
         assert allow["Action"] in ("s3:GetObject", ["s3:GetObject"])
+        # the console's and the app's folders, nothing else of the bucket
+        readable = allow["Resource"] if isinstance(allow["Resource"], list) else [allow["Resource"]]
+        assert sorted(sub_text(r) for r in readable) == [
+            "${ConsoleBucket.Arn}/app/*",
+            "${ConsoleBucket.Arn}/console/*",
+        ]
         source = sub_text(allow["Condition"]["StringEquals"]["AWS:SourceArn"])
         assert re.fullmatch(
             r"arn:\$\{AWS::Partition\}:cloudfront::\$\{AWS::AccountId\}:distribution/\$\{ConsoleDistribution\}",
@@ -220,9 +226,45 @@ def test_the_console_folder_serves_its_index_and_files_as_they_are(uri: str, ser
 
 
 @pytest.mark.parametrize("uri", ["/v1/registrations", "/v1/registrations/r-123/confirm"])
-def test_anonymous_sign_up_is_refused_on_the_consoles_domain(uri: str):
-    # behind CloudFront every caller's address is an edge's: the per-source limit would not hold
-    assert run_viewer_request("POST", uri)["statusCode"] == 404
+def test_the_residents_app_signs_up_through_the_consoles_domain(uri: str):
+    # the per-source limit holds behind CloudFront: the API counts the viewer CloudFront names (next test)
+    answer = run_viewer_request("POST", uri)
+    assert "statusCode" not in answer
+    assert answer["uri"] == uri
+
+
+def test_only_the_api_origin_is_sent_the_edge_secret_and_the_viewers_address():
+    config = distribution()
+    origins = {o["Id"]: o for o in config["Origins"]}
+    (header,) = origins["api"]["OriginCustomHeaders"]
+    assert header["HeaderName"].lower() == "x-vigia-edge"
+    # the secret's value, resolved by CloudFormation from Secrets Manager, never written in the template
+    assert sub_text(header["HeaderValue"]) == "{{resolve:secretsmanager:${EdgeSecret}:SecretString}}"
+    assert (
+        resources("AWS::SecretsManager::Secret")["EdgeSecret"]["Properties"]["GenerateSecretString"][
+            "PasswordLength"
+        ]
+        >= 32
+    )
+    assert "OriginCustomHeaders" not in origins["console"]
+    # Managed-AllViewerExceptHostHeader forwards CloudFront's headers, CloudFront-Viewer-Address among them
+    (api,) = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/v1/*"]
+    assert api["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    # and the API function may read the secret it compares with
+    function = resources("AWS::Lambda::Function")["ApiFunction"]["Properties"]
+    assert function["Environment"]["Variables"]["EDGE_SECRET_ARN"] == {"Ref": "EdgeSecret"}
+    role = resources("AWS::IAM::Role")["ApiFunctionRole"]["Properties"]
+    granted = json.dumps([p["PolicyDocument"] for p in role.get("Policies", [])])
+    assert '"secretsmanager:GetSecretValue"' in granted
+    assert '{"Ref": "EdgeSecret"}' in granted
+
+
+def test_the_bare_app_folder_redirects_to_the_app_and_its_folder_serves_its_index():
+    answer = run_viewer_request("GET", "/app")
+    assert answer["statusCode"] == 301
+    assert answer["headers"]["location"]["value"] == "/app/"
+    assert run_viewer_request("GET", "/app/")["uri"] == "/app/index.html"
+    assert run_viewer_request("GET", "/app/app.js")["uri"] == "/app/app.js"
 
 
 @pytest.mark.parametrize(
@@ -251,3 +293,6 @@ def test_the_outputs_name_the_console_url_and_its_bucket():
     assert condition == "HasConsoleDomain"
     assert sub_text(with_domain) == "https://${ConsoleDomainName}/console/"
     assert sub_text(without) == "https://${ConsoleDistribution.DomainName}/console/"
+    condition, with_domain, without = outputs["AppUrl"]["Value"]["Fn::If"]
+    assert sub_text(with_domain) == "https://${ConsoleDomainName}/app/"
+    assert sub_text(without) == "https://${ConsoleDistribution.DomainName}/app/"

@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from vigia import runtime
 from vigia.api.auth import Caller, caller_from_event
+from vigia.api.edge import caller_address
 from vigia.api.parameters import check_headers, check_path, read_query
 from vigia.api.routes import BY_KEY, Route, authorize
 from vigia.api.validation import parse_json_body, validate
@@ -121,8 +122,13 @@ def _read(route: Route, router: APIGatewayHttpRouter, path: Mapping[str, str]) -
         query=Declared("query parameter", route.key, route.query_names, query),
         headers=Declared("header", route.key, route.header_names, headers),
         body=_body(route, event),
-        # the caller's address as API Gateway saw it (always there behind it; "" if an event lacks it)
-        source_ip=str((context.get("http") or {}).get("sourceIp") or ""),
+        # the caller's address as API Gateway saw it (always there behind it; "" if an event lacks it), or
+        # the viewer's when the request proves it came through the console's CloudFront (vigia.api.edge)
+        source_ip=caller_address(
+            str((context.get("http") or {}).get("sourceIp") or ""),
+            {name.lower(): value for name, value in (event.headers or {}).items()},
+            runtime.edge_secret,
+        ),
     )
 
 
