@@ -20,12 +20,14 @@ import * as indicatorsPage from './pages/indicators.js';
 import * as hotspotsPage from './pages/hotspots.js';
 import * as silentPage from './pages/silent.js';
 import * as mycarPage from './pages/mycar.js';
+import * as shiftPage from './pages/shift.js';
 
 // One table says which page answers which address and who may open it (the API enforces it anyway).
 const PAGES = [
   { id: 'queue', pattern: /^queue$/, nav: 'nav_queue', roles: ['operator', 'admin'], module: queuePage },
   { id: 'incident', pattern: /^alerts\/([A-Za-z0-9_-]{1,128})$/, roles: ['operator', 'admin'], module: incidentPage },
   { id: 'mycar', pattern: /^mycar$/, nav: 'nav_mycar', roles: ['police'], module: mycarPage },
+  { id: 'shift', pattern: /^shift$/, nav: 'nav_shift', roles: ['police'], module: shiftPage },
   { id: 'units', pattern: /^units$/, nav: 'nav_units', roles: ['operator', 'admin', 'police'], module: unitsPage },
   { id: 'dlq', pattern: /^dlq$/, nav: 'nav_dlq', roles: ['operator', 'admin'], module: dlqPage },
   { id: 'registrations', pattern: /^registrations$/, nav: 'nav_registrations', roles: ['operator', 'admin'], module: registrationsPage },

@@ -181,7 +181,8 @@ def security_headers(site_config: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "no-referrer"),
         ("X-Frame-Options", "DENY"),
-        ("Permissions-Policy", "geolocation=(), camera=(), microphone=()"),
+        # the police check-in ("My shift") sends the car's position; only the console's own pages may ask
+        ("Permissions-Policy", "geolocation=(self), camera=(), microphone=()"),
     ]
 
 

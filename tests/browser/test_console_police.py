@@ -3,12 +3,18 @@ en route, on scene and resolved with a note."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, expect
 
+from infra.tools.console_site import load_pack
 from tests.browser.console_page import Console, send_alert, unit_base
 from tests.e2e.conftest import LocalStackProcess
 
@@ -168,3 +174,117 @@ def test_a_step_on_another_cars_alert_is_refused_by_the_api(
     # (the operator frees the car again for the other tests)
     freed = operator.post(f"/v1/alerts/{alert_id}/actions", json={"action": "cancel"})
     assert freed.status_code == 200, freed.text
+
+
+def schedule_of(stack: LocalStackProcess, day: date, unit_id: str) -> list[dict[str, Any]]:
+    """The unit's stops on `day`, the schedule generated first (as an operator) when the day has none."""
+    police = stack.client("police")
+    if police.get(f"/v1/patrol-schedules/{day.isoformat()}").status_code == 404:
+        made = stack.client("operator").post(
+            "/v1/patrol-schedules",
+            json={"date": day.isoformat()},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert made.status_code in (200, 201), made.text
+    answer = police.get(f"/v1/patrol-schedules/{day.isoformat()}/units/{unit_id}")
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["units"][0]["stops"])
+
+
+def a_past_fixed_point(stack: LocalStackProcess, unit_id: str) -> tuple[str, dict[str, Any]]:
+    """A fixed point of the car already over (today's, or yesterday's early in the morning), so the phone's
+    clock can be put at its start and just after its end without claiming a time still to come."""
+    now = datetime.now(ZoneInfo(load_pack("godoy-cruz").time_zone))
+    for day in (now.date(), now.date() - timedelta(days=1)):
+        over = [
+            s
+            for s in schedule_of(stack, day, unit_id)
+            if datetime.fromisoformat(s["end"]) <= now - timedelta(minutes=3)
+        ]
+        if over:
+            return day.isoformat(), over[-1]
+    pytest.fail(f"{unit_id} has no fixed point over by {now}, today or yesterday")
+
+
+def stops_done(stack: LocalStackProcess, day: str, unit_id: str) -> int:
+    answer = stack.client("police").get("/v1/patrols/dosage", params={"date": day})
+    assert answer.status_code == 200, answer.text
+    return sum(int(u["stops_done"]) for u in answer.json()["units"] if u["unit_id"] == unit_id)
+
+
+def test_the_crew_checks_in_at_the_fixed_point_and_is_refused_400_m_away(
+    browser: Browser, console_url: str, local_stack: LocalStackProcess, crews: Callable[..., None]
+) -> None:
+    crews(CAR)
+    # Given a fixed point of the officer's car, and the officer's phone standing on it (position faked)
+    day, stop = a_past_fixed_point(local_stack, CAR)
+    done = stops_done(local_stack, day, CAR)
+    context = browser.new_context(
+        **PHONE, permissions=["geolocation"], geolocation={"latitude": stop["lat"], "longitude": stop["lon"]}
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    screen = Console(page, console_url, local_stack)
+    try:
+        screen.sign_in("police")
+        # with its clock two minutes into the fixed point (the check-in says when; the API checks the window)
+        page.clock.set_fixed_time(datetime.fromisoformat(stop["start"]) + timedelta(minutes=2))
+        screen.go("shift")
+        expect(page.locator("body")).to_have_attribute("data-page", "shift")
+        expect(page.locator("[data-my-car]")).to_have_attribute("data-my-car", CAR)
+        # Then the current fixed point is highlighted with its countdown, and the next ones follow
+        left = (
+            datetime.fromisoformat(stop["end"]) - datetime.fromisoformat(stop["start"]) - timedelta(minutes=2)
+        )
+        expect(page.locator("[data-current-stop] [data-place]")).to_have_attribute(
+            "data-place", stop["place_id"]
+        )
+        countdown = f"{int(left.total_seconds()) // 60}:{int(left.total_seconds()) % 60:02d}"
+        expect(page.locator("[data-current-stop] [data-countdown]")).to_have_text(countdown)
+        current = page.locator(f"[data-stops] li[data-stop='{stop['start']}']")
+        expect(current).to_have_attribute("aria-current", "true")
+        expect(page.locator("[data-stops] li[aria-current]")).to_have_count(1)
+        assert screen.serious_violations() == []
+        screen.screenshot("police-my-shift")
+
+        # When the officer checks in there
+        page.locator("[data-check-in]").click()
+        # Then it counts: the page says so and the day's dosage has one more fixed point done
+        message = page.locator("[data-message]")
+        expect(message).to_have_attribute("data-outcome", "matched")
+        expect(message).to_contain_text(stop["place_id"])
+        assert stops_done(local_stack, day, CAR) == done + 1
+
+        # When the phone is 400 m north of the fixed point and checks in again
+        context.set_geolocation({"latitude": stop["lat"] + 400 / 111_320, "longitude": stop["lon"]})
+        page.locator("[data-check-in]").click()
+        # Then the API refuses it and the page says why: the distance against the 150 m rule
+        expect(message).to_have_attribute("data-outcome", "too_far")
+        expect(message).to_contain_text("150 m")
+        expect(message).to_contain_text(re.compile(r"\b(39\d|40\d) m\b"))
+        expect(message).to_have_class(re.compile("warning"))
+
+        # When it checks in on the spot but a minute after the fixed point ended
+        context.set_geolocation({"latitude": stop["lat"], "longitude": stop["lon"]})
+        page.clock.set_fixed_time(datetime.fromisoformat(stop["end"]) + timedelta(minutes=1))
+        expect(page.locator("[data-current-stop] [data-between]")).to_be_visible()
+        page.locator("[data-check-in]").click()
+        # Then the page says it is outside the fixed point's window
+        expect(message).to_have_attribute("data-outcome", "no_stop_now")
+        expect(message).to_contain_text("desde el inicio hasta el fin del punto fijo")
+        assert stops_done(local_stack, day, CAR) == done + 1
+
+        # And the day downloads as iCalendar, fetched with the officer's token
+        with page.expect_download() as download:
+            page.locator("[data-ics]").click()
+        assert download.value.suggested_filename == f"patrol-{day}-{CAR}.ics"
+        path = download.value.path()
+        assert path is not None
+        text = Path(path).read_text()
+        assert text.startswith("BEGIN:VCALENDAR")
+        assert stop["place_id"] in text
+    finally:
+        context.close()
+    assert not screen.csp_violations, screen.csp_violations
+    assert not screen.errors, screen.errors
+    assert not screen.outside, screen.outside

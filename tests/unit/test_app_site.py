@@ -14,10 +14,11 @@ def sites() -> tuple[AppSite, ConsoleSite]:
     return AppSite(console_config, pack), ConsoleSite(console_config, city_layers(pack))
 
 
-def test_the_app_may_ask_for_the_position_and_the_console_may_not() -> None:
+def test_the_app_and_the_console_may_ask_for_the_position_of_their_own_pages() -> None:
     app, console = sites()
     assert dict(app.headers)["Permissions-Policy"].startswith("geolocation=(self)")
-    assert dict(console.headers)["Permissions-Policy"].startswith("geolocation=()")
+    # the console's police check-in sends the car's position (tests/unit/test_console_geolocation.py: only it asks)
+    assert dict(console.headers)["Permissions-Policy"].startswith("geolocation=(self)")
     # everything else is the console's policy: no inline script or style, never framed
     assert dict(app.headers)["Content-Security-Policy"] == dict(console.headers)["Content-Security-Policy"]
 
