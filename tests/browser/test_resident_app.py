@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.console_page import unit_base, wait_until
+from tests.browser.console_page import Console, unit_base, wait_until
 from tests.e2e.conftest import ROOT, LocalStackProcess
 
 SHOTS_DIR = ROOT / "docs" / "app"
@@ -108,8 +108,43 @@ def sms_code(stack: LocalStackProcess, phone: str) -> str:
     return str(stack.wait_for(code, timeout=90))
 
 
+POLICE_PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def staff_screen(
+    browser: Browser, console_url: str, local_stack: LocalStackProcess
+) -> Iterator[Callable[..., Console]]:
+    """Opens the console in a browser context of its own (an operator's desk, an officer's phone); each is
+    closed after the test, and none may have broken its CSP, thrown, or reached outside this machine."""
+    opened: list[tuple[BrowserContext, Console]] = []
+
+    def open_screen(**options: Any) -> Console:
+        context = browser.new_context(locale="es-AR", **options)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        screen = Console(page, console_url, local_stack)
+        opened.append((context, screen))
+        return screen
+
+    yield open_screen
+    for context, screen in opened:
+        context.close()
+        assert not screen.csp_violations, screen.csp_violations
+        assert not screen.errors, screen.errors
+        assert not screen.outside, screen.outside
+
+
+def officers_car(stack: LocalStackProcess) -> str:
+    """The car the demo police officer crews (the demo seed puts them in one)."""
+    officer = stack.client("police").get("/v1/me").json()["user_id"]
+    units = stack.client("operator").get("/v1/units").json()["items"]
+    (car,) = [u["unit_id"] for u in units if officer in (u.get("crew") or [])]
+    return str(car)
+
+
 def test_a_resident_registers_is_approved_sends_a_robbery_and_follows_it(
-    phone: Phone, local_stack: LocalStackProcess
+    phone: Phone, local_stack: LocalStackProcess, staff_screen: Callable[..., Console]
 ) -> None:
     page, stack = phone.page, local_stack
     n = uuid.uuid4().int
@@ -138,11 +173,18 @@ def test_a_resident_registers_is_approved_sends_a_robbery_and_follows_it(
     expect(page.locator("[data-pending='pending']")).to_be_visible()
     phone.screenshot("pending")
 
-    # When an operator approves her
+    # When an operator, on the console's registrations page, approves her
     operator = stack.client("operator")
     pending = operator.get("/v1/registrations", params={"status": "pending"}).json()["items"]
     user_id = next(item["user_id"] for item in pending if item["email"] == email)
-    assert operator.post(f"/v1/registrations/{user_id}/approve").status_code == 200
+    desk = staff_screen()
+    desk.sign_in("operator")
+    desk.go("registrations")
+    row = desk.page.locator(f"[data-registrations] tr[data-user-id='{user_id}']")
+    expect(row).to_contain_text("Marta Vecina")
+    row.locator("[data-decision='approve']").click()
+    expect(desk.page.locator("[data-message]")).to_contain_text("Marta Vecina")
+    expect(row).to_have_count(0)  # no longer pending
     page.locator("[data-check-again]").click()
 
     # Then she sees one large button per public alert type of the pack, none for the silent one
@@ -172,23 +214,28 @@ def test_a_resident_registers_is_approved_sends_a_robbery_and_follows_it(
     assert stored["type"] == "robbery"
     assert stored["location"]["accuracy_m"] == 12
 
-    # When the operator assigns the nearest car and its crew reports en route and on scene
-    for body in ({"action": "acknowledge"}, {"action": "assign", "unit_id": "GC-01"}):
+    # When the operator assigns the police officer's car, and the officer, signed in on the police view on
+    # a phone, takes it en route and on scene
+    car = officers_car(stack)
+    crew = staff_screen(**POLICE_PHONE)
+    crew.sign_in("police")
+    expect(crew.page.locator("[data-my-car]")).to_have_attribute("data-my-car", car)
+    for body in ({"action": "acknowledge"}, {"action": "assign", "unit_id": car}):
         answer = operator.post(f"/v1/alerts/{alert_id}/actions", json=body)
         assert answer.status_code == 200, answer.text
-    police = stack.client("police")
-    answer = police.post(f"/v1/alerts/{alert_id}/actions", json={"action": "en_route"})
-    assert answer.status_code == 200, answer.text
+    expect(crew.page.locator("[data-assignment] [data-field='type']")).to_have_text("Robo")
+    crew.page.locator("[data-action='en_route']").click()
     expect(sent).to_have_attribute("data-status", "en_route")
-    answer = police.post(f"/v1/alerts/{alert_id}/actions", json={"action": "on_scene"})
-    assert answer.status_code == 200, answer.text
+    crew.page.locator("[data-action='on_scene']").click()
     # Then her screen follows it to on scene, and the cancel button is gone (the API refuses then)
     expect(sent).to_have_attribute("data-status", "on_scene")
     expect(page.locator("[data-steps] li[aria-current='step']")).to_have_attribute("data-step", "on_scene")
     expect(page.locator("[data-cancel]")).to_have_count(0)
     assert not phone.serious_violations()
     phone.screenshot("on-scene")
-    assert police.post(f"/v1/alerts/{alert_id}/actions", json={"action": "resolve"}).status_code == 200
+    # and when the officer resolves it with a note, her screen says resolved
+    crew.page.get_by_label("Nota", exact=False).fill("Sin heridos; se labró acta")
+    crew.page.locator("[data-action='resolve']").click()
     expect(sent).to_have_attribute("data-status", "resolved")
 
     # When she goes back and long-presses the city's name
