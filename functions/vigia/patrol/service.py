@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 MAX_HOTSPOTS = 1000
 MAX_SURVEY_WEEKS = 53
+MAX_DOSAGE_DAYS = 31  # one GET /v1/patrols/dosage?from=&to=: a month of schedules and check-ins
 CHECKIN_CLOCK_SKEW = timedelta(minutes=5)  # a device clock this far ahead is still believed
 Claim = tuple[str, str]  # (idempotency key, request hash)
 
@@ -271,6 +272,70 @@ def dosage_view(date: str | None, *, pack: CityPack, store: PatrolStore, now: da
     day = _day(date, pack, now).isoformat()
     schedule = read_schedule(store, day)
     return dosage(schedule, store.checkins(day))
+
+
+def dosage_report(
+    *,
+    date: str | None,
+    first: str | None,
+    last: str | None,
+    pack: CityPack,
+    store: PatrolStore,
+    now: datetime,
+) -> dict[str, Any]:
+    """GET /v1/patrols/dosage: one day (?date=, as before) or a range (?from=&to=, at most 31 days)."""
+    if first is None and last is None:
+        return dosage_view(date, pack=pack, store=store, now=now)
+    if date is not None:
+        raise Unprocessable(
+            "Ask for one date or a range (from, to), not both.",
+            errors=[FieldError("/date", "not with from and to")],
+        )
+    if first is None or last is None:
+        missing = "/from" if first is None else "/to"
+        raise Unprocessable(
+            "A range needs both from and to.", errors=[FieldError(missing, "required with the other end")]
+        )
+    start, end = parse_date(first, "/from"), parse_date(last, "/to")
+    if end < start:
+        raise Unprocessable("to is before from.", errors=[FieldError("/to", "on or after from")])
+    if (end - start).days + 1 > MAX_DOSAGE_DAYS:
+        raise Unprocessable(
+            f"A dosage range is at most {MAX_DOSAGE_DAYS} days.",
+            errors=[FieldError("/to", f"at most {MAX_DOSAGE_DAYS} days after from, both included")],
+        )
+    return dosage_range(start, end, store)
+
+
+def dosage_range(start: Date, end: Date, store: PatrolStore) -> dict[str, Any]:
+    """A row per day (that day's totals; a day without a schedule says so) and the range's totals."""
+    days = []
+    for n in range((end - start).days + 1):
+        day = (start + timedelta(days=n)).isoformat()
+        schedule = store.schedule(day)
+        if schedule is None:
+            days.append({"date": day, "scheduled": False, **_NOTHING_PLANNED})
+            continue
+        days.append({"date": day, "scheduled": True, **dosage(schedule, store.checkins(day))["totals"]})
+    planned = sum(d["planned_min"] for d in days)
+    done = sum(d["done_min"] for d in days)
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "days": days,
+        "totals": {
+            "days": len(days),
+            "days_scheduled": sum(1 for d in days if d["scheduled"]),
+            "stops_planned": sum(d["stops_planned"] for d in days),
+            "stops_done": sum(d["stops_done"] for d in days),
+            "planned_min": round(planned, 1),
+            "done_min": round(done, 1),
+            "compliance": round(done / planned, 3) if planned else None,
+        },
+    }
+
+
+_NOTHING_PLANNED = {"stops_planned": 0, "stops_done": 0, "planned_min": 0, "done_min": 0, "compliance": None}
 
 
 def _reported_at(body: Mapping[str, Any], now: datetime) -> datetime:

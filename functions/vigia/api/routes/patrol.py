@@ -88,10 +88,15 @@ ROUTES = (
     entry(
         "GET",
         "/v1/patrols/dosage",
-        "A date's dosage compliance (?date=): planned vs done fixed-point minutes per hot spot and unit",
+        "Dosage: a date's (?date=) planned vs done fixed-point minutes per hot spot and unit, or a range's "
+        "(?from=&to=, at most 31 days) per day with its totals",
         {"operator", "police", "analyst", "admin"},
-        errors=(400, 401, 403, 404),
-        query=(date_param("date", "the day (default today)"),),
+        errors=(400, 401, 403, 404, 422),
+        query=(
+            date_param("date", "the day (default today); not with from and to"),
+            date_param("from", "a range's first day (with to)"),
+            date_param("to", "a range's last day (with from; at most 31 days)"),
+        ),
         tags=("patrol",),
         response_schema="responses/dosage.json",
     ),

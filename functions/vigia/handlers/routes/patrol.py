@@ -141,10 +141,15 @@ def check_in(request: Request) -> Response:
 
 @route(router, "GET /v1/patrols/dosage")
 def dosage(request: Request) -> Response:
-    from vigia.patrol.service import dosage_view
+    from vigia.patrol.service import dosage_report
 
-    report = dosage_view(
-        request.query["date"], pack=runtime.city_pack(), store=runtime.patrols(), now=clock.now()
+    report = dosage_report(
+        date=request.query["date"],
+        first=request.query["from"],
+        last=request.query["to"],
+        pack=runtime.city_pack(),
+        store=runtime.patrols(),
+        now=clock.now(),
     )
     return json_response(200, report)
 
