@@ -1,6 +1,6 @@
 """Draws a demo city's geography from a seed (geography.geojson, and the parts of city.json drawn with it).
 
-Usage: python infra/tools/generate_city.py --city godoy-cruz --seed 42 [--out DIR] [--no-check]
+Usage: python infra/tools/generate_city.py --city godoy-cruz|penalolen --seed 42 [--out DIR] [--no-check]
 
 The geography is synthetic: a jittered street grid of ~115 m blocks on the city's real coordinates,
 with an uneven outline, ten quadrants, block populations that add up to the city's, and siren units
@@ -43,6 +43,8 @@ class GridProfile:
     ew_streets: tuple[str, ...]  # north to south
     population: int
     sirens: int
+    # The quadrants' ids: north row west to east, then south row west to east; empty: Q-01…Q-10
+    quadrant_ids: tuple[str, ...] = ()
 
 
 # Street names are Godoy Cruz's and Mendoza's, written without the accents that would
@@ -127,6 +129,99 @@ GODOY_CRUZ_GRID = GridProfile(
     ),
     population=220_000,
     sirens=662,
+)
+
+
+# Peñalolén (Santiago, Chile; CUT 13122): the urban comuna between Américo Vespucio and the Andes
+# foothills, around -33.483, -70.540. The grid is synthetic: a mix of the comuna's avenues and of
+# street names common in its villas, not its real street plan; the quadrant ids are modelled on
+# Carabineros' Plan Cuadrante numbering but are not Carabineros' own. Names are written without
+# á í ó ú (GSM-7), as Godoy Cruz's are; ñ and é are GSM-7 and kept.
+PENALOLEN_GRID = GridProfile(
+    centre_lat=-33.4830,
+    centre_lon=-70.5400,
+    rows=32,
+    cols=38,
+    block_m=(100.0, 140.0),
+    jitter_m=10.0,
+    max_indent=5,
+    ns_streets=(
+        "Americo Vespucio",
+        "Los Cerezos",
+        "Tobalaba",
+        "Los Aromos",
+        "Los Boldos",
+        "Consistorial",
+        "Los Quillayes",
+        "Los Espinos",
+        "Las Torres",
+        "Los Peumos",
+        "Los Maitenes",
+        "Sanchez Fontecilla",
+        "Las Acacias",
+        "El Litre",
+        "Los Molles",
+        "Diagonal Las Torres",
+        "Los Canelos",
+        "Los Alerces",
+        "Los Coigues",
+        "Los Ulmos",
+        "Oriental",
+        "Las Araucarias",
+        "Lautaro",
+        "Caupolican",
+        "Galvarino",
+        "Colo Colo",
+        "Tucapel",
+        "Lincoyan",
+        "Rengo",
+        "Millaray",
+        "Tegualda",
+        "Fresia",
+        "Janequeo",
+        "Guacolda",
+        "Los Orientales",
+        "Valle Hermoso",
+        "El Tranque",
+        "Las Perdices",
+    ),
+    ew_streets=(
+        "Alvaro Casanova",
+        "Larrain",
+        "José Arrieta",
+        "Talinay",
+        "Lo Hermida",
+        "Grecia",
+        "Peñalolén",
+        "Los Presidentes",
+        "Mar Tirreno",
+        "Mar Egeo",
+        "Mar Jonico",
+        "Quilin",
+        "Las Parcelas",
+        "Departamental",
+        "Antupiren",
+        "La Quebrada",
+        "Arica",
+        "Iquique",
+        "Antofagasta",
+        "Atacama",
+        "Coquimbo",
+        "Valparaiso",
+        "Rancagua",
+        "Talca",
+        "Chillan",
+        "Concepcion",
+        "Temuco",
+        "Valdivia",
+        "Osorno",
+        "Llanquihue",
+        "Chiloe",
+        "Aysen",
+    ),
+    population=241_599,  # Censo 2017 (INE)
+    sirens=540,
+    quadrant_ids=("C-181", "C-182", "C-183", "C-184", "C-185", "C-186", "C-187", "C-188", "C-189", "C-190"),
 )
 
 
@@ -266,7 +361,9 @@ def generate_geography(grid: GridProfile, seed: int) -> tuple[dict[str, Any], di
     for q, q_spans in enumerate(quadrant_spans):
         _check_spans(q_spans, f"quadrant {q + 1}")
 
-    quadrant_ids = [f"Q-{q + 1:02d}" for q in range(2 * bands)]
+    quadrant_ids = list(grid.quadrant_ids) or [f"Q-{q + 1:02d}" for q in range(2 * bands)]
+    if len(quadrant_ids) != 2 * bands:
+        raise ValueError(f"the grid draws {2 * bands} quadrants; the profile names {len(quadrant_ids)}")
     weights = [rng.lognormvariate(0.0, 0.45) for _ in cells]
     block_population = _allocate(grid.population, weights)
     siren_blocks = rng.choices(range(len(cells)), weights=block_population, k=grid.sirens)
@@ -320,7 +417,7 @@ def generate_geography(grid: GridProfile, seed: int) -> tuple[dict[str, Any], di
 
 # --- writing --------------------------------------------------------------------------------------
 
-CITIES = {"godoy-cruz": GODOY_CRUZ_GRID}
+CITIES = {"godoy-cruz": GODOY_CRUZ_GRID, "penalolen": PENALOLEN_GRID}
 
 
 def redraw(city_json: dict[str, Any], grid: GridProfile, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
