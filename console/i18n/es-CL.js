@@ -57,5 +57,4 @@ export default {
   // analysts: indicators and hot spots
   ind_intro: 'Los indicadores nocturnos del observatorio: conteos y tasas por cada 100.000 habitantes, tiempos de respuesta, resultados, dosificación del patrullaje y percepción. Las celdas pequeñas se muestran tal como se publican ("<5", "x": reservadas para proteger a las personas).',
   ind_summary_missing: 'Aún sin calcular: {dates}.',
-  ind_downloads_gap: 'Los archivos de cada día (indicators.csv, indicators.json y el feed) están en el bucket de exportaciones de la comuna; la consola aún no puede enlazarlos: la API no tiene una ruta para eso.',
 };

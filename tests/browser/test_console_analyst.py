@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import urllib.request
 from collections.abc import Iterator
+from datetime import date as Date
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +124,30 @@ def test_an_analyst_reads_the_indicators_downloads_the_csv_and_sees_the_hot_spot
     assert [line["count"] for line in table] == [str(row["count"]) for row in rows]
     assert list(table[0])[:5] == ["date", "zone_level", "zone", "type", "iccs"]
 
+    # When she asks for the last day's published files and downloads the CSV by its presigned link
+    files = page.locator("[data-day-files]")
+    files.get_by_label("Día", exact=True).fill(date_to)
+    files.get_by_role("button", name="Obtener los enlaces").click()
+    expect(files.locator("[data-export-file]")).to_have_count(3)
+    expect(files.locator("[data-export-file='feed.json']")).to_have_text("Feed")
+    with page.expect_download() as got:
+        files.locator("[data-export-file='indicators.csv']").click()
+    day_csv = tmp_path / "day.csv"
+    got.value.save_as(day_csv)
+    # Then the file is the day's indicators.csv as the nightly run wrote it to the exports bucket
+    bucket = console.stack.outputs["ExportsBucketName"]
+    key = f"indicators/godoy-cruz/{date_to}/indicators.csv"
+    stored = console.stack.aws("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert day_csv.read_bytes() == stored
+    assert got.value.suggested_filename == f"godoy-cruz-{date_to}-indicators.csv"
+    header = day_csv.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[:6] == ["date", "zone_level", "zone", "type", "iccs", "count"]
+    # and a day the nightly run has not exported says so
+    files.get_by_label("Día", exact=True).fill((Date.fromisoformat(date_to) + timedelta(days=2)).isoformat())
+    files.get_by_role("button", name="Obtener los enlaces").click()
+    expect(files.locator("[data-export-missing]")).to_be_visible()
+    expect(files.locator("[data-export-file]")).to_have_count(0)
+
     # and the printed page keeps the figures, charts and tables, not the controls
     page.emulate_media(media="print")
     expect(page.locator("[data-indicators-form]")).to_be_hidden()
@@ -141,5 +168,62 @@ def test_an_analyst_reads_the_indicators_downloads_the_csv_and_sees_the_hot_spot
     dosage = api.get(f"/v1/patrols/dosage?date={date}")
     assert dosage.status_code == 200, dosage.text
     expect(page.locator("[data-dosage-note]")).to_contain_text("minutos planificados")
+    # and the week's dosage beside them: the 7 days ending on the date, as the API sums them
+    first = (Date.fromisoformat(date) - timedelta(days=6)).isoformat()
+    weekly = api.get(f"/v1/patrols/dosage?from={first}&to={date}")
+    assert weekly.status_code == 200, weekly.text
+    week_rows = page.locator("[data-week-dosage-table] tbody tr[data-date]")
+    expect(week_rows).to_have_count(7)
+    expect(week_rows.first).to_have_attribute("data-date", first)
+    for day in weekly.json()["days"]:
+        expect(page.locator(f"[data-week-dosage-table] tr[data-date='{day['date']}']")).to_have_attribute(
+            "data-scheduled", str(day["scheduled"]).lower()
+        )
+    expect(page.locator("[data-week-dosage-total]")).to_contain_text(f"{first} al {date}")
+
+    # When she opens the alerts behind the first hot spot
+    place = ranked[0]
+    page.locator(f"[data-open-alerts='{place['place_id']}']").click()
+    # Then they are the alerts the API counted into it, as many as the place says, and no silent one
+    behind = api.get(f"/v1/hotspots/{place['place_id']}/alerts?date={date}")
+    assert behind.status_code == 200, behind.text
+    listed = behind.json()["items"]
+    assert len(listed) == place["alerts"]
+    rows_behind = page.locator(f"[data-place-alerts-table='{place['place_id']}'] tbody tr")
+    expect(rows_behind).to_have_count(len(listed))
+    if listed:
+        expect(rows_behind.first).to_have_attribute("data-alert-id", listed[0]["alert_id"])
+    silent = {t["code"] for t in api.get("/v1/alert-types").json()["items"] if t.get("silent")}
+    assert silent, "the pack has silent alert types"
+    assert not silent & {item["type"] for item in listed}
     assert console.serious_violations() == []
     console.screenshot("hotspots")
+
+
+def test_a_day_s_presigned_links_reach_the_stored_files_over_plain_http(
+    history_stack: LocalStackProcess,
+) -> None:
+    # Given the day before yesterday, computed by the nightly function of the local stack
+    api = history_stack.client("analyst")
+    days = api.get("/v1/indicators?zone=city&type=all").json()["items"]
+    assert days, "the nightly function computed yesterday"
+    day = days[0]["date"]
+    # When an analyst asks for its files
+    answer = api.get(f"/v1/indicators/exports/{day}")
+    assert answer.status_code == 200, answer.text
+    bucket = history_stack.outputs["ExportsBucketName"]
+    s3 = history_stack.aws("s3")
+    for entry in answer.json()["files"]:
+        # Then each link, fetched with no credentials from this machine (as a browser would), is the object
+        with urllib.request.urlopen(entry["url"], timeout=20) as response:  # noqa: S310 (the stack's own URL)
+            body = response.read()
+            assert response.status == 200
+            assert "attachment" in response.headers["Content-Disposition"]
+        stored = s3.get_object(Bucket=bucket, Key=f"indicators/godoy-cruz/{day}/{entry['name']}")[
+            "Body"
+        ].read()
+        assert body == stored, entry["name"]
+    # and other roles get no link
+    for role in ("operator", "police", "response_team"):
+        refused = history_stack.client(role).get(f"/v1/indicators/exports/{day}")
+        assert refused.status_code == 403, (role, refused.text)

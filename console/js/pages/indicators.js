@@ -60,6 +60,40 @@ function field(id, labelKey, input) {
   return h('span', { class: 'field' }, h('label', { for: id }, t(labelKey)), input);
 }
 
+const EXPORT_LABELS = { 'indicators.csv': 'ind_file_csv', 'indicators.json': 'ind_file_json', 'feed.json': 'ind_file_feed' };
+
+/** A day's published files (GET /v1/indicators/exports/{date}): links asked for when wanted, since they
+ * expire within minutes; each is a presigned GET of the exports bucket that saves the file. */
+function dayFiles(ctx, date) {
+  const input = h('input', { id: 'ind-export-date', name: 'export_date', type: 'date', value: date, required: true });
+  const links = h('div', { dataset: { exportLinks: '' }, 'aria-live': 'polite' });
+  const form = h('form', { class: 'inline-form', dataset: { exportForm: '' }, 'aria-label': t('ind_files_title') },
+    field('ind-export-date', 'ind_files_date', input),
+    h('button', { type: 'submit' }, t('ind_files_get')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const day = input.value;
+    replace(links, h('p', {}, t('loading')));
+    try {
+      const answer = await ctx.api.get(`/v1/indicators/exports/${encodeURIComponent(day)}`);
+      const until = new Intl.DateTimeFormat(locale(), { timeZone: ctx.config.time_zone, timeStyle: 'short' }).format(new Date(answer.expires_at));
+      replace(links,
+        h('p', { class: 'actions' }, answer.files.map((file) => [
+          h('a', { class: 'button', href: file.url, rel: 'noopener', dataset: { exportFile: file.name } }, t(EXPORT_LABELS[file.name] || file.name)), ' '])),
+        h('p', { class: 'muted', dataset: { exportExpires: answer.expires_at } }, t('ind_files_expire', { date: answer.date, time: until })));
+    } catch (error) {
+      if (error.status === 404) replace(links, h('p', { dataset: { exportMissing: '' } }, t('ind_files_missing', { date: day })));
+      else {
+        replace(links);
+        const message = messageArea();
+        links.append(message);
+        showError(message, error);
+      }
+    }
+  });
+  return h('div', { dataset: { dayFiles: '' } }, h('h3', {}, t('ind_files_title')), h('p', {}, t('ind_files_intro')), form, links);
+}
+
 export async function render(ctx, container) {
   const zone = ctx.config.time_zone;
   const params = ctx.params;
@@ -176,8 +210,7 @@ export async function render(ctx, container) {
     showError(message, error);
   }
 
-  // The day's files are in the exports bucket; the API has no route that hands out links to them yet, so the
-  // page offers what it shows, in the files' columns, built in the browser from the API's own rows.
+  // What the page shows, in the files' columns, built in the browser from the API's own rows.
   const csvLink = h('a', { class: 'button', dataset: { downloadCsv: '' }, download: `indicators-${ctx.config.city}-${from}-${to}.csv`, href: '#' }, t('ind_download_csv'));
   const jsonLink = h('a', { class: 'button', dataset: { downloadJson: '' }, download: `indicators-${ctx.config.city}-${from}-${to}.json`, href: '#' }, t('ind_download_json'));
   const urls = [];
@@ -195,7 +228,7 @@ export async function render(ctx, container) {
     jsonLink.href = urls[1];
   }
   replace(downloads, h('p', {}, t('ind_downloads_intro')), cityRows.length ? h('p', { class: 'actions' }, csvLink, ' ', jsonLink) : h('p', {}, t('ind_nothing')),
-    h('p', { class: 'muted' }, t('ind_downloads_gap')));
+    dayFiles(ctx, to));
   return {
     dispose() {
       for (const url of urls) URL.revokeObjectURL(url);
