@@ -309,7 +309,7 @@ def dosage_report(
 
 def dosage_range(start: Date, end: Date, store: PatrolStore) -> dict[str, Any]:
     """A row per day (that day's totals; a day without a schedule says so) and the range's totals."""
-    days = []
+    days: list[dict[str, Any]] = []
     for n in range((end - start).days + 1):
         day = (start + timedelta(days=n)).isoformat()
         schedule = store.schedule(day)
@@ -335,7 +335,13 @@ def dosage_range(start: Date, end: Date, store: PatrolStore) -> dict[str, Any]:
     }
 
 
-_NOTHING_PLANNED = {"stops_planned": 0, "stops_done": 0, "planned_min": 0, "done_min": 0, "compliance": None}
+_NOTHING_PLANNED: dict[str, Any] = {
+    "stops_planned": 0,
+    "stops_done": 0,
+    "planned_min": 0,
+    "done_min": 0,
+    "compliance": None,
+}
 
 
 def _reported_at(body: Mapping[str, Any], now: datetime) -> datetime:
