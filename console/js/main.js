@@ -21,6 +21,7 @@ import * as hotspotsPage from './pages/hotspots.js';
 import * as silentPage from './pages/silent.js';
 import * as mycarPage from './pages/mycar.js';
 import * as shiftPage from './pages/shift.js';
+import * as surveyPage from './pages/survey.js';
 
 // One table says which page answers which address and who may open it (the API enforces it anyway).
 const PAGES = [
@@ -28,6 +29,7 @@ const PAGES = [
   { id: 'incident', pattern: /^alerts\/([A-Za-z0-9_-]{1,128})$/, roles: ['operator', 'admin'], module: incidentPage },
   { id: 'mycar', pattern: /^mycar$/, nav: 'nav_mycar', roles: ['police'], module: mycarPage },
   { id: 'shift', pattern: /^shift$/, nav: 'nav_shift', roles: ['police'], module: shiftPage },
+  { id: 'survey', pattern: /^survey$/, nav: 'nav_survey', roles: ['police'], module: surveyPage },
   { id: 'units', pattern: /^units$/, nav: 'nav_units', roles: ['operator', 'admin', 'police'], module: unitsPage },
   { id: 'dlq', pattern: /^dlq$/, nav: 'nav_dlq', roles: ['operator', 'admin'], module: dlqPage },
   { id: 'registrations', pattern: /^registrations$/, nav: 'nav_registrations', roles: ['operator', 'admin'], module: registrationsPage },

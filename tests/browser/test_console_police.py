@@ -288,3 +288,112 @@ def test_the_crew_checks_in_at_the_fixed_point_and_is_refused_400_m_away(
     assert not screen.csp_violations, screen.csp_violations
     assert not screen.errors, screen.errors
     assert not screen.outside, screen.outside
+
+
+SURVEY_QUEUE = "vigia.surveys.queue"
+
+
+def surveys_counted(stack: LocalStackProcess, quadrant: str) -> int:
+    answer = stack.client("police").get("/v1/surveys/summary", params={"quadrant": quadrant})
+    assert answer.status_code == 200, answer.text
+    return sum(int(item["responses"]) for item in answer.json()["items"])
+
+
+def queued(page: Any) -> list[dict[str, Any]]:
+    return list(page.evaluate("key => JSON.parse(localStorage.getItem(key) || '[]')", SURVEY_QUEUE))
+
+
+def test_a_survey_taken_offline_is_queued_and_sent_once_when_back_online(
+    phone: Console, crews: Callable[..., None]
+) -> None:
+    stack = phone.stack
+    page = phone.page
+    crews(CAR)
+    quadrant = next(
+        u for u in stack.client("police").get("/v1/units").json()["items"] if u["unit_id"] == CAR
+    )["quadrant_id"]
+    before = surveys_counted(stack, quadrant)
+    # Given the officer on the survey, which asks the city pack's questions in the car's quadrant
+    phone.sign_in("police")
+    phone.go("survey")
+    expect(page.locator("body")).to_have_attribute("data-page", "survey")
+    expect(page.get_by_label("Cuadrante")).to_have_value(quadrant)
+    expect(page.locator("[data-question]")).to_have_count(4)
+    expect(page.locator("[data-question='safe_at_night'] legend")).to_contain_text(
+        "seguro/a en su barrio de noche"
+    )
+    assert phone.serious_violations() == []  # (axe is loaded from the stack while there is a network)
+    # and the phone loses its network
+    page.context.set_offline(True)
+    # When a neighbour's answers are submitted
+    page.locator("[data-question='safe_at_night']").get_by_label("4", exact=True).check()
+    page.locator("[data-question='trust_police']").get_by_label("2", exact=True).check()
+    page.locator("[data-submit-survey]").click()
+    # Then the page says it is queued, keeps it on the phone with its key and no personal data, and the form
+    # is cleared for the next neighbour
+    status = page.locator("[data-survey-queue]")
+    expect(status).to_have_attribute("data-queued", "1")
+    expect(status).to_contain_text("(1)")
+    [item] = queued(page)
+    assert set(item) == {"key", "body"}
+    assert set(item["body"]) == {"quadrant_id", "answers", "unit_id", "at"}
+    assert item["body"]["answers"] == {"safe_at_night": 4, "trust_police": 2}
+    expect(page.locator("[data-question] input:checked")).to_have_count(0)
+    assert surveys_counted(stack, quadrant) == before
+    assert phone.serious_violations() == []
+    phone.screenshot("police-survey")
+
+    # When the phone is back online
+    page.context.set_offline(False)
+    # Then it is sent by itself, leaves the queue, and the API counts it once
+    expect(status).to_have_attribute("data-queued", "0")
+    expect(page.locator("[data-message]")).to_contain_text("enviada")
+    assert queued(page) == []
+    assert surveys_counted(stack, quadrant) == before + 1
+
+    # When the next survey reaches the API but its answer is lost on the way back
+    lost: list[str] = []
+
+    def lose_the_answer(route: Any) -> None:
+        route.fetch()  # the API has it
+        lost.append(route.request.headers["idempotency-key"])
+        route.abort()
+
+    page.route("**/v1/surveys", lose_the_answer)
+    page.locator("[data-question='street_lighting']").get_by_label("5", exact=True).check()
+    page.locator("[data-submit-survey]").click()
+    # Then it stays queued, said as waiting for the connection
+    expect(page.locator("[data-message]")).to_contain_text("Sin conexión")
+    expect(status).to_have_attribute("data-queued", "1")
+    assert {item["key"] for item in queued(page)} == set(lost)
+    assert surveys_counted(stack, quadrant) == before + 2
+    # Then the retry (the network is back) sends the same key, the API replays it, and it is not counted again
+    page.unroute("**/v1/surveys")
+    retries: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            retries.append(r.headers.get("idempotency-key", ""))
+            if r.method == "POST" and r.url.endswith("/v1/surveys")
+            else None
+        ),
+    )
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(status).to_have_attribute("data-queued", "0")
+    assert retries, "the queued survey was not retried"
+    assert set(retries) == set(lost), (retries, lost)
+    assert surveys_counted(stack, quadrant) == before + 2
+
+    # And one the API refuses (an answer off the question's scale) is dropped with the API's reason
+    page.evaluate(
+        "([key, item]) => localStorage.setItem(key, JSON.stringify([item]))",
+        [
+            SURVEY_QUEUE,
+            {"key": str(uuid.uuid4()), "body": {"quadrant_id": quadrant, "answers": {"safe_at_night": 9}}},
+        ],
+    )
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(page.locator("[data-message]")).to_contain_text("safe_at_night")
+    expect(status).to_have_attribute("data-queued", "0")
+    assert queued(page) == []
+    assert surveys_counted(stack, quadrant) == before + 2
