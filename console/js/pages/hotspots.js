@@ -38,7 +38,8 @@ export async function render(ctx, container) {
   let map = null;
   const ready = createMap(mapEl, { layersUrl: ctx.config.map_layers, label: t('hs_map_label', { date }) }).then((m) => (map = m)).catch(() => {});
 
-  const weekFrom = new Date(Date.parse(date) - 6 * DAY_MS).toISOString().slice(0, 10);
+  const start = Date.parse(date) - 6 * DAY_MS; // a date typed into the address may be no date: the API says why
+  const weekFrom = Number.isNaN(start) ? date : new Date(start).toISOString().slice(0, 10);
   const types = new Map();
   ctx.api.get('/v1/alert-types').then((answer) => {
     for (const item of answer.items || []) types.set(item.code, item);
