@@ -1,9 +1,9 @@
 """The residents' web app's site (/app/): app/ served like the console, with its own config.json.
 
-It reuses the console's server (`ConsoleSite`: the same CSP, caching and refusals) over the app/ folder; the
-app imports the console's sign-in, API and DOM modules from ../console/js/ (one origin, so the CSP's 'self'
-covers them). Two differences: config.json adds what only the app needs (the cancel window, the silent
-gesture), and the Permissions-Policy lets the app's own pages ask for the phone's position.
+It reuses the console's server (`ConsoleSite`: the same headers, caching and refusals) over the app/ folder;
+the app imports the console's sign-in, API and DOM modules from ../console/js/ (one origin, so the CSP's
+'self' covers them). One difference: config.json adds what only the app needs (the cancel window, the silent
+gesture).
 """
 
 from __future__ import annotations
@@ -33,14 +33,11 @@ def app_config(console_config: Mapping[str, Any], pack: CityPack) -> dict[str, A
 
 
 class AppSite(ConsoleSite):
-    """ConsoleSite over app/: the same headers except that geolocation is allowed to the app itself."""
+    """ConsoleSite over app/, with the console's headers (in the cloud, the console's headers policy serves
+    both); the Permissions-Policy lets both sites' own pages ask for the position."""
 
     def __init__(self, site_config: Mapping[str, Any], pack: CityPack, *, root: Path = APP_DIR) -> None:
         super().__init__(app_config(site_config, pack), city_layers(pack), root=root)
-        self.headers = [
-            (name, "geolocation=(self), camera=(), microphone=()" if name == "Permissions-Policy" else value)
-            for name, value in self.headers
-        ]
 
 
 class AppMount(ConsoleMount):
