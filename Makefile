@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)
 # numpy's BLAS threads on a 2-core machine running 2 test workers only contend (the indicators' rank checks)
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: venv console chromium run test test-unit test-integration test-e2e test-browser console-shots lint format bench package deploy console-deploy admin token clean redrive indicators
+.PHONY: venv console chromium run test test-unit test-integration test-e2e test-browser console-shots lint format bench package deploy console-deploy admin token clean redrive indicators city
 
 venv: $(STAMP)
 
@@ -94,6 +94,11 @@ admin: venv  ## the first admin: EMAIL=… on the running local stack, or CLOUD=
 
 token: venv  ## an ID token of the running local stack's demo user: ROLE=citizen|operator|police|response_team|analyst|admin
 	@$(PY) -m infra.tools.id_token $(or $(ROLE),citizen)
+
+city: venv  ## a new city pack from its block polygons: NAME=<id> BLOCKS=<file> [QUADRANTS= LOCALE= TIME_ZONE= POPULATION= GRID=CxR FORCE=1]; docs/city-pack.md
+	$(PY) -m infra.tools.city_builder --name "$(NAME)" --blocks "$(BLOCKS)" $(if $(QUADRANTS),--quadrants "$(QUADRANTS)") \
+	  $(if $(LOCALE),--locale $(LOCALE)) $(if $(TIME_ZONE),--time-zone $(TIME_ZONE)) \
+	  $(if $(POPULATION),--population $(POPULATION)) $(if $(GRID),--grid $(GRID)) $(if $(OUT),--out "$(OUT)") $(if $(FORCE),--force)
 
 clean:
 	rm -rf .build .local .pytest_cache .mypy_cache .ruff_cache

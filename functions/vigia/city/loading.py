@@ -39,6 +39,7 @@ from vigia.city.model import (
     Siren,
     SirenSignal,
 )
+from vigia.city.undecided import undecided_problems
 
 
 def load_city_pack(pack_dir: Path, schema_path: Path) -> CityPack:
@@ -50,7 +51,9 @@ def load_city_pack(pack_dir: Path, schema_path: Path) -> CityPack:
     raw = _read_json(pack_dir / CITY_FILE)
     geography = _read_json(pack_dir / GEOGRAPHY_FILE)
     schema = _read_json(Path(schema_path))
-    problems = schema_problems(raw, geography, schema)
+    problems = undecided_problems(raw, geography)
+    if not problems:
+        problems = schema_problems(raw, geography, schema)
     if not problems:
         problems = semantic_problems(raw, geography)
     if problems:
