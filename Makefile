@@ -37,8 +37,8 @@ $(CONSOLE_STAMP): console/package.json console/package-lock.json
 chromium:  ## Debian's chromium for the browser tests (Playwright's own browser download is not used)
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
-run: venv console  ## start the whole stack locally (moto server + local HTTP API + pumps + demo city)
-	$(PY) -m infra.local.run
+run: venv console  ## start the whole stack locally (moto server + local HTTP API + pumps + demo city); CITY=penalolen for another pack
+	$(if $(filter command line environment,$(origin CITY)),VIGIA_CITY=$(CITY)) $(PY) -m infra.local.run
 
 test: venv console chromium  ## the whole suite: unit, integration, e2e on the local stack, the console in Chromium
 	$(PY) -m pytest -n 2 --dist loadfile -q
@@ -70,7 +70,7 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 redrive: venv  ## move dead letters back to their queue: QUEUE=dispatch|sms|siren|webhook (default all); CLOUD=1 CITY=x for a deployed stack
-	$(PY) -m infra.tools.redrive $(or $(QUEUE),all) $(if $(CLOUD),--cloud --city $(CITY),)
+	$(PY) -m infra.tools.redrive $(or $(QUEUE),all) $(if $(CLOUD),--cloud $(if $(filter command line environment,$(origin CITY)),--city $(CITY)),)
 
 indicators: venv  ## indicators of past days on the running local stack: DATE=YYYY-MM-DD or FROM= TO= (default yesterday)
 	$(PY) -m infra.tools.indicators $(if $(DATE),--date $(DATE)) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
@@ -82,8 +82,9 @@ package: venv  ## Lambda zip for linux arm64 (pip --platform, no Docker); prints
 	$(PY) -m infra.tools.package --city $(CITY)
 
 deploy: package  ## sam deploy --guided the first time; see README "Deploying a partner city"
+	CITY_PARAMETERS=$$($(PY) -m infra.tools.city_parameters $(CITY)) && \
 	sam deploy --template-file template.yaml --stack-name vigia-$(CITY) --resolve-s3 \
-	  --capabilities CAPABILITY_IAM --parameter-overrides CityId=$(CITY) $(DEPLOY_ARGS)
+	  --capabilities CAPABILITY_IAM --parameter-overrides $$CITY_PARAMETERS $(DEPLOY_ARGS)
 	$(MAKE) console-deploy CITY=$(CITY)
 
 console-deploy: venv console  ## the deployed city's console: config.json from the stack, console/ to its bucket, CloudFront invalidated (DRY_RUN=1 writes nothing)

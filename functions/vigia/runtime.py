@@ -29,9 +29,28 @@ if TYPE_CHECKING:
     from vigia.indicators.frame import CityFrame
 
 
+class CityMismatch(RuntimeError):
+    """The stack's CityTimeZone is not its city pack's time zone (its schedules would run on another clock),
+    or, in Lambda, its CityId is not the city whose pack the zip carries."""
+
+
 def city_pack() -> CityPack:
     s = settings.get()
-    return _city_pack_at(s.city_pack_dir, s.city_pack_schema)
+    pack = _city_pack_at(s.city_pack_dir, s.city_pack_schema)
+    if s.city_time_zone and s.city_time_zone != pack.time_zone:
+        # The weekly patrols, the nightly indicators and the watchdog are scheduled in CityTimeZone while
+        # every local date is computed in the pack's zone: refuse rather than run on Mendoza's clock.
+        raise CityMismatch(
+            f"CITY_TIME_ZONE is {s.city_time_zone} but the {pack.city_id} city pack's time_zone is "
+            f"{pack.time_zone}: deploy with CityTimeZone={pack.time_zone} (make deploy CITY={pack.city_id} "
+            "passes the pack's)"
+        )
+    if s.running_in_lambda and s.city_id != pack.city_id:  # Lambda always has CITY_ID (template Globals)
+        raise CityMismatch(
+            f"CITY_ID is {s.city_id} but the zip carries the {pack.city_id} city pack: package it with "
+            f"make package CITY={s.city_id} (make deploy CITY={s.city_id} does)"
+        )
+    return pack
 
 
 @functools.cache

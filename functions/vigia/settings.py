@@ -21,7 +21,7 @@ def _first_existing(*candidates: Path) -> Path:
 @dataclass(frozen=True)
 class Settings:
     city_id: str
-    city_time_zone: str
+    city_time_zone: str  # CityTimeZone, the schedules' zone; must be the pack's time_zone ("" when unset)
     region: str
     aws_endpoint_url: str | None
     residents_table: str
@@ -101,7 +101,7 @@ def get() -> Settings:
     outbox = env.get("VIGIA_OUTBOX_PATH")
     return Settings(
         city_id=city_id,
-        city_time_zone=env.get("CITY_TIME_ZONE", "America/Argentina/Mendoza"),
+        city_time_zone=env.get("CITY_TIME_ZONE", ""),  # "": the pack's (vigia.runtime checks they agree)
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
         residents_table=env.get("RESIDENTS_TABLE", "vigia-residents"),

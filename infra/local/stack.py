@@ -47,6 +47,30 @@ def parse_overrides(text: str) -> dict[str, str]:
     return overrides
 
 
+def city_overrides(overrides: dict[str, str], city: str | None) -> dict[str, str]:
+    """VIGIA_CITY (`make run CITY=…`) as the CityId override; VIGIA_PARAMETER_OVERRIDES may say the same."""
+    if not city:
+        return overrides
+    named = overrides.get("CityId")
+    if named and named != city:
+        raise TemplateError(f"VIGIA_CITY={city} but VIGIA_PARAMETER_OVERRIDES says CityId={named}: say one")
+    return {**overrides, "CityId": city}
+
+
+def city_parameters(template: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, str]:
+    """CityTimeZone from the pack of the overrides' CityId, when the template declares it (its default is
+    Godoy Cruz's): another city's schedules must not run on Mendoza's clock. A contradicting one is refused.
+    """
+    from infra.tools.city_parameters import CityParameterError, with_city_time_zone
+
+    if "CityId" not in overrides or "CityTimeZone" not in (template.get("Parameters") or {}):
+        return {}
+    try:
+        return {"CityTimeZone": with_city_time_zone(overrides)["CityTimeZone"]}
+    except CityParameterError as error:
+        raise TemplateError(str(error)) from None
+
+
 @dataclass
 class StackConfig:
     root: Path = ROOT
@@ -76,7 +100,9 @@ class StackConfig:
                 env.get("VIGIA_WS_PORT") or ("3001" if env.get("VIGIA_API_PORT", "3000") == "3000" else "0")
             ),
             local_dir=Path(env.get("VIGIA_LOCAL_DIR") or ROOT / ".local").resolve(),
-            parameter_overrides=parse_overrides(env.get("VIGIA_PARAMETER_OVERRIDES", "")),
+            parameter_overrides=city_overrides(
+                parse_overrides(env.get("VIGIA_PARAMETER_OVERRIDES", "")), env.get("VIGIA_CITY") or None
+            ),
             stack_name=env.get("VIGIA_STACK_NAME") or None,
             retry_delay_s=float(env.get("VIGIA_LOCAL_RETRY_DELAY_S", "1")),
             residents=int(env.get("VIGIA_DEMO_RESIDENTS", "3000")),
@@ -132,7 +158,7 @@ class LocalStack(TemplateStack):
 
     # ---------------------------------------------------------------- the engine's hooks
     def parameter_defaults(self, template: Mapping[str, Any]) -> dict[str, str]:
-        return local_parameters(template)
+        return {**local_parameters(template), **city_parameters(template, self.config.parameter_overrides)}
 
     def default_stack_name(self, parameters: Mapping[str, Any]) -> str:
         city = parameters.get("CityId")

@@ -45,6 +45,15 @@ def event_for(args: argparse.Namespace, time_zone: str) -> dict[str, Any]:
     return {"date": yesterday.isoformat(), "source": "make indicators"}
 
 
+def stack_time_zone(outputs: dict[str, Any]) -> str:
+    """The running stack's city's zone ("yesterday" is the city's): its CityTimeZone, else its pack's."""
+    from infra.tools.city_parameters import pack_time_zone
+
+    parameters = outputs.get("Parameters") or {}
+    city = str(parameters.get("CityId") or outputs["City"])
+    return str(parameters.get("CityTimeZone") or pack_time_zone(city))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make indicators", description=__doc__.splitlines()[0])
     parser.add_argument("--date", type=_day, help="one local day, YYYY-MM-DD")
@@ -64,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{error}", file=sys.stderr)
         return 1
     parameters = attached.outputs.get("Parameters") or {}
-    time_zone = str(parameters.get("CityTimeZone") or "America/Argentina/Mendoza")
-    event = event_for(args, time_zone)
+    event = event_for(args, stack_time_zone(attached.outputs))
     # The function's own output (Powertools logs and metrics) goes to a file; stdout is the answer alone.
     with logs_to(local_dir / "logs" / "indicators.jsonl") as routed:
         result = invoke_function(FUNCTION, event)

@@ -32,7 +32,8 @@ def _point_at_local_stack(local_dir: Path) -> str:
         "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
         "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
     })  # fmt: skip
-    return str(outputs.get("City") or "godoy-cruz")
+    # the seeded city, else the stack's CityId (a stack whose seed failed still has its queues)
+    return str(outputs.get("City") or (outputs.get("Parameters") or {})["CityId"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,9 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         "--local-dir", type=Path, default=Path(os.environ.get("VIGIA_LOCAL_DIR") or ROOT / ".local")
     )
     args = parser.parse_args(argv)
+    if args.cloud and not args.city:  # never another city's queues by default (one account may hold several)
+        parser.error("--cloud needs --city: which deployed city's queues (make redrive CLOUD=1 CITY=<city>)")
 
     city = args.city if args.cloud else _point_at_local_stack(args.local_dir)
-    city = city or os.environ.get("CITY_ID") or "godoy-cruz"
     from vigia import runtime
     from vigia.adapters import aws, task_queues
 

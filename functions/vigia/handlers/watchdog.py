@@ -36,7 +36,7 @@ def watch(event: dict[str, Any]) -> dict[str, Any]:
     now = clock.now()
     window = watchdog.stalled_window(
         now,
-        time_zone=settings.get().city_time_zone,
+        time_zone=runtime.city_pack().time_zone,  # the zone CityTimeZone must equal (vigia.runtime)
         threshold_s=_seconds(event, "threshold_s", watchdog.THRESHOLD_S),
         lookback_s=_seconds(event, "lookback_s", watchdog.LOOKBACK_S),
     )

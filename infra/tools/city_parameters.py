@@ -1,0 +1,77 @@
+"""A city's stack parameters taken from its pack, so `CityTimeZone` is always the pack's `time_zone`.
+
+`python -m infra.tools.city_parameters <city>` prints `CityId=<city> CityTimeZone=<zone>` for
+`sam deploy --parameter-overrides` (`make deploy CITY=…`); the local stack completes its overrides with
+`with_city_time_zone`. The schedules (weekly patrols, nightly indicators, watchdog) run in CityTimeZone,
+while the functions read the pack's zone: the two must never differ (vigia.runtime refuses a mismatch).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+CITIES_DIR = Path(__file__).resolve().parents[1] / "cities"
+
+
+class CityParameterError(ValueError):
+    """No pack for the city, or parameters that contradict it."""
+
+
+def pack_time_zone(city: str, cities_dir: Path = CITIES_DIR) -> str:
+    """The `time_zone` of infra/cities/<city>/city.json (read as JSON only: the loader checks the rest)."""
+    path = cities_dir / city / "city.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        known = ", ".join(sorted(p.parent.name for p in cities_dir.glob("*/city.json"))) or "none"
+        raise CityParameterError(
+            f"no city pack for {city!r}: {path} does not exist (packs: {known})"
+        ) from None
+    except json.JSONDecodeError as error:
+        raise CityParameterError(f"{path} is not JSON: {error}") from None
+    zone = raw.get("time_zone") if isinstance(raw, dict) else None
+    if not isinstance(zone, str) or not zone:
+        raise CityParameterError(f"{path} has no time_zone")
+    return zone
+
+
+def city_parameters(city: str, cities_dir: Path = CITIES_DIR) -> dict[str, str]:
+    return {"CityId": city, "CityTimeZone": pack_time_zone(city, cities_dir)}
+
+
+def with_city_time_zone(overrides: Mapping[str, str], cities_dir: Path = CITIES_DIR) -> dict[str, str]:
+    """`overrides` with CityTimeZone set from the pack of their CityId; a CityTimeZone given that is not the
+    pack's is refused (it would run the schedules on another city's clock)."""
+    result = dict(overrides)
+    city = result.get("CityId")
+    if not city:
+        return result
+    zone = pack_time_zone(city, cities_dir)
+    given = result.setdefault("CityTimeZone", zone)
+    if given != zone:
+        raise CityParameterError(
+            f"CityTimeZone={given} is not the time zone of the {city} city pack ({zone}): leave CityTimeZone "
+            "out and it is taken from the pack"
+        )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m infra.tools.city_parameters <city>", file=sys.stderr)
+        return 2
+    try:
+        parameters = city_parameters(args[0])
+    except CityParameterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(" ".join(f"{key}={value}" for key, value in parameters.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
