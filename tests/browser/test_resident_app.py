@@ -173,7 +173,19 @@ def test_a_resident_registers_is_approved_sends_a_robbery_and_follows_it(
     expect(page.locator("[data-pending='pending']")).to_be_visible()
     phone.screenshot("pending")
 
-    # When an operator, on the console's registrations page, approves her
+    # When an operator, on the console's registrations page, where another neighbour also waits, approves her
+    neighbour = uuid.uuid4().int
+    stack.register(
+        {
+            "full_name": "Otra Vecina",
+            "national_id": f"{20_000_000 + neighbour % 70_000_000}",
+            "phone": f"+549261{4_000_000 + neighbour % 5_000_000:07d}",
+            "email": f"espera-{neighbour % 10**10:010d}@example.ar",
+            "password": "Segura-2026x",
+            "address": "Calle de Prueba 200",
+            "home_location": {k: unit_base("GC-01")[k] for k in ("lat", "lon")},
+        }
+    )
     operator = stack.client("operator")
     pending = operator.get("/v1/registrations", params={"status": "pending"}).json()["items"]
     user_id = next(item["user_id"] for item in pending if item["email"] == email)
@@ -182,7 +194,9 @@ def test_a_resident_registers_is_approved_sends_a_robbery_and_follows_it(
     desk.go("registrations")
     row = desk.page.locator(f"[data-registrations] tr[data-user-id='{user_id}']")
     expect(row).to_contain_text("Marta Vecina")
-    row.locator("[data-decision='approve']").click()
+    # (by keyboard: the focus stays on the button pressed, inside the list that must redraw)
+    row.locator("[data-decision='approve']").focus()
+    desk.page.keyboard.press("Enter")
     expect(desk.page.locator("[data-message]")).to_contain_text("Marta Vecina")
     expect(row).to_have_count(0)  # no longer pending
     page.locator("[data-check-again]").click()
@@ -305,7 +319,7 @@ def approved_resident(stack: LocalStackProcess) -> str:
             "email": email,
             "password": "Segura-2026x",
             "address": "Sarmiento 80",
-            "home_location": unit_base("GC-01"),
+            "home_location": {k: unit_base("GC-01")[k] for k in ("lat", "lon")},
         }
     )
     assert stack.client("operator").post(f"/v1/registrations/{user_id}/approve").status_code == 200

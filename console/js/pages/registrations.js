@@ -36,6 +36,7 @@ export async function render(ctx, container) {
     if (map) map.focusFeature(blockFeature(layers, blockId));
   }
 
+  let decided = false;
   async function decide(resident, action, area, reasonInput) {
     const reason = reasonInput ? reasonInput.value.trim() : '';
     const body = reason ? (action === 'approve' ? { note: reason } : { reason }) : {};
@@ -43,6 +44,7 @@ export async function render(ctx, container) {
       const answer = await ctx.api.post(`/v1/${area}/${encodeURIComponent(resident.user_id)}/${action}`, body);
       showOk(message, t('review_done', { name: resident.full_name, status: t(`resident_${answer.status}`) }));
       ctx.announce(message.textContent);
+      decided = true; // the list redraws now, though the focus is still on the button just pressed
       await ctx.live.refresh();
     } catch (error) {
       showError(message, error);
@@ -79,9 +81,10 @@ export async function render(ctx, container) {
         replace(list, h('p', { class: 'empty' }, t('registrations_empty')));
         return;
       }
-      // keep what the operator is typing when the list refreshes under them
+      // keep what the operator is typing when the list refreshes under them, unless they just decided
       const typing = document.activeElement && list.contains(document.activeElement);
-      if (typing) return;
+      if (typing && !decided) return;
+      decided = false;
       replace(list, table(t('registrations_caption', { status: t(`resident_${status}`) }),
         [t('col_resident'), t('col_contact'), t('col_address'), t('col_home_block'), t('col_registered'), t('col_decision')],
         items.map((r, i) => h('tr', { dataset: { userId: r.user_id, status: r.status } },
