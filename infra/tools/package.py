@@ -147,6 +147,10 @@ def install_dependencies(target: Path) -> None:
 
 
 def assemble(city: str, staging: Path, skip_deps: bool = False) -> None:
+    pack = ROOT / "infra" / "cities" / city
+    if not pack.is_dir():
+        raise SystemExit(f"no city pack at {pack}")
+    check_pack(pack)  # before the slow part: a pack that cannot run is refused at once
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
@@ -155,10 +159,18 @@ def assemble(city: str, staging: Path, skip_deps: bool = False) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "functions" / "vigia", staging / "vigia", ignore=ignore)
     shutil.copytree(ROOT / "schemas", staging / "schemas", ignore=ignore)
-    pack = ROOT / "infra" / "cities" / city
-    if not pack.is_dir():
-        raise SystemExit(f"no city pack at {pack}")
     shutil.copytree(pack, staging / "city", ignore=ignore)
+
+
+def check_pack(pack: Path) -> None:
+    """A pack the loader refuses (a `TODO:` decision left, a rule broken) is never packaged, so never
+    deployed: every function would refuse it at its first cold start."""
+    from vigia.city import CityPackError, load_city_pack
+
+    try:
+        load_city_pack(pack, ROOT / "schemas" / "city.schema.json")
+    except CityPackError as error:
+        raise SystemExit(f"not packaging the {pack.name} city pack: {error}") from None
 
 
 def strip_shared_libraries(staging: Path) -> str | None:

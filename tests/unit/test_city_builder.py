@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from infra.tools import block_geometry as geom
-from infra.tools import city_builder
+from infra.tools import city_builder, package
 from tests.unit.test_city_packs import pack_problems
 from vigia.city import CityPackError, load_city_pack
 from vigia.city.undecided import undecided_fields
@@ -159,7 +159,9 @@ def test_sample_blocks_and_quadrants_become_a_pack_that_loads_once_decided(
     assert len(pack.sirens) == sum(len(f["properties"].get("sirens", [])) for f in given)
     assert pack.blocks["M-09"].name == "Bueras y Independencia"
     centre = pack.blocks["M-17"].centroid
-    assert pack.block_at(centre.lat, centre.lon).block_id == "M-17"
+    found = pack.block_at(centre.lat, centre.lon)
+    assert found is not None
+    assert found.block_id == "M-17"
     assert pack_problems(out) == []
 
 
@@ -228,6 +230,31 @@ def test_a_pack_with_one_field_left_undecided_is_refused_naming_it(
         "(TODO: the fire brigade's number(s), in E.164 (+ country code, number))"
     ]
     assert pack_problems(out) == list(refused.value.problems)
+
+
+def test_an_undecided_pack_is_never_packaged_for_deploy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a built pack, in a repository's infra/cities/, whose helpline the city has not decided
+    root = tmp_path / "repo"
+    pack = root / "infra" / "cities" / CITY
+    assert build_sample(capsys, pack) == 0
+    decide_all(pack, leave=frozenset({"settings.helpline"}))
+    for shared in ("schemas", "functions"):
+        (root / shared).symlink_to(ROOT / shared)
+    monkeypatch.setattr(package, "ROOT", root)
+    staging = tmp_path / "staging"
+    # When `make package` (which `make deploy` runs first) assembles the Lambda zip for it
+    with pytest.raises(SystemExit) as refused:
+        package.assemble(CITY, staging, skip_deps=True)
+    # Then it is refused, naming the field, before anything is staged
+    assert "not packaging the villa-prueba city pack" in str(refused.value)
+    assert "settings.helpline: not decided yet" in str(refused.value)
+    assert not staging.exists()
+    # And once decided, it is packaged
+    decide_all(pack)
+    package.assemble(CITY, staging, skip_deps=True)
+    assert (staging / "city" / "city.json").is_file()
 
 
 def test_a_todo_left_in_a_finished_pack_is_refused(tmp_path: Path) -> None:
@@ -306,6 +333,12 @@ def _shrunk_copy(data: dict[str, Any]) -> None:
     data["features"][20]["geometry"]["coordinates"] = [shrunk]
 
 
+def _only_the_first_feature(data: dict[str, Any]) -> None:
+    first = data["features"][0]
+    data.clear()
+    data.update(first)
+
+
 def _multi(data: dict[str, Any]) -> None:
     a, b = data["features"][2]["geometry"], data["features"][30]["geometry"]
     data["features"][2]["geometry"] = {
@@ -345,7 +378,7 @@ BAD_BLOCKS: dict[str, tuple[Edit, str]] = {
         "blocks.geojson feature 0 (id M-01): position [350",
     ),
     "a Feature, not a FeatureCollection": (
-        lambda d: (d.clear(), d.update(json.loads(BLOCKS.read_text(encoding="utf-8"))["features"][0])),
+        _only_the_first_feature,
         "blocks.geojson: not a FeatureCollection (its type is 'Feature')",
     ),
     "missing id": (
