@@ -45,8 +45,10 @@ HOURLY = (
 # Monday … Sunday: Friday and Saturday nights are the busy ones.
 WEEKLY = (0.9, 0.85, 0.9, 0.95, 1.25, 1.4, 1.05)
 ALERTS_PER_DAY = 24  # on an average day, for the whole city
-# How often each kind of public alert is sent (silent ones come apart: SILENT_EVERY_DAYS).
+# How often each kind of public alert is sent (silent ones come apart: SILENT_EVERY_DAYS); a pack's type not
+# named here (Peñalolén's wildfire) is sent OTHER_TYPE_WEIGHT times in a hundred or so (type_mix).
 TYPE_MIX = {"suspicious_activity": 40, "robbery": 28, "medical_emergency": 14, "panic": 10, "fire": 4}
+OTHER_TYPE_WEIGHT = 3
 HOT_SHARE = 0.35  # of the alerts, at the city's few persistent hot spots
 HOT_SPOTS = 4
 SILENT_EVERY_DAYS = 9
@@ -234,6 +236,15 @@ class _Sent:
     local_date: str
 
 
+def type_mix(pack: CityPack) -> dict[str, float]:
+    """The weight of each of the pack's public alert types in the history: TYPE_MIX's for those it names (in
+    its order, so Godoy Cruz's history stays as it was), OTHER_TYPE_WEIGHT for the pack's others."""
+    public = [code for code, alert_type in pack.alert_types.items() if not alert_type.silent]
+    mix: dict[str, float] = {code: weight for code, weight in TYPE_MIX.items() if code in public}
+    mix.update((code, OTHER_TYPE_WEIGHT) for code in public if code not in mix)
+    return mix
+
+
 def _alerts_of(
     day: date,
     pack: CityPack,
@@ -244,8 +255,7 @@ def _alerts_of(
     zone: ZoneInfo,
     now: datetime,
 ) -> list[_Sent]:
-    mix = {code: w for code, w in TYPE_MIX.items() if code in pack.alert_types}
-    mix = mix or {c: 1 for c, t in pack.alert_types.items() if not t.silent}
+    mix = type_mix(pack)
     expected = ALERTS_PER_DAY * WEEKLY[day.weekday()]
     count = max(0, round(rng.gauss(expected, math.sqrt(expected))))
     sent = []

@@ -1,4 +1,5 @@
-"""Synthetic residents for demos and load tests: plausible Godoy Cruz neighbours, reproducible from a seed."""
+"""Synthetic residents for demos and load tests: plausible neighbours of the pack's country (Argentine in
+Godoy Cruz, Chilean in Peñalolén), reproducible from a seed."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import bisect
 import itertools
 import random
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from vigia.city import Block, CityPack, LatLon
@@ -13,10 +15,6 @@ from vigia.city import Block, CityPack, LatLon
 DEMO_COUNT = 3_000
 FULL_SCALE_COUNT = 16_350  # registered users of Godoy Cruz's SAC
 
-# Mendoza mobiles: +54 9 261 and a 7-digit local number; national ids (DNI) of living adults.
-_PHONE_PREFIX = "+549261"
-_PHONE_LOW, _PHONE_SPAN = 4_000_000, 3_000_000
-_DNI_LOW, _DNI_SPAN = 14_000_000, 32_000_000
 _EMAIL_DOMAINS = ("example.com", "example.net", "example.org")  # reserved: never a real inbox
 
 _GIVEN_FEMALE = (
@@ -176,13 +174,290 @@ _FAMILY = (
     "Arce",
 )
 
+_CHILEAN_FEMALE = (
+    "María José",
+    "Catalina",
+    "Constanza",
+    "Javiera",
+    "Valentina",
+    "Francisca",
+    "Camila",
+    "Fernanda",
+    "Daniela",
+    "Carolina",
+    "Paula",
+    "Macarena",
+    "Antonia",
+    "Isidora",
+    "Josefa",
+    "Trinidad",
+    "Sofía",
+    "Martina",
+    "Florencia",
+    "Bárbara",
+    "Pía",
+    "Ximena",
+    "Paulina",
+    "Claudia",
+    "Patricia",
+    "Verónica",
+    "Marcela",
+    "Andrea",
+    "Carla",
+    "Gabriela",
+    "Natalia",
+    "Pamela",
+    "Lorena",
+    "Karina",
+    "Viviana",
+    "Soledad",
+    "Consuelo",
+    "Amanda",
+    "Agustina",
+)
+_CHILEAN_MALE = (
+    "José",
+    "Benjamín",
+    "Vicente",
+    "Matías",
+    "Sebastián",
+    "Diego",
+    "Felipe",
+    "Cristóbal",
+    "Tomás",
+    "Ignacio",
+    "Nicolás",
+    "Joaquín",
+    "Maximiliano",
+    "Agustín",
+    "Martín",
+    "Francisco",
+    "Rodrigo",
+    "Gonzalo",
+    "Cristián",
+    "Claudio",
+    "Mauricio",
+    "Patricio",
+    "Héctor",
+    "Luis",
+    "Jorge",
+    "Carlos",
+    "Manuel",
+    "Pedro",
+    "Andrés",
+    "Alejandro",
+    "Esteban",
+    "Álvaro",
+    "Renato",
+    "Bastián",
+    "Fabián",
+    "Juan Pablo",
+    "Marcelo",
+    "Osvaldo",
+)
+_CHILEAN_FAMILY = (
+    "González",
+    "Muñoz",
+    "Rojas",
+    "Díaz",
+    "Pérez",
+    "Soto",
+    "Contreras",
+    "Silva",
+    "Martínez",
+    "Sepúlveda",
+    "Morales",
+    "Rodríguez",
+    "López",
+    "Fuentes",
+    "Hernández",
+    "Torres",
+    "Araya",
+    "Flores",
+    "Espinoza",
+    "Valenzuela",
+    "Castillo",
+    "Tapia",
+    "Reyes",
+    "Gutiérrez",
+    "Castro",
+    "Pizarro",
+    "Álvarez",
+    "Vásquez",
+    "Sánchez",
+    "Fernández",
+    "Ramírez",
+    "Carrasco",
+    "Gómez",
+    "Cortés",
+    "Herrera",
+    "Núñez",
+    "Jara",
+    "Vergara",
+    "Rivera",
+    "Figueroa",
+    "Riquelme",
+    "García",
+    "Miranda",
+    "Bravo",
+    "Vera",
+    "Molina",
+    "Vega",
+    "Campos",
+    "Sandoval",
+    "Orellana",
+    "Cárdenas",
+    "Olivares",
+    "Alarcón",
+    "Gallardo",
+    "Ortiz",
+    "Garrido",
+    "Salazar",
+    "Guzmán",
+    "Henríquez",
+    "Saavedra",
+    "Navarro",
+    "Aguilera",
+    "Parra",
+    "Romero",
+    "Aravena",
+    "Vargas",
+    "Vidal",
+    "Cáceres",
+    "Yáñez",
+    "Leiva",
+    "Escobar",
+    "Ruiz",
+    "Valdés",
+    "Poblete",
+    "Zúñiga",
+    "Mella",
+    "Pino",
+    "Bustos",
+    "Quezada",
+    "Acuña",
+    "Lagos",
+    "Pacheco",
+    "Toro",
+    "Ulloa",
+    "Maldonado",
+    "Zamorano",
+    "Cid",
+    "Undurraga",
+    "Larraín",
+    "Errázuriz",
+    "Huenchumilla",
+    "Painemal",
+    "Catrileo",
+)
+
+
+def _dni(number: int) -> str:
+    """An Argentine DNI as residents type it: 8 digits."""
+    return f"{number:08d}"
+
+
+def _rut(body: int) -> str:
+    """A Chilean RUT as the API stores one (digits and check digit, no dots, no dash): 123456785."""
+    total, factor = 0, 2
+    for digit in reversed(str(body)):
+        total += int(digit) * factor
+        factor = 2 if factor == 7 else factor + 1
+    check = 11 - total % 11
+    return f"{body}{'0' if check == 11 else 'K' if check == 10 else check}"
+
+
+@dataclass(frozen=True)
+class Demography:
+    """How a country's residents look in the demo: names, national ids, mobile numbers, flats."""
+
+    given_female: tuple[str, ...]
+    given_male: tuple[str, ...]
+    family: tuple[str, ...]
+    two_family_names: float  # share of people written with both surnames
+    national_id: Callable[[int], str]  # from a number drawn in [id_low, id_low + id_span)
+    id_low: int
+    id_span: int
+    phone_prefix: str  # E.164 up to the subscriber digits drawn
+    phone_low: int
+    phone_span: int
+    flat: str  # how an address names a flat
+    demo_user_phone: str  # the demo sign-ins' numbers, `{n}` their index (infra/local/seed.py)
+    demo_national_id: int  # the demo citizen's, passed through national_id
+
+
+DEMOGRAPHY = {
+    # Mendoza mobiles: +54 9 261 and a 7-digit local number; national ids (DNI) of living adults.
+    "AR": Demography(
+        _GIVEN_FEMALE,
+        _GIVEN_MALE,
+        _FAMILY,
+        0.12,
+        _dni,
+        14_000_000,
+        32_000_000,
+        "+549261",
+        4_000_000,
+        3_000_000,
+        "Dpto",
+        "+54926155{n:05d}",
+        30_111_222,
+    ),
+    # Chilean mobiles: +56 9 and 8 digits (national: no area code); RUTs of living adults, with check digit;
+    # most Chileans write both surnames (paternal, maternal).
+    "CL": Demography(
+        _CHILEAN_FEMALE,
+        _CHILEAN_MALE,
+        _CHILEAN_FAMILY,
+        0.85,
+        _rut,
+        6_000_000,
+        20_000_000,
+        "+569",
+        40_000_000,  # +56 9 40… to 9 67…: blocks libphonenumber holds valid throughout
+        28_000_000,
+        "depto",
+        "+5698555{n:04d}",  # outside the residents' +569 4…6 range
+        5_111_222,  # below the residents' RUTs
+    ),
+}
+
+
+def demography(country_code: str) -> Demography:
+    """The pack's country's; another country gets Argentine names and ids and its own mobile numbers
+    (libphonenumber's example mobile with the last six digits drawn), enough for a demo."""
+    known = DEMOGRAPHY.get(country_code)
+    if known is not None:
+        return known
+    import phonenumbers
+
+    example = phonenumbers.example_number_for_type(country_code, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        raise ValueError(f"no mobile numbering plan known for country {country_code!r}")
+    e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+    return Demography(
+        _GIVEN_FEMALE,
+        _GIVEN_MALE,
+        _FAMILY,
+        0.12,
+        _dni,
+        14_000_000,
+        32_000_000,
+        e164[:-6],
+        0,
+        1_000_000,
+        "Dpto",
+        e164[:-6] + "99{n:04d}",
+        30_111_222,
+    )
+
 
 @dataclass(frozen=True)
 class SyntheticResident:
     resident_id: str  # R-000001: the position in the generated list, stable across counts
     given_name: str
     family_name: str
-    national_id: str  # DNI, 8 digits
+    national_id: str  # the country's: DNI (8 digits) in Argentina, RUT with its check digit in Chile
     phone: str  # E.164
     email: str
     locale: str
@@ -199,43 +474,46 @@ def generate_residents(pack: CityPack, count: int = DEMO_COUNT, seed: int = 42) 
     """`count` residents spread over blocks by population; the same seed gives the same list.
 
     Resident i is the same whatever `count`, so the demo's 3,000 are the first 3,000 of the
-    full-scale 16,350. National ids, phones and emails are unique; homes lie inside their block.
+    full-scale 16,350. National ids, phones and emails are unique; homes lie inside their block. Names, ids,
+    mobile numbers and addresses are of the pack's country (`demography`).
     """
-    if count < 0 or count > min(_PHONE_SPAN, _DNI_SPAN):
-        raise ValueError(f"count must be between 0 and {min(_PHONE_SPAN, _DNI_SPAN)}, got {count}")
+    people = demography(pack.country_code)
+    if count < 0 or count > min(people.phone_span, people.id_span):
+        raise ValueError(f"count must be between 0 and {min(people.phone_span, people.id_span)}, got {count}")
     blocks = [block for block in pack.blocks.values() if block.population > 0] or list(pack.blocks.values())
     if not blocks:
         raise ValueError(f"the {pack.name} city pack has no blocks to place residents on")
     cumulative = list(itertools.accumulate(max(block.population, 1) for block in blocks))
     other_locales = [locale for locale in pack.locales if locale != pack.locale]
-    phone_map = _Permutation(_PHONE_SPAN, random.Random(f"{seed}:phones"))
-    dni_map = _Permutation(_DNI_SPAN, random.Random(f"{seed}:national-ids"))
+    phone_map = _Permutation(people.phone_span, random.Random(f"{seed}:phones"))
+    id_map = _Permutation(people.id_span, random.Random(f"{seed}:national-ids"))
+    phone_digits = len(str(people.phone_low + people.phone_span - 1))
 
     residents = []
     for index in range(count):
         rng = random.Random(f"{seed}:{index}")
         female = rng.random() < 0.52
-        given_names = _GIVEN_FEMALE if female else _GIVEN_MALE
+        given_names = people.given_female if female else people.given_male
         given = rng.choice(given_names)
         if rng.random() < 0.25:
             second = rng.choice(given_names)
             given = f"{given} {second}" if second != given else given
-        family = rng.choice(_FAMILY)
-        if rng.random() < 0.12:
-            family = f"{family} {rng.choice(_FAMILY)}"
+        family = rng.choice(people.family)
+        if rng.random() < people.two_family_names:
+            family = f"{family} {rng.choice(people.family)}"
         block = blocks[bisect.bisect_right(cumulative, rng.random() * cumulative[-1])]
         street = block.name.split(" y ")[0]
         address = f"{street} {rng.randint(1, 39) * 100 + rng.randint(0, 99)}"
         if rng.random() < 0.2:
-            address += f", Dpto {rng.randint(1, 12)}"
+            address += f", {people.flat} {rng.randint(1, 12)}"
         locale = rng.choice(other_locales) if other_locales and rng.random() < 0.03 else pack.locale
         residents.append(
             SyntheticResident(
                 resident_id=f"R-{index + 1:06d}",
                 given_name=given,
                 family_name=family,
-                national_id=f"{_DNI_LOW + dni_map(index):08d}",
-                phone=f"{_PHONE_PREFIX}{_PHONE_LOW + phone_map(index)}",
+                national_id=people.national_id(people.id_low + id_map(index)),
+                phone=f"{people.phone_prefix}{people.phone_low + phone_map(index):0{phone_digits}d}",
                 email=f"{_ascii(given.split()[0])}.{_ascii(family)}{index + 1}@{rng.choice(_EMAIL_DOMAINS)}",
                 locale=locale,
                 address=address,

@@ -59,10 +59,13 @@ def credentials(entry: Any) -> tuple[str, str] | None:
 
 def banner(outputs: dict[str, Any]) -> str:
     users = outputs.get("DemoUsers") or {}
+    city = outputs.get("City")
+    if city and outputs.get("CityName"):
+        city = f"{outputs['CityName']} ({city})"
     lines = [
         "",
         f"Vigía local stack ready in {outputs['StartSeconds']:.1f} s"
-        f" — city {outputs.get('City') or '(not seeded)'}, stack {outputs['StackName']}",
+        f" — city {city or '(not seeded)'}, stack {outputs['StackName']}",
         f"  Console        {outputs.get('ConsoleUrl') or outputs['ApiUrl'] + '/console/'}"
         "  (sign in as a demo operator or admin below)",
         f"  API            {outputs['ApiUrl']}",

@@ -83,13 +83,16 @@ def load_residents(count: int, seed: int = 42) -> list[Resident]:
 
 def create_demo_users(home_block_id: str | None) -> dict[str, dict[str, Any]]:
     """One Cognito user per role; the citizen is also an approved resident of `home_block_id`."""
+    from infra.local.demo_residents import demography
+
     pack = runtime.city_pack()
+    people = demography(pack.country_code)  # numbers and ids of the city's country
     idp = client("cognito-idp")
     pool = settings.get().user_pool_id
     users: dict[str, dict[str, Any]] = {}
     for n, role in enumerate(DEMO_ROLES):
         email = f"{role.replace('_', '-')}@demo.vigia.local"
-        phone = f"+54926155{n:05d}"
+        phone = people.demo_user_phone.format(n=n)
         user_id = runtime.identity().create_user(email, DEMO_PASSWORD, phone)
         idp.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=role)
         users[role] = {"username": email, "password": DEMO_PASSWORD, "phone": phone, "user_id": user_id}
@@ -106,7 +109,7 @@ def create_demo_users(home_block_id: str | None) -> dict[str, dict[str, Any]]:
                 Resident(
                     user_id=citizen["user_id"],
                     full_name="Demo Vecina",
-                    national_id="30111222",
+                    national_id=people.national_id(people.demo_national_id),
                     phone=citizen["phone"],
                     email=citizen["username"],
                     address=f"{block.name} (demo)",
@@ -134,6 +137,7 @@ def seed_demo(residents: int | None = None, seed: int = 42) -> dict[str, Any]:
     home_block = people[0].block_id if people else None
     return {
         "City": runtime.city_pack().city_id,
+        "CityName": runtime.city_pack().name,  # the banner names it
         "DemoUsers": create_demo_users(home_block),
         "DemoResidents": len(people),
     }

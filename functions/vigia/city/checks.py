@@ -12,6 +12,7 @@ from vigia.city.model import (
     DISPATCH_LISTS,
     GEOGRAPHY_FILE,
     MESSAGE_TEXTS,
+    OPTIONAL_MESSAGE_TEXTS,
     PLACEHOLDERS,
     SILENT_FORBIDDEN_TARGETS,
     TEXTLESS_TARGETS,
@@ -185,6 +186,9 @@ class _SemanticCheck:
                 self.check_template_text(f"texts.{key}", self.raw["texts"][key], allowed=allowed)
             else:
                 self.problem("texts", f"missing {key} (Vigía sends it)")
+        for key, allowed in OPTIONAL_MESSAGE_TEXTS.items():
+            if key in self.raw["texts"]:
+                self.check_template_text(f"texts.{key}", self.raw["texts"][key], allowed=allowed)
         quadrant_ids = self.check_quadrants()
         self.check_units(quadrant_ids)
         self.check_unique("perception_questions", self.raw["perception_questions"], "question_id")

@@ -17,6 +17,7 @@ from vigia.city.model import (
     DEFAULT_SILENT_RATE_LIMIT,
     GEOGRAPHY_FILE,
     MESSAGE_TEXTS,
+    OPTIONAL_MESSAGE_TEXTS,
     TEXTLESS_TARGETS,
     AlertType,
     Block,
@@ -93,6 +94,8 @@ def _build(raw: Mapping[str, Any], geography: Mapping[str, Any]) -> CityPack:
     locales = (raw["locale"], *(loc for loc in raw["locales"] if loc != raw["locale"]))
     s = raw["settings"]
     texts = {key: _locale_map(raw["texts"][key], locales) for key in MESSAGE_TEXTS}
+    given = [key for key in OPTIONAL_MESSAGE_TEXTS if key in raw["texts"]]
+    texts.update((key, _locale_map(raw["texts"][key], locales)) for key in given)
     settings = CitySettings(
         alert_rate_limit=RateLimit(**s["alert_rate_limit"]),
         cancel_window_s=s["cancel_window_s"],

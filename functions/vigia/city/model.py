@@ -66,6 +66,13 @@ MESSAGE_TEXTS: Mapping[str, frozenset[str]] = MappingProxyType(
         "automatic_suspension_reason": frozenset({"count", "days"}),  # stored, shown to staff, sent by SMS
     }
 )
+# Messages a pack may word in its own Spanish; without one, code falls back to Vigía's neutral wording.
+OPTIONAL_MESSAGE_TEXTS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "registration_code": frozenset({"code"}),  # SMS with the sign-up code
+        "registration_attempt": frozenset({"helpline"}),  # SMS to whoever holds details given at sign-up
+    }
+)
 
 
 class CityPackError(ValueError):
@@ -307,7 +314,7 @@ class CityPack:
     perception_questions: Mapping[str, PerceptionQuestion]
     referral_directory: tuple[Referral, ...]
     sender_sms: Mapping[str, str]
-    texts: Mapping[str, Mapping[str, str]]  # MESSAGE_TEXTS key → every pack locale, default first
+    texts: Mapping[str, Mapping[str, str]]  # MESSAGE_TEXTS (+ OPTIONAL_ ones) → every locale, default first
     service_area: Polygon = field(repr=False)
     raw: Mapping[str, Any] = field(repr=False)  # city.json as loaded
     raw_geography: Mapping[str, Any] = field(repr=False)  # geography.geojson as loaded
@@ -332,10 +339,16 @@ class CityPack:
 
     def message(self, key: str, locale: str | None, values: Mapping[str, str]) -> str:
         """One of Vigía's own messages (MESSAGE_TEXTS) in `locale`, else in the city's own locale."""
-        if key not in MESSAGE_TEXTS:
+        if key not in MESSAGE_TEXTS and key not in OPTIONAL_MESSAGE_TEXTS:
             raise KeyError(f"{key} is not one of Vigía's message texts")
+        if key not in self.texts:
+            raise KeyError(f"the {self.city_id} city pack does not word {key} (see has_message)")
         texts = self.texts[key]
         return render_template(texts.get(locale or "") or texts[self.locale], values)
+
+    def has_message(self, key: str) -> bool:
+        """Whether the pack words `key`: always a MESSAGE_TEXTS one; an OPTIONAL_MESSAGE_TEXTS one maybe."""
+        return key in self.texts
 
     def units_in(self, quadrant_id: str) -> tuple[PoliceUnit, ...]:
         return tuple(unit for unit in self.units.values() if unit.quadrant_id == quadrant_id)

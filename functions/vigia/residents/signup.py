@@ -38,6 +38,8 @@ SMS_PER_PHONE = 3  # registration SMS (codes and notices) one phone receives per
 NOTICE = "notice"  # the deliveries' kind for messages about a person, not an alert (as standing notices)
 CODE_TARGET, ATTEMPT_TARGET = "registration_code", "registration_attempt"
 
+# Vigía's neutral wording, by language, for a pack that does not word these SMS itself (its texts
+# registration_code and registration_attempt: docs/city-pack.md).
 CODE_TEXT: Mapping[str, str] = {
     "es": "Vigia: tu codigo de registro es {code}. Vence en 10 minutos. Si no lo pediste, ignoralo.",
     "en": "Vigia: your registration code is {code}. It expires in 10 minutes. Did not ask? Ignore it.",
@@ -255,10 +257,10 @@ def start(
     for holder in holders:
         if holder.phone and holder.phone not in told:
             told.add(holder.phone)
-            text = _pick(ATTEMPT_TEXT, _language(holder.locale, pack)).format(helpline=pack.settings.helpline)
+            text = _text(pack, "registration_attempt", holder.locale, {"helpline": pack.settings.helpline})
             deliveries.append(_sms(subject, ATTEMPT_TARGET, holder.phone, text, holder.locale or pack.locale))
     if person.phone not in told:  # a phone someone holds gets the notice, never a code it did not ask for
-        text = _pick(CODE_TEXT, _language(person.locale, pack)).format(code=code)
+        text = _text(pack, "registration_code", person.locale, {"code": code})
         deliveries.append(_sms(subject, CODE_TARGET, person.phone, text, person.locale))
     pending = Pending(
         key=key,
@@ -286,6 +288,16 @@ def start(
 
 def _pick(texts: Mapping[str, str], language: str) -> str:
     return texts.get(language) or texts["es"]
+
+
+_FALLBACK_TEXTS = {"registration_code": CODE_TEXT, "registration_attempt": ATTEMPT_TEXT}
+
+
+def _text(pack: CityPack, key: str, locale: str | None, values: Mapping[str, str]) -> str:
+    """The pack's wording of `key` in the recipient's locale; Vigía's own when the pack has none."""
+    if pack.has_message(key):
+        return pack.message(key, locale, values)
+    return _pick(_FALLBACK_TEXTS[key], _language(locale, pack)).format_map(values)
 
 
 def confirm(
