@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)
 # numpy's BLAS threads on a 2-core machine running 2 test workers only contend (the indicators' rank checks)
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: venv console chromium run test test-unit test-integration test-e2e test-browser console-shots lint format bench package deploy console-deploy admin token clean redrive indicators city
+.PHONY: venv console chromium run test test-unit test-integration test-e2e test-browser console-shots lint format bench package sam deploy console-deploy admin token clean redrive indicators city
 
 venv: $(STAMP)
 
@@ -81,9 +81,24 @@ bench: venv console chromium  ## print performance figures (never pass/fail on t
 package: venv  ## Lambda zip for linux arm64 (pip --platform, no Docker); prints its size, fails past 60 MB unzipped
 	$(PY) -m infra.tools.package --city $(CITY)
 
-deploy: package  ## sam deploy --guided the first time; see README "Deploying a partner city"
+# The SAM CLI, pinned in requirements-deploy.txt, in an environment of its own: aws-sam-cli pins boto3 and
+# click to other versions than requirements.txt, so it cannot share .venv. Only `make deploy` (or `make sam`)
+# installs it, never `make test`. SAM=sam uses one already on the PATH instead.
+DEPLOY_VENV := .venv-deploy
+SAM ?= $(DEPLOY_VENV)/bin/sam
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
+
+sam: $(DEPLOY_STAMP)  ## install the pinned SAM CLI into .venv-deploy (make deploy does it when missing)
+
+$(DEPLOY_STAMP): requirements-deploy.txt
+	@test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV) || python3 -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(DEPLOY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-deploy.txt
+	@touch $(DEPLOY_STAMP)
+
+deploy: package $(if $(filter $(DEPLOY_VENV)/bin/sam,$(SAM)),sam)  ## sam deploy --guided the first time; see docs/deploy.md
 	CITY_PARAMETERS=$$($(PY) -m infra.tools.city_parameters $(CITY)) && \
-	sam deploy --template-file template.yaml --stack-name vigia-$(CITY) --resolve-s3 \
+	$(SAM) deploy --template-file template.yaml --stack-name vigia-$(CITY) --resolve-s3 \
 	  --capabilities CAPABILITY_IAM --parameter-overrides $$CITY_PARAMETERS $(DEPLOY_ARGS)
 	$(MAKE) console-deploy CITY=$(CITY)
 
