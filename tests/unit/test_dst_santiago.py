@@ -8,6 +8,8 @@ of a date moves: 00:00 on 2026-09-06 never happens (the day starts at 01:00 -03)
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,6 +30,7 @@ from vigia.indicators import service
 from vigia.indicators.days import day_window, days_between
 from vigia.indicators.facts import AlertFacts, alert_facts
 from vigia.patrol.duty import RosterUnit, ShiftTimes, duties_from_roster
+from vigia.patrol.exports import to_csv, to_ics
 from vigia.patrol.planning import plan_day
 from vigia.patrol.schedule import PatrolRules, Schedule, local_iso, slots
 from vigia.patrol.service import next_week, today, weekly
@@ -358,3 +361,18 @@ def test_the_weekly_run_at_friday_noon_city_time_plans_the_next_monday_to_sunday
     assert result["generated"] == [d.isoformat() for d in week]
     night_car = [store.saved[d.isoformat()].unit("SP-02") for d in week]
     assert [len(u.stops) if u else 0 for u in night_car] == stops_of_a_night_car
+
+
+def test_the_long_nights_csv_and_calendar_tell_the_two_23_oclocks_apart(penalolen: CityPack):
+    schedule = planned(penalolen, LONG_DAY).only("SP-02")
+
+    rows = list(csv.DictReader(io.StringIO(to_csv(schedule))))
+    starts = [r["start"] for r in rows]
+    assert len(rows) == 17
+    assert [s for s in starts if "T23:" in s] == ["2026-04-04T23:00:00-03:00", "2026-04-04T23:00:00-04:00"]
+
+    calendar = to_ics(schedule, city_id=penalolen.city_id, locale=penalolen.locale)
+    events = [line.split(":", 1)[1] for line in calendar.split("\r\n") if line.startswith("DTSTART:")]
+    uids = [line for line in calendar.split("\r\n") if line.startswith("UID:")]
+    assert len(events) == len(set(events)) == len(set(uids)) == 17
+    assert {"20260405T020000Z", "20260405T030000Z"} <= set(events)  # 23:00 -03, then 23:00 -04
