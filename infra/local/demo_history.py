@@ -49,6 +49,15 @@ ALERTS_PER_DAY = 24  # on an average day, for the whole city
 # named here (Peñalolén's wildfire) is sent OTHER_TYPE_WEIGHT times in a hundred or so (type_mix).
 TYPE_MIX = {"suspicious_activity": 40, "robbery": 28, "medical_emergency": 14, "panic": 10, "fire": 4}
 OTHER_TYPE_WEIGHT = 3
+# Who an operator hands an alert over to, in the notes of the history's steps: (medical, police).
+HANDOVERS = {
+    "AR": (
+        "handed to SEC 107",
+        "provincial police take it",
+    ),  # Mendoza's emergency service, the province's police
+    "CL": ("handed to SAMU 131", "Carabineros take it"),
+}
+HANDOVER_ELSEWHERE = ("handed to the medical service", "the police take it")
 HOT_SHARE = 0.35  # of the alerts, at the city's few persistent hot spots
 HOT_SPOTS = 4
 SILENT_EVERY_DAYS = 9
@@ -236,6 +245,11 @@ class _Sent:
     local_date: str
 
 
+def handovers(pack: CityPack) -> tuple[str, str]:
+    """The notes of a handover to the medical service and to the police, in the pack's country."""
+    return HANDOVERS.get(pack.country_code, HANDOVER_ELSEWHERE)
+
+
 def type_mix(pack: CityPack) -> dict[str, float]:
     """The weight of each of the pack's public alert types in the history: TYPE_MIX's for those it names (in
     its order, so Godoy Cruz's history stays as it was), OTHER_TYPE_WEIGHT for the pack's others."""
@@ -332,7 +346,7 @@ def _lived(
     elif sent.type == "medical_emergency" and roll < 0.6:  # handed to the medical service
         steps = [
             ("acknowledge", operator, ack, {}),
-            ("resolve", operator, _minutes(rng, 25), {"note": "handed to SEC 107"}),
+            ("resolve", operator, _minutes(rng, 25), {"note": handovers(pack)[0]}),
         ]
         outcome = "resolved"
     else:
@@ -344,7 +358,7 @@ def _lived(
             ("on_scene", police, _minutes(rng, target_s / 60 * 0.55 * slow, 0.45), {}),
         ]
         if rng.random() < 0.08:
-            steps.append(("escalate", operator, _minutes(rng, 6), {"note": "provincial police take it"}))
+            steps.append(("escalate", operator, _minutes(rng, 6), {"note": handovers(pack)[1]}))
             steps.append(("resolve", operator, _minutes(rng, 30), {}))
         else:
             steps.append(("resolve", police, _minutes(rng, 18), {}))

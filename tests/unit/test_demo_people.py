@@ -182,3 +182,12 @@ def test_the_ready_banner_names_the_city() -> None:
     assert first.startswith(
         "Vigía local stack ready in 9.5 s — city Peñalolén (penalolen), stack vigia-penalolen"
     )
+
+
+def test_the_history_hands_alerts_over_to_the_citys_own_services(pack: CityPack) -> None:
+    medical, police = demo_history.handovers(pack)
+
+    if pack.country_code == "CL":
+        assert (medical, police) == ("handed to SAMU 131", "Carabineros take it")
+    else:  # Godoy Cruz's notes as they were
+        assert (medical, police) == ("handed to SEC 107", "provincial police take it")
