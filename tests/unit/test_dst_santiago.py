@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from infra.local.engine.schedules import parse as local_schedule
 from infra.local.engine.template import load_template
 from tests.unit.indicators_fixtures import alert_item, tiny_frame, utc
 from tests.unit.test_indicators_service import Alerts, Sink, Store
@@ -376,3 +377,34 @@ def test_the_long_nights_csv_and_calendar_tell_the_two_23_oclocks_apart(penalole
     uids = [line for line in calendar.split("\r\n") if line.startswith("UID:")]
     assert len(events) == len(set(events)) == len(set(uids)) == 17
     assert {"20260405T020000Z", "20260405T030000Z"} <= set(events)  # 23:00 -03, then 23:00 -04
+
+
+# ---------------------------------------------------------------- the local stack's scheduler, same clock
+@pytest.mark.parametrize(
+    ("first", "last"), [(date(2026, 4, 3), date(2026, 4, 8)), (date(2026, 9, 4), date(2026, 9, 9))], ids=str
+)
+def test_the_local_scheduler_fires_the_nightly_cron_at_three_city_time_through_a_change(
+    first: date, last: date
+):
+    nightly = local_schedule("cron(0 3 * * ? *)", SANTIAGO)
+    fired: list[datetime] = []
+    t: datetime | None = day_window(first, SANTIAGO).start
+    for _ in days_between(first, last):
+        assert t is not None
+        t = nightly.next_after(t)
+        assert t is not None
+        fired.append(t.astimezone(UTC))
+    assert fired == three_in_the_morning(days_between(first, last))
+
+
+def test_the_local_scheduler_never_answers_a_time_already_past_in_the_repeated_hour():
+    # 03:10 UTC on 2026-04-05 is 23:10 on the 4th for the second time (-04); 23:30 of the first time
+    # (-03, 02:30 UTC) is 40 minutes gone
+    at_half_past_eleven = local_schedule("cron(30 23 * * ? *)", SANTIAGO)
+    moment = utc("2026-04-05T03:10:00")
+
+    following = at_half_past_eleven.next_after(moment)
+
+    assert following is not None
+    assert following > moment
+    assert local_iso(following, ZONE)[11:16] == "23:30"

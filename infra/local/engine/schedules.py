@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
@@ -95,7 +95,9 @@ class Cron(Schedule):
                 for hour in sorted(self.hours.values):
                     for minute in sorted(self.minutes.values):
                         candidate = datetime(day.year, day.month, day.day, hour, minute, tzinfo=self.zone)
-                        if candidate > local:
+                        # Compared as instants: two datetimes of the same zone compare by wall clock, and
+                        # in the hour a fall-back repeats the first 23:30 would pass for later than 23:10.
+                        if candidate.astimezone(UTC) > moment.astimezone(UTC):
                             return candidate
             day += timedelta(days=1)
         return None
