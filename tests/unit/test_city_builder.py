@@ -191,6 +191,39 @@ def test_without_quadrants_it_draws_a_grid_and_says_so(
     assert pack_problems(out) == []
 
 
+@pytest.mark.parametrize("city", ["godoy-cruz", "penalolen"])
+def test_a_whole_city_of_blocks_sharing_their_edges_goes_through_as_its_pack_has_it(
+    city: str, tmp_path: Path
+) -> None:
+    # Given a real-size city: the demo packs' ~1,000 blocks, which share every street edge with a neighbour
+    pack = ROOT / "infra" / "cities" / city
+    geography = json.loads((pack / "geography.geojson").read_text(encoding="utf-8"))
+    quadrants = json.loads((pack / "city.json").read_text(encoding="utf-8"))["quadrants"]
+    blocks_path, quadrants_path = tmp_path / "blocks.geojson", tmp_path / "quadrants.geojson"
+    blocks_path.write_text(json.dumps(geography), encoding="utf-8")
+    quadrant_features = [
+        {
+            "type": "Feature",
+            "id": q["quadrant_id"],
+            "properties": {"name": q["name"]},
+            "geometry": q["polygon"],
+        }
+        for q in quadrants
+    ]
+    quadrants_path.write_text(json.dumps({"type": "FeatureCollection", "features": quadrant_features}))
+    # When the builder takes them with the pack's quadrants
+    built = city_builder.build(city, blocks_path, quadrants_path)
+    # Then no shared edge reads as an overlap, and every block lands in the quadrant the pack gives it
+    given = {f["properties"]["block_id"]: f["properties"]["quadrant_id"] for f in geography["features"]}
+    assigned = {
+        f["properties"]["block_id"]: f["properties"]["quadrant_id"] for f in built.geography["features"]
+    }
+    assert assigned == given
+    assert [(q["quadrant_id"], q["population"]) for q in built.city_json["quadrants"]] == [
+        (q["quadrant_id"], q["population"]) for q in quadrants
+    ]
+
+
 def test_blocks_without_population_need_the_census_figure(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
