@@ -21,6 +21,8 @@ M_PER_DEG_LON_EQUATOR = 111_319.491
 
 # Two blocks that share a street edge meet on it; one that reaches more than this into another overlaps.
 OVERLAP_TOLERANCE_M = 0.01
+# A block's corner may lie this far outside its quadrant: police lines and cadastres are drawn apart.
+CORNER_OUTSIDE_TOLERANCE_M = 1.0
 # A ring whose edges come closer than this (other than at their shared corner) crosses or touches itself.
 SELF_TOUCH_TOLERANCE_M = 0.001
 
@@ -195,6 +197,18 @@ def interiors_overlap(a: Sequence[Ring], b: Sequence[Ring], tolerance: float = O
     return _strictly_inside(interior_point(a), b, tolerance) or _strictly_inside(
         interior_point(b), a, tolerance
     )
+
+
+def corner_outside(
+    ring: Ring, container: Sequence[Ring], tolerance: float = CORNER_OUTSIDE_TOLERANCE_M
+) -> tuple[int, float] | None:
+    """The first corner of `ring` more than `tolerance` outside `container`, and how far, or None."""
+    for k, p in enumerate(ring[:-1]):
+        if not _inside(p, container):
+            distance = min(point_segment_distance(p, a, b) for a, b in _edges(container))
+            if distance > tolerance:
+                return k, distance
+    return None
 
 
 def convex_hull(points: Sequence[Point]) -> Ring:

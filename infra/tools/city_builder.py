@@ -746,12 +746,27 @@ def build(
         "service_area: the convex hull of the blocks; draw the city's own outline there if alerts "
         "beyond the blocks should be refused"
     )
+    quadrant_shapes: dict[str, Shape] = {}
     if quadrants_path is not None:
-        drafts = [draft for _, draft in read_quadrants(quadrants_path, plane)]
+        given = read_quadrants(quadrants_path, plane)
+        drafts = [draft for _, draft in given]
+        quadrant_shapes = {shape.feature_id: shape for shape, _ in given}
     else:
         drafts, note = derive_quadrants(blocks, hull, grid)
         notes.append(note)
     assigned, problems = assign_blocks(blocks, drafts, name)
+    # The police's quadrants follow streets: a block reaching across a quadrant line is a mistake in one file
+    # or the other. (Drawn quadrants cut blocks by design; a block is then its centre's.)
+    for block in blocks if quadrant_shapes and not problems else ():
+        own = assigned[block.feature_id]
+        outside = geom.corner_outside(block.plane_rings[0], quadrant_shapes[own].plane_rings)
+        if outside is not None:
+            corner, metres = outside
+            lon, lat = block.rings[0][corner]
+            problems.append(
+                f"{name} {block.label}: reaches outside its quadrant {own} (its corner [{lon}, {lat}] lies "
+                f"{metres:.0f} m outside it; its centre is in it): a block must lie within one quadrant"
+            )
     if problems:
         raise InputError(problems)
     empty = [q for q in drafts if q.quadrant_id not in assigned.values()]

@@ -483,6 +483,39 @@ def test_overlapping_quadrants_are_refused(tmp_path: Path, capsys: pytest.Captur
     )
 
 
+def test_a_block_across_a_quadrant_line_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the police's western quadrant drawn ~28 m short of the street its eastern blocks end on
+    data = json.loads(QUADRANTS.read_text(encoding="utf-8"))
+    ring = data["features"][0]["geometry"]["coordinates"][0]
+    east = max(lon for lon, _ in ring)
+    data["features"][0]["geometry"]["coordinates"] = [
+        [[lon - 0.0003 if lon > east - 0.0004 else lon, lat] for lon, lat in ring]
+    ]
+    path = tmp_path / "quadrants.geojson"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    # When the builder is given the blocks and that quadrant
+    code, _, err = run(
+        capsys,
+        "--name",
+        CITY,
+        "--blocks",
+        str(BLOCKS),
+        "--quadrants",
+        str(path),
+        "--out",
+        str(tmp_path / CITY),
+    )
+    # Then each block of that column is refused: its centre is in C-1, its eastern corners are not
+    assert code == 2
+    refused = [line for line in err.splitlines() if "reaches outside its quadrant C-1" in line]
+    assert [line.split(":")[0] for line in refused] == [
+        f"- blocks.geojson feature {k} (id M-{k + 1:02d})" for k in (3, 10, 17, 24, 31)
+    ]
+    assert "m outside it; its centre is in it): a block must lie within one quadrant" in refused[0]
+
+
 def test_every_problem_is_named_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(BLOCKS.read_text(encoding="utf-8"))
     _ring(data, 3).pop()
