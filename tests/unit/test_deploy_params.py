@@ -21,6 +21,7 @@ from cfnlint.config import ManualArgs
 
 from infra.local.engine.intrinsics import Pseudo, Resolver, TemplateError, references, resolve_parameters
 from infra.local.engine.template import TEMPLATE_PATH, load_template, translate
+from infra.tools.city_parameters import city_parameters
 
 ROOT = Path(__file__).resolve().parents[2]
 CITIES_DIR = ROOT / "infra" / "cities"
@@ -44,9 +45,11 @@ REGION = "us-east-1"
 
 
 def deploy_parameters(city: str) -> dict[str, str]:
-    """What a city's deploy passes: its folder as CityId and its pack's time zone as CityTimeZone."""
+    """What `make deploy CITY=<city>` passes (infra/tools/city_parameters.py), checked against the pack."""
+    parameters = city_parameters(city)
     pack = json.loads((CITIES_DIR / city / "city.json").read_text(encoding="utf-8"))
-    return {"CityId": city, "CityTimeZone": pack["time_zone"]}
+    assert parameters == {"CityId": pack["city_id"], "CityTimeZone": pack["time_zone"]}
+    return parameters
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +168,7 @@ def test_make_deploy_installs_the_pinned_sam_cli_and_make_test_never_does():
     assert "-m venv .venv-deploy" in deploy
     assert "-r requirements-deploy.txt" in deploy
     assert ".venv-deploy/bin/sam deploy --template-file template.yaml --stack-name vigia-penalolen" in deploy
+    assert "-m infra.tools.city_parameters penalolen" in deploy  # the parameters the tests above check
     assert "aws-sam-cli==" in (ROOT / "requirements-deploy.txt").read_text(encoding="utf-8")
 
     for target in ("test", "test-unit", "lint"):
