@@ -193,17 +193,29 @@ def test_the_nightly_runs_at_three_publish_each_local_day_once_with_every_alert_
 
 # ---------------------------------------------------------------- hot spots look back over whole local days
 @pytest.mark.parametrize(
-    "day", [date(2026, 4, 5), date(2026, 5, 3), date(2026, 9, 7), date(2026, 10, 4)], ids=str
+    "day",
+    [
+        date(2026, 4, 4),
+        date(2026, 4, 5),
+        date(2026, 5, 3),
+        date(2026, 9, 6),
+        date(2026, 9, 7),
+        date(2026, 10, 4),
+    ],
+    ids=str,
 )
 def test_the_hot_spot_window_holds_exactly_the_alerts_of_its_lookback_dates(day: date):
     # 2026-05-03 and 2026-10-04 look back to a window that starts on a changing night
     rules = ScoringRules(severity={"robbery": 1.0})
     start, end = rules.window(as_of(day, SANTIAGO))
     dates = set(lookback_dates(day, rules.lookback_days))
-    for instant in instants_near_the_changes():
-        for moved in (instant, instant + timedelta(days=28)):
-            filed = clock.local_date(moved, SANTIAGO)
-            assert (start <= moved < end) == (filed in dates), moved
+    first, last = day_window(date.fromisoformat(min(dates)), SANTIAGO), day_window(day, SANTIAGO)
+    near_the_edges = [
+        edge + timedelta(minutes=m) for edge in (first.start, last.start) for m in range(-180, 181, 10)
+    ] + [edge + timedelta(seconds=s) for edge in (first.start, last.start) for s in (-1, 1)]
+    for moment in [*instants_near_the_changes(), *near_the_edges]:
+        filed = clock.local_date(moment, SANTIAGO)
+        assert (start <= moment < end) == (filed in dates), moment
 
 
 # ---------------------------------------------------------------- a patrol hour is a real hour
