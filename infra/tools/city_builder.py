@@ -90,6 +90,8 @@ def read_collection(path: Path, what: str) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError([f"{name}: no such file ({path})"]) from None
+    except OSError as exc:  # a folder, no permission
+        raise InputError([f"{name}: cannot be read ({exc.strerror or exc})"]) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = (
             f" (line {exc.lineno}, column {exc.colno}: {exc.msg})"
@@ -731,12 +733,11 @@ def build(
     name = blocks_path.name
     data = read_collection(blocks_path, "blocks")
     blocks, problems, plane = read_shapes(data, name, "block_id", None)
-    if not problems:
-        problems = overlap_problems(blocks, name, "blocks")
     problems += _block_property_problems(blocks, name)
-    if problems:
+    if problems or plane is None:  # what follows needs every block's own geometry sound
         raise InputError(problems)
-    assert plane is not None
+    # From here every problem is gathered before refusing: overlaps, quadrants, blocks outside them.
+    problems = overlap_problems(blocks, name, "blocks")
     notes: list[str] = []
     rewound = [b for b in blocks if b.rewound]
     if rewound:
@@ -748,37 +749,39 @@ def build(
     )
     quadrant_shapes: dict[str, Shape] = {}
     if quadrants_path is not None:
-        given = read_quadrants(quadrants_path, plane)
+        try:
+            given = read_quadrants(quadrants_path, plane)
+        except InputError as exc:
+            raise InputError([*problems, *exc.problems]) from None
         drafts = [draft for _, draft in given]
         quadrant_shapes = {shape.feature_id: shape for shape, _ in given}
     else:
         drafts, note = derive_quadrants(blocks, hull, grid)
         notes.append(note)
-    assigned, problems = assign_blocks(blocks, drafts, name)
+    assigned, unplaced = assign_blocks(blocks, drafts, name)
+    problems += unplaced
     # The police's quadrants follow streets: a block reaching across a quadrant line is a mistake in one file
     # or the other. (Drawn quadrants cut blocks by design; a block is then its centre's.)
-    for block in blocks if quadrant_shapes and not problems else ():
-        own = assigned[block.feature_id]
-        outside = geom.corner_outside(block.plane_rings[0], quadrant_shapes[own].plane_rings)
-        if outside is not None:
+    for block in blocks if quadrant_shapes else ():
+        own = assigned.get(block.feature_id)
+        outside = own and geom.corner_outside(block.plane_rings[0], quadrant_shapes[own].plane_rings)
+        if own and outside:
             corner, metres = outside
-            lon, lat = block.rings[0][corner]
+            lon, lat = (round(v, DECIMALS) for v in block.rings[0][corner])
             problems.append(
                 f"{name} {block.label}: reaches outside its quadrant {own} (its corner [{lon}, {lat}] lies "
                 f"{metres:.0f} m outside it; its centre is in it): a block must lie within one quadrant"
             )
+    if not unplaced:
+        quadrants_name = quadrants_path.name if quadrants_path else "quadrants"
+        problems += [
+            f"{quadrants_name} quadrant {q.quadrant_id}: holds no block "
+            "(every quadrant needs blocks to patrol): leave it out or check the blocks"
+            for q in drafts
+            if q.quadrant_id not in assigned.values()
+        ]
     if problems:
         raise InputError(problems)
-    empty = [q for q in drafts if q.quadrant_id not in assigned.values()]
-    if empty:
-        raise InputError(
-            [
-                f"{quadrants_path.name if quadrants_path else 'quadrants'} quadrant {q.quadrant_id}: "
-                "holds no block "
-                "(every quadrant needs blocks to patrol): leave it out or check the blocks"
-                for q in empty
-            ]
-        )
 
     if blocks[0].properties.get("population") is not None:
         populations = [int(b.properties["population"]) for b in blocks]

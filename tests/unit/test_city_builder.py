@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from infra.tools import block_geometry as geom
 from infra.tools import city_builder, package
@@ -533,12 +535,78 @@ def test_every_problem_is_named_at_once(tmp_path: Path, capsys: pytest.CaptureFi
     ]
 
 
+def test_overlaps_and_blocks_outside_the_quadrants_are_named_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads(BLOCKS.read_text(encoding="utf-8"))
+    _shift(data, 10, 0.0003)
+    _shift(data, 20, 0.02)
+    path = tmp_path / "blocks.geojson"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    code, _, err = run(
+        capsys,
+        "--name",
+        CITY,
+        "--blocks",
+        str(path),
+        "--quadrants",
+        str(QUADRANTS),
+        "--out",
+        str(tmp_path / CITY),
+    )
+    assert code == 2
+    assert "feature 11 (id M-12): overlaps feature 10 (id M-11)" in err
+    assert "feature 20 (id M-21): outside every quadrant" in err
+    assert "feature 10 (id M-11): reaches outside its quadrant C-1" in err
+
+
 def test_a_file_that_is_not_json_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "blocks.geojson"
     path.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
     code, _, err = run(capsys, "--name", CITY, "--blocks", str(path), "--out", str(tmp_path / CITY))
     assert code == 2
     assert "blocks.geojson: not a GeoJSON file: not valid UTF-8 JSON (line 1" in err
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=30,
+)
+FEATURE_PARTS = st.sampled_from(["geometry", "properties", "id", "type", "coordinates", "ring", "position"])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(part=FEATURE_PARTS, value=JSON, index=st.integers(0, 5))
+def test_any_broken_feature_is_answered_never_with_a_traceback(
+    part: str, value: Any, index: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given six blocks of the sample, one of them with any JSON where a part of it belongs
+    data = json.loads(BLOCKS.read_text(encoding="utf-8"))
+    data["features"] = data["features"][:6]
+    feature = data["features"][index]
+    if part in ("geometry", "properties", "id", "type"):
+        feature[part] = value
+    elif part == "coordinates":
+        feature["geometry"]["coordinates"] = value
+    elif part == "ring":
+        feature["geometry"]["coordinates"][0] = value
+    else:
+        feature["geometry"]["coordinates"][0][1] = value
+    path = tmp_path / "blocks.geojson"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "out" / CITY
+    shutil.rmtree(out, ignore_errors=True)
+    # When the builder reads it, Then it builds or refuses with its own message: never an exception
+    code, _, err = run(capsys, "--name", CITY, "--blocks", str(path), "--out", str(out), "--force")
+    assert code in (0, 2)
+    assert code == 0 or err.startswith("city pack not built: ")
+
+
+def test_a_folder_given_as_the_blocks_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--name", CITY, "--blocks", str(tmp_path), "--out", str(tmp_path / CITY))
+    assert code == 2
+    assert f"{tmp_path.name}: cannot be read (Is a directory)" in err
 
 
 # --- never over an existing pack ------------------------------------------------------------------
