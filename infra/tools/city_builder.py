@@ -715,6 +715,8 @@ def build(
     grid: tuple[int, int] | None = None,
 ) -> Built:
     """The pack's two documents from the input files, or InputError listing every problem."""
+    if str(blocks_path) in ("", "."):
+        raise InputError(["BLOCKS=<the blocks' GeoJSON file> is missing: make city NAME=<id> BLOCKS=<file>"])
     if not CITY_ID.match(city_id):
         raise InputError(
             [f"NAME {city_id!r} is not a city id: lower-case letters, digits and -, 2 to 41, e.g. mi-ciudad"]

@@ -655,6 +655,15 @@ def test_make_city_runs_the_builder_and_fails_cleanly(tmp_path: Path) -> None:
     assert bad.returncode != 0
     assert "missing.geojson: no such file" in bad.stderr
     assert "Traceback" not in bad.stderr
+    without_blocks = subprocess.run(
+        [*MAKE_CITY, "NAME=otra", f"OUT={tmp_path / 'otra'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert without_blocks.returncode != 0
+    assert "BLOCKS=<the blocks' GeoJSON file> is missing" in without_blocks.stderr
 
 
 # --- the geometry underneath -----------------------------------------------------------------------
