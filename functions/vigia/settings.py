@@ -46,6 +46,10 @@ class Settings:
     delivery_retry_base_s: float
     delivery_retry_cap_s: float
     sms_sends_per_s: float  # per sender instance; 0 = unpaced
+    sms_channel: str  # SmsChannel: "sns" (SNS Publish) or "end_user_messaging" (SendTextMessage)
+    sms_origination_identity: str  # End User Messaging: short code, long code, sender ID or pool ("": none)
+    sms_configuration_set: str  # End User Messaging: its configuration set ("": none)
+    sms_voice_endpoint_url: str | None  # End User Messaging's endpoint (the local stack's fake)
     provincial_cad_url: str | None  # overrides the city pack's CAD URL (the local stack's fake CAD)
     cad_secret_id: str
     cad_timeout_s: float
@@ -80,6 +84,15 @@ class Settings:
     @property
     def city_pack_schema(self) -> Path:
         return self.schemas_dir / "city.schema.json"
+
+
+SMS_CHANNELS = ("sns", "end_user_messaging")  # template.yaml's SmsChannel AllowedValues
+
+
+def _sms_channel(value: str) -> str:
+    if value not in SMS_CHANNELS:
+        raise ValueError(f"SMS_CHANNEL is {value!r}; it must be one of {', '.join(SMS_CHANNELS)}")
+    return value
 
 
 @functools.cache
@@ -125,6 +138,10 @@ def get() -> Settings:
         delivery_retry_base_s=float(env.get("DELIVERY_RETRY_BASE_S", "2")),
         delivery_retry_cap_s=float(env.get("DELIVERY_RETRY_CAP_S", "300")),
         sms_sends_per_s=float(env.get("SMS_SENDS_PER_S", "0")),
+        sms_channel=_sms_channel(env.get("SMS_CHANNEL") or "sns"),
+        sms_origination_identity=env.get("SMS_ORIGINATION_IDENTITY", ""),
+        sms_configuration_set=env.get("SMS_CONFIGURATION_SET", ""),
+        sms_voice_endpoint_url=env.get("SMS_VOICE_ENDPOINT_URL") or None,
         provincial_cad_url=env.get("PROVINCIAL_CAD_URL") or None,
         cad_secret_id=env.get("CAD_SECRET_ARN", ""),
         cad_timeout_s=float(env.get("CAD_TIMEOUT_S", "5")),

@@ -23,6 +23,21 @@ def client(service: str) -> Any:
 
 
 @functools.cache
+def client_at(service: str, endpoint_url: str) -> Any:
+    """A client of `service` at its own endpoint (a local stand-in for a service the emulator lacks)."""
+    import boto3
+    from botocore.config import Config
+
+    s = settings.get()
+    return boto3.session.Session().client(
+        service,
+        region_name=s.region,
+        endpoint_url=endpoint_url,
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=10),
+    )
+
+
+@functools.cache
 def presigner() -> Any:
     """An S3 client that signs links with SigV4 (expiry in the link, X-Amz-Expires); it makes no call."""
     import boto3
@@ -37,4 +52,5 @@ def presigner() -> Any:
 def reset() -> None:
     """Forgets the clients: the next call builds them on the settings (endpoint, region) of that moment."""
     client.cache_clear()
+    client_at.cache_clear()
     presigner.cache_clear()
