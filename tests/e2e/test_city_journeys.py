@@ -222,7 +222,7 @@ def test_each_service_is_reached_at_the_numbers_its_city_gives(city: City) -> No
     """Fire to the fire desk, medical to the medical desk, crime to the CAD as CAP 1.2, as the pack says."""
     pack, stack = city.pack, city.stack
     block = a_block(pack, sirens=True)
-    citizen, _, sender_phone, _ = resident(city, block)
+    citizen, body, sender_phone, _ = resident(city, block)
     types = [first_type(pack, "provincial_police"), first_type(pack, "fire"), first_type(pack, "medical")]
     assert len(set(types)) == 3 <= pack.settings.alert_rate_limit.max_alerts
     lat, lon = block.centroid
@@ -275,7 +275,17 @@ def test_each_service_is_reached_at_the_numbers_its_city_gives(city: City) -> No
         assert document["info"][0]["category"] == [alert_type.cap.category]
         sent_at = datetime.fromisoformat(document["sent"])
         assert sent_at.utcoffset() == sent_at.astimezone(pack.zone_info).utcoffset()  # the city's offset
+        assert document["info"][0]["area"][0]["areaDesc"].startswith(block.name)
         assert "webhook" in channels
+        # the police hear who called, by the name she registered with (two surnames where people write both)
+        police = [m for m in mine if m["recipient"] in pack.dispatch.community_police]
+        if any(
+            "{sender_name}" in step.text(pack.locale) for step in alert_type.steps_for("community_police")
+        ):
+            assert police
+            # as written, or folded to GSM-7 where her accents would cost the SMS more parts
+            names = {body["full_name"], sms_text.fold_to_gsm7(body["full_name"])}
+            assert all(any(name in m["body"] for name in names) for m in police), police
 
 
 def test_a_silent_alarm_reaches_the_response_team_only(city: City) -> None:
@@ -320,6 +330,36 @@ def test_a_silent_alarm_reaches_the_response_team_only(city: City) -> None:
     assert unsealed["zone"]["name"] == pack.quadrants[block.quadrant_id].name
     directory = unsealed["referral_directory"]
     assert {r["phone"] for r in directory} == {r.phone for r in pack.referral_directory}
+
+    # the team contacts her and asks the police to go: a car of her quadrant is texted the place, and the CAD
+    # gets CAP 1.2 scope Private, addressed to the city's gender-violence desk, without her name
+    staff = stack.client("response_team")
+    car = pack.units_in(block.quadrant_id)[0]
+    for action, extra in (("acknowledge", {}), ("contact", {})):
+        answer = staff.post(f"/v1/alerts/{alert_id}/actions", json={"action": action, **extra})
+        assert answer.status_code == 200, (action, answer.text)
+    asked = staff.post(
+        f"/v1/alerts/{alert_id}/actions",
+        json={"action": "request_police", "unit_id": car.unit_id},
+        headers={"X-Reason": "vecina pide apoyo policial"},
+    )
+    assert asked.status_code == 200, asked.text
+    cad = pack.dispatch.provincial_cad
+    assert cad is not None
+    (cap,) = stack.wait_for(lambda: [c for c in cad_received(stack) if alert_id in c["body"]], timeout=30)
+    CAP_XSD.validate(cap["body"])
+    document = CAP_XSD.to_dict(cap["body"])
+    assert (document["sender"], document["scope"]) == (cad.sender, "Private")
+    assert set(document["addresses"].split()) == set(cad.gender_violence_addresses)
+    assert all(s not in cap["body"] for s in secrets)
+    texted = stack.wait_for(
+        lambda: [m for m in stack.outbox() if m.get("alert_id") == alert_id and m["recipient"] == car.phone],
+        timeout=30,
+    )
+    assert all(s not in texted[0]["body"] for s in secrets)
+    closed = staff.post(f"/v1/alerts/{alert_id}/actions", json={"action": "close", "outcome": "referred"})
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "closed"
 
 
 def test_an_incident_runs_from_received_to_resolved_with_the_citys_first_unit(city: City) -> None:
