@@ -207,6 +207,29 @@ def block_phones(stack: LocalStackProcess, block_id: str) -> set[str]:
     return {i["phone"]["S"] for i in answer["Items"] if i.get("status", {}).get("S") == "approved"}
 
 
+def seed_residents(city: City, block: Block, status: str, count: int) -> set[str]:
+    """Residents of `block` with numbers of the pack's country, written straight into the Residents table."""
+    dynamodb, table = city.stack.aws("dynamodb"), city.stack.outputs["Resources"]["ResidentsTable"]
+    phones = set()
+    for _ in range(count):
+        n = uuid.uuid4().int
+        phone = local_mobile(city.pack, n)[1]
+        item = {
+            "pk": {"S": f"e2e-city-{n % 10**12}"},
+            "kind": {"S": "resident"},
+            "full_name": {"S": "Vecina de la cuadra"},
+            "phone": {"S": phone},
+            "locale": {"S": city.pack.locale},
+            "status": {"S": status},
+            "block_id": {"S": block.block_id},
+            "created_at": {"S": clock.iso(clock.now())},
+            "address": {"S": block.name},
+        }
+        dynamodb.put_item(TableName=table, Item=item)
+        phones.add(phone)
+    return phones
+
+
 def cad_received(stack: LocalStackProcess) -> list[dict[str, Any]]:
     url = stack.outputs["FakeCadUrl"].split("/cap/")[0] + "/received"
     return list(requests.get(url, timeout=10).json()["items"])
@@ -231,7 +254,10 @@ def test_each_service_is_reached_at_the_numbers_its_city_gives(city: City) -> No
         answer = citizen.post("/v1/alerts", json={"type": code, "location": {"lat": lat, "lon": lon}})
         assert answer.status_code == 202, answer.text
         sent[code] = answer.json()["alert_id"]
+    seed_residents(city, block, "approved", 3)
+    kept_out = seed_residents(city, block, "pending", 1) | seed_residents(city, block, "suspended", 1)
     neighbours = block_phones(stack, block.block_id) - {sender_phone}
+    assert len(neighbours) >= 3
     cad = pack.dispatch.provincial_cad
     assert cad is not None
     operator = stack.client("operator")
@@ -253,6 +279,7 @@ def test_each_service_is_reached_at_the_numbers_its_city_gives(city: City) -> No
         if "sender_confirmation" in alert_type.targets:
             expected.add(sender_phone)
         assert sms == expected, code
+        assert not sms & kept_out
         # texts tell the time on the city's clock
         assert any(created.strftime("%H:%M") in m["body"] for m in mine if m["channel"] == "sms"), code
         sirens = {m["recipient"]: m for m in mine if m["channel"] == "siren"}
@@ -294,7 +321,9 @@ def test_a_silent_alarm_reaches_the_response_team_only(city: City) -> None:
     team = set(pack.dispatch.response_team)
     block = a_block(pack, sirens=True)
     she, body, phone, user_id = resident(city, block)
+    seed_residents(city, block, "approved", 2)
     neighbours = block_phones(stack, block.block_id) - {phone}
+    assert len(neighbours) >= 2
     lat, lon = block.centroid
     secrets = [body["full_name"], body["national_id"], phone, body["email"], body["address"]]
 
@@ -513,6 +542,18 @@ def test_hot_spots_and_a_patrol_schedule_on_the_citys_clock_and_minutes(city: Ci
     assert dosage.status_code == 200, dosage.text
     mine = next(u for u in dosage.json()["units"] if u["unit_id"] == unit_id)
     assert (mine["stops_done"], mine["done_min"]) == (1, patrol.fixed_point_min - 3)
+
+    # a neighbour answers the city's own perception questions, on each question's scale
+    answers = {q.question_id: q.scale[1] for q in pack.perception_questions.values()}
+    survey = police.post(
+        "/v1/surveys", json={"quadrant_id": quadrant, "unit_id": unit_id, "answers": answers}
+    )
+    assert survey.status_code == 201, survey.text
+    summary = analyst.get("/v1/surveys/summary", params={"quadrant": quadrant})
+    assert summary.status_code == 200, summary.text
+    week = summary.json()["items"][-1]
+    assert week["quadrant_id"] == quadrant
+    assert set(week["questions"]) == set(answers)
 
 
 def test_nightly_indicators_count_the_citys_local_day(city: City) -> None:
