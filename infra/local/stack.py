@@ -155,6 +155,7 @@ class LocalStack(TemplateStack):
         self.history: dict[str, Any] = {}
         self.seed_error: str | None = None
         self._cad: Any = None
+        self._sms_voice: Any = None
 
     # ---------------------------------------------------------------- the engine's hooks
     def parameter_defaults(self, template: Mapping[str, Any]) -> dict[str, str]:
@@ -182,11 +183,21 @@ class LocalStack(TemplateStack):
             )
             # Locally the webhook always goes to the stand-in: there is no network to a real CAD.
             os.environ["PROVINCIAL_CAD_URL"] = self._cad.url
+        if self.parameters.get("SmsChannel") == "end_user_messaging":
+            from infra.local.fake_sms_voice import FakeSmsVoice
+
+            # moto has no End User Messaging SMS: its stand-in answers SendTextMessage (docs/dispatch.md)
+            self._sms_voice = FakeSmsVoice(record_path=self.config.local_dir / "sms-voice.jsonl").start()
+            os.environ["SMS_VOICE_ENDPOINT_URL"] = self._sms_voice.url
 
     def stop_companions(self) -> None:
         if self._cad is not None:
             self._cad.stop()
             self._cad = None
+        if self._sms_voice is not None:
+            self._sms_voice.stop()
+            self._sms_voice = None
+            os.environ.pop("SMS_VOICE_ENDPOINT_URL", None)
 
     def mounts(self) -> dict[str, WsgiApp]:
         """The console at /console/ beside the API (docs/console.md): console/ and the config.json and
@@ -260,6 +271,8 @@ class LocalStack(TemplateStack):
             result["DemoHistory"] = {**self.history, "Seconds": round(self.preload_seconds, 1)}
         if self._cad is not None:
             result["FakeCadUrl"] = self._cad.url
+        if self._sms_voice is not None:
+            result["FakeSmsVoiceUrl"] = self._sms_voice.url
         if self.seed_error:
             result["SeedError"] = self.seed_error
         return result
@@ -284,6 +297,8 @@ class AttachedStack:
         self.functions: FunctionRegistry = attached_functions(outputs, (ROOT / "functions",))
         outbox = Path(outputs.get("OutboxPath") or local_dir / "outbox.jsonl")
         os.environ.update(vigia_environment(ROOT, local_dir, outbox, outputs["Parameters"]))
+        if outputs.get("FakeSmsVoiceUrl"):  # SmsChannel=end_user_messaging: the running stack's stand-in
+            os.environ["SMS_VOICE_ENDPOINT_URL"] = outputs["FakeSmsVoiceUrl"]
         self.outputs = outputs
 
     def invoke(self, logical_id: str, event: Any) -> Any:
