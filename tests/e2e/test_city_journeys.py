@@ -613,3 +613,24 @@ def test_nightly_indicators_count_the_citys_local_day(city: City) -> None:
         sent = datetime.fromisoformat(alert["sent"])
         assert sent.utcoffset() == sent.astimezone(pack.zone_info).utcoffset()
         assert sent.astimezone(pack.zone_info).date() == day
+
+
+def test_the_app_lists_the_citys_alert_types_in_its_words_as_its_api_document_says(city: City) -> None:
+    """The types the app offers are the pack's, labelled in its locales; the document the city's stack serves
+    describes that answer without naming another city's locales or questions."""
+    pack, stack = city.pack, city.stack
+    answer = stack.client("citizen").get("/v1/alert-types")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["locale"] == pack.locale
+    assert {i["code"]: i["labels"] for i in answer.json()["items"]} == {
+        code: dict(t.labels) for code, t in pack.alert_types.items()
+    }
+    schemas = stack.client().get("/v1/openapi.json").json()["components"]["schemas"]
+    labels = schemas["AlertTypesAnswer"]["properties"]["items"]["items"]["properties"]["labels"]
+    assert set(labels.get("properties", {})) <= set(pack.locales), labels
+    summary = schemas["SurveySummaryAnswer"]["properties"]
+    for questions in (summary["questions"], summary["items"]["items"]["properties"]["questions"]):
+        named = set(questions.get("properties", {})) | set(questions.get("required", []))
+        assert named <= set(pack.perception_questions), questions
+        texts = [q["properties"].get("text", {}) for q in questions.get("properties", {}).values()]
+        assert all(set(t.get("properties", {})) <= set(pack.locales) for t in texts), texts
