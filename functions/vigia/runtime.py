@@ -258,7 +258,7 @@ def poison_reason_attribute() -> str:
 
 
 def send_sms() -> Callable[..., str]:
-    """SNS Publish to one phone (phone, text, alert_id=, kind=)."""
+    """One SMS through the city's SmsChannel, SNS or End User Messaging (phone, text, alert_id=, kind=)."""
     from vigia.adapters.sms import send_sms
 
     return send_sms

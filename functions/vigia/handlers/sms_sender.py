@@ -1,4 +1,4 @@
-"""SmsSenderFunction: the SMS queue → SNS Publish to each phone, once per (alert, recipient)."""
+"""SmsSenderFunction: the SMS queue → the city's SmsChannel (SNS or End User Messaging), once a recipient."""
 
 from __future__ import annotations
 
