@@ -241,11 +241,12 @@ def all_sent(stack: LocalStackProcess, alert_id: str) -> list[dict[str, Any]] | 
     return items if items and all(i["status"] == "sent" for i in items) else None
 
 
-def test_each_service_is_reached_at_the_numbers_its_city_gives(city: City) -> None:
-    """Fire to the fire desk, medical to the medical desk, crime to the CAD as CAP 1.2, as the pack says."""
+def test_each_service_is_reached_at_the_citys_numbers_within_its_limit_and_cancel_window(city: City) -> None:
+    """Fire to the fire desk, medical to the medical desk, crime to the CAD as CAP 1.2, as the pack says; one
+    alert more than the city's limit is refused; a cancel within its window is heard, after it refused."""
     pack, stack = city.pack, city.stack
     block = a_block(pack, sirens=True)
-    citizen, body, sender_phone, _ = resident(city, block)
+    citizen, body, sender_phone, user_id = resident(city, block)
     types = [first_type(pack, "provincial_police"), first_type(pack, "fire"), first_type(pack, "medical")]
     assert len(set(types)) == 3 <= pack.settings.alert_rate_limit.max_alerts
     lat, lon = block.centroid
@@ -313,6 +314,46 @@ def test_each_service_is_reached_at_the_numbers_its_city_gives(city: City) -> No
             # as written, or folded to GSM-7 where her accents would cost the SMS more parts
             names = {body["full_name"], sms_text.fold_to_gsm7(body["full_name"])}
             assert all(any(name in m["body"] for name in names) for m in police), police
+
+    # One more within the city's window is refused until the first leaves it (the city's limit and window)
+    limit = pack.settings.alert_rate_limit
+    extra = citizen.post("/v1/alerts", json={"type": types[0], "location": {"lat": lat, "lon": lon}})
+    assert extra.status_code == 429, extra.text
+    assert limit.window_s - 60 < int(extra.headers["Retry-After"]) <= limit.window_s
+    assert pack.settings.helpline in extra.json()["detail"]
+
+    # She cancels the crime within the city's cancel window: the neighbours read the city's words, the CAD a
+    # CAP Cancel with the city's note
+    crime = sent[types[0]]
+    cancelled = citizen.post(f"/v1/alerts/{crime}/cancel")
+    assert cancelled.status_code == 202, cancelled.text
+    fold = sms_text.fold_to_gsm7
+    opening = fold(pack.texts["cancellation"][pack.locale].split("{")[0])
+
+    def cancellations() -> list[dict[str, Any]]:
+        told = [m for m in stack.outbox() if m.get("alert_id") == crime and m.get("kind") == "cancel"]
+        return told if neighbours <= {m["recipient"] for m in told if m["channel"] == "sms"} else []
+
+    told = stack.wait_for(cancellations, timeout=60)
+    assert all(fold(m["body"]).startswith(opening) for m in told if m["recipient"] in neighbours)
+    cancel_cap = stack.wait_for(
+        lambda: [
+            c for c in cad_received(stack) if crime in c["body"] and "<msgType>Cancel</msgType>" in c["body"]
+        ],
+        timeout=30,
+    )[0]
+    CAP_XSD.validate(cancel_cap["body"])
+    assert CAP_XSD.to_dict(cancel_cap["body"])["note"] == pack.message("cap_cancel_note", pack.locale, {})
+
+    # An alert of hers older than the city's cancel window is for the helpline, not for cancelling
+    window_s = pack.settings.cancel_window_s
+    older = datetime.now(UTC) - timedelta(seconds=window_s + 20)
+    item = alert_item(pack, block, older, 0, status={"S": "dispatched"}, sender_id={"S": user_id})
+    stack.aws("dynamodb").put_item(TableName=stack.outputs["Resources"]["AlertsTable"], Item=item)
+    late = citizen.post(f"/v1/alerts/{item['pk']['S']}/cancel")
+    assert late.status_code == 409, late.text
+    assert late.json()["cancel_window_s"] == window_s
+    assert pack.settings.helpline in late.json()["detail"]
 
 
 def test_a_silent_alarm_reaches_the_response_team_only(city: City) -> None:
