@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import phonenumbers
 import pytest
@@ -230,6 +230,12 @@ def seed_residents(city: City, block: Block, status: str, count: int) -> set[str
     return phones
 
 
+def cap(body: str) -> dict[str, Any]:
+    """A CAP 1.2 message the CAD received, validated against the schema, as a dict."""
+    CAP_XSD.validate(body)
+    return cast(dict[str, Any], CAP_XSD.to_dict(body))
+
+
 def cad_received(stack: LocalStackProcess) -> list[dict[str, Any]]:
     url = stack.outputs["FakeCadUrl"].split("/cap/")[0] + "/received"
     return list(requests.get(url, timeout=10).json()["items"])
@@ -294,10 +300,9 @@ def test_each_service_is_reached_at_the_citys_numbers_within_its_limit_and_cance
             assert not caps, code
             assert "webhook" not in channels, code
             continue
-        (cap,) = caps
-        assert cap["signature_ok"]
-        CAP_XSD.validate(cap["body"])
-        document = CAP_XSD.to_dict(cap["body"])
+        (message,) = caps
+        assert message["signature_ok"]
+        document = cap(message["body"])
         assert document["sender"] == cad.sender
         assert document["info"][0]["language"] == pack.locale
         assert document["info"][0]["category"] == [alert_type.cap.category]
@@ -317,10 +322,10 @@ def test_each_service_is_reached_at_the_citys_numbers_within_its_limit_and_cance
 
     # One more within the city's window is refused until the first leaves it (the city's limit and window)
     limit = pack.settings.alert_rate_limit
-    extra = citizen.post("/v1/alerts", json={"type": types[0], "location": {"lat": lat, "lon": lon}})
-    assert extra.status_code == 429, extra.text
-    assert limit.window_s - 60 < int(extra.headers["Retry-After"]) <= limit.window_s
-    assert pack.settings.helpline in extra.json()["detail"]
+    refused = citizen.post("/v1/alerts", json={"type": types[0], "location": {"lat": lat, "lon": lon}})
+    assert refused.status_code == 429, refused.text
+    assert limit.window_s - 60 < int(refused.headers["Retry-After"]) <= limit.window_s
+    assert pack.settings.helpline in refused.json()["detail"]
 
     # She cancels the crime within the city's cancel window: the neighbours read the city's words, the CAD a
     # CAP Cancel with the city's note
@@ -342,8 +347,7 @@ def test_each_service_is_reached_at_the_citys_numbers_within_its_limit_and_cance
         ],
         timeout=30,
     )[0]
-    CAP_XSD.validate(cancel_cap["body"])
-    assert CAP_XSD.to_dict(cancel_cap["body"])["note"] == pack.message("cap_cancel_note", pack.locale, {})
+    assert cap(cancel_cap["body"])["note"] == pack.message("cap_cancel_note", pack.locale, {})
 
     # An alert of hers older than the city's cancel window is for the helpline, not for cancelling
     window_s = pack.settings.cancel_window_s
@@ -405,8 +409,8 @@ def test_a_silent_alarm_reaches_the_response_team_only(city: City) -> None:
     # gets CAP 1.2 scope Private, addressed to the city's gender-violence desk, without her name
     staff = stack.client("response_team")
     car = pack.units_in(block.quadrant_id)[0]
-    for action, extra in (("acknowledge", {}), ("contact", {})):
-        answer = staff.post(f"/v1/alerts/{alert_id}/actions", json={"action": action, **extra})
+    for action in ("acknowledge", "contact"):
+        answer = staff.post(f"/v1/alerts/{alert_id}/actions", json={"action": action})
         assert answer.status_code == 200, (action, answer.text)
     asked = staff.post(
         f"/v1/alerts/{alert_id}/actions",
@@ -416,12 +420,11 @@ def test_a_silent_alarm_reaches_the_response_team_only(city: City) -> None:
     assert asked.status_code == 200, asked.text
     cad = pack.dispatch.provincial_cad
     assert cad is not None
-    (cap,) = stack.wait_for(lambda: [c for c in cad_received(stack) if alert_id in c["body"]], timeout=30)
-    CAP_XSD.validate(cap["body"])
-    document = CAP_XSD.to_dict(cap["body"])
+    (message,) = stack.wait_for(lambda: [c for c in cad_received(stack) if alert_id in c["body"]], timeout=30)
+    document = cap(message["body"])
     assert (document["sender"], document["scope"]) == (cad.sender, "Private")
     assert set(document["addresses"].split()) == set(cad.gender_violence_addresses)
-    assert all(s not in cap["body"] for s in secrets)
+    assert all(s not in message["body"] for s in secrets)
     texted = stack.wait_for(
         lambda: [m for m in stack.outbox() if m.get("alert_id") == alert_id and m["recipient"] == car.phone],
         timeout=30,
@@ -487,9 +490,7 @@ def test_an_incident_runs_from_received_to_resolved_with_the_citys_first_unit(ci
     assert seen["met_target"] is (seen["response_time_s"] <= pack.settings.response_target_s)
 
 
-def alert_item(
-    pack: CityPack, block: Block, created: datetime, n: int, **extra: dict[str, Any]
-) -> dict[str, Any]:
+def alert_item(pack: CityPack, block: Block, created: datetime, n: int, **extra: Any) -> dict[str, Any]:
     """An alert as intake stores it (its local date in the city's zone), with lifecycle fields if given."""
     return {
         "pk": {"S": clock.new_id(created)},
