@@ -393,6 +393,18 @@ def test_a_silent_alarm_reaches_the_response_team_only(city: City) -> None:
     assert all(s not in m["body"] for m in lines for s in secrets)
     assert not [c for c in cad_received(stack) if alert_id in c["body"]]
 
+    # Unacknowledged 5 s past the city's target, the team is texted again: the every-minute watch, run at that
+    # time (once: each run is a new process)
+    created = clock.parse_iso(sent.json()["created_at"])
+    target = timedelta(seconds=pack.settings.silent_ack_target_s)
+    watched = stack.invoke(
+        "SilentAckWatchFunction", {"time": clock.iso(created + target + timedelta(seconds=5))}
+    )
+    assert alert_id in watched["reminded"]
+    again = stack.wait_for(lambda: [m for m in told() if m not in lines], timeout=30)
+    assert {m["recipient"] for m in again} <= team
+    assert all(s not in m["body"] for m in again for s in secrets)
+
     seen = operator.get(f"/v1/alerts/{alert_id}")
     assert seen.json()["category"] == "silent"
     assert all(s not in seen.text for s in [*secrets, user_id])
