@@ -1,9 +1,12 @@
 """Every city's journeys on its own local stack, over HTTP: one test body for each pack under infra/cities/.
 
-Godoy Cruz runs on the session's stack; Peñalolén on one started here with VIGIA_CITY=penalolen (as
-`make run CITY=penalolen` does). Every expectation comes from the pack: the resident's mobile as people of
-its country type it, the numbers each type's protocol reaches, the response team, the first unit, the
-patrol's minutes and shifts, the population, and every local date and time in the pack's time zone.
+This module runs them for Peñalolén, on a stack started here with VIGIA_CITY=penalolen (as
+`make run CITY=penalolen` does); test_city_journeys_godoy_cruz.py runs the same tests for Godoy Cruz on the
+session's stack. Each module names its pack in CITY_ID (two modules rather than one parametrised, so the
+suite's workers (--dist loadfile) can run the two cities side by side). Every expectation comes from the
+pack: the resident's mobile as people of its country type it, the numbers each type's protocol reaches, the
+response team, the first unit, the patrol's minutes and shifts, the limits and windows, the population, and
+every local date and time in the pack's time zone.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from vigia.dispatch import sms_text
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-CITIES = ("godoy-cruz", "penalolen")
+CITY_ID = "penalolen"  # the pack this module runs; test_city_journeys_godoy_cruz.py sets its own
 CAP_XSD = xmlschema.XMLSchema(str(ROOT / "schemas/cap/CAP-v1.2.xsd"))
 CAP_NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 PASSWORD = "Segura-2026x"
@@ -48,18 +51,17 @@ class City:
     stack: LocalStackProcess
 
 
-@pytest.fixture(scope="module", params=CITIES)
+@pytest.fixture(scope="module")
 def city(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
-    """The city's pack as the functions load it, and a local stack running it."""
-    pack = load_city_pack(ROOT / "infra/cities" / request.param, ROOT / "schemas/city.schema.json")
-    if request.param == "godoy-cruz":  # the template's default CityId: the session's stack
+    """The pack of the module's CITY_ID as the functions load it, and a local stack running it."""
+    city_id = request.module.CITY_ID
+    pack = load_city_pack(ROOT / "infra/cities" / city_id, ROOT / "schemas/city.schema.json")
+    if city_id == "godoy-cruz":  # the template's default CityId: the session's stack
         stack = request.getfixturevalue("local_stack")
         assert stack.outputs["City"] == pack.city_id
         yield City(pack, stack)
         return
-    stack = launch_local_stack(
-        tmp_path_factory.mktemp(pack.city_id) / "local", env={"VIGIA_CITY": pack.city_id}
-    )
+    stack = launch_local_stack(tmp_path_factory.mktemp(city_id) / "local", env={"VIGIA_CITY": city_id})
     try:
         assert stack.outputs["City"] == pack.city_id
         yield City(pack, stack)
