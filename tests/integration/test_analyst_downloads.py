@@ -4,7 +4,6 @@ presigned links: GET /v1/indicators/exports/{date} on the emulator, for every ro
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,7 +11,7 @@ import pytest
 import requests
 
 from tests.support import FakeContext
-from vigia import clock
+from tests.support.alert_items import stored_alert
 
 DAY = date(2026, 3, 10)
 FILES = ("indicators.csv", "indicators.json", "feed.json")
@@ -35,25 +34,7 @@ def exported_day(stack) -> dict[str, bytes]:
     with stack.table("AlertsTable").batch_writer() as batch:
         for n in range(3):
             created = noon + timedelta(minutes=n)
-            batch.put_item(
-                Item={
-                    "pk": clock.new_id(created),
-                    "sk": "ALERT",
-                    "type": "robbery",
-                    "silent": False,
-                    "priority": 2,
-                    "sender_id": f"resident-{n}",
-                    "location": {
-                        "lat": Decimal(str(round(block.centroid.lat, 6))),
-                        "lon": Decimal(str(round(block.centroid.lon, 6))),
-                    },
-                    "block_id": block.block_id,
-                    "quadrant_id": block.quadrant_id,
-                    "status": "resolved",
-                    "created_at": clock.iso(created),
-                    "local_date": DAY.isoformat(),
-                }
-            )
+            batch.put_item(Item=stored_alert(block, created, stack.pack.zone_info, sender_id=f"resident-{n}"))
     _run_nightly(DAY)
     s3 = stack.client("s3")
     bucket = stack.resources["ExportsBucket"]

@@ -5,36 +5,19 @@ itself, for any role that may read hot spots."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import h3
 import pytest
 
+from tests.support.alert_items import stored_alert
 from vigia import clock
 
 READERS = ("operator", "police", "analyst", "admin")
 
 
 def _alert(pack: Any, block: Any, created: datetime, type_: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "pk": clock.new_id(created),
-        "sk": "ALERT",
-        "type": type_,
-        "silent": type_ == "domestic_violence",
-        "priority": 2,
-        "sender_id": f"resident-{created.timestamp()}",
-        "location": {
-            "lat": Decimal(str(round(block.centroid.lat, 6))),
-            "lon": Decimal(str(round(block.centroid.lon, 6))),
-        },
-        "block_id": block.block_id,
-        "quadrant_id": block.quadrant_id,
-        "status": "resolved",
-        "created_at": clock.iso(created),
-        "local_date": created.astimezone(pack.zone_info).date().isoformat(),
-        **extra,
-    }
+    return stored_alert(block, created, pack.zone_info, type_, **extra)
 
 
 @pytest.fixture

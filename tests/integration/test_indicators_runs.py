@@ -8,12 +8,12 @@ import hashlib
 import io
 import json
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from tests.support import FakeContext
+from tests.support.alert_items import stored_alert
 from vigia import clock
 from vigia.api.validation import validate
 from vigia.indicators.table import COLUMNS
@@ -29,28 +29,17 @@ def invoke(event: dict[str, Any]) -> Any:
 
 
 def alert(n: int, block: Any, created: datetime, type_: str = "robbery", **lifecycle: Any) -> dict[str, Any]:
-    silent = type_ == "domestic_violence"
-    item = {
-        "pk": clock.new_id(created)[:16] + f"{n:010d}",
-        "sk": "ALERT",
-        "type": type_,
-        "silent": silent,
-        "priority": 2,
-        "sender_id": f"resident-{n}",
-        "note": "Juan Pérez, 2615551234",
-        "location": {
-            "lat": Decimal(str(round(block.centroid.lat, 6))),
-            "lon": Decimal(str(round(block.centroid.lon, 6))),
-        },
-        "block_id": block.block_id,
-        "quadrant_id": block.quadrant_id,
-        "status": "resolved",
-        "created_at": clock.iso(created),
-        "local_date": created.astimezone(settings_zone()).date().isoformat(),
-        "queue_status": "closed",
+    return stored_alert(
+        block,
+        created,
+        settings_zone(),
+        type_,
+        pk=clock.new_id(created)[:16] + f"{n:010d}",
+        sender_id=f"resident-{n}",
+        note="Juan Pérez, 2615551234",
+        queue_status="closed",
         **lifecycle,
-    }
-    return item
+    )
 
 
 def settings_zone() -> Any:
