@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,6 +27,7 @@ import xmlschema
 
 from infra.local.demo_residents import demography
 from tests.e2e.conftest import LocalStackProcess, _stop_and_check, launch_local_stack
+from tests.support.alert_items import stored_alert, wire
 from vigia import clock
 from vigia.city import Block, CityPack, load_city_pack
 from vigia.dispatch import sms_text
@@ -357,7 +357,7 @@ def test_each_service_is_reached_at_the_citys_numbers_within_its_limit_and_cance
     # An alert of hers older than the city's cancel window is for the helpline, not for cancelling
     window_s = pack.settings.cancel_window_s
     older = datetime.now(UTC) - timedelta(seconds=window_s + 20)
-    item = alert_item(pack, block, older, 0, status={"S": "dispatched"}, sender_id={"S": user_id})
+    item = alert_item(pack, block, older, 0, status="dispatched", sender_id=user_id)
     stack.aws("dynamodb").put_item(TableName=stack.outputs["Resources"]["AlertsTable"], Item=item)
     late = citizen.post(f"/v1/alerts/{item['pk']['S']}/cancel")
     assert late.status_code == 409, late.text
@@ -509,26 +509,9 @@ def test_an_incident_runs_from_received_to_resolved_with_the_citys_first_unit(ci
 
 def alert_item(pack: CityPack, block: Block, created: datetime, n: int, **extra: Any) -> dict[str, Any]:
     """An alert as intake stores it (its local date in the city's zone), with lifecycle fields if given."""
-    return {
-        "pk": {"S": clock.new_id(created)},
-        "sk": {"S": "ALERT"},
-        "type": {"S": first_type(pack, "provincial_police")},
-        "silent": {"BOOL": False},
-        "priority": {"N": "2"},
-        "sender_id": {"S": f"e2e-city-{n}"},
-        "location": {
-            "M": {
-                "lat": {"N": str(Decimal(str(round(block.centroid.lat, 6))))},
-                "lon": {"N": str(Decimal(str(round(block.centroid.lon, 6))))},
-            }
-        },
-        "block_id": {"S": block.block_id},
-        "quadrant_id": {"S": block.quadrant_id},
-        "status": {"S": "received"},
-        "created_at": {"S": clock.iso(created)},
-        "local_date": {"S": created.astimezone(pack.zone_info).date().isoformat()},
-        **extra,
-    }
+    kind = first_type(pack, "provincial_police")
+    fields = {"sender_id": f"e2e-city-{n}", "status": "received", **extra}
+    return wire(stored_alert(block, created, pack.zone_info, kind, **fields))
 
 
 def test_hot_spots_and_a_patrol_schedule_on_the_citys_clock_and_minutes(city: City) -> None:
@@ -628,10 +611,10 @@ def test_nightly_indicators_count_the_citys_local_day(city: City) -> None:
         created = (midnight + timedelta(minutes=minutes)).astimezone(UTC)
         response = 300 + 20 * n
         extra = {
-            "status": {"S": "resolved"},
-            "on_scene_at": {"S": clock.iso(created + timedelta(seconds=response))},
-            "response_time_s": {"N": str(response)},
-            "met_target": {"BOOL": response <= target},
+            "status": "resolved",
+            "on_scene_at": clock.iso(created + timedelta(seconds=response)),
+            "response_time_s": response,
+            "met_target": response <= target,
         }
         dynamodb.put_item(TableName=table, Item=alert_item(pack, block, created, n, **extra))
 

@@ -6,12 +6,12 @@ import json
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 
 from tests.e2e.conftest import ROOT, _environment
 from tests.support import godoy_cruz_pack
+from tests.support.alert_items import stored_alert, wire
 from vigia import clock
 
 pytestmark = pytest.mark.e2e
@@ -30,28 +30,18 @@ def seed_day(local_stack, pack, count: int = 7) -> None:
         response = 300 + 20 * n
         dynamodb.put_item(
             TableName=table,
-            Item={
-                "pk": {"S": clock.new_id(created)},
-                "sk": {"S": "ALERT"},
-                "type": {"S": "robbery"},
-                "silent": {"BOOL": False},
-                "priority": {"N": "2"},
-                "sender_id": {"S": f"e2e-indicators-{n}"},
-                "location": {
-                    "M": {
-                        "lat": {"N": str(Decimal(str(round(block.centroid.lat, 6))))},
-                        "lon": {"N": str(Decimal(str(round(block.centroid.lon, 6))))},
-                    }
-                },
-                "block_id": {"S": block.block_id},
-                "quadrant_id": {"S": block.quadrant_id},
-                "status": {"S": "resolved"},
-                "created_at": {"S": clock.iso(created)},
-                "on_scene_at": {"S": clock.iso(created + timedelta(seconds=response))},
-                "response_time_s": {"N": str(response)},
-                "met_target": {"BOOL": response <= 420},
-                "local_date": {"S": DAY.isoformat()},
-            },
+            Item=wire(
+                stored_alert(
+                    block,
+                    created,
+                    pack.zone_info,
+                    sender_id=f"e2e-indicators-{n}",
+                    on_scene_at=clock.iso(created + timedelta(seconds=response)),
+                    response_time_s=response,
+                    met_target=response <= 420,
+                    local_date=DAY.isoformat(),
+                )
+            ),
         )
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 
 from tests.e2e.conftest import ROOT
 from tests.support import godoy_cruz_pack
-from vigia import clock
+from tests.support.alert_items import stored_alert, wire
 
 pytestmark = pytest.mark.e2e
 
@@ -32,25 +31,7 @@ def seed_alerts(local_stack, pack, day, count=120):
         created = midnight - timedelta(seconds=rng.uniform(60, 10 * 86_400))
         dynamodb.put_item(
             TableName=table,
-            Item={
-                "pk": {"S": clock.new_id(created)},
-                "sk": {"S": "ALERT"},
-                "type": {"S": "robbery"},
-                "silent": {"BOOL": False},
-                "priority": {"N": "2"},
-                "sender_id": {"S": f"e2e-{n}"},
-                "location": {
-                    "M": {
-                        "lat": {"N": str(Decimal(str(round(block.centroid.lat, 6))))},
-                        "lon": {"N": str(Decimal(str(round(block.centroid.lon, 6))))},
-                    }
-                },
-                "block_id": {"S": block.block_id},
-                "quadrant_id": {"S": block.quadrant_id},
-                "status": {"S": "received"},
-                "created_at": {"S": clock.iso(created)},
-                "local_date": {"S": created.astimezone(pack.zone_info).date().isoformat()},
-            },
+            Item=wire(stored_alert(block, created, pack.zone_info, sender_id=f"e2e-{n}", status="received")),
         )
 
 

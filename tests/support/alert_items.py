@@ -33,3 +33,11 @@ def stored_alert(
         "local_date": created.astimezone(zone).date().isoformat(),
         **extra,
     }
+
+
+def wire(item: dict[str, Any]) -> dict[str, Any]:
+    """An item in DynamoDB's wire format (`{"S": …}`, `{"N": …}`), for the low-level client's put_item."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return {name: serializer.serialize(value) for name, value in item.items()}
