@@ -4,6 +4,7 @@ Godoy Cruz, Chilean in Peñalolén), reproducible from a seed."""
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 import random
 import unicodedata
@@ -435,20 +436,12 @@ def demography(country_code: str) -> Demography:
     if example is None:
         raise ValueError(f"no mobile numbering plan known for country {country_code!r}")
     e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
-    return Demography(
-        _GIVEN_FEMALE,
-        _GIVEN_MALE,
-        _FAMILY,
-        0.12,
-        _dni,
-        14_000_000,
-        32_000_000,
-        e164[:-6],
-        0,
-        1_000_000,
-        "Dpto",
-        e164[:-6] + "99{n:04d}",
-        30_111_222,
+    return dataclasses.replace(
+        DEMOGRAPHY["AR"],
+        phone_prefix=e164[:-6],
+        phone_low=0,
+        phone_span=1_000_000,
+        demo_user_phone=e164[:-6] + "99{n:04d}",
     )
 
 

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from infra.local import stand_in
 from vigia import clock
 from vigia.dispatch import cap, signing
 
@@ -55,9 +56,7 @@ class FakeCad:
 
     @property
     def url(self) -> str:
-        assert self.server is not None
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/cap/v1/alerts"
+        return stand_in.base_url(self.server) + "/cap/v1/alerts"
 
     def handle_post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         if path == "/faults":
@@ -85,10 +84,7 @@ class FakeCad:
         }
         with self._lock:
             self.received.append(entry)
-            if self.record_path is not None:
-                self.record_path.parent.mkdir(parents=True, exist_ok=True)
-                with self.record_path.open("a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            stand_in.append_record(self.record_path, entry)
         if not signature_ok:
             return 401, {"error": "bad or missing HMAC signature"}
         if problems:
@@ -114,27 +110,18 @@ class FakeCad:
                     self._reply(404, {"error": "not found"})
 
             def _reply(self, status: int, answer: dict[str, Any]) -> None:
-                data = json.dumps(answer).encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                stand_in.answer(self, status, answer, "application/json")
 
             def log_message(self, format: str, *args: Any) -> None:
                 log.debug("fake CAD: " + format, *args)
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, name="fake-cad", daemon=True).start()
+        self.server = stand_in.serve(Handler, host, port, "fake-cad")
         log.info("fake provincial CAD listening on %s", self.url)
         return self
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        stand_in.close(self.server)
+        self.server = None
 
 
 def start_for_stack(secret_arn: str, client: Any, record_path: Path | None = None, port: int = 0) -> FakeCad:

@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from infra.local import stand_in
+
 log = logging.getLogger("vigia.local.fake_sms_voice")
 
 TARGET = "PinpointSMSVoiceV2.SendTextMessage"
@@ -54,9 +56,7 @@ class FakeSmsVoice:
 
     @property
     def url(self) -> str:
-        assert self.server is not None
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return stand_in.base_url(self.server)
 
     def fail_next(self, count: int, code: str = "ThrottlingException") -> None:
         with self._lock:
@@ -70,12 +70,7 @@ class FakeSmsVoice:
                 log.debug(fmt, *args)
 
             def _answer(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.0")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                stand_in.answer(self, status, payload, "application/x-amz-json-1.0")
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/") == "/received":
@@ -98,8 +93,7 @@ class FakeSmsVoice:
                     return
                 self._answer(*fake.handle(json.loads(raw or b"{}")))
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True, name="fake-sms-voice").start()
+        self.server = stand_in.serve(Handler, host, port, "fake-sms-voice")
         return self
 
     def handle(self, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -114,14 +108,9 @@ class FakeSmsVoice:
                 return 400, {"__type": "ValidationException", "message": "; ".join(found)}
             message_id = str(uuid.uuid4())
             self.received.append({**request, "MessageId": message_id})
-            if self.record_path is not None:
-                self.record_path.parent.mkdir(parents=True, exist_ok=True)
-                with self.record_path.open("a", encoding="utf-8") as handle:
-                    handle.write(json.dumps({**request, "MessageId": message_id}, ensure_ascii=False) + "\n")
+            stand_in.append_record(self.record_path, {**request, "MessageId": message_id})
             return 200, {"MessageId": message_id}
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        stand_in.close(self.server)
+        self.server = None
