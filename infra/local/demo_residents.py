@@ -359,13 +359,13 @@ def _dni(number: int) -> str:
 
 
 def _rut(body: int) -> str:
-    """A Chilean RUT as the API stores one (digits and check digit, no dots, no dash): 123456785."""
+    """A Chilean RUT as the API stores one (vigia.residents.national_id: no dots, a dash): 12345678-5."""
     total, factor = 0, 2
     for digit in reversed(str(body)):
         total += int(digit) * factor
         factor = 2 if factor == 7 else factor + 1
     check = 11 - total % 11
-    return f"{body}{'0' if check == 11 else 'K' if check == 10 else check}"
+    return f"{body}-{'0' if check == 11 else 'K' if check == 10 else check}"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import pytest
 from infra.local import demo_history, seed
 from infra.local.demo_residents import generate_residents
 from vigia.city import CityPack, load_city_pack
+from vigia.residents.national_id import normalise_national_id
 from vigia.residents.registration import normalise_phone
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +34,10 @@ def pack(request: pytest.FixtureRequest) -> CityPack:
 
 
 def _rut_is_valid(rut: str) -> bool:
-    body, check = rut[:-1], rut[-1]
+    """Stored as the registration API stores a RUT: body, dash, check digit."""
+    body, dash, check = rut[:-2], rut[-2], rut[-1]
+    if dash != "-":
+        return False
     total, factor = 0, 2
     for digit in reversed(body):
         total += int(digit) * factor
@@ -60,10 +64,12 @@ def test_demo_residents_have_the_packs_countrys_mobiles_and_ids(pack: CityPack) 
     assert all(_is_mobile_of(r.phone, pack.country_code) for r in residents)
     # what the registration API would store for the number, as a resident of this city types it
     assert all(normalise_phone(r.phone, pack.country_code) == r.phone for r in residents)
+    # and for the national id: a demo resident holds the id a registration of hers would be refused as taken
+    assert all(normalise_national_id(r.national_id, pack.country_code) == r.national_id for r in residents)
     assert len({r.phone for r in residents}) == len({r.national_id for r in residents}) == 3000
     if pack.country_code == "CL":
         assert all(_rut_is_valid(r.national_id) for r in residents)
-        assert all(6_000_000 <= int(r.national_id[:-1]) < 26_000_000 for r in residents)
+        assert all(6_000_000 <= int(r.national_id[:-2]) < 26_000_000 for r in residents)
     else:
         assert all(len(r.national_id) == 8 and r.national_id.isdigit() for r in residents)
 

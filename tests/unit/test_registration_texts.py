@@ -57,7 +57,7 @@ def _sign_up(pack: CityPack, phone: str, memory: Memory, locale: str | None = No
     lat, lon = next(iter(pack.blocks.values())).centroid
     body: dict[str, Any] = {
         "full_name": "Ana Perez",
-        "national_id": "12.345.678-5",
+        "national_id": {"AR": "30.123.456", "CL": "12.345.678-5"}[pack.country_code],  # a DNI, a RUT
         "phone": phone,
         "email": "ana@example.org",
         "password": "Segura-2026x",

@@ -21,6 +21,7 @@ from vigia.city import CityPack
 from vigia.dispatch import sms_text
 from vigia.dispatch.protocol import SMS, Delivery
 from vigia.errors import FieldError, OutsideServiceArea, TooManyRegistrations, VigiaError
+from vigia.residents.national_id import normalise_national_id
 from vigia.residents.registration import (
     PENDING,
     DuplicateValue,
@@ -162,9 +163,10 @@ class Limits:
 
 
 def applicant(request: Mapping[str, Any], pack: CityPack) -> Applicant:
-    """The request checked (password, phone, service area) and normalised; 400/422 name the field."""
+    """The request checked (password, phone, national id, home) and normalised; 400/422 name the field."""
     check_password(str(request["password"]))
     phone = normalise_phone(request["phone"], pack.country_code)
+    national_id = normalise_national_id(request["national_id"], pack.country_code)
     home = request["home_location"]
     if not pack.in_service_area(home["lat"], home["lon"]):
         raise OutsideServiceArea(
@@ -173,7 +175,7 @@ def applicant(request: Mapping[str, Any], pack: CityPack) -> Applicant:
         )
     return Applicant(
         full_name=request["full_name"].strip(),
-        national_id="".join(c for c in request["national_id"] if c.isalnum()).upper(),
+        national_id=national_id,
         phone=phone,
         email=normalise_email(request["email"]),
         address=request["address"].strip(),
