@@ -40,7 +40,8 @@ chromium:  ## Debian's chromium for the browser tests (Playwright's own browser 
 run: venv console  ## start the whole stack locally (moto server + local HTTP API + pumps + demo city); CITY=penalolen for another pack
 	$(if $(filter command line environment,$(origin CITY)),VIGIA_CITY=$(CITY)) $(PY) -m infra.local.run
 
-test: venv console chromium  ## the whole suite: unit, integration, e2e on the local stack, the console in Chromium
+# sam: the pinned SAM CLI in .venv-deploy, so the suite runs `sam validate --lint` as a city's deploy would
+test: venv console chromium sam  ## the whole suite: unit, integration, e2e on the local stack, the console in Chromium
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 test-unit: venv

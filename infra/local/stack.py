@@ -60,15 +60,24 @@ def city_overrides(overrides: dict[str, str], city: str | None) -> dict[str, str
 def city_parameters(template: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, str]:
     """CityTimeZone from the pack of the overrides' CityId, when the template declares it (its default is
     Godoy Cruz's): another city's schedules must not run on Mendoza's clock. A contradicting one is refused.
+    SmsChannel from the pack of the city (the template's default city without a CityId), unless given.
     """
-    from infra.tools.city_parameters import CityParameterError, with_city_time_zone
+    from infra.tools.city_parameters import CityParameterError, pack_sms_channel, with_city_time_zone
 
-    if "CityId" not in overrides or "CityTimeZone" not in (template.get("Parameters") or {}):
-        return {}
+    declared = template.get("Parameters") or {}
+    found: dict[str, str] = {}
     try:
-        return {"CityTimeZone": with_city_time_zone(overrides)["CityTimeZone"]}
+        if "CityId" in overrides and "CityTimeZone" in declared:
+            found["CityTimeZone"] = with_city_time_zone(overrides)["CityTimeZone"]
+        # The pack's SMS channel, rehearsed locally as it deploys (the stand-in answers End User Messaging)
+        city = overrides.get("CityId") or (declared.get("CityId") or {}).get("Default")
+        if city and "SmsChannel" in declared and "SmsChannel" not in overrides:
+            channel = pack_sms_channel(str(city))
+            if channel is not None:
+                found["SmsChannel"] = channel
     except CityParameterError as error:
         raise TemplateError(str(error)) from None
+    return found
 
 
 @dataclass

@@ -598,6 +598,10 @@ def skeleton(
         if region.isalpha()
         else undecided("the ISO 3166-1 country, e.g. CL: how residents' local numbers are read"),
         "population": population,
+        "sms_channel": undecided(
+            "how SMS leave: end_user_messaging (the city's own short or long code; Argentina: short codes"
+            " only) or sns (docs/deploy.md section 8)"
+        ),
         "service_area": _polygon_json(service_area),
         "quadrants": [
             {

@@ -20,8 +20,12 @@ class CityParameterError(ValueError):
     """No pack for the city, or parameters that contradict it."""
 
 
-def pack_time_zone(city: str, cities_dir: Path = CITIES_DIR) -> str:
-    """The `time_zone` of infra/cities/<city>/city.json (read as JSON only: the loader checks the rest)."""
+# How a city's SMS leave (the pack's `sms_channel`, the template's SmsChannel): docs/deploy.md section 8
+SMS_CHANNELS = ("sns", "end_user_messaging")
+
+
+def _pack_json(city: str, cities_dir: Path) -> tuple[Path, dict[str, object]]:
+    """infra/cities/<city>/city.json read as JSON only (the loader checks the rest)."""
     path = cities_dir / city / "city.json"
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -32,14 +36,38 @@ def pack_time_zone(city: str, cities_dir: Path = CITIES_DIR) -> str:
         ) from None
     except json.JSONDecodeError as error:
         raise CityParameterError(f"{path} is not JSON: {error}") from None
-    zone = raw.get("time_zone") if isinstance(raw, dict) else None
+    if not isinstance(raw, dict):
+        raise CityParameterError(f"{path} is not a JSON object")
+    return path, raw
+
+
+def pack_time_zone(city: str, cities_dir: Path = CITIES_DIR) -> str:
+    """The `time_zone` of infra/cities/<city>/city.json."""
+    path, raw = _pack_json(city, cities_dir)
+    zone = raw.get("time_zone")
     if not isinstance(zone, str) or not zone:
         raise CityParameterError(f"{path} has no time_zone")
     return zone
 
 
+def pack_sms_channel(city: str, cities_dir: Path = CITIES_DIR) -> str | None:
+    """The pack's `sms_channel`, or None when it does not say (the template's default, sns, then holds)."""
+    path, raw = _pack_json(city, cities_dir)
+    channel = raw.get("sms_channel")
+    if channel is None:
+        return None
+    if channel not in SMS_CHANNELS:
+        raise CityParameterError(f"{path}: sms_channel {channel!r} is not one of {', '.join(SMS_CHANNELS)}")
+    return str(channel)
+
+
 def city_parameters(city: str, cities_dir: Path = CITIES_DIR) -> dict[str, str]:
-    return {"CityId": city, "CityTimeZone": pack_time_zone(city, cities_dir)}
+    """What `make deploy CITY=<city>` gives the template from the pack; DEPLOY_ARGS given after them win."""
+    parameters = {"CityId": city, "CityTimeZone": pack_time_zone(city, cities_dir)}
+    channel = pack_sms_channel(city, cities_dir)
+    if channel is not None:
+        parameters["SmsChannel"] = channel
+    return parameters
 
 
 def with_city_time_zone(overrides: Mapping[str, str], cities_dir: Path = CITIES_DIR) -> dict[str, str]:

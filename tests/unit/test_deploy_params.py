@@ -1,9 +1,10 @@
 """Every city pack deploys: the template takes each pack's parameters, offline, as `make deploy` gives them.
 
 For each pack under infra/cities/: its parameters (CityId = the folder, CityTimeZone = the pack's
-`time_zone`) hold the template's rules (no parameter missing, allowed values and patterns), the SAM
-translation names nothing it does not declare, every function's environment and every cron schedule
-get that city, and cfn-lint (what `sam validate --lint` runs, the same pinned version) finds nothing.
+`time_zone`, SmsChannel = its `sms_channel`) hold the template's rules (no parameter missing, allowed
+values and patterns), the SAM translation names nothing it does not declare, every function's
+environment and every cron schedule get that city, and cfn-lint (what `sam validate --lint` runs, the
+same pinned version) finds nothing.
 """
 
 from __future__ import annotations
@@ -48,7 +49,11 @@ def deploy_parameters(city: str) -> dict[str, str]:
     """What `make deploy CITY=<city>` passes (infra/tools/city_parameters.py), checked against the pack."""
     parameters = city_parameters(city)
     pack = json.loads((CITIES_DIR / city / "city.json").read_text(encoding="utf-8"))
-    assert parameters == {"CityId": pack["city_id"], "CityTimeZone": pack["time_zone"]}
+    assert parameters == {
+        "CityId": pack["city_id"],
+        "CityTimeZone": pack["time_zone"],
+        **({"SmsChannel": pack["sms_channel"]} if "sms_channel" in pack else {}),
+    }
     return parameters
 
 
@@ -163,7 +168,7 @@ def make_dry_run(*target: str) -> str:
     return done.stdout
 
 
-def test_make_deploy_installs_the_pinned_sam_cli_and_make_test_never_does():
+def test_make_deploy_and_make_test_install_the_pinned_sam_cli_apart_from_the_test_environment():
     deploy = make_dry_run("deploy", "CITY=penalolen")
     assert "-m venv .venv-deploy" in deploy
     assert "-r requirements-deploy.txt" in deploy
@@ -171,7 +176,11 @@ def test_make_deploy_installs_the_pinned_sam_cli_and_make_test_never_does():
     assert "-m infra.tools.city_parameters penalolen" in deploy  # the parameters the tests above check
     assert "aws-sam-cli==" in (ROOT / "requirements-deploy.txt").read_text(encoding="utf-8")
 
-    for target in ("test", "test-unit", "lint"):
+    # make test too, so CI runs `sam validate --lint` below; in its own venv (its boto3 and click pins
+    # differ from the test environment's), and never for the quick targets
+    assert "-r requirements-deploy.txt" in make_dry_run("test")
+    assert "-r requirements-deploy.txt" not in make_dry_run("venv")
+    for target in ("test-unit", "lint"):
         assert "deploy" not in make_dry_run(target).replace("console-deploy", ""), target
 
 
@@ -180,7 +189,8 @@ SAM_CLI = ROOT / ".venv-deploy" / "bin" / "sam"
 
 @pytest.mark.skipif(
     not SAM_CLI.exists(),
-    reason="no SAM CLI in .venv-deploy (make sam or make deploy installs it, make test never does); "
+    reason="no SAM CLI in .venv-deploy (make test, make sam and make deploy install it; pytest alone does "
+    "not); "
     "test_cfn_lint_finds_nothing_with_a_packs_parameters makes the same cfn-lint call",
 )
 def test_sam_validate_lint_passes_where_the_sam_cli_is_installed():
