@@ -290,6 +290,9 @@ def test_each_service_is_reached_at_the_citys_numbers_within_its_limit_and_cance
             expected.add(sender_phone)
         assert sms == expected, code
         assert not sms & kept_out
+        # through the channel the city chose in its pack (make run rehearses it: End User Messaging's stand-in)
+        chosen = json.loads((ROOT / "infra/cities" / pack.city_id / "city.json").read_text())["sms_channel"]
+        assert {m.get("sms_channel") for m in mine if m["channel"] == "sms"} == {chosen}, code
         # texts tell the time on the city's clock
         assert any(created.strftime("%H:%M") in m["body"] for m in mine if m["channel"] == "sms"), code
         sirens = {m["recipient"]: m for m in mine if m["channel"] == "siren"}
