@@ -275,8 +275,8 @@ def post_to_cad() -> Callable[..., str]:
     """POSTs a CAP message, HMAC-signed, to the provincial CAD at the pack's URL (or the override)."""
     from vigia.adapters.cad import post_cap, resolve_url
 
-    def post(pack_url: str, body: bytes, *, alert_id: str, kind: str) -> str:
-        return post_cap(resolve_url(pack_url), body, alert_id=alert_id, kind=kind)
+    def post(pack_url: str, body: bytes, *, alert_id: str, kind: str, cad_id: str | None = None) -> str:
+        return post_cap(resolve_url(pack_url, cad_id), body, alert_id=alert_id, kind=kind, cad_id=cad_id)
 
     return post
 

@@ -3,7 +3,9 @@
 The local stack starts it and points the webhook sender at it (PROVINCIAL_CAD_URL). It answers 202
 to a signed, schema-valid CAP document, 401 to a bad signature, 400 to invalid CAP. `GET /received`
 lists what it got (tests and demos read it); `POST /faults {"fail_next": n, "status": 503}` makes it
-refuse the next n requests, to watch retries, the DLQ and redrive at work.
+refuse the next n requests, to watch retries, the DLQ and redrive at work. Another CAD of the pack
+(`dispatch.other_cads`) is caught at /cap/v1/alerts/<cad id> and checked with that CAD's own key
+(`signing.cad_key`); each record names its `cad` (null for the provincial one).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from vigia.dispatch import cap, signing
 log = logging.getLogger("vigia.local.fake_cad")
 ROOT = Path(__file__).resolve().parents[2]
 CAP_XSD = ROOT / "schemas" / "cap" / "CAP-v1.2.xsd"
+ALERTS_PATH = "/cap/v1/alerts"
 
 
 @functools.cache
@@ -44,6 +47,12 @@ def check_cap(body: bytes) -> list[str]:
     return problems + cap.rule_problems(root)
 
 
+def cad_of_path(path: str) -> str | None:
+    """The CAD a POST is for: None at ALERTS_PATH (the provincial CAD), the id at ALERTS_PATH/<id>."""
+    path = path.split("?")[0]
+    return path.removeprefix(ALERTS_PATH + "/") if path.startswith(ALERTS_PATH + "/") else None
+
+
 @dataclass
 class FakeCad:
     secret: str
@@ -56,7 +65,7 @@ class FakeCad:
 
     @property
     def url(self) -> str:
-        return stand_in.base_url(self.server) + "/cap/v1/alerts"
+        return stand_in.base_url(self.server) + ALERTS_PATH
 
     def handle_post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         if path == "/faults":
@@ -69,14 +78,16 @@ class FakeCad:
             if self.fail_next > 0:
                 self.fail_next -= 1
                 return self.fail_status, {"error": "injected fault"}
+        cad_id = cad_of_path(path)
         signature_ok = signing.verify(
-            self.secret, body, headers.get(signing.TIMESTAMP_HEADER.lower(), ""),
+            signing.cad_key(self.secret, cad_id), body, headers.get(signing.TIMESTAMP_HEADER.lower(), ""),
             headers.get(signing.SIGNATURE_HEADER.lower(), ""),
         )  # fmt: skip
         problems = check_cap(body) if signature_ok else []
         entry = {
             "received_at": clock.iso(clock.now()),
             "path": path,
+            "cad": cad_id,
             "signature_ok": signature_ok,
             "valid": signature_ok and not problems,
             "problems": problems,

@@ -88,6 +88,8 @@ def _number_problems(pack: CityPack) -> Iterator[str]:
     numbers += [(f"units.{unit_id}.phone", unit.phone) for unit_id, unit in pack.units.items()]
     for target in ("community_police", "medical", "fire", "response_team"):
         numbers += [(f"dispatch.{target}", number) for number in pack.dispatch.numbers_for(target)]
+    for service_id, service in pack.dispatch.services.items():
+        numbers += [(f"dispatch.services.{service_id}.numbers", number) for number in service.numbers]
     for referral in pack.referral_directory:
         if not SHORT_CODE.match(referral.phone):
             numbers.append((f"referral_directory.{referral.referral_id}.phone", referral.phone))
@@ -261,6 +263,26 @@ def test_penalolen_routes_each_alert_to_its_service(penalolen: CityPack) -> None
     assert penalolen.dispatch.provincial_cad.gender_violence_addresses
 
 
+def test_penalolen_sends_wildfires_to_conaf_and_drug_dealing_to_the_pdis_cad(penalolen: CityPack) -> None:
+    types, dispatch = penalolen.alert_types, penalolen.dispatch
+    # a wildfire reaches Bomberos and CONAF (130), both by SMS to their dispatch desks
+    assert {"fire", "service"} <= types["wildfire"].targets
+    assert [step.service for step in types["wildfire"].steps_for("service")] == ["conaf"]
+    assert dispatch.services["conaf"].emergency_number == "130"
+    assert "CONAF" in dispatch.services["conaf"].name["es-CL"]
+    # drug dealing reaches the PDI's CAD (134) as CAP 1.2, and no neighbour, siren or unit
+    drug = types["drug_dealing"]
+    assert [(step.target, step.cad) for step in drug.steps_for("provincial_police")] == [
+        ("provincial_police", "pdi")
+    ]
+    assert drug.targets == {"provincial_police", "sender_confirmation"}
+    assert drug.siren is None
+    assert not any(step.disclose_sender for step in drug.protocol)
+    pdi = dispatch.other_cads["pdi"]
+    assert "Investigaciones" in pdi.name["es-CL"]
+    assert pdi.url.startswith("https://")
+
+
 def test_penalolen_refers_to_chiles_lines_and_the_womens_centre(penalolen: CityPack) -> None:
     phones = {referral.phone: referral for referral in penalolen.referral_directory}
     assert phones["1455"].kind == "hotline"
@@ -372,6 +394,24 @@ def _remove_every_siren(_city: dict[str, Any], geo: dict[str, Any]) -> None:
         feature["properties"]["sirens"] = []
 
 
+def _add_service_step(city: dict[str, Any], *, service: str | None, numbers: list[str] | None = None) -> None:
+    """A crime type also texts a service: `service` names it (None: the step names none); with `numbers`,
+    the pack lists that service with those numbers."""
+    step: dict[str, Any] = {
+        "target": "service",
+        "template": {locale: "VIGIA {alert_id} en {place}. {map}" for locale in city["locales"]},
+        "disclose_sender": False,
+        "delay_s": 0,
+    }
+    if service is not None:
+        step["service"] = service
+    city["alert_types"][_first(city, _crime)]["protocol"].append(step)
+    if numbers is not None:
+        name = {locale: "Servicio forestal" for locale in city["locales"]}
+        service_entry = {"name": name, "emergency_number": "130", "numbers": numbers}
+        city["dispatch"].setdefault("services", {})[service] = service_entry
+
+
 def _quadrant_without_unit(city: dict[str, Any], _geo: dict[str, Any]) -> None:
     lonely = city["units"][0]["quadrant_id"]
     for unit in city["units"]:
@@ -425,6 +465,38 @@ BROKEN: dict[str, tuple[Edit, str]] = {
         "is the phone of more than one unit",
     ),
     "provincial_police step without a CAD": (lambda c, g: c["dispatch"].pop("provincial_cad"), "give a CAD"),
+    "service step naming no service": (
+        lambda c, g: _add_service_step(c, service=None),
+        "a service step needs a service",
+    ),
+    "service step naming an unknown service": (
+        lambda c, g: _add_service_step(c, service="bomberos_ficticios"),
+        "unknown service bomberos_ficticios",
+    ),
+    "service with no numbers": (
+        lambda c, g: _add_service_step(c, service="forestal", numbers=[]),
+        "dispatch.services.forestal.numbers",
+    ),
+    "service number of another country": (
+        lambda c, g: _add_service_step(c, service="forestal", numbers=[_foreign_number(c)]),
+        "dispatch.services.forestal.numbers: ",
+    ),
+    "police step to an unknown CAD": (
+        lambda c, g: _step(c, _first(c, _crime), "provincial_police").update(cad="fiscalia"),
+        "unknown CAD fiscalia",
+    ),
+    "another CAD over plain http": (
+        lambda c, g: c["dispatch"].update(
+            other_cads={
+                "fiscalia": {
+                    "name": {c["locale"]: "Fiscalía"},
+                    "url": "http://x.example/cap",
+                    "sender": "a@b",
+                }
+            }
+        ),
+        "dispatch.other_cads.fiscalia.url",
+    ),
     # locale strings
     "neighbour SMS without its English": (_drop_en_of_a_neighbour_sms, "missing the en text"),
     "translation that drops the map link": (_drop_map_from_a_translation, "differ from the"),

@@ -20,18 +20,38 @@ class CadRefused(Exception):
         self.retryable = retryable
 
 
-def resolve_url(pack_url: str) -> str:
-    """The city pack's CAD URL, unless settings override it (the local stack points it at its fake CAD)."""
+def resolve_url(pack_url: str, cad_id: str | None = None) -> str:
+    """The city pack's CAD URL, unless settings override it (the local stack points it at its fake CAD):
+    then the provincial CAD is the override itself and every other CAD the override + "/" + its id, so one
+    stand-in catches them all and tells them apart by path."""
     override = settings.get().provincial_cad_url
-    return override or pack_url
+    if not override:
+        return pack_url
+    return override if cad_id is None else f"{override.rstrip('/')}/{cad_id}"
 
 
-def post_cap(url: str, body: bytes, *, alert_id: str, kind: str, sleep: object = time.sleep) -> str:
-    """POSTs the CAP document; returns the CAD's answer status as text. Raises after the last attempt."""
+def _is_override(url: str, override: str | None) -> bool:
+    return bool(override) and (url == override or url.startswith(f"{str(override).rstrip('/')}/"))
+
+
+def post_cap(
+    url: str,
+    body: bytes,
+    *,
+    alert_id: str,
+    kind: str,
+    cad_id: str | None = None,
+    sleep: object = time.sleep,
+) -> str:
+    """POSTs the CAP document, signed with the key of CAD `cad_id` (None: the provincial CAD); returns the
+    CAD's answer status as text. Raises after the last attempt."""
     s = settings.get()
-    if not url.startswith("https://") and not (url.startswith("http://") and s.provincial_cad_url == url):
+    if not url.startswith("https://") and not (
+        url.startswith("http://") and _is_override(url, s.provincial_cad_url)
+    ):
         raise ValueError("the CAD URL must be https (plain http only for a configured local override)")
-    secret = secrets.read(s.cad_secret_id)  # the shared HMAC secret
+    # the stack's secret, as it is for the provincial CAD, derived for any other (signing.cad_key)
+    secret = signing.cad_key(secrets.read(s.cad_secret_id), cad_id)
     attempts = max(1, s.cad_attempts)
     last: Exception | None = None
     for attempt in range(1, attempts + 1):

@@ -181,6 +181,9 @@ class _SemanticCheck:
         for code, alert_type in self.raw["alert_types"].items():
             self.check_alert_type(f"alert_types.{code}", alert_type)
         self.check_template_text("sender_sms", self.raw["sender_sms"])
+        for kind in ("services", "other_cads"):
+            for key, entry in self.raw["dispatch"].get(kind, {}).items():
+                self.check_locale_text(f"dispatch.{kind}.{key}.name", entry["name"])
         for key, allowed in MESSAGE_TEXTS.items():
             if key in self.raw["texts"]:
                 self.check_template_text(f"texts.{key}", self.raw["texts"][key], allowed=allowed)
@@ -255,8 +258,13 @@ class _SemanticCheck:
             has_siren_step = has_siren_step or target == "sirens"
             if target in DISPATCH_LISTS and not self.raw["dispatch"][target]:
                 self.problem(f"dispatch.{target}", f"{step_path} notifies {target} but the list is empty")
-            if target == "provincial_police" and "provincial_cad" not in self.raw["dispatch"]:
+            if (
+                target == "provincial_police"
+                and "cad" not in step
+                and "provincial_cad" not in self.raw["dispatch"]
+            ):
                 self.problem("dispatch.provincial_cad", f"{step_path} notifies provincial_police: give a CAD")
+            self.check_step_service_and_cad(step_path, step)
             if silent:
                 self.check_silent_step(step_path, step)
         if alert_type["siren"] is not None and not has_siren_step:
@@ -291,6 +299,26 @@ class _SemanticCheck:
         if ("scope" in step or "addresses" in step) and target != "provincial_police":
             self.problem(f"{path}.scope", "scope and addresses apply only to provincial_police (CAP)")
 
+    def check_step_service_and_cad(self, path: str, step: Mapping[str, Any]) -> None:
+        """A `service` step names one of `dispatch.services`; a `cad` one of `dispatch.other_cads`."""
+        target, dispatch = step["target"], self.raw["dispatch"]
+        if target == "service" and "service" not in step:
+            self.problem(f"{path}.service", "a service step needs a service (one of dispatch.services)")
+        if "service" in step:
+            if target != "service":
+                self.problem(f"{path}.service", "only a service step names a service")
+            elif step["service"] not in dispatch.get("services", {}):
+                known = ", ".join(sorted(dispatch.get("services", {}))) or "none"
+                self.problem(
+                    f"{path}.service", f"unknown service {step['service']} (dispatch.services: {known})"
+                )
+        if "cad" in step:
+            if target != "provincial_police":
+                self.problem(f"{path}.cad", "only a provincial_police step names a CAD")
+            elif step["cad"] not in dispatch.get("other_cads", {}):
+                known = ", ".join(sorted(dispatch.get("other_cads", {}))) or "none"
+                self.problem(f"{path}.cad", f"unknown CAD {step['cad']} (dispatch.other_cads: {known})")
+
     def check_silent_step(self, path: str, step: Mapping[str, Any]) -> None:
         target = step["target"]
         if target in SILENT_FORBIDDEN_TARGETS:
@@ -300,6 +328,8 @@ class _SemanticCheck:
                 f"{path}.scope",
                 "a silent alert type may reach provincial_police only with scope Private and addresses",
             )
+        if "cad" in step:  # the silent path's police request goes to the provincial CAD's unit only
+            self.problem(f"{path}.cad", "a silent alert type reaches the provincial CAD only")
 
     def check_unique(self, path: str, items: Sequence[Mapping[str, Any]], key: str) -> set[str]:
         seen: set[str] = set()

@@ -28,6 +28,7 @@ from vigia.city.model import (
     Dispatch,
     FalseAlarmPolicy,
     HotspotSettings,
+    OtherCad,
     PatrolSettings,
     PerceptionQuestion,
     PoliceUnit,
@@ -36,6 +37,7 @@ from vigia.city.model import (
     Quadrant,
     RateLimit,
     Referral,
+    Service,
     Shift,
     Siren,
     SirenSignal,
@@ -130,6 +132,8 @@ def _build(raw: Mapping[str, Any], geography: Mapping[str, Any]) -> CityPack:
             delay_s=data["delay_s"],
             scope=data.get("scope"),
             addresses=tuple(data.get("addresses", ())),
+            service=data.get("service"),
+            cad=data.get("cad"),
         )
 
     alert_types = {
@@ -193,6 +197,20 @@ def _build(raw: Mapping[str, Any], geography: Mapping[str, Any]) -> CityPack:
             ProvincialCad(cad["url"], cad["sender"], tuple(cad.get("gender_violence_addresses", ())))
             if cad
             else None
+        ),
+        services=MappingProxyType(
+            {
+                service_id: Service(
+                    service_id, _locale_map(sv["name"], locales), sv["emergency_number"], tuple(sv["numbers"])
+                )
+                for service_id, sv in d.get("services", {}).items()
+            }
+        ),
+        other_cads=MappingProxyType(
+            {
+                cad_id: OtherCad(cad_id, _locale_map(oc["name"], locales), oc["url"], oc["sender"])
+                for cad_id, oc in d.get("other_cads", {}).items()
+            }
         ),
     )
     questions = {

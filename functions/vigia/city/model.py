@@ -27,6 +27,7 @@ CHANNELS_BY_TARGET: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "neighbours": ("sms", "push"),
         "sirens": ("siren",),
         "sender_confirmation": ("sms", "push"),
+        "service": ("sms",),  # one of `dispatch.services`, named by the step's `service`
     }
 )
 TARGETS = frozenset(CHANNELS_BY_TARGET)
@@ -39,7 +40,7 @@ TEXTLESS_TARGETS = frozenset({"sirens"})
 
 # A silent alert (gender / intrafamily violence) must reach no one who could expose the victim.
 SILENT_FORBIDDEN_TARGETS = frozenset(
-    {"neighbours", "sirens", "sender_confirmation", "community_police", "medical", "fire"}
+    {"neighbours", "sirens", "sender_confirmation", "community_police", "medical", "fire", "service"}
 )
 
 # The only names a template may use; the dispatcher fills them in. {place} (alias {address}) is where the
@@ -159,6 +160,8 @@ class ProtocolStep:
     delay_s: int
     scope: str | None = None  # CAP scope, for provincial_police
     addresses: tuple[str, ...] = ()  # CAP addresses, required with scope Private
+    service: str | None = None  # which of `dispatch.services` a `service` step texts
+    cad: str | None = None  # which of `dispatch.other_cads` a provincial_police step reaches
 
     def text(self, locale: str) -> str:
         """The template in `locale`, or in the pack's default locale if the pack has no such locale."""
@@ -260,18 +263,44 @@ class ProvincialCad:
 
 
 @dataclass(frozen=True)
+class Service:
+    """One of the city's emergency services with a dispatch desk of its own (CONAF's forest-fire desk)."""
+
+    service_id: str
+    name: Mapping[str, str] = field(hash=False)  # every pack locale, default first
+    emergency_number: str  # the public short number residents know (130)
+    numbers: tuple[str, ...]  # E.164 numbers of its dispatch desk, texted by `service` steps
+
+
+@dataclass(frozen=True)
+class OtherCad:
+    """A CAD besides the provincial one (the PDI's), reached by provincial_police steps that name it."""
+
+    cad_id: str
+    name: Mapping[str, str] = field(hash=False)
+    url: str
+    sender: str  # CAP <sender>
+
+
+@dataclass(frozen=True)
 class Dispatch:
     community_police: tuple[str, ...]
     medical: tuple[str, ...]
     fire: tuple[str, ...]
     response_team: tuple[str, ...]
     provincial_cad: ProvincialCad | None
+    services: Mapping[str, Service] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    other_cads: Mapping[str, OtherCad] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     def numbers_for(self, target: str) -> tuple[str, ...]:
         if target not in DISPATCH_LISTS:
             raise ValueError(f"{target} has no dispatch list")
         numbers: tuple[str, ...] = getattr(self, target)
         return numbers
+
+    def cad(self, cad_id: str | None) -> ProvincialCad | OtherCad | None:
+        """The CAD a provincial_police step reaches: the provincial one (None), or one of `other_cads`."""
+        return self.provincial_cad if cad_id is None else self.other_cads.get(cad_id)
 
 
 @dataclass(frozen=True)

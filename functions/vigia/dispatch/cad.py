@@ -12,8 +12,29 @@ from datetime import datetime
 
 from vigia import clock
 from vigia.alerts.model import Alert
-from vigia.city import AlertType, CityPack
+from vigia.city import AlertType, CityPack, OtherCad, ProvincialCad
 from vigia.dispatch import cap
+
+# A delivery's recipient for the provincial CAD; another CAD's is OTHER_CAD_PREFIX + its id ("cad:pdi"), so
+# the two are distinct deliveries of one alert.
+PROVINCIAL_CAD = "provincial_cad"
+OTHER_CAD_PREFIX = "cad:"
+
+
+def cad_recipient(cad_id: str | None) -> str:
+    """The delivery recipient of the CAD a provincial_police step names (None: the provincial CAD)."""
+    return PROVINCIAL_CAD if cad_id is None else OTHER_CAD_PREFIX + cad_id
+
+
+def cad_for_recipient(pack: CityPack, recipient: str) -> tuple[str | None, ProvincialCad | OtherCad]:
+    """(cad id, CAD) of a webhook delivery's recipient; LookupError when the pack has no such CAD."""
+    cad_id = None if recipient == PROVINCIAL_CAD else recipient.removeprefix(OTHER_CAD_PREFIX)
+    if cad_id is not None and (cad_id == recipient or cad_id not in pack.dispatch.other_cads):
+        raise LookupError(f"no webhook endpoint named {recipient}")
+    cad = pack.dispatch.cad(cad_id)
+    if cad is None:
+        raise LookupError(f"no webhook endpoint named {recipient}")
+    return cad_id, cad
 
 
 def cap_identifier(pack: CityPack, alert_id: str, kind: str | None = None) -> str:
@@ -72,14 +93,16 @@ def cad_message(
     sent: datetime | None = None,
     note: str | None = None,
     references: tuple[str, ...] = (),
+    cad_id: str | None = None,
 ) -> bytes:
     """The UTF-8 CAP 1.2 document the provincial CAD receives about `alert`: under the city's CAD sender
     name, identified by the alert and `kind` (cap_identifier), sent when the alert was raised unless
-    `sent` says otherwise."""
-    assert pack.dispatch.provincial_cad is not None
+    `sent` says otherwise. `cad_id` names another CAD than the provincial one (its own sender name)."""
+    cad = pack.dispatch.cad(cad_id)
+    assert cad is not None
     message = cap.CapMessage(
         identifier=cap_identifier(pack, alert.alert_id, kind),
-        sender=pack.dispatch.provincial_cad.sender,
+        sender=cad.sender,
         sent=clock.parse_iso(alert.created_at) if sent is None else sent,
         msg_type=msg_type,
         scope=scope,

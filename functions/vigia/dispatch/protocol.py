@@ -16,11 +16,11 @@ from vigia.alerts.model import Alert
 from vigia.city import AlertType, Block, CityPack, ProtocolStep
 from vigia.city.geo import haversine_m
 from vigia.dispatch import cap, sms_text
-from vigia.dispatch.cad import cad_message, cap_identifier, cap_info
+from vigia.dispatch.cad import PROVINCIAL_CAD as PROVINCIAL_CAD  # senders and the silent path name it here
+from vigia.dispatch.cad import cad_for_recipient, cad_message, cad_recipient, cap_identifier, cap_info
 
 SMS, SIREN, WEBHOOK = "sms", "siren", "webhook"
 ALERT, CANCEL = "alert", "cancel"
-PROVINCIAL_CAD = "provincial_cad"
 PUBLIC_TARGETS = frozenset(
     {
         "neighbours",
@@ -30,6 +30,7 @@ PUBLIC_TARGETS = frozenset(
         "medical",
         "fire",
         "provincial_police",
+        "service",
     }
 )
 _DISPATCH_LIST_TARGETS = ("community_police", "medical", "fire", "response_team")
@@ -67,7 +68,7 @@ class Delivery:
     kind: str  # ALERT or CANCEL
     channel: str  # SMS, SIREN or WEBHOOK
     target: str  # the protocol step's target
-    recipient: str  # E.164 phone, siren unit id, or PROVINCIAL_CAD
+    recipient: str  # E.164 phone, siren unit id, PROVINCIAL_CAD or another CAD's cad_recipient
     body: str  # SMS text, siren command (JSON) or CAP XML
     locale: str | None = None
     delay_s: int = 0
@@ -232,6 +233,13 @@ def plan_alert(
         elif step.target in _DISPATCH_LIST_TARGETS:
             for number in pack.dispatch.numbers_for(step.target):
                 sms(step, number, text(step, pack.locale), pack.locale)
+        elif step.target == "service":
+            service = pack.dispatch.services.get(step.service or "")
+            if service is None:  # pragma: no cover - the loader refuses a step naming no known service
+                notes_list.append(f"service: the city pack names no service {step.service}")
+                continue
+            for number in service.numbers:
+                sms(step, number, text(step, pack.locale), pack.locale)
         elif step.target == "sender_confirmation":
             if sender is None or not sender.phone:
                 notes_list.append("sender_confirmation: the sender has no phone on file")
@@ -254,8 +262,8 @@ def plan_alert(
                     )
                 )
         elif step.target == "provincial_police":
-            if pack.dispatch.provincial_cad is None:
-                notes_list.append("provincial_police: the city pack names no provincial CAD")
+            if pack.dispatch.cad(step.cad) is None:
+                notes_list.append(f"provincial_police: the city pack names no CAD {step.cad or 'provincial'}")
                 continue
             body = cap_alert(alert, alert_type, pack, step, sender=sender, text=text(step, pack.locale))
             add(
@@ -264,7 +272,7 @@ def plan_alert(
                     ALERT,
                     WEBHOOK,
                     step.target,
-                    PROVINCIAL_CAD,
+                    cad_recipient(step.cad),
                     body.decode("utf-8"),
                     pack.locale,
                     step.delay_s,
@@ -328,7 +336,9 @@ def cap_alert(
     info = cap_info(
         alert, alert_type, pack, text, area=_cap_area(alert, pack), parameters=parameters, contact=contact
     )
-    return cad_message(alert, pack, info, scope=scope, restriction=restriction, addresses=step.addresses)
+    return cad_message(
+        alert, pack, info, scope=scope, restriction=restriction, addresses=step.addresses, cad_id=step.cad
+    )
 
 
 def cap_cancel(
@@ -340,9 +350,11 @@ def cap_cancel(
     scope: str,
     restriction: str | None,
     addresses: tuple[str, ...],
+    cad_id: str | None = None,
 ) -> bytes:
-    """msgType Cancel referencing the Alert above (same sender, identifier and sent)."""
-    assert pack.dispatch.provincial_cad is not None
+    """msgType Cancel referencing the Alert above (same sender, identifier and sent), to the same CAD."""
+    cad = pack.dispatch.cad(cad_id)
+    assert cad is not None
     original_sent = cap.cap_time(clock.parse_iso(alert.created_at), pack.time_zone)
     text = cancel_text(alert, alert_type, pack, pack.locale)
     info = cap_info(
@@ -355,9 +367,7 @@ def cap_cancel(
         urgency="Past",
         certainty="Unlikely",
     )
-    original = cap.reference(
-        pack.dispatch.provincial_cad.sender, cap_identifier(pack, alert.alert_id), original_sent
-    )
+    original = cap.reference(cad.sender, cap_identifier(pack, alert.alert_id), original_sent)
     return cad_message(
         alert,
         pack,
@@ -370,6 +380,7 @@ def cap_cancel(
         addresses=addresses,
         note=pack.message("cap_cancel_note", pack.locale, {}),
         references=(original,),
+        cad_id=cad_id,
     )
 
 
@@ -402,8 +413,15 @@ def plan_cancel(
             body = cancel_text(alert, alert_type, pack, locale)
         elif t.channel == SIREN:
             locale, body = None, siren_command("stop", alert.alert_id)
-        elif t.channel == WEBHOOK and pack.dispatch.provincial_cad is not None:
-            step = next((s for s in alert_type.protocol if s.target == "provincial_police"), None)
+        elif t.channel == WEBHOOK:
+            try:
+                cad_id, _cad = cad_for_recipient(pack, t.recipient)
+            except LookupError:
+                continue  # a CAD the pack no longer names: nobody to tell
+            # the step that reached this CAD gives the cancellation its scope and addresses
+            step = next(
+                (s for s in alert_type.protocol if s.target == "provincial_police" and s.cad == cad_id), None
+            )
             scope, restriction = _cap_scope(step, pack) if step else ("Public", None)
             locale = pack.locale
             body = cap_cancel(
@@ -414,6 +432,7 @@ def plan_cancel(
                 scope=scope,
                 restriction=restriction,
                 addresses=step.addresses if step else (),
+                cad_id=cad_id,
             ).decode("utf-8")
         else:
             continue

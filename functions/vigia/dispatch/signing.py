@@ -15,5 +15,13 @@ def sign(secret: str, body: bytes, timestamp: str) -> str:
     return "sha256=" + mac.hexdigest()
 
 
+def cad_key(secret: str, cad_id: str | None) -> str:
+    """The HMAC key of one CAD: the provincial CAD (None) keeps the stack's secret as it is; every other CAD
+    gets HMAC-SHA256(secret, "cad:" + id), so the key one agency holds cannot sign for another."""
+    if cad_id is None:
+        return secret
+    return hmac.new(secret.encode("utf-8"), f"cad:{cad_id}".encode(), hashlib.sha256).hexdigest()
+
+
 def verify(secret: str, body: bytes, timestamp: str, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, body, timestamp), signature)

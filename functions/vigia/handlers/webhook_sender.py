@@ -1,9 +1,10 @@
-"""WebhookSenderFunction: the webhook queue → CAP 1.2 POSTed, HMAC-signed, to the provincial CAD."""
+"""WebhookSenderFunction: the webhook queue → CAP 1.2 POSTed, signed, to the provincial CAD or another CAD."""
 
 from __future__ import annotations
 
 from vigia import runtime, settings
-from vigia.dispatch.protocol import PROVINCIAL_CAD, Delivery
+from vigia.dispatch.cad import cad_for_recipient
+from vigia.dispatch.protocol import Delivery
 from vigia.handlers.senders import sender_handler
 
 # What this function reads from its environment; template.yaml gives it each one, checked at a cold
@@ -17,11 +18,9 @@ settings.require_at_start(REQUIRED_SETTINGS)
 
 
 def send(delivery: Delivery) -> str:
-    cad = runtime.city_pack().dispatch.provincial_cad
-    if delivery.recipient != PROVINCIAL_CAD or cad is None:
-        raise LookupError(f"no webhook endpoint named {delivery.recipient}")
+    cad_id, cad = cad_for_recipient(runtime.city_pack(), delivery.recipient)
     return runtime.post_to_cad()(
-        cad.url, delivery.body.encode("utf-8"), alert_id=delivery.alert_id, kind=delivery.kind
+        cad.url, delivery.body.encode("utf-8"), alert_id=delivery.alert_id, kind=delivery.kind, cad_id=cad_id
     )
 
 
