@@ -29,30 +29,70 @@ from infra.local.engine.functions import function_specs, merged_environment
 from infra.local.engine.intrinsics import Pseudo, Resolver, resolve_parameters
 from infra.local.engine.resources import Env, provision
 from infra.local.engine.template import load_template, translate
+from infra.tools.city_parameters import city_parameters
 from tests.support import godoy_cruz_pack
 from tests.support.api_caller import call_api
+from tests.support.people import local_mobile, national_id
 from vigia import runtime, settings
+from vigia.city import Block, CityPack
 
 ROOT = Path(__file__).resolve().parents[2]
-NEAR_CENTRE: tuple[float, float] = (0.0, 0.0)  # replaced at import by a real block centroid below
+# Every pack under infra/cities/; a module or test marked `cities` runs its `stack` for each (or those named).
+CITIES: tuple[str, ...] = tuple(sorted(p.parent.name for p in (ROOT / "infra/cities").glob("*/city.json")))
+DEFAULT_CITY = "godoy-cruz"  # the template's default CityId: what an unmarked test's stack runs
 
 
-def _first_block_centroid() -> tuple[float, float]:
-    pack = godoy_cruz_pack()
-    block = next(iter(pack.blocks.values()))
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "cities(*city_ids): the test's `stack` runs once per city pack (every pack if none named)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("cities")
+    if marker is not None and "city" in metafunc.fixturenames:
+        metafunc.parametrize("city", marker.args or CITIES, indirect=True)
+
+
+@pytest.fixture
+def city(request: pytest.FixtureRequest) -> str:
+    """The pack the test's stack runs: its `cities` parameter, else Godoy Cruz."""
+    return str(getattr(request, "param", DEFAULT_CITY))
+
+
+def _home_block(pack: CityPack) -> Block:
+    # the first block with sirens (an alert there sounds them), else the first: Peñalolén's first has none
+    blocks = list(pack.blocks.values())
+    return next((b for b in blocks if b.sirens), blocks[0])
+
+
+def _centroid(block: Block) -> tuple[float, float]:
     return (block.centroid[0], block.centroid[1])
 
 
-NEAR_CENTRE = _first_block_centroid()
+# Godoy Cruz's home block's centroid (on B-0001); a test that runs for every pack takes near_centre().
+NEAR_CENTRE: tuple[float, float] = _centroid(_home_block(godoy_cruz_pack()))
+
+
+def home_block_id() -> str:
+    """The block the `citizen` fixture lives on in the running stack's pack (Godoy Cruz's B-0001)."""
+    return _home_block(runtime.city_pack()).block_id
+
+
+def near_centre() -> tuple[float, float]:
+    """A home inside the running stack's pack's service area: its home block's centroid."""
+    return _centroid(_home_block(runtime.city_pack()))
 
 
 def registration_body(name: str, lat_lon: tuple[float, float] | None = None) -> dict[str, Any]:
+    """A registration of a person of the running stack's pack's country (her mobile, her national id)."""
+    pack = runtime.city_pack()
     n = sum(ord(c) * (i + 1) for i, c in enumerate(name)) % 10_000
-    lat, lon = lat_lon or NEAR_CENTRE
+    lat, lon = lat_lon or near_centre()
     return {
         "full_name": f"{name.capitalize()} Pérez",
-        "national_id": f"{30_000_000 + n}",
-        "phone": f"+5492615{n:06d}",
+        "national_id": national_id(pack.country_code, 30_000_000 + n),
+        "phone": local_mobile(pack.country_code, n),
         "email": f"{name}@example.ar",
         "password": "Segura-2026x",
         "address": f"Calle {name.capitalize()} 123",
@@ -152,11 +192,15 @@ def _translated() -> dict[str, Any]:
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch):
+def stack(monkeypatch: pytest.MonkeyPatch, city: str):
     with mock_aws():
         cfn = _translated()
         pseudo = Pseudo(stack_name="vigia-test")
-        resolver = Resolver(cfn, resolve_parameters(cfn.get("Parameters") or {}), pseudo)
+        # the city's CityId and its pack's CityTimeZone, as `make deploy CITY=…` passes them; SMS stay on SNS
+        # (moto has no End User Messaging: test_sms_end_user_messaging.py runs that channel on its stand-in)
+        of_city = {k: v for k, v in city_parameters(city).items() if k in ("CityId", "CityTimeZone")}
+        parameters = resolve_parameters(cfn.get("Parameters") or {}, of_city)
+        resolver = Resolver(cfn, parameters, pseudo)
         clients: dict[str, Any] = {}
 
         def client(service: str) -> Any:  # one client per service: creating clients is most of the cost
@@ -169,7 +213,7 @@ def stack(monkeypatch: pytest.MonkeyPatch):
         environment = merged_environment(function_specs(cfn, resolver).values())
         for key, value in environment.items():
             monkeypatch.setenv(key, value)
-        monkeypatch.setenv("CITY_PACK_DIR", str(ROOT / "infra/cities/godoy-cruz"))
+        monkeypatch.setenv("CITY_PACK_DIR", str(ROOT / "infra/cities" / city))
         monkeypatch.setenv("SCHEMAS_DIR", str(ROOT / "schemas"))
         monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
         monkeypatch.delenv("VIGIA_OUTBOX_PATH", raising=False)

@@ -13,6 +13,7 @@ import boto3
 
 from infra.local.engine.pumps import Delivered, drain_all
 from tests.integration.conftest import Stack
+from tests.support.people import national_id, seeded_mobile
 from tests.support.template_pumps import queue_pump
 from vigia import clock, runtime
 from vigia.alerts.events import alert_created
@@ -50,19 +51,22 @@ def announce(stack: Stack, alert_id: str) -> None:
 
 
 def seed(
-    block_id: str, count: int, *, status: str = "approved", prefix: str = "n", locale: str = "es-AR"
+    block_id: str, count: int, *, status: str = "approved", prefix: str = "n", locale: str | None = None
 ) -> list[Resident]:
+    """`count` residents on the block, of the running stack's pack's country, in its locale unless told."""
+    pack = runtime.city_pack()
+    group = abs(hash((prefix, block_id))) % 100
     people = [
         Resident(
             user_id=f"{prefix}-{block_id}-{i:04d}",
             full_name=f"Vecino {i}",
-            national_id=f"2{i:07d}",
-            phone=f"+54926156{abs(hash((prefix, block_id))) % 100:02d}{i:04d}",
+            national_id=national_id(pack.country_code, 20_000_000 + i),
+            phone=seeded_mobile(pack.country_code, group, i),
             email=f"{prefix}{i}@x.ar",
             address=f"Calle {i}",
             home_lat=0.0,
             home_lon=0.0,
-            locale=locale,
+            locale=locale or pack.locale,
             status=status,
             created_at=clock.iso(clock.now()),
             block_id=block_id,

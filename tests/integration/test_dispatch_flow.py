@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from infra.local.fake_cad import FakeCad
-from tests.integration.conftest import NEAR_CENTRE, staff
+from tests.integration.conftest import home_block_id, near_centre, staff
 from tests.integration.dispatch_harness import (
     announce,
     deliveries,
@@ -24,7 +24,7 @@ from tests.integration.dispatch_harness import (
 )
 from vigia import clock, runtime
 
-BLOCK = "B-0001"  # the block that holds NEAR_CENTRE, where the `citizen` fixture lives
+BLOCK = "B-0001"  # Godoy Cruz's home_block_id(), for the Godoy Cruz-only modules that import it
 OTHER_BLOCK = "B-0002"
 OPERATOR = staff("operator")
 
@@ -62,7 +62,7 @@ def dispatch(stack, tmp_path, monkeypatch):
 
 
 def send_alert(api, person, type_="robbery") -> str:
-    lat, lon = NEAR_CENTRE
+    lat, lon = near_centre()
     answer = api(
         "POST",
         "/v1/alerts",
@@ -81,11 +81,12 @@ def neighbour_sms(dispatch, alert_id: str, phones: set[str] | None = None) -> li
     ]
 
 
+@pytest.mark.cities
 def test_a_robbery_reaches_exactly_the_approved_neighbours_of_its_block(api, stack, citizen, dispatch):
     # Given k approved neighbours on the sender's block, and residents who must not hear of it
-    neighbours = seed(BLOCK, 7)
-    pending = seed(BLOCK, 2, status="pending", prefix="p")
-    suspended = seed(BLOCK, 2, status="suspended", prefix="s")
+    neighbours = seed(home_block_id(), 7)
+    pending = seed(home_block_id(), 2, status="pending", prefix="p")
+    suspended = seed(home_block_id(), 2, status="suspended", prefix="s")
     elsewhere = seed(OTHER_BLOCK, 3, prefix="o")
     sender_phone = stack.resident_item(citizen.user_id)["phone"]
     # When the citizen reports a robbery and the protocol runs
@@ -107,14 +108,14 @@ def test_a_robbery_reaches_exactly_the_approved_neighbours_of_its_block(api, sta
     assert set(sms) == {p.phone for p in neighbours} | police | {sender_phone}
     # the block's sirens sound, on their IoT topic
     sirens = [m for m in dispatch.sent("alert", "siren") if m["alert_id"] == alert_id]
-    assert {m["recipient"] for m in sirens} == {s.siren_id for s in stack.pack.blocks[BLOCK].sirens}
-    assert sirens[0]["topic"] == f"vigia/godoy-cruz/sirens/{sirens[0]['recipient']}/cmd"
+    assert {m["recipient"] for m in sirens} == {s.siren_id for s in stack.pack.blocks[home_block_id()].sirens}
+    assert sirens[0]["topic"] == f"vigia/{stack.pack.city_id}/sirens/{sirens[0]['recipient']}/cmd"
     # the provincial CAD got one signed, valid CAP 1.2 alert
     assert len(dispatch.cad.received) == 1
     cap = dispatch.cad.received[0]
     assert cap["signature_ok"]
     assert cap["valid"], cap["problems"]
-    assert f"<identifier>vigia-godoy-cruz-{alert_id}</identifier>" in cap["body"]
+    assert f"<identifier>vigia-{stack.pack.city_id}-{alert_id}</identifier>" in cap["body"]
     # every delivery is recorded as sent, and the alert is dispatched
     records = deliveries(stack, alert_id)
     assert records
@@ -125,7 +126,7 @@ def test_a_robbery_reaches_exactly_the_approved_neighbours_of_its_block(api, sta
 
 
 def test_every_message_delivered_twice_still_sends_one_sms_per_recipient(api, stack, citizen, dispatch):
-    seed(BLOCK, 12)
+    seed(home_block_id(), 12)
     alert_id = send_alert(api, citizen)
     announce(stack, alert_id)
     announce(stack, alert_id)  # the relay published it twice, too
@@ -134,12 +135,12 @@ def test_every_message_delivered_twice_still_sends_one_sms_per_recipient(api, st
     assert per_recipient
     assert set(per_recipient.values()) == {1}
     assert len(dispatch.cad.received) == 1
-    assert len(dispatch.sent("alert", "siren")) == len(stack.pack.blocks[BLOCK].sirens)
+    assert len(dispatch.sent("alert", "siren")) == len(stack.pack.blocks[home_block_id()].sirens)
 
 
 def test_a_dispatch_cut_short_after_recording_finishes_without_doubles(api, stack, citizen, dispatch):
     # Given the channel queues refuse the first enqueue (the function dies after writing deliveries)
-    neighbours = seed(BLOCK, 30)
+    neighbours = seed(home_block_id(), 30)
     alert_id = send_alert(api, citizen)
     announce(stack, alert_id)
     with failing_calls("sqs", "SendMessageBatch", times=1):
@@ -154,7 +155,7 @@ def test_a_dispatch_cut_short_after_recording_finishes_without_doubles(api, stac
 
 def test_a_silent_alert_reaching_dispatch_is_not_fanned_out(api, stack, citizen, dispatch):
     # Silent alerts are routed away before AlertEvents; should one arrive anyway, nothing public leaves.
-    seed(BLOCK, 5)
+    seed(home_block_id(), 5)
     alert_id = send_alert(api, citizen, "domestic_violence")
     announce(stack, alert_id)
     pump(stack)
@@ -193,7 +194,7 @@ def test_a_failing_hop_retries_then_dead_letters_then_redrive_sends_all(
 ):
     from vigia.adapters.task_queues import redrive
 
-    seed(BLOCK, 4)
+    seed(home_block_id(), 4)
     alert_id = send_alert(api, citizen)
     announce(stack, alert_id)
     # Given one hop that keeps failing while the alert is dispatched
@@ -247,7 +248,7 @@ def test_a_dispatch_that_cannot_write_dead_letters_the_event_and_redrive_complet
     from vigia.adapters.dynamodb.dispatch import DynamoDispatchStore
     from vigia.adapters.task_queues import redrive
 
-    seed(BLOCK, 3)
+    seed(home_block_id(), 3)
     alert_id = send_alert(api, citizen)
     announce(stack, alert_id)
     with monkeypatch.context() as patch:
@@ -270,8 +271,9 @@ def test_a_dispatch_that_cannot_write_dead_letters_the_event_and_redrive_complet
 
 
 # ------------------------------------------------------------------ cancelling
+@pytest.mark.cities
 def test_the_sender_cancels_and_everyone_told_hears_so(api, stack, citizen, dispatch):
-    neighbours = seed(BLOCK, 3)
+    neighbours = seed(home_block_id(), 3)
     alert_id = send_alert(api, citizen)
     announce(stack, alert_id)
     pump(stack)
@@ -282,12 +284,14 @@ def test_the_sender_cancels_and_everyone_told_hears_so(api, stack, citizen, disp
     cancels = [m for m in dispatch.sent("cancel") if m["alert_id"] == alert_id]
     told_sms = {m["recipient"] for m in cancels if m["channel"] == "sms"}
     assert {p.phone for p in neighbours} | set(stack.pack.dispatch.community_police) == told_sms
-    assert {m["recipient"] for m in cancels if m["channel"] == "siren"} == {"S-0001"}
+    assert {m["recipient"] for m in cancels if m["channel"] == "siren"} == {
+        s.siren_id for s in stack.pack.blocks[home_block_id()].sirens
+    }
     assert '"command":"stop"' in next(m["body"] for m in cancels if m["channel"] == "siren")
     cancel_cap = dispatch.cad.received[-1]
     assert cancel_cap["valid"], cancel_cap["problems"]
     assert "<msgType>Cancel</msgType>" in cancel_cap["body"]
-    assert f"vigia-godoy-cruz-{alert_id}," in cancel_cap["body"]  # <references> names the original
+    assert f"vigia-{stack.pack.city_id}-{alert_id}," in cancel_cap["body"]  # <references> names the original
     assert stack.alert_item(alert_id)["status"] == "cancelled"
     # cancelling again is harmless: nobody hears twice
     assert api("POST", f"/v1/alerts/{alert_id}/cancel", claims=citizen.claims).status == 202
@@ -296,7 +300,7 @@ def test_the_sender_cancels_and_everyone_told_hears_so(api, stack, citizen, disp
 
 
 def test_a_cancel_before_dispatch_withdraws_everything(api, stack, citizen, dispatch):
-    seed(BLOCK, 3)
+    seed(home_block_id(), 3)
     alert_id = send_alert(api, citizen)
     assert api("POST", f"/v1/alerts/{alert_id}/cancel", claims=citizen.claims).status == 202
     announce(stack, alert_id)
@@ -327,7 +331,7 @@ def test_only_the_sender_within_the_window_may_cancel(api, stack, citizen, other
 
 
 def test_deliveries_are_for_operators_with_recipients_masked(api, stack, citizen, dispatch):
-    neighbours = seed(BLOCK, 2)
+    neighbours = seed(home_block_id(), 2)
     alert_id = send_alert(api, citizen)
     announce(stack, alert_id)
     pump(stack)
@@ -346,7 +350,7 @@ def test_deliveries_are_for_operators_with_recipients_masked(api, stack, citizen
 def test_make_redrive_moves_every_dlq_back_and_nothing_is_sent_twice(api, stack, citizen, dispatch, capsys):
     from infra.tools import redrive as redrive_tool
 
-    seed(BLOCK, 2)
+    seed(home_block_id(), 2)
     alert_id = send_alert(api, citizen)
     announce(stack, alert_id)
     with failing_calls("iot-data", "Publish"):
