@@ -560,6 +560,23 @@ def _alert_types(text: Any, sms: Any, has_sirens: bool) -> dict[str, Any]:
     return types
 
 
+# The official coding of places in the countries Vigía knows (vigia.city.model.OFFICIAL_CODE_SCHEMES).
+_OFFICIAL_CODE_TODO = {
+    "CL": ("CUT", "the comuna's CUT (Código Único Territorial, 5 digits: Peñalolén 13122)"),
+    "AR": ("INDEC", "the department's INDEC code (5 digits, province and department: Godoy Cruz 50021)"),
+}
+
+
+def _official_code(region: str) -> dict[str, str]:
+    if region in _OFFICIAL_CODE_TODO:
+        scheme, what = _OFFICIAL_CODE_TODO[region]
+        return {"scheme": scheme, "value": undecided(what)}
+    return {
+        "scheme": undecided("the country's official coding of places (CL: CUT, AR: INDEC, or its own)"),
+        "value": undecided("the city's code in it"),
+    }
+
+
 def skeleton(
     city_id: str,
     locale: str | None,
@@ -598,6 +615,13 @@ def skeleton(
         if region.isalpha()
         else undecided("the ISO 3166-1 country, e.g. CL: how residents' local numbers are read"),
         "population": population,
+        "official_code": _official_code(region),
+        "population_source": {
+            "name": undecided(
+                "where population comes from: the census and its office (Censo 2017, INE), or say 'estimate'"
+            ),
+            "year": undecided("the year the population counts, e.g. 2017"),
+        },
         "sms_channel": undecided(
             "how SMS leave: end_user_messaging (the city's own short or long code; Argentina: short codes"
             " only) or sns (docs/deploy.md section 8)"
@@ -667,9 +691,7 @@ def skeleton(
         "referral_directory": [
             {
                 "referral_id": "gender-violence-line",
-                "name": undecided(
-                    "the gender-violence helpline's name (Argentina: Linea 144, Chile: Fono 1455)"
-                ),
+                "name": text("the gender-violence helpline's name (Argentina: Linea 144, Chile: Fono 1455)"),
                 "kind": "hotline",
                 "scope": "national",
                 "phone": undecided("its number: E.164 or a short code such as 1455"),

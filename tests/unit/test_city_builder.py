@@ -102,7 +102,9 @@ def decision(path: str) -> Any:
         "name": "Villa Prueba",
         "time_zone": "America/Santiago",
         "sms_channel": "end_user_messaging",
-        "referral_directory[0].name": "Fono 1455",
+        "official_code.value": "06101",  # the sample's blocks lie in Rancagua: CUT 06101
+        "population_source.name": "INE, Censo de Poblacion y Vivienda 2017",
+        "population_source.year": 2017,
         "referral_directory[0].phone": "1455",
     }[path]
 
@@ -148,6 +150,11 @@ def test_sample_blocks_and_quadrants_become_a_pack_that_loads_once_decided(
     )
     assert "dispatch.fire[0]: not decided yet" in str(refused.value)
     assert "sms_channel: not decided yet (TODO: how SMS leave" in str(refused.value)
+    # the place's official code (a Chilean pack's scheme is the CUT) and where its population comes from
+    assert "official_code.value: not decided yet (TODO: the comuna's CUT" in str(refused.value)
+    assert "population_source.name: not decided yet" in str(refused.value)
+    assert "population_source.year: not decided yet" in str(refused.value)
+    assert "referral_directory[0].name.es-CL: not decided yet" in str(refused.value)
     assert "settings.cancel_window_s" in printed  # the builder lists the decisions too
     # And once decided it loads, and holds together as every pack must
     decided = decide_all(out)

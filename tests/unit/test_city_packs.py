@@ -124,6 +124,7 @@ def _locale_texts(pack: CityPack) -> Iterator[tuple[str, dict[str, str]]]:
     for i, question in enumerate(raw["perception_questions"]):
         yield f"perception_questions[{i}].text", question["text"]
     for i, referral in enumerate(raw["referral_directory"]):
+        yield f"referral_directory[{i}].name", referral["name"]
         if "notes" in referral:
             yield f"referral_directory[{i}].notes", referral["notes"]
 
@@ -289,7 +290,10 @@ def test_penalolen_refers_to_chiles_lines_and_the_womens_centre(penalolen: CityP
     assert phones["1455"].scope == "national"
     assert phones["149"].kind == "police"  # Fono Familia, Carabineros
     assert {"133", "134"} <= set(phones)
-    assert any("Centro de la Mujer" in r.name and r.scope == "local" for r in penalolen.referral_directory)
+    assert any(
+        "Centro de la Mujer" in r.name_in("es-CL") and r.scope == "local"
+        for r in penalolen.referral_directory
+    )
 
 
 def test_penalolen_sets_its_own_limits(penalolen: CityPack) -> None:
@@ -504,7 +508,8 @@ BROKEN: dict[str, tuple[Edit, str]] = {
     "missing message text": (_drop_an_alert_type_text, "'cancellation' is a required property"),
     "neighbour SMS over two parts": (_long_neighbour_sms, "over 2 SMS parts"),
     "another country's Spanish": (
-        lambda c, g: c.update(country_code="MX"),
+        # with a Mexican place's code (INEGI's), which the loader takes as written
+        lambda c, g: c.update(country_code="MX", official_code={"scheme": "INEGI", "value": "14039"}),
         "is another country's Spanish",
     ),
     "city_id that is not the folder": (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +13,7 @@ from vigia.city.model import (
     DISPATCH_LISTS,
     GEOGRAPHY_FILE,
     MESSAGE_TEXTS,
+    OFFICIAL_CODE_SCHEMES,
     OPTIONAL_MESSAGE_TEXTS,
     PLACEHOLDERS,
     SILENT_FORBIDDEN_TARGETS,
@@ -203,8 +205,10 @@ class _SemanticCheck:
                 self.problem(f"{path}.scale", f"the scale must go from low to high, got [{low}, {high}]")
         self.check_unique("referral_directory", self.raw["referral_directory"], "referral_id")
         for i, referral in enumerate(self.raw["referral_directory"]):
+            self.check_locale_text(f"referral_directory[{i}].name", referral["name"])
             if "notes" in referral:
                 self.check_locale_text(f"referral_directory[{i}].notes", referral["notes"])
+        self.check_official_code()
         self.check_ring_closed("service_area.coordinates", self.raw["service_area"]["coordinates"])
         self.check_geography(quadrant_ids)
         return self.problems
@@ -218,6 +222,20 @@ class _SemanticCheck:
             ZoneInfo(self.raw["time_zone"])
         except (ZoneInfoNotFoundError, ValueError):
             self.problem("time_zone", f"unknown IANA time zone {self.raw['time_zone']!r}")
+
+    def check_official_code(self) -> None:
+        """A code of a scheme Vigía knows has that scheme's shape and codes a place of the pack's country."""
+        scheme, value = self.raw["official_code"]["scheme"], self.raw["official_code"]["value"]
+        if scheme not in OFFICIAL_CODE_SCHEMES:
+            return
+        country, shape, in_words = OFFICIAL_CODE_SCHEMES[scheme]
+        if country != self.raw["country_code"]:
+            self.problem(
+                "official_code.scheme",
+                f"{scheme} codes places in {country}; the pack's country_code is {self.raw['country_code']}",
+            )
+        if not re.fullmatch(shape, value):
+            self.problem("official_code.value", f"a {scheme} code is {in_words}, got {value!r}")
 
     def check_locale_text(self, path: str, texts: Mapping[str, str], *, every_locale: bool = False) -> None:
         for locale in texts:

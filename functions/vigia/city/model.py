@@ -313,13 +313,46 @@ class PerceptionQuestion:
 @dataclass(frozen=True)
 class Referral:
     referral_id: str
-    name: str
+    name: Mapping[str, str] = field(hash=False)  # every pack locale, default first
     kind: str
     scope: str
     phone: str
     hours: str | None = None
     address: str | None = None
     notes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+    def name_in(self, locale: str) -> str:
+        """The name in `locale`, or in the pack's default locale if the pack has no such locale."""
+        return self.name.get(locale) or next(iter(self.name.values()))
+
+
+# Official codings of places Vigía knows: scheme → (the country it codes, the shape of a code, in words).
+# A scheme not listed here is taken as the city writes it.
+OFFICIAL_CODE_SCHEMES: Mapping[str, tuple[str, str, str]] = MappingProxyType(
+    {
+        # Código Único Territorial (SUBDERE): region, province, comuna
+        "CUT": ("CL", r"[0-9]{5}", "5 digits"),
+        # INDEC's department code: province (2 digits) and department (3)
+        "INDEC": ("AR", r"[0-9]{5}", "5 digits"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class OfficialCode:
+    """The place in its country's official coding (CUT 13122 is Peñalolén), so figures join national ones."""
+
+    scheme: str
+    value: str
+
+
+@dataclass(frozen=True)
+class PopulationSource:
+    """Where the pack's `population` comes from: a census, or an estimate said to be one."""
+
+    name: str
+    year: int
+    url: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -333,6 +366,8 @@ class CityPack:
     locales: tuple[str, ...]
     country_code: str
     population: int
+    official_code: OfficialCode
+    population_source: PopulationSource
     settings: CitySettings
     alert_types: Mapping[str, AlertType]
     quadrants: Mapping[str, Quadrant]

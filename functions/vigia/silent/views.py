@@ -30,7 +30,8 @@ def sealed_view(alert: Alert, pack: CityPack | None = None) -> dict[str, Any]:
 
 
 def referral_directory(pack: CityPack, locale: str) -> list[dict[str, Any]]:
-    """The city's specialised services (hotlines, shelters, legal aid…), notes in the reader's language."""
+    """The city's specialised services (hotlines, shelters, legal aid…), named and noted in the reader's
+    language (else the city's)."""
     return [_referral(r, locale, pack.locale) for r in pack.referral_directory]
 
 
@@ -38,7 +39,7 @@ def _referral(referral: Referral, locale: str, default_locale: str) -> dict[str,
     notes = referral.notes.get(locale) or referral.notes.get(default_locale) or None
     item: dict[str, Any] = {
         "referral_id": referral.referral_id,
-        "name": referral.name,
+        "name": referral.name_in(locale),  # a pack locale always has one: its own or the default's
         "kind": referral.kind,
         "scope": referral.scope,
         "phone": referral.phone,
