@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)
 # numpy's BLAS threads on a 2-core machine running 2 test workers only contend (the indicators' rank checks)
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: venv console chromium run test test-unit test-integration test-e2e test-browser console-shots lint format bench package sam deploy console-deploy admin token clean redrive indicators city
+.PHONY: venv console chromium run test test-unit test-integration test-e2e test-browser console-shots lint format bench package sam deploy console-deploy admin token clean redrive indicators city cad-key
 
 venv: $(STAMP)
 
@@ -108,6 +108,9 @@ console-deploy: venv console  ## the deployed city's console: config.json from t
 
 admin: venv  ## the first admin: EMAIL=… on the running local stack, or CLOUD=1 CITY=x on a deployed one
 	$(PY) -m infra.tools.admin "$(EMAIL)" $(if $(CLOUD),--cloud --city $(CITY),)
+
+cad-key: venv  ## the HMAC key a CAD checks signatures with: CAD=<dispatch.other_cads id> (default: the provincial CAD); CLOUD=1 CITY=x for a deployed stack; docs/deploy.md section 6
+	@$(PY) -m infra.tools.cad_key $(or $(CAD),provincial) $(if $(CLOUD),--cloud --city $(CITY),)
 
 token: venv  ## an ID token of the running local stack's demo user: ROLE=citizen|operator|police|response_team|analyst|admin
 	@$(PY) -m infra.tools.id_token $(or $(ROLE),citizen)

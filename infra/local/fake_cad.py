@@ -88,6 +88,9 @@ class FakeCad:
             "received_at": clock.iso(clock.now()),
             "path": path,
             "cad": cad_id,
+            # as sent, so a test can check which key signed it (vigia.dispatch.signing.verify)
+            "timestamp": headers.get(signing.TIMESTAMP_HEADER.lower(), ""),
+            "signature": headers.get(signing.SIGNATURE_HEADER.lower(), ""),
             "signature_ok": signature_ok,
             "valid": signature_ok and not problems,
             "problems": problems,

@@ -30,7 +30,7 @@ from tests.e2e.conftest import LocalStackProcess, _stop_and_check, launch_local_
 from tests.support.alert_items import stored_alert, wire
 from vigia import clock
 from vigia.city import Block, CityPack, load_city_pack
-from vigia.dispatch import sms_text
+from vigia.dispatch import signing, sms_text
 
 pytestmark = pytest.mark.e2e
 
@@ -366,6 +366,70 @@ def test_each_service_is_reached_at_the_citys_numbers_within_its_limit_and_cance
     assert late.status_code == 409, late.text
     assert late.json()["cancel_window_s"] == window_s
     assert pack.settings.helpline in late.json()["detail"]
+
+
+def test_penalolens_wildfire_reaches_bomberos_and_conaf_and_drug_dealing_the_pdis_cad_under_its_own_key(
+    city: City,
+) -> None:
+    """Peñalolén's own services (this module's city only): a wildfire texts Bomberos' and CONAF's desks; a
+    report of drug dealing is POSTed to the PDI's CAD alone, signed with the PDI's own key (not the stack's
+    CadSecret, which the provincial CAD holds), tells no neighbour and sounds no siren; its cancellation
+    reaches the PDI's CAD too."""
+    pack, stack = city.pack, city.stack
+    conaf, pdi = pack.dispatch.services["conaf"], pack.dispatch.other_cads["pdi"]
+    block = a_block(pack, sirens=True)
+    citizen, details, sender_phone, _user_id = resident(city, block)
+    seed_residents(city, block, "approved", 2)
+    neighbours = block_phones(stack, block.block_id) - {sender_phone}
+    assert neighbours
+    lat, lon = block.centroid
+    sent = {}
+    for code in ("wildfire", "drug_dealing"):
+        answer = citizen.post("/v1/alerts", json={"type": code, "location": {"lat": lat, "lon": lon}})
+        assert answer.status_code == 202, answer.text
+        sent[code] = answer.json()["alert_id"]
+
+    # A wildfire: Bomberos and CONAF each get the fire text at their own numbers
+    fire = sent["wildfire"]
+    stack.wait_for(lambda: all_sent(stack, fire), timeout=60)
+    texts = {
+        m["recipient"]: m["body"]
+        for m in stack.outbox()
+        if m.get("alert_id") == fire and m["channel"] == "sms"
+    }
+    assert set(pack.dispatch.fire) | set(conaf.numbers) | neighbours <= set(texts)
+    assert all("INCENDIO FORESTAL" in texts[number] for number in conaf.numbers)
+
+    # Drug dealing: one CAP at the PDI's path, signed with the PDI's key; nobody else but the sender told
+    drug = sent["drug_dealing"]
+    stack.wait_for(lambda: all_sent(stack, drug), timeout=60)
+    told = [m for m in stack.outbox() if m.get("alert_id") == drug]
+    assert {m["recipient"] for m in told if m["channel"] == "sms"} == {sender_phone}
+    assert not [m for m in told if m["channel"] == "siren"]
+    (message,) = [c for c in cad_received(stack) if drug in c["body"]]
+    assert (message["path"].rsplit("/", 1)[-1], message["cad"], message["signature_ok"]) == (
+        "pdi",
+        "pdi",
+        True,
+    )
+    secret = stack.aws("secretsmanager").get_secret_value(SecretId=stack.outputs["Resources"]["CadSecret"])
+    body, when, signature = message["body"].encode(), message["timestamp"], message["signature"]
+    assert signing.verify(signing.cad_key(secret["SecretString"], "pdi"), body, when, signature)
+    assert not signing.verify(secret["SecretString"], body, when, signature)  # not the provincial CAD's key
+    document = cap(message["body"])
+    assert document["sender"] == pdi.sender
+    assert document["scope"] == "Private"
+    assert details["full_name"] not in message["body"]  # the reporter stays anonymous, even to the PDI
+
+    # She cancels it: the PDI's CAD gets the CAP Cancel, at its own path again
+    assert citizen.post(f"/v1/alerts/{drug}/cancel").status_code == 202
+    (cancel,) = stack.wait_for(
+        lambda: [
+            c for c in cad_received(stack) if drug in c["body"] and "<msgType>Cancel</msgType>" in c["body"]
+        ],
+        timeout=60,
+    )
+    assert (cancel["cad"], cancel["signature_ok"], cap(cancel["body"])["sender"]) == ("pdi", True, pdi.sender)
 
 
 def test_a_silent_alarm_reaches_the_response_team_only(city: City) -> None:

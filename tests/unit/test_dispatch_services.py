@@ -204,3 +204,23 @@ def test_the_fake_cad_holds_each_path_to_its_own_cads_key():
     assert fake.handle_post("/cap/v1/alerts/pdi", _signed(SECRET, body), body)[0] == 401
     assert fake.handle_post("/cap/v1/alerts", _signed(pdi_key, body), body)[0] == 401
     assert fake.handle_post("/cap/v1/alerts/conaf", _signed(pdi_key, body), body)[0] == 401
+
+
+def test_the_tasks_of_a_service_step_and_another_cad_satisfy_the_delivery_task_schema():
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from vigia.dispatch import tasks
+
+    validator = Draft202012Validator(json.loads((ROOT / "schemas/events/delivery-task.json").read_text()))
+    pack = penalolen()
+    deliveries = [*plan(pack, "wildfire").deliveries, *plan(pack, "drug_dealing").deliveries]
+    assert {"service", "provincial_police"} <= {d.target for d in deliveries}
+    for delivery in deliveries:
+        message = tasks.to_message(delivery, city_id=pack.city_id)
+        assert list(validator.iter_errors(message)) == [], delivery.key
+        assert tasks.from_message(message) == delivery
+    # a webhook task names a CAD, never anything else
+    wrong = tasks.to_message(next(d for d in deliveries if d.channel == "webhook"), city_id=pack.city_id)
+    assert list(validator.iter_errors({**wrong, "recipient": "https://evil.example/cap"}))
