@@ -28,6 +28,8 @@ import boto3
 import pytest
 import requests
 
+from tests.support.people import fresh_mobile, fresh_national_id
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
@@ -106,6 +108,12 @@ class LocalStackProcess:
     @property
     def api(self) -> str:
         return str(self.outputs["ApiUrl"])
+
+    @property
+    def country_code(self) -> str:
+        """The country of the city the stack runs (its pack's country_code): its residents' phones and ids."""
+        pack = ROOT / "infra/cities" / str(self.outputs["City"]) / "city.json"
+        return str(json.loads(pack.read_text(encoding="utf-8"))["country_code"])
 
     def aws(self, service: str) -> Any:
         """A boto3 client on the stack's emulator."""
@@ -215,10 +223,12 @@ class LocalStackProcess:
             home = self.client("citizen").get("/v1/me").json()["home_location"]
         n = uuid.uuid4().int
         email = f"vecina-{n % 10**10:010d}@example.ar"
+        country = self.country_code
+        _, phone = fresh_mobile(country, n)
         body = {
             "full_name": "Vecina de Prueba",
-            "national_id": f"{20_000_000 + n % 70_000_000}",
-            "phone": f"+549261{4_000_000 + n % 5_000_000:07d}",
+            "national_id": fresh_national_id(country, n),
+            "phone": phone,
             "email": email,
             "password": "Segura-2026x",
             "address": "Calle de Prueba 100",

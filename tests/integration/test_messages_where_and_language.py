@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.integration import test_dispatch_flow
-from tests.integration.conftest import NEAR_CENTRE, staff
+from tests.integration.conftest import home_block_id, near_centre, staff
 from tests.integration.dispatch_harness import announce, outbox, pump, seed
 from vigia.dispatch import cap
 
-HOME_BLOCK = "B-0001"  # holds NEAR_CENTRE, where the `citizen` fixture lives ("Calle Vecina 123")
-FAR_BLOCK = "B-0481"  # Belgrano y Uruguay, in another quadrant, about 2.8 km away
-HOME_ADDRESS = "Calle Vecina 123"
+HOME_ADDRESS = "Calle Vecina 123"  # the `citizen` fixture's, on home_block_id()
 OPERATOR = staff("operator")
 dispatch = test_dispatch_flow.dispatch  # the fixture: outbox on, the fake provincial CAD listening
 ENGLISH = re.compile(
@@ -58,31 +58,37 @@ def cap_text(body: str) -> str:
     return " ".join(parts)
 
 
+@pytest.mark.cities
 def test_messages_send_people_to_the_alert_in_the_citys_language(
     api, stack, citizen, other_citizen, dispatch
 ):
-    far, home = stack.pack.blocks[FAR_BLOCK], stack.pack.blocks[HOME_BLOCK]
-    assert far.quadrant_id != home.quadrant_id
-    neighbours = {p.phone for p in seed(FAR_BLOCK, 3)}
-    seed(HOME_BLOCK, 3, prefix="h")
+    home = stack.pack.blocks[home_block_id()]
+    # a block in another quadrant than her home's, and a unit to send there
+    far = next(b for b in stack.pack.blocks.values() if b.quadrant_id != home.quadrant_id)
+    unit = (stack.pack.units_in(far.quadrant_id) or tuple(stack.pack.units.values()))[0]
+    neighbours = {p.phone for p in seed(far.block_id, 3)}
+    seed(home.block_id, 3, prefix="h")
     police = set(stack.pack.dispatch.community_police)
     sender_phone = stack.resident_item(citizen.user_id)["phone"]
-    car = stack.pack.units["GC-08"].phone
+    car = unit.phone
     far_lat, far_lon = far.centroid[0] + 0.0002, far.centroid[1] - 0.0001
 
-    # When the citizen, who lives on B-0001, raises a robbery on B-0481, and another at her door
+    # When the citizen raises a robbery on the far block, and another at her door
     away = raise_alert(api, citizen, far_lat, far_lon)
-    at_home = raise_alert(api, citizen, *NEAR_CENTRE)
+    at_home = raise_alert(api, citizen, *near_centre())
     for alert_id in (away, at_home):
         announce(stack, alert_id)
     pump(stack)
     # and an operator sends a community-police car to the first; she cancels the second
     act(api, away, "acknowledge")
-    act(api, away, "assign", unit_id="GC-08")
+    act(api, away, "assign", unit_id=unit.unit_id)
     assert api("POST", f"/v1/alerts/{at_home}/cancel", claims=citizen.claims).status == 202
-    # and another resident's three alerts are marked false (suspended), then he is reinstated
+    # and as many of another resident's alerts as the city's policy allows are marked false (suspended),
+    # then he is reinstated
+    policy = stack.pack.settings.false_alarm_policy
     false_ones = [
-        raise_alert(api, other_citizen, *NEAR_CENTRE, type_="suspicious_activity") for _ in range(3)
+        raise_alert(api, other_citizen, *near_centre(), type_="suspicious_activity")
+        for _ in range(policy.strikes)
     ]
     answers = [act(api, a, "false_alarm") for a in false_ones]
     assert answers[-1].json.get("sender_suspended") is True
@@ -97,7 +103,7 @@ def test_messages_send_people_to_the_alert_in_the_citys_language(
 
     sent = outbox(dispatch.outbox_path)
     sms = [m for m in sent if m["channel"] == "sms"]
-    # Then every SMS about the far alert names B-0481 and links to the reported point, never her home
+    # Then every SMS about the far alert names its block and links to the reported point, never her home
     about_away = [m for m in sms if m["alert_id"] == away]
     reached = {m["recipient"] for m in about_away}
     assert neighbours | police | {sender_phone, car} <= reached, reached
@@ -107,7 +113,7 @@ def test_messages_send_people_to_the_alert_in_the_citys_language(
         assert HOME_ADDRESS not in m["body"], m
         assert home.name not in m["body"], m
     # and so does the CAP the provincial CAD got: headline, description and area
-    [away_cap] = [c for c in dispatch.cad.received if f"vigia-godoy-cruz-{away}<" in c["body"]]
+    [away_cap] = [c for c in dispatch.cad.received if f"vigia-{stack.pack.city_id}-{away}<" in c["body"]]
     assert away_cap["valid"], away_cap["problems"]
     assert far.name in cap_text(away_cap["body"])
     assert map_of(far_lat, far_lon) in cap_text(away_cap["body"])
@@ -126,9 +132,10 @@ def test_messages_send_people_to_the_alert_in_the_citys_language(
     his_phone = stack.resident_item(other_citizen.user_id)["phone"]
     notices = [m["body"] for m in sms if m.get("kind") == "notice" and m["recipient"] == his_phone]
     assert len(notices) == 2, notices
-    assert "3 falsas alarmas en 90 dias" in notices[0]
+    assert policy.reason_text.format(count=policy.strikes, days=policy.window_days) in notices[0]
+    assert "falsas alarmas" in notices[0]
 
-    # And nothing anyone received speaks English: the residents and officers of Godoy Cruz read Spanish
+    # And nothing anyone received speaks English: the city's residents and officers read its Spanish
     readable = [m["body"] for m in sms] + [cap_text(c["body"]) for c in dispatch.cad.received]
     assert len(readable) > 15
     english = {text: ENGLISH.findall(text) for text in readable if ENGLISH.findall(text)}

@@ -44,3 +44,29 @@ def seeded_mobile(country_code: str, group: int, i: int) -> str:
     if country_code == "AR":
         return f"+54926156{group:02d}{i:04d}"
     raise ValueError(f"no mobile numbering for country {country_code!r}")
+
+
+def fresh_mobile(country_code: str, n: int) -> tuple[str, str]:
+    """A mobile of the country above the local stack's demo residents' numbers (so never one of theirs):
+    (as a resident types it, E.164)."""
+    import phonenumbers
+
+    from infra.local.demo_residents import demography
+
+    people = demography(country_code)
+    top = people.phone_low + people.phone_span
+    width = len(str(top - 1))
+    while True:
+        e164 = f"{people.phone_prefix}{top + n % (10**width - top)}"
+        number = phonenumbers.parse(e164)
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL), e164
+        n //= 7
+
+
+def fresh_national_id(country_code: str, n: int) -> str:
+    """A national id of the country above the demo residents' (infra/local/demo_residents.py)."""
+    from infra.local.demo_residents import demography
+
+    people = demography(country_code)
+    return national_id(country_code, people.id_low + people.id_span + n % 9_000_000)
