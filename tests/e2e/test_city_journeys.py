@@ -28,6 +28,7 @@ import xmlschema
 from infra.local.demo_residents import demography
 from tests.e2e.conftest import LocalStackProcess, _stop_and_check, launch_local_stack
 from tests.support.alert_items import stored_alert, wire
+from tests.support.people import fresh_mobile
 from vigia import clock
 from vigia.city import Block, CityPack, load_city_pack
 from vigia.dispatch import signing, sms_text
@@ -72,15 +73,7 @@ def city(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 # ---------------------------------------------------------------- people of the city's country
 def local_mobile(pack: CityPack, n: int) -> tuple[str, str]:
     """A mobile of the pack's country outside the demo residents' numbers: (as a resident types it, E.164)."""
-    people = demography(pack.country_code)
-    top = people.phone_low + people.phone_span
-    width = len(str(top - 1))
-    while True:
-        e164 = f"{people.phone_prefix}{top + n % (10**width - top)}"
-        number = phonenumbers.parse(e164)
-        if phonenumbers.is_valid_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL), e164
-        n //= 7
+    return fresh_mobile(pack.country_code, n)
 
 
 def applicant(pack: CityPack, block: Block) -> tuple[dict[str, Any], str]:
