@@ -18,13 +18,18 @@ const RETRIES = 5; // a tap's tries on a poor connection, all with the same Idem
 const state = { config: null, session: null, api: null, lang: 'es', types: [], tap: null, poll: null, screen: null };
 const main = () => document.querySelector('[data-main]');
 
+// 'es' is the city's own Spanish (its pack's locale: es-CL in Peñalolén), falling back to es-AR's words
+function catalogues() {
+  return state.lang === 'es' ? [STRINGS[state.config.locale] || {}, STRINGS['es-AR']] : [STRINGS.en, STRINGS['es-AR']];
+}
+
 function t(key, values = {}) {
-  const text = STRINGS[state.lang][key] ?? STRINGS.es[key] ?? key;
+  const text = catalogues().map((c) => c[key]).find((v) => v !== undefined) ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
 function setLang(lang) {
-  state.lang = STRINGS[lang] ? lang : 'es';
+  state.lang = lang === 'en' ? 'en' : 'es';
   document.documentElement.lang = state.lang === 'es' ? state.config.locale : 'en';
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   if (state.screen) state.screen();
@@ -111,7 +116,8 @@ function registerScreen() {
     h('h2', {}, t('register_title')),
     h('p', {}, t('register_intro')),
     field('full_name', t('full_name'), { autocomplete: 'name' }),
-    field('national_id', t('national_id'), { inputmode: 'numeric' }),
+    field('national_id', t('national_id'), { inputmode: t('national_id_keyboard'), 'aria-describedby': 'national-id-hint' }),
+    h('p', { id: 'national-id-hint', class: 'hint' }, t('national_id_hint')),
     field('phone', t('phone'), { type: 'tel', autocomplete: 'tel' }),
     field('email', t('email'), { type: 'email', autocomplete: 'email' }),
     field('password', t('password'), { type: 'password', autocomplete: 'new-password', minlength: 10, 'aria-describedby': 'password-hint' }),

@@ -1,7 +1,9 @@
-// The app's words, Spanish (the city's) and English; a key missing in one falls back to Spanish.
+// The app's words: Rioplatense Spanish (es-AR), Chilean Spanish (es-CL: only what differs from es-AR: tuteo,
+// the RUT, the municipalidad) and English. The city's Spanish is its pack's locale; a key missing falls back
+// to es-AR.
 
 export const STRINGS = {
-  es: {
+  'es-AR': {
     language: 'Idioma',
     loading: 'Cargando…',
     sign_in_title: 'Entrar',
@@ -16,6 +18,8 @@ export const STRINGS = {
     register_intro: 'El municipio revisa cada registro antes de habilitar las alertas. Registrate desde tu casa: usamos tu ubicación actual como domicilio.',
     full_name: 'Nombre y apellido',
     national_id: 'DNI',
+    national_id_hint: 'Solo los números, con o sin puntos.',
+    national_id_keyboard: 'numeric',
     phone: 'Celular',
     address: 'Domicilio',
     password_hint: 'Al menos 10 caracteres, con mayúscula, minúscula y número.',
@@ -53,6 +57,21 @@ export const STRINGS = {
     st_on_scene: 'En el lugar',
     st_resolved: 'Resuelta',
   },
+  'es-CL': {
+    failed: 'No se pudo conectar. Prueba de nuevo.',
+    register_intro: 'La municipalidad revisa cada registro antes de habilitar las alertas. Regístrate desde tu casa: usamos tu ubicación actual como domicilio.',
+    national_id: 'RUT',
+    national_id_hint: 'Con su dígito verificador, por ejemplo 12.345.678-5 (puede ser K).',
+    national_id_keyboard: 'text',
+    address: 'Dirección',
+    need_position: 'Necesitamos tu ubicación. Permite el acceso a la ubicación y prueba de nuevo.',
+    code_wrong: 'El código no es válido o expiró.',
+    pending_intro: 'Tu registro está pendiente de aprobación por la municipalidad. Te avisaremos por SMS.',
+    rejected_intro: 'Tu registro no fue aprobado. Comunícate con la municipalidad.',
+    send_failed: 'No se pudo enviar. Toca de nuevo para reintentar.',
+    too_many: 'Enviaste varias alertas seguidas. Espera {s} s.',
+    cancel_until: 'Puedes cancelarla durante {s} s.',
+  },
   en: {
     language: 'Language',
     loading: 'Loading…',
@@ -68,6 +87,8 @@ export const STRINGS = {
     register_intro: 'The city reviews each registration before alerts are enabled. Register from home: your current position is taken as your home.',
     full_name: 'Full name',
     national_id: 'National ID',
+    national_id_hint: 'As on your identity card.',
+    national_id_keyboard: 'text',
     phone: 'Mobile phone',
     address: 'Address',
     password_hint: 'At least 10 characters, with upper case, lower case and a digit.',

@@ -1,4 +1,5 @@
-"""The console in a real Chromium (Debian's, through pytest-playwright) against the session's local stack.
+"""The console in a real Chromium (Debian's, through pytest-playwright, set up in tests/conftest.py) against
+the session's local stack.
 
 One browser and one stack for the whole session; each test gets a fresh page (a new browser context, so
 nothing signed in carries over: tokens live in the page's memory only).
@@ -6,46 +7,14 @@ nothing signed in carries over: tokens live in the page's memory only).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from tests.browser.console_page import Console
-from tests.e2e.conftest import ROOT, LocalStackProcess, local_stack  # noqa: F401  (the session's one stack)
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VENDOR = ROOT / "console" / "vendor"
-# the console polls every 3 s: what a test waits for on screen gets a few cycles
-expect.set_options(timeout=15_000)
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's chromium: Playwright's own browser download cannot be reached from these machines."""
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs it (make test does)")
-    if not (VENDOR / "maplibre-gl" / "maplibre-gl.mjs").exists():
-        pytest.fail("console/vendor/ is empty: `make console` installs the console's libraries")
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "viewport": {"width": 1440, "height": 900}, "locale": "es-AR"}
+from tests.e2e.conftest import LocalStackProcess, local_stack  # noqa: F401  (the session's one stack)
 
 
 @pytest.fixture(scope="session")

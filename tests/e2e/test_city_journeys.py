@@ -24,10 +24,13 @@ import phonenumbers
 import pytest
 import requests
 import xmlschema
+from playwright.sync_api import Browser, expect
 
 from infra.local.demo_residents import demography
+from tests.browser.console_page import Console
 from tests.e2e.conftest import LocalStackProcess, _stop_and_check, launch_local_stack
 from tests.support.alert_items import stored_alert, wire
+from tests.support.app_strings import app_words
 from tests.support.people import fresh_mobile
 from vigia import clock
 from vigia.city import Block, CityPack, load_city_pack
@@ -283,7 +286,7 @@ def test_each_service_is_reached_at_the_citys_numbers_within_its_limit_and_cance
             expected.add(sender_phone)
         assert sms == expected, code
         assert not sms & kept_out
-        # through the channel the city chose in its pack (make run rehearses it: End User Messaging's stand-in)
+        # through the SMS channel its pack chose (make run rehearses it; End User Messaging: a stand-in)
         chosen = json.loads((ROOT / "infra/cities" / pack.city_id / "city.json").read_text())["sms_channel"]
         assert {m.get("sms_channel") for m in mine if m["channel"] == "sms"} == {chosen}, code
         # texts tell the time on the city's clock
@@ -736,3 +739,103 @@ def test_the_app_lists_the_citys_alert_types_in_its_words_as_its_api_document_sa
         assert named <= set(pack.perception_questions), questions
         texts = [q["properties"].get("text", {}) for q in questions.get("properties", {}).values()]
         assert all(set(t.get("properties", {})) <= set(pack.locales) for t in texts), texts
+
+
+def typed_national_id(pack: CityPack, stored: str) -> str:
+    """The national id as people of the pack's country write it: a RUT with dots, a DNI with dots."""
+    body, dash, check = stored.partition("-")
+    grouped = f"{int(body):,}".replace(",", ".")
+    return f"{grouped}{dash}{check}"
+
+
+def test_a_resident_signs_up_in_the_app_in_her_citys_words_and_her_alert_reaches_its_service(
+    city: City, browser: Browser
+) -> None:
+    """The residents' app on a phone, in the city's Spanish (tuteo and RUT in Chile, voseo and DNI in
+    Argentina), from sign-up with her national id and mobile as she writes them, through the operator's
+    approval on the console, to an alert whose buttons carry the pack's labels and reaches its service."""
+    pack, stack = city.pack, city.stack
+    words = app_words(pack.locale)
+    block = a_block(pack, sirens=False)
+    body, e164 = applicant(pack, block)
+    lat, lon = block.centroid
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        locale=pack.locale,
+        geolocation={"latitude": lat, "longitude": lon, "accuracy": 15},
+        permissions=["geolocation"],
+    )
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{stack.api}/app/")
+        expect(page.locator("body")).to_have_attribute("data-state", "ready")
+        # Then the app speaks the city's own Spanish
+        expect(page.locator("html")).to_have_attribute("lang", pack.locale)
+        page.locator("[data-go-register]").click()
+        id_field = page.get_by_label(words["national_id"], exact=True)
+        assert id_field.get_attribute("inputmode") == words["national_id_keyboard"]
+        expect(page.locator("#national-id-hint")).to_have_text(words["national_id_hint"])
+        expect(page.locator("[data-register]")).to_contain_text(words["register_intro"])
+        # When she registers with her id and mobile as people of her country write them
+        page.get_by_label(words["full_name"]).fill(body["full_name"])
+        id_field.fill(typed_national_id(pack, body["national_id"]))
+        page.get_by_label(words["phone"]).fill(body["phone"])
+        page.get_by_label(words["email"]).fill(body["email"])
+        page.get_by_label(words["password"], exact=True).fill(PASSWORD)
+        page.get_by_label(words["address"]).fill(body["address"])
+        page.locator("[data-register] button[type=submit]").click()
+        (code,) = re.findall(r"\b\d{6}\b", registration_code(stack, e164)["body"])
+        page.get_by_label(words["code"]).fill(code)
+        page.locator("[data-confirm] button[type=submit]").click()
+        expect(page.locator("[data-pending='pending']")).to_be_visible()
+        expect(page.locator("[data-pending='pending']")).to_contain_text(words["pending_intro"])
+
+        # And an operator approves her on the console, which speaks the city's language too
+        operator = stack.client("operator")
+        pending = operator.get("/v1/registrations", params={"status": "pending"}).json()["items"]
+        user_id = next(item["user_id"] for item in pending if item["email"] == body["email"])
+        assert stack.client("operator").get("/v1/registrations", params={"status": "pending"}).ok
+        desk_context = browser.new_context(locale=pack.locale)
+        try:
+            desk = Console(desk_context.new_page(), f"{stack.api}/console/", stack)
+            desk.sign_in("operator")
+            expect(desk.page.locator("html")).to_have_attribute("lang", pack.locale)
+            desk.go("registrations")
+            row = desk.page.locator(f"[data-registrations] tr[data-user-id='{user_id}']")
+            expect(row).to_contain_text(body["full_name"])
+            row.locator("[data-decision='approve']").click()
+            expect(row).to_have_count(0)
+            assert not desk.errors, desk.errors
+        finally:
+            desk_context.close()
+        page.locator("[data-check-again]").click()
+
+        # Then her buttons are the pack's public types, in its words
+        public = {code: t for code, t in pack.alert_types.items() if not t.silent}
+        buttons = page.locator("[data-alert-type]")
+        expect(buttons).to_have_count(len(public))
+        for code, alert_type in public.items():
+            expect(page.locator(f"[data-alert-type='{code}']")).to_contain_text(
+                alert_type.labels[pack.locale]
+            )
+        # When she taps the type that calls the fire service
+        fire = first_type(pack, "fire")
+        page.locator(f"[data-alert-type='{fire}']").click()
+        sent = page.locator("[data-sent]")
+        expect(sent).to_be_visible()
+        alert_id = sent.get_attribute("data-alert-id")
+        assert alert_id
+        # Then the city's fire service gets it at its numbers, and she is told in her city's words
+        expect(page.locator("[data-cancel]")).to_be_visible()
+        assert words["cancel_until"].split("{s}")[0] in (page.locator("[data-sent]").inner_text())
+        stack.wait_for(lambda: all_sent(stack, alert_id), timeout=60)
+        told = {m["recipient"] for m in stack.outbox() if m.get("alert_id") == alert_id}
+        assert set(pack.dispatch.numbers_for("fire")) <= told
+        assert (e164 in told) == ("sender_confirmation" in pack.alert_types[fire].targets)
+    finally:
+        context.close()
+    assert not errors, errors

@@ -7,6 +7,7 @@ import pytest
 from tests.e2e.test_city_journeys import (
     city,
     test_a_resident_registers_with_her_local_mobile_and_is_approved_on_her_block,
+    test_a_resident_signs_up_in_the_app_in_her_citys_words_and_her_alert_reaches_its_service,
     test_a_silent_alarm_reaches_the_response_team_only,
     test_an_incident_runs_from_received_to_resolved_with_the_citys_first_unit,
     test_each_service_is_reached_at_the_citys_numbers_within_its_limit_and_cancel_window,
@@ -21,6 +22,7 @@ CITY_ID = "godoy-cruz"  # read by the `city` fixture
 __all__ = [
     "city",
     "test_a_resident_registers_with_her_local_mobile_and_is_approved_on_her_block",
+    "test_a_resident_signs_up_in_the_app_in_her_citys_words_and_her_alert_reaches_its_service",
     "test_a_silent_alarm_reaches_the_response_team_only",
     "test_an_incident_runs_from_received_to_resolved_with_the_citys_first_unit",
     "test_each_service_is_reached_at_the_citys_numbers_within_its_limit_and_cancel_window",
