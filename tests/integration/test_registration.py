@@ -6,15 +6,20 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from tests.integration.conftest import (
-    NEAR_CENTRE,
+    near_centre,
     register_confirmed,
     registration_body,
     registration_code,
 )
+from tests.support.people import local_mobile
 from vigia import clock
 
 FRESH_IP = "203.0.113.7"
+# A mobile as people of the pack's country type it at home, and the E.164 it is stored as.
+NATIONAL_FORM = {"AR": ("0261 15 444-1234", "+5492614441234"), "CL": ("9 9444 1234", "+56994441234")}
 
 
 def sms_tasks(stack) -> list[dict[str, Any]]:
@@ -33,6 +38,7 @@ def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 10**6:06d}"
 
 
+@pytest.mark.cities
 def test_registration_is_confirmed_by_the_sms_code_and_the_resident_can_sign_in(api, stack):
     # Given someone registers
     body = registration_body("ana")
@@ -69,16 +75,18 @@ def _without_id(answer) -> tuple[int, dict[str, str], dict[str, Any]]:
     return answer.status, answer.headers, body
 
 
+@pytest.mark.cities
 def test_known_and_unknown_people_get_the_same_answer_and_owners_are_told(api, stack):
     # Given a resident and a staff member who already use Vigía
     owner = registration_body("duena")
     register_confirmed(api, owner)
+    staff_phone = local_mobile(stack.pack.country_code, 9_999)
     stack.client("cognito-idp").admin_create_user(
         UserPoolId=stack.resources["UserPool"],
         Username="jefa@city.example",
         UserAttributes=[
             {"Name": "email", "Value": "jefa@city.example"},
-            {"Name": "phone_number", "Value": "+5492614999999"},
+            {"Name": "phone_number", "Value": staff_phone},
         ],
         MessageAction="SUPPRESS",
     )
@@ -104,7 +112,7 @@ def test_known_and_unknown_people_get_the_same_answer_and_owners_are_told(api, s
     tasks = sms_tasks(stack)
     told = [t["recipient"] for t in tasks if t["target"] == "registration_attempt"]
     # (her phone's third registration SMS this hour: her own code, then two notices; see the cap below)
-    assert sorted(told) == sorted([owner["phone"]] * 2 + ["+5492614999999"])
+    assert sorted(told) == sorted([owner["phone"]] * 2 + [staff_phone])
     codes = [t["recipient"] for t in tasks if t["target"] == "registration_code"]
     assert owner["phone"] not in codes
     assert registration_body("nueva")["phone"] in codes
@@ -188,6 +196,7 @@ def test_registrations_from_one_address_stop_at_the_limit_with_retry_after(api, 
     assert start(api, registration_body("otra"), "192.0.2.51").status == 202  # another address is not held
 
 
+@pytest.mark.cities
 def test_bad_registrations_name_the_field(api):
     body = registration_body("eva")
     body["phone"] = "123"
@@ -204,28 +213,31 @@ def test_bad_registrations_name_the_field(api):
     assert answer.status == 400
     assert answer.json["errors"][0]["path"] == "/email"
     body = registration_body("eva")
-    body["home_location"] = {"lat": -34.6, "lon": -58.4}
+    body["home_location"] = {"lat": -34.6, "lon": -58.4}  # Buenos Aires: outside every city's service area
     assert start(api, body).status == 422
     bad_code = confirm(api, "whatever", "12345")
     assert bad_code.status == 400
     assert bad_code.json["errors"][0]["path"] == "/code"
 
 
+@pytest.mark.cities
 def test_phone_is_stored_in_e164(api, stack):
+    typed, e164 = NATIONAL_FORM[stack.pack.country_code]
     body = registration_body("dora")
-    body["phone"] = "0261 15 444-1234"
+    body["phone"] = typed
     started = start(api, body)
-    code = registration_code("+5492614441234")
+    code = registration_code(e164)
     user_id = confirm(api, started.json["registration_id"], code).json["user_id"]
-    assert stack.resident_item(user_id)["phone"] == "+5492614441234"
+    assert stack.resident_item(user_id)["phone"] == e164
 
 
+@pytest.mark.cities
 def test_operator_approves_onto_the_home_block_and_adds_the_citizen_group(api, stack, staff_claims):
     user_id = register_confirmed(api, registration_body("flor"))
     answer = api("POST", f"/v1/registrations/{user_id}/approve", claims=staff_claims("operator"))
     assert answer.status == 200, answer.body
     assert answer.json["status"] == "approved"
-    assert answer.json["block_id"] == stack.pack.block_at(*NEAR_CENTRE).block_id
+    assert answer.json["block_id"] == stack.pack.block_at(*near_centre()).block_id
     assert "citizen" in stack.groups_of("flor@example.ar")
     again = api("POST", f"/v1/registrations/{user_id}/approve", claims=staff_claims("operator"))
     assert again.status == 409
@@ -259,7 +271,7 @@ def test_a_rejected_resident_is_told_rejected_not_pending(api, staff_claims, reg
     refused = api(
         "POST",
         "/v1/alerts",
-        {"type": "robbery", "location": {"lat": NEAR_CENTRE[0], "lon": NEAR_CENTRE[1]}},
+        {"type": "robbery", "location": {"lat": near_centre()[0], "lon": near_centre()[1]}},
         claims=registered.claims,
         headers={"Idempotency-Key": "k-rejected"},
     )
