@@ -90,6 +90,9 @@ def to_json(day: DayIndicators, frame: CityFrame) -> bytes:
         "window": _window(day),
         "small_cell_threshold": threshold,
         "response_target_s": frame.response_target_s,
+        # rate_per_100k is per the city's (quadrant's, block's) population: say whose, counted when, by whom
+        "population": frame.population,
+        **frame.population_statement(),
         "markers": {
             small_marker(threshold): f"fewer than {threshold} (the exact number is never published)",
             WITHHELD: f"withheld so a smaller cell cannot be recovered by subtraction; at least {threshold}",

@@ -59,6 +59,19 @@ class CityFrame:
     blocks: Mapping[str, BlockInfo] = field(hash=False)
     questions: Mapping[str, Question] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     feed_sender: str = ""
+    # What rates per 100,000 are per: the pack's population_source ({name, year, url?}), and the place's
+    # official code ({scheme, value}); empty for a frame built without a pack (tests' tiny cities).
+    population_source: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    official_code: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+    def population_statement(self) -> dict[str, object]:
+        """The population's source and the place's code, for an answer or a file that states rates."""
+        statement: dict[str, object] = {}
+        if self.population_source:
+            statement["population_source"] = dict(self.population_source)
+        if self.official_code:
+            statement["official_code"] = dict(self.official_code)
+        return statement
 
     def type_info(self, code: str, silent: bool = False) -> TypeInfo:
         """The pack's type, or a stand-in for a type the pack no longer lists (its ICCS code unknown)."""
@@ -110,4 +123,18 @@ def frame_from_pack(pack: CityPack) -> CityFrame:
         blocks=MappingProxyType(blocks),
         questions=MappingProxyType(questions),
         feed_sender=cad.sender if cad else f"vigia-{pack.city_id}",
+        population_source=MappingProxyType(
+            {
+                key: value
+                for key, value in (
+                    ("name", pack.population_source.name),
+                    ("year", pack.population_source.year),
+                    ("url", pack.population_source.url),
+                )
+                if value is not None
+            }
+        ),
+        official_code=MappingProxyType(
+            {"scheme": pack.official_code.scheme, "value": pack.official_code.value}
+        ),
     )

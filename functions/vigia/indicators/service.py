@@ -327,7 +327,12 @@ def read_indicators(
         if len(items) == limit and day < last:
             next_cursor = _cursor((day + timedelta(days=1)).isoformat(), 0)
             break
-    answer: dict[str, Any] = {"from": first.isoformat(), "to": last.isoformat(), "items": items}
+    answer: dict[str, Any] = {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        **frame.population_statement(),  # what rate_per_100k is per
+        "items": items,
+    }
     if next_cursor:
         answer["next"] = next_cursor
     return answer
@@ -429,6 +434,7 @@ def summary(
         "zone": zone,
         "dates_computed": computed,
         "dates_missing": missing,
+        **frame.population_statement(),  # what rate_per_100k is per
         "items": items,
     }
 
