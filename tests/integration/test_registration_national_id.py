@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.integration.conftest import registration_body, registration_code
 from vigia import runtime
+
+pytestmark = pytest.mark.cities  # each pack's stack: Godoy Cruz's DNI, Peñalolén's RUT
 
 # The pack's country → (an id as typed, as stored, the same id typed another way, a wrong one)
 EXAMPLES = {
