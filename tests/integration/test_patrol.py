@@ -180,11 +180,16 @@ def test_reading_the_schedule_as_json_csv_and_icalendar(api, staff_claims, day, 
     assert csv_answer.headers["Content-Type"].startswith("text/csv")
     stops = sum(len(u["stops"]) for u in made["units"])
     assert len(csv_answer.body.strip().splitlines()) == stops + 1
+    assert csv_answer.body.startswith("\ufeffdate,")  # a spreadsheet reads it as UTF-8
+    assert ",Movil 01 - Villa Hipodromo,Villa Hipodromo\r\n" in csv_answer.body  # the pack's names
     unit_ics = api("GET", f"{path}/units/GC-01", claims=police, query={"format": "ics"})
     assert unit_ics.status == 200
     assert unit_ics.headers["Content-Type"].startswith("text/calendar")
     assert unit_ics.body.count("BEGIN:VEVENT") == 12
     assert "\r\n" in unit_ics.body
+    unfolded = unit_ics.body.replace("\r\n ", "")
+    assert "\r\nSUMMARY:Punto fijo 1 - Movil 01 - Villa Hipodromo\r\n" in unfolded
+    assert "\r\nDESCRIPTION:Luego patrullaje del cuadrante Q-01 Villa Hipodromo hasta las " in unfolded
     unit_json = api("GET", f"{path}/units/GC-01", claims=police).json
     assert [u["unit_id"] for u in unit_json["units"]] == ["GC-01"]
     assert api("GET", path, claims=police, query={"format": "pdf"}).status == 400

@@ -5,7 +5,7 @@ import io
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from vigia.patrol.exports import CSV_COLUMNS, escape_text, fold, to_csv, to_ics
+from vigia.patrol.exports import CSV_COLUMNS, UTF8_BOM, escape_text, fold, to_csv, to_ics
 from vigia.patrol.schedule import Duty, FixedPoint, PatrolRules, Window, generate
 
 MENDOZA = ZoneInfo("America/Argentina/Mendoza")
@@ -44,13 +44,16 @@ def unfold(text):
 
 
 def test_csv_has_one_row_per_stop_with_local_times():
-    rows = list(csv.DictReader(io.StringIO(to_csv(schedule()))))
+    text = to_csv(schedule())
+    assert text.startswith(UTF8_BOM + "date,unit_id,")  # one mark, then the header, so Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix(UTF8_BOM))))
     assert list(rows[0]) == list(CSV_COLUMNS)
     assert len(rows) == 5  # 3 hours for GC-01, 2 for GC-02
     first = rows[0]
     assert first["unit_id"] == "GC-01"
     assert first["start"] == "2026-03-02T08:00:00-03:00"
     assert first["end"] == "2026-03-02T08:14:00-03:00"
+    assert first["unit_name"] == first["quadrant_name"] == ""  # no names given: empty, never a guess
     assert [r["stop"] for r in rows] == ["1", "2", "3", "1", "2"]
 
 

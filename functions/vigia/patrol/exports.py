@@ -5,10 +5,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from vigia.cells import spreadsheet_safe
 from vigia.patrol.schedule import Schedule, local_iso
+
+if TYPE_CHECKING:
+    from vigia.city import CityPack
 
 CSV_COLUMNS = (
     "date",
@@ -22,14 +27,32 @@ CSV_COLUMNS = (
     "lat",
     "lon",
     "hot_spot",
+    "unit_name",  # last, so a sheet or script that reads the columns above by position still works
+    "quadrant_name",
 )
+# Excel opens a CSV without a byte order mark as the machine's code page (Windows-1252 in Chile and
+# Argentina): "Peñalolén" would read "PeÃ±alolÃ©n". Python's csv, pandas (utf-8-sig) and LibreOffice skip it.
+UTF8_BOM = "\ufeff"
 
-# The few words an event needs, by language; the city pack's locale picks one (English otherwise).
+# The few words an event needs, by full locale first, then by language (English otherwise). Chile says
+# carro and patrols in tuteo ("patrulla"), as its console does; Argentina's móvil and impersonal wording.
 _WORDS: Mapping[str, Mapping[str, str]] = {
-    "es": {
+    "es-cl": {
+        "fixed_point": "Punto fijo",
+        "then_patrol": "Luego patrulla el cuadrante {quadrant} hasta las {until}.",
+        "unit": "Carro",
+        "calendar": "Patrullaje por puntos calientes",
+    },
+    "es-ar": {
         "fixed_point": "Punto fijo",
         "then_patrol": "Luego patrullaje del cuadrante {quadrant} hasta las {until}.",
         "unit": "Móvil",
+        "calendar": "Patrullaje por puntos calientes",
+    },
+    "es": {
+        "fixed_point": "Punto fijo",
+        "then_patrol": "Luego patrullaje del cuadrante {quadrant} hasta las {until}.",
+        "unit": "Unidad",
         "calendar": "Patrullaje por puntos calientes",
     },
     "en": {
@@ -42,12 +65,33 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
 
 
 def _words(locale: str) -> Mapping[str, str]:
-    return _WORDS.get(locale.split("-")[0].lower(), _WORDS["en"])
+    full = locale.replace("_", "-").lower()
+    return _WORDS.get(full) or _WORDS.get(full.split("-")[0]) or _WORDS["en"]
 
 
-def to_csv(schedule: Schedule) -> str:
-    """One row per stop, times with the city's offset; CRLF line ends as RFC 4180 says."""
+@dataclass(frozen=True)
+class Names:
+    """What staff call a unit and a quadrant (the city pack's names); an id stands for any name missing."""
+
+    units: Mapping[str, str] = field(default_factory=dict)
+    quadrants: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, pack: CityPack) -> Names:
+        return cls(
+            {unit.unit_id: unit.name for unit in pack.units.values()},
+            {quadrant.quadrant_id: quadrant.name for quadrant in pack.quadrants.values()},
+        )
+
+
+NO_NAMES = Names()
+
+
+def to_csv(schedule: Schedule, *, names: Names = NO_NAMES) -> str:
+    """One row per stop, times with the city's offset, the unit's and quadrant's names; CRLF line ends as
+    RFC 4180 says, after a UTF-8 byte order mark so a spreadsheet reads the names' ñ and accents."""
     out = io.StringIO()
+    out.write(UTF8_BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     zone = schedule.zone
@@ -66,6 +110,8 @@ def to_csv(schedule: Schedule) -> str:
                     f"{stop.lat:.6f}",
                     f"{stop.lon:.6f}",
                     "true" if stop.hot_spot else "false",
+                    spreadsheet_safe(names.units.get(unit.unit_id, "")),  # pack text: shown, never run
+                    spreadsheet_safe(names.quadrants.get(unit.quadrant_id, "")),
                 ]
             )
     return out.getvalue()
@@ -105,8 +151,9 @@ def fold(line: str) -> str:
     return "\r\n ".join(parts)
 
 
-def to_ics(schedule: Schedule, *, city_id: str, locale: str) -> str:
-    """A VCALENDAR with one VEVENT per fixed-point stop; times in UTC (no VTIMEZONE needed)."""
+def to_ics(schedule: Schedule, *, city_id: str, locale: str, names: Names = NO_NAMES) -> str:
+    """A VCALENDAR with one VEVENT per fixed-point stop; times in UTC (no VTIMEZONE needed). Events name the
+    unit and the quadrant as the city does (`names`); a unit without a name is "<the locale's word> <id>"."""
     words = _words(locale)
     zone = schedule.zone
     stamp = _utc(schedule.generated_at)
@@ -122,8 +169,11 @@ def to_ics(schedule: Schedule, *, city_id: str, locale: str) -> str:
     for unit in schedule.units:
         for n, stop in enumerate(unit.stops, start=1):
             until = stop.patrol_end.astimezone(zone).strftime("%H:%M")
-            summary = f"{words['fixed_point']} {n} - {words['unit']} {unit.unit_id}"
-            description = words["then_patrol"].format(quadrant=unit.quadrant_id, until=until)
+            unit_name = names.units.get(unit.unit_id) or f"{words['unit']} {unit.unit_id}"
+            summary = f"{words['fixed_point']} {n} - {unit_name}"
+            quadrant_name = names.quadrants.get(unit.quadrant_id)
+            quadrant = f"{unit.quadrant_id} {quadrant_name}" if quadrant_name else unit.quadrant_id
+            description = words["then_patrol"].format(quadrant=quadrant, until=until)
             lines += [
                 "BEGIN:VEVENT",
                 f"UID:{schedule.date}-{unit.unit_id}-{n:02d}@{city_id}.vigia",

@@ -26,7 +26,7 @@ def _claim(request: Request, name: str) -> tuple[str, str] | None:
 
 
 def _schedule_response(request: Request, schedule: Any, status: int, name: str) -> Response:
-    from vigia.patrol.exports import to_csv, to_ics
+    from vigia.patrol.exports import Names, to_csv, to_ics
     from vigia.patrol.service import schedule_view
 
     wanted = request.query["format"]
@@ -34,12 +34,12 @@ def _schedule_response(request: Request, schedule: Any, status: int, name: str) 
         return Response(
             status,
             "text/csv; charset=utf-8",
-            to_csv(schedule),
+            to_csv(schedule, names=Names.of(runtime.city_pack())),
             {"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     if wanted == "ics":
         pack = runtime.city_pack()
-        text = to_ics(schedule, city_id=pack.city_id, locale=pack.locale)
+        text = to_ics(schedule, city_id=pack.city_id, locale=pack.locale, names=Names.of(pack))
         return Response(
             status,
             "text/calendar; charset=utf-8",
