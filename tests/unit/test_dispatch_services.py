@@ -224,3 +224,37 @@ def test_the_tasks_of_a_service_step_and_another_cad_satisfy_the_delivery_task_s
     # a webhook task names a CAD, never anything else
     wrong = tasks.to_message(next(d for d in deliveries if d.channel == "webhook"), city_id=pack.city_id)
     assert list(validator.iter_errors({**wrong, "recipient": "https://evil.example/cap"}))
+
+
+def test_an_escalated_drug_dealing_incident_stays_with_the_pdi_and_an_escalated_fire_goes_to_carabineros():
+    from vigia.incidents import notices
+    from vigia.incidents.lifecycle import Incident
+
+    pack = penalolen()
+    block = next(iter(pack.blocks.values()))
+
+    def incident(type_: str) -> Incident:
+        lat, lon = block.centroid
+        return Incident(
+            alert_id="01JALERT",
+            type=type_,
+            priority=2,
+            silent=False,
+            sender_id="r-1",
+            created_at="2026-03-14T21:07:12.345Z",
+            status="assigned",
+            block_id=block.block_id,
+            quadrant_id=block.quadrant_id,
+            lat=lat,
+            lon=lon,
+        )
+
+    # the PDI's CAD got the report at dispatch: an operator's escalation hands it to no other police
+    assert notices.escalation_to_cad(incident("drug_dealing"), pack) is None
+    # a type whose protocol reaches no CAD is handed to the provincial one, under its own sender
+    escalated = notices.escalation_to_cad(incident("fire"), pack)
+    assert escalated is not None
+    assert escalated.recipient == protocol.PROVINCIAL_CAD
+    assert cap.parse(escalated.body.encode()).findtext("c:sender", namespaces=NS) == (
+        pack.dispatch.provincial_cad.sender
+    )
