@@ -489,6 +489,24 @@ BROKEN: dict[str, tuple[Edit, str]] = {
         lambda c, g: _step(c, _first(c, _crime), "provincial_police").update(cad="fiscalia"),
         "unknown CAD fiscalia",
     ),
+    "CAD named on a step that is not the police's": (
+        lambda c, g: _step(c, _first(c, _crime), "neighbours").update(cad="pdi"),
+        "only a provincial_police step names a CAD",
+    ),
+    "silent type sent to another CAD": (
+        lambda c, g: next(t for t in c["alert_types"].values() if t["silent"])["protocol"].append(
+            {
+                "target": "provincial_police",
+                "cad": "pdi",
+                "scope": "Private",
+                "addresses": ["a@b"],
+                "template": {c["locale"]: "VIGIA {alert_id}"},
+                "disclose_sender": False,
+                "delay_s": 0,
+            }
+        ),
+        "a silent alert type reaches the provincial CAD only",
+    ),
     "another CAD over plain http": (
         lambda c, g: c["dispatch"].update(
             other_cads={
