@@ -331,3 +331,45 @@ def test_the_indicators_csv_carries_codes_not_names_so_it_stays_ascii_and_bom_le
     rows = list(csv.reader(io.StringIO(body.decode("utf-8"))))
     assert rows[0] == list(COLUMNS)
     assert {"city", "C-184"} <= {r[COLUMNS.index("zone")] for r in rows[1:]}
+
+
+# ------------------------------------------------------------------ SMS: what a phone's keyboard types
+@pytest.mark.parametrize(
+    ("name", "home", "read_as"),
+    [
+        # iOS and macOS type a curly apostrophe by default (smart punctuation): O’Higgins, not O'Higgins
+        ("María José Ñancupil O’Higgins", HOMES[0], ("Maria José Ñancupil O'Higgins", HOMES[0])),
+        # Chilean addresses write the number as N° or Nº, a dash as – and quote a villa «so»
+        (
+            "María José Ñancupil",
+            "Pasaje Los Aromos N° 1234 – depto. Nº 23-B, Villa «Las Araucarias»",
+            ("Maria José Ñancupil", 'Pasaje Los Aromos No 1234 - depto. No 23-B, Villa "Las Araucarias"'),
+        ),
+        # a name stored decomposed (NFD: n + combining tilde), as some keyboards and copies give it
+        (
+            "Mari\u0301a Jose\u0301 N\u0303ancupil",
+            "Avda. Jose\u0301 Arrieta 8401 #12",
+            ("Maria José Ñancupil", "Avda. José Arrieta 8401 #12"),
+        ),
+    ],
+)
+def test_typographic_punctuation_and_decomposed_accents_fold_so_the_sms_stays_in_budget(
+    name: str, home: str, read_as: tuple[str, str]
+):
+    import dataclasses
+
+    her = dataclasses.replace(sender(home), full_name=name)
+    robbery = PACK.alert_types["robbery"]
+    deliveries = protocol.plan_alert(
+        alert_at_home("robbery"), robbery, PACK, sender=her, neighbours=NEIGHBOURS
+    ).deliveries
+    told = [
+        d for d in deliveries if d.channel == protocol.SMS and d.target in ("neighbours", "community_police")
+    ]
+    assert told
+    for d in told:
+        size = sms_text.measure(d.body)
+        assert size.encoding == "GSM-7", d.body
+        assert size.parts <= 2, (size, d.body)
+        assert read_as[0] in d.body
+        assert read_as[1] in d.body

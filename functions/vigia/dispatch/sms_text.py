@@ -70,13 +70,33 @@ def measure(text: str) -> SmsSize:
     return SmsSize("UCS-2", units, _parts(text, units, UCS2_SINGLE, UCS2_PART, _utf16_width))
 
 
+# What a phone's keyboard or a pasted address puts in a name that GSM-7 lacks, and its plain form: one
+# curly apostrophe (iOS types "O’Higgins") or a "N° 1234" would turn the whole message into UCS-2.
+_GSM7_PLAIN = {
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4`", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    **dict.fromkeys("\u00a0\u2007\u2009\u200a\u202f", " "),
+    "\u00b0": "o",  # N° (número)
+    "\u00ba": "o",  # Nº
+    "\u00aa": "a",  # 1ª
+    "\u2026": "...",
+}
+
+
 def fold_to_gsm7(text: str) -> str:
-    """The text with accents GSM-7 lacks taken off (á → a, Í → I); ñ, é, ü and the like stay as they are."""
+    """The text with accents GSM-7 lacks taken off (á → a, Í → I) and typographic punctuation made plain
+    (’ → ', – → -, N° → No); ñ, é, ü and the like stay as they are, also when typed decomposed (n + ◌̃)."""
     out = []
-    for ch in text:
+    for ch in unicodedata.normalize("NFC", text):
         if is_gsm7(ch):
             out.append(ch)
             continue
+        if ch in _GSM7_PLAIN:
+            out.append(_GSM7_PLAIN[ch])
+            continue
+        if unicodedata.combining(ch):
+            continue  # a mark left over after composing (a + ◌̃): the letter says enough
         base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
         out.append(base if base and is_gsm7(base) else ch)
     return "".join(out)
