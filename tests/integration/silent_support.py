@@ -11,7 +11,8 @@ from typing import Any
 import boto3
 
 from infra.local.engine.pumps import StreamPump, drain_all, sqs_record
-from tests.integration.conftest import NEAR_CENTRE, Stack, register_confirmed
+from tests.integration.conftest import Stack, near_centre, register_confirmed
+from tests.support.people import national_id, seeded_mobile
 from tests.support.template_pumps import queue_of, queue_pump, stream_pump
 from vigia import clock, runtime
 from vigia.residents.registration import Resident
@@ -20,6 +21,7 @@ SILENT_TYPE = "domestic_violence"
 # Every queue a message can take after the stream (each drained by its template mapping).
 QUEUES = ("SilentQueue", "DispatchQueue", "SmsQueue", "SirenQueue", "WebhookQueue")
 # A victim whose details are easy to find in any text: none of them may appear outside the response team.
+# Godoy Cruz's; in another city she has its country's mobile and national id (victim_details).
 VICTIM = {
     "full_name": "Rosalía Quiroga Benavídez",
     "national_id": "27345918",
@@ -27,6 +29,14 @@ VICTIM = {
     "email": "rosalia.quiroga@example.ar",
     "address": "Pasaje Las Retamas 1187",
 }
+# Her Chilean mobile and RUT (27.345.918-9), as distinctive as her Argentine ones.
+_VICTIM_CONTACT = {"AR": ("+5492614938271", 27_345_918), "CL": ("+56994938271", 27_345_918)}
+
+
+def victim_details(country_code: str) -> dict[str, str]:
+    """VICTIM as a resident of the country: its mobile and its national id."""
+    phone, number = _VICTIM_CONTACT[country_code]
+    return {**VICTIM, "phone": phone, "national_id": national_id(country_code, number)}
 
 
 @dataclass(frozen=True)
@@ -35,18 +45,21 @@ class Victim:
     claims: dict[str, str]
     lat: float
     lon: float
+    details: dict[str, str] = field(default_factory=lambda: dict(VICTIM))  # as registered (victim_details)
 
     def secrets(self) -> list[str]:
         """Her details as they could appear in text (coordinates to 4 decimals, ~10 m, and as given)."""
+        me = self.details
         return [
-            VICTIM["full_name"],
-            VICTIM["full_name"].split()[0] + " " + VICTIM["full_name"].split()[1],
-            VICTIM["national_id"],
-            VICTIM["phone"],
-            VICTIM["phone"].lstrip("+"),
-            VICTIM["phone"][-10:],
-            VICTIM["email"],
-            VICTIM["address"],
+            me["full_name"],
+            me["full_name"].split()[0] + " " + me["full_name"].split()[1],
+            me["national_id"],
+            me["national_id"].replace("-", ""),
+            me["phone"],
+            me["phone"].lstrip("+"),
+            me["phone"][-10:],
+            me["email"],
+            me["address"],
             f"{self.lat:.4f}",
             f"{self.lon:.4f}",
             repr(self.lat),
@@ -55,14 +68,17 @@ class Victim:
 
 
 def register_victim(api: Any, staff: Any) -> Victim:
-    """Registers and approves her through the API, living on the first block (NEAR_CENTRE)."""
-    lat, lon = NEAR_CENTRE[0] - 0.00021234, NEAR_CENTRE[1] + 0.00022345  # an exact fix, 30 m from the centre
-    body = {**VICTIM, "password": "Segura-2026x", "home_location": {"lat": lat, "lon": lon}}
+    """Registers and approves her through the API, living on the home block (near_centre()) of the running
+    stack's city, as a resident of its country."""
+    centre = near_centre()
+    lat, lon = centre[0] - 0.00021234, centre[1] + 0.00022345  # an exact fix, 30 m from the centre
+    details = victim_details(runtime.city_pack().country_code)
+    body = {**details, "password": "Segura-2026x", "home_location": {"lat": lat, "lon": lon}}
     user_id = register_confirmed(api, body)
     approved = api("POST", f"/v1/registrations/{user_id}/approve", claims=staff("operator"))
     assert approved.status == 200, approved.body
-    claims = {"sub": user_id, "email": VICTIM["email"], "cognito:groups": "[citizen]"}
-    return Victim(user_id, claims, lat, lon)
+    claims = {"sub": user_id, "email": details["email"], "cognito:groups": "[citizen]"}
+    return Victim(user_id, claims, lat, lon, details)
 
 
 def silent_body(victim: Victim, note: str | None = "está en la cocina con un cuchillo") -> dict[str, Any]:
@@ -77,17 +93,19 @@ def silent_body(victim: Victim, note: str | None = "está en la cocina con un cu
 
 def neighbours(block_id: str, count: int = 4) -> list[Resident]:
     """Approved residents on her block: the people a public alert would text."""
+    pack = runtime.city_pack()
+    home = near_centre()
     people = [
         Resident(
             user_id=f"neighbour-{i}",
             full_name=f"Vecino {i}",
-            national_id=f"2{i:07d}",
-            phone=f"+54926155{i:05d}",
+            national_id=national_id(pack.country_code, 20_000_000 + i),
+            phone=seeded_mobile(pack.country_code, 50, i),
             email=f"n{i}@example.ar",
             address=f"Calle {i}",
-            home_lat=NEAR_CENTRE[0],
-            home_lon=NEAR_CENTRE[1],
-            locale="es-AR",
+            home_lat=home[0],
+            home_lon=home[1],
+            locale=pack.locale,
             status="approved",
             created_at=clock.iso(clock.now()),
             block_id=block_id,

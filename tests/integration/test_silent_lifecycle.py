@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.silent_support import VICTIM, Pumps, outbox, register_victim, silent_body
+from tests.integration.silent_support import Pumps, outbox, register_victim, silent_body
 from tests.support import FakeContext
 from vigia import clock, runtime
 
@@ -184,6 +184,7 @@ def test_the_response_team_acknowledges_contacts_requests_police_and_closes(
     assert [e["reason"] for e in trail if e["action"] == "request_police"] == [TEAM["X-Reason"]]
 
 
+@pytest.mark.cities
 def test_request_police_shares_her_contact_only_when_the_team_ticks_it(api, stack, victim, staff_claims):
     alert_id = new_silent(api, stack, victim)
     asked = act(api, alert_id, team(staff_claims), "request_police", headers=TEAM, share_contact=True)
@@ -192,11 +193,12 @@ def test_request_police_shares_her_contact_only_when_the_team_ticks_it(api, stac
     [cap_task] = [json.loads(m["Body"]) for m in stack.queue_messages("WebhookQueue")]
     assert "<scope>Private</scope>" in cap_task["body"]
     assert "Rosalía Quiroga Benavídez" in cap_task["body"]
-    assert "+5492614938271" in cap_task["body"]
+    assert victim.details["phone"] in cap_task["body"]
     # and no car was picked: no community-police SMS
     assert not [m for m in stack.queue_messages("SmsQueue") if "assigned_unit" in m["Body"]]
 
 
+@pytest.mark.cities
 def test_an_unacknowledged_silent_alert_is_sent_to_the_team_again_once(
     api, stack, victim, staff_claims, outbox_path
 ):
@@ -267,6 +269,7 @@ def test_no_sequence_of_actions_lets_another_role_change_a_silent_alert_or_reach
     assert item["queue_status"] == ("closed" if item["status"] == "closed" else "open")
 
 
+@pytest.mark.cities
 def test_the_police_request_reaches_the_cad_as_a_valid_signed_cap_private_message(
     api, stack, victim, staff_claims, monkeypatch
 ):
@@ -291,9 +294,12 @@ def test_the_police_request_reaches_the_cad_as_a_valid_signed_cap_private_messag
         [got] = fake.received
         assert got["valid"], got["problems"]
         assert "<scope>Private</scope>" in got["body"]
-        assert "<addresses>violencia-genero@seguridad.mendoza.example</addresses>" in got["body"]
+        units = (
+            stack.pack.dispatch.provincial_cad.gender_violence_addresses
+        )  # Carabineros' family unit in Chile
+        assert f"<addresses>{' '.join(units)}</addresses>" in got["body"]
         assert f"{victim.lat:.5f}" in got["body"]
-        identity = [VICTIM[k] for k in ("full_name", "national_id", "phone", "email", "address")]
+        identity = [victim.details[k] for k in ("full_name", "national_id", "phone", "email", "address")]
         assert [s for s in identity if s in got["body"]] == []  # the place, never her
         # and a second request (another car, say) does not send the CAD the same message again
         assert act(api, alert_id, team(staff_claims), "request_police", headers=TEAM).status == 200
