@@ -1,4 +1,4 @@
-"""CAP messages to the provincial CAD: the identifier, the <info> and the envelope every one shares.
+"""CAP messages to a CAD (the provincial one, or another the pack names): what every one shares.
 
 The public protocol (an alert, its cancellation, an escalation) and the silent path (a Private alert, a
 police request) each say what goes in; what every message from this city to the CAD has in common is
