@@ -797,8 +797,7 @@ def test_a_resident_signs_up_in_the_app_in_her_citys_words_and_her_alert_reaches
         # And an operator approves her on the console, which speaks the city's language too
         operator = stack.client("operator")
         pending = operator.get("/v1/registrations", params={"status": "pending"}).json()["items"]
-        user_id = next(item["user_id"] for item in pending if item["email"] == body["email"])
-        assert stack.client("operator").get("/v1/registrations", params={"status": "pending"}).ok
+        user_id = next(item["user_id"] for item in pending if item.get("email") == body["email"])
         desk_context = browser.new_context(locale=pack.locale)
         try:
             desk = Console(desk_context.new_page(), f"{stack.api}/console/", stack)
