@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import xmlschema
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vigia.alerts.submission import Alert
 from vigia.cells import spreadsheet_safe
@@ -373,3 +375,30 @@ def test_typographic_punctuation_and_decomposed_accents_fold_so_the_sms_stays_in
         assert size.parts <= 2, (size, d.body)
         assert read_as[0] in d.body
         assert read_as[1] in d.body
+
+
+def test_a_control_character_in_a_name_never_breaks_a_calendar_line():
+    # Given pack names with a lone carriage return and a NUL (a bad copy-paste into city.json)
+    names = Names(
+        units={"SP-04": "Patrulla 04\rPeñalolén\x00 Alto"}, quadrants={"C-184": "Peñalolén\r\nAlto"}
+    )
+    text = to_ics(schedule().only("SP-04"), city_id="penalolen", locale="es-CL", names=names)
+    # Then every physical line ends in CRLF, none holds a bare CR or another control character
+    assert text.endswith("\r\n")
+    for line in text[:-2].split("\r\n"):
+        assert not [ch for ch in line if ord(ch) < 0x20 or ord(ch) == 0x7F], repr(line)
+    first = events(text)[0]
+    assert unescape(first["SUMMARY"]) == "Punto fijo 1 - Patrulla 04\nPeñalolén\ufffd Alto"
+    assert unescape(first["DESCRIPTION"]).startswith(
+        "Luego patrulla el cuadrante C-184 Peñalolén\nAlto hasta"
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(
+        alphabet="abcdefghijklmnopqrstuvwxyzñÑáéíóúÁÉÍÓÚüÜ '’‘“”«»–—°ºª…\u00a0.,-#&<>0123456789", max_size=120
+    )
+)
+def test_folding_a_spanish_name_or_address_always_gives_gsm7(text: str):
+    assert sms_text.is_gsm7(sms_text.fold_to_gsm7(text))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -121,15 +122,22 @@ def _utc(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+# RFC 5545 TEXT holds no control character but TAB: a line break is "\\n", anything else shows as U+FFFD
+# (as the API's door does), so a stray CR in a name cannot end a content line early.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def escape_text(value: str) -> str:
-    """RFC 5545 §3.3.11 TEXT: backslash, semicolon, comma and newline are escaped."""
-    return (
+    """RFC 5545 §3.3.11 TEXT: backslash, semicolon, comma and line breaks are escaped."""
+    escaped = (
         value.replace("\\", "\\\\")
         .replace(";", "\\;")
         .replace(",", "\\,")
         .replace("\r\n", "\\n")
         .replace("\n", "\\n")
+        .replace("\r", "\\n")
     )
+    return _NOT_TEXT.sub("\ufffd", escaped)
 
 
 def fold(line: str) -> str:
