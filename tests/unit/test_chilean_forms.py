@@ -4,6 +4,7 @@ SMS (GSM-7 after folding, within the part budget), CAP 1.2, CSV and iCalendar.""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from datetime import UTC, date, datetime
@@ -358,8 +359,6 @@ def test_the_indicators_csv_carries_codes_not_names_so_it_stays_ascii_and_bom_le
 def test_typographic_punctuation_and_decomposed_accents_fold_so_the_sms_stays_in_budget(
     name: str, home: str, read_as: tuple[str, str]
 ):
-    import dataclasses
-
     her = dataclasses.replace(sender(home), full_name=name)
     robbery = PACK.alert_types["robbery"]
     deliveries = protocol.plan_alert(
