@@ -96,7 +96,17 @@ def test_a_dni_with_or_without_dots_is_stored_as_its_digits(raw: str, stored: st
 
 
 @pytest.mark.parametrize(
-    "raw", ["123456", "123456789", "30.123.45", "30-123-456", "3O123456", "12.345.678-5", "01234567"]
+    "raw",
+    [
+        "123456",
+        "123456789",
+        "30.123.45",
+        "30-123-456",
+        "3O123456",  # a letter O for a zero
+        "12.345.678-5",
+        "01234567",  # a leading zero would make 1234567 a second identity
+        "３０１２３４５６",  # full-width digits: another spelling of 30123456
+    ],
 )
 def test_a_wrong_dni_is_a_422_naming_the_national_id(raw: str) -> None:
     problem = refusal(raw, "AR")
