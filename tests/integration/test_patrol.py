@@ -13,6 +13,21 @@ from vigia.city.geo import haversine_m
 
 POLICE = "police"
 OPERATOR = "operator"
+# How each city's calendar says what follows a fixed point (Chile's tuteo, Argentina's impersonal wording).
+THEN_PATROL = {"es-AR": "Luego patrullaje del cuadrante", "es-CL": "Luego patrulla el cuadrante"}
+
+
+def busy_quadrants(pack) -> list[str]:
+    """The pack's first two quadrants: where the `alerts` fixture clusters its robberies."""
+    return list(pack.quadrants)[:2]
+
+
+def first_unit(pack):
+    return next(iter(pack.units.values()))
+
+
+def shift_hours(unit) -> int:
+    return sum(((s.end.hour - s.start.hour) % 24) or 24 for s in unit.shifts)
 
 
 @pytest.fixture
@@ -22,10 +37,10 @@ def day(stack):
 
 
 @pytest.fixture
-def crews(api, staff_claims):
-    """The police account crews GC-01 and GC-02; nobody crews the other cars."""
+def crews(api, staff_claims, stack):
+    """The police account crews the pack's first two cars (GC-01 and GC-02); nobody crews the others."""
     police = staff_claims(POLICE)
-    for unit in ("GC-01", "GC-02"):
+    for unit in list(stack.pack.units)[:2]:
         answer = api(
             "PUT", f"/v1/units/{unit}/crew", {"user_ids": [police["sub"]]}, claims=staff_claims(OPERATOR)
         )
@@ -39,9 +54,8 @@ def alerts(stack, day):
     pack = stack.pack
     rng = random.Random(9)
     blocks = list(pack.blocks.values())
-    busy = [b for b in blocks if b.quadrant_id == "Q-01"][:6] + [
-        b for b in blocks if b.quadrant_id == "Q-02"
-    ][:6]
+    one, two = busy_quadrants(pack)
+    busy = [b for b in blocks if b.quadrant_id == one][:6] + [b for b in blocks if b.quadrant_id == two][:6]
     table = stack.table("AlertsTable")
     zone = pack.zone_info
     start = datetime.combine(day, datetime.min.time(), zone)
@@ -102,6 +116,7 @@ def generate(api, staff_claims, day, **body):
 
 
 # ---------------------------------------------------------------- hot spots
+@pytest.mark.cities
 def test_hot_spots_come_from_one_query_per_day_of_the_window(api, staff_claims, stack, day, alerts, no_scans):
     answer = api("GET", "/v1/hotspots", claims=staff_claims(POLICE), query={"date": day.isoformat()})
     assert answer.status == 200, answer.body
@@ -112,7 +127,7 @@ def test_hot_spots_come_from_one_query_per_day_of_the_window(api, staff_claims, 
     first = body["items"][0]
     assert first["rank"] == 1
     assert set(first) >= {"place_id", "score", "z", "centroid", "quadrant_id", "hot_spot"}
-    assert first["quadrant_id"] in {"Q-01", "Q-02"}  # where the robberies cluster
+    assert first["quadrant_id"] in busy_quadrants(stack.pack)  # where the robberies cluster
     scores = [i["score"] for i in body["items"] if not i["hot_spot"]]
     assert scores == sorted(scores, reverse=True)
 
@@ -139,6 +154,7 @@ def test_hot_spots_of_one_quadrant_and_bad_filters(api, staff_claims, day, alert
 
 
 # ---------------------------------------------------------------- schedules
+@pytest.mark.cities
 def test_operator_generates_a_schedule_every_unit_every_hour(api, staff_claims, stack, day, alerts):
     answer = generate(api, staff_claims, day, seed=7)
     assert answer.status == 201, answer.body
@@ -148,10 +164,14 @@ def test_operator_generates_a_schedule_every_unit_every_hour(api, staff_claims, 
     assert body["seed"] == 7
     assert isinstance(body["warnings"], list)
     assert {u["unit_id"] for u in body["units"]} == set(stack.pack.units)
-    gc01 = next(u for u in body["units"] if u["unit_id"] == "GC-01")
-    assert len(gc01["stops"]) == 12  # 08:00-20:00
-    assert gc01["stops"][0]["start"] == f"{day.isoformat()}T08:00:00-03:00"
-    assert gc01["stops"][0]["end"] == f"{day.isoformat()}T08:14:00-03:00"
+    # the first car (Godoy Cruz's GC-01, 08:00-20:00) stops once an hour of its shifts, on the city's clock
+    unit = first_unit(stack.pack)
+    gc01 = next(u for u in body["units"] if u["unit_id"] == unit.unit_id)
+    assert len(gc01["stops"]) == shift_hours(unit)
+    begins = datetime.combine(day, unit.shifts[0].start, stack.pack.zone_info)
+    fixed = timedelta(minutes=stack.pack.settings.patrol.fixed_point_min)
+    assert gc01["stops"][0]["start"] == begins.isoformat()  # Mendoza's -03:00, Santiago's -04:00 or -03:00
+    assert gc01["stops"][0]["end"] == (begins + fixed).isoformat()
     # every fixed point lies in the unit's quadrant
     for unit in body["units"]:
         for stop in unit["stops"]:
@@ -169,7 +189,8 @@ def test_operator_generates_a_schedule_every_unit_every_hour(api, staff_claims, 
     assert other["units"] != body["units"]
 
 
-def test_reading_the_schedule_as_json_csv_and_icalendar(api, staff_claims, day, alerts):
+@pytest.mark.cities
+def test_reading_the_schedule_as_json_csv_and_icalendar(api, staff_claims, stack, day, alerts):
     made = generate(api, staff_claims, day, seed=3).json
     police = staff_claims(POLICE)
     path = f"/v1/patrol-schedules/{day.isoformat()}"
@@ -181,17 +202,21 @@ def test_reading_the_schedule_as_json_csv_and_icalendar(api, staff_claims, day, 
     stops = sum(len(u["stops"]) for u in made["units"])
     assert len(csv_answer.body.strip().splitlines()) == stops + 1
     assert csv_answer.body.startswith("\ufeffdate,")  # a spreadsheet reads it as UTF-8
-    assert ",Movil 01 - Villa Hipodromo,Villa Hipodromo\r\n" in csv_answer.body  # the pack's names
-    unit_ics = api("GET", f"{path}/units/GC-01", claims=police, query={"format": "ics"})
+    # the pack's names (Godoy Cruz's "Movil 01 - Villa Hipodromo" in Villa Hipodromo)
+    unit = first_unit(stack.pack)
+    quadrant = stack.pack.quadrants[unit.quadrant_id].name
+    assert f",{unit.name},{quadrant}\r\n" in csv_answer.body
+    unit_ics = api("GET", f"{path}/units/{unit.unit_id}", claims=police, query={"format": "ics"})
     assert unit_ics.status == 200
     assert unit_ics.headers["Content-Type"].startswith("text/calendar")
-    assert unit_ics.body.count("BEGIN:VEVENT") == 12
+    assert unit_ics.body.count("BEGIN:VEVENT") == shift_hours(unit)
     assert "\r\n" in unit_ics.body
     unfolded = unit_ics.body.replace("\r\n ", "")
-    assert "\r\nSUMMARY:Punto fijo 1 - Movil 01 - Villa Hipodromo\r\n" in unfolded
-    assert "\r\nDESCRIPTION:Luego patrullaje del cuadrante Q-01 Villa Hipodromo hasta las " in unfolded
-    unit_json = api("GET", f"{path}/units/GC-01", claims=police).json
-    assert [u["unit_id"] for u in unit_json["units"]] == ["GC-01"]
+    assert f"\r\nSUMMARY:Punto fijo 1 - {unit.name}\r\n" in unfolded
+    then = THEN_PATROL[stack.pack.locale]
+    assert f"\r\nDESCRIPTION:{then} {unit.quadrant_id} {quadrant} hasta las " in unfolded
+    unit_json = api("GET", f"{path}/units/{unit.unit_id}", claims=police).json
+    assert [u["unit_id"] for u in unit_json["units"]] == [unit.unit_id]
     assert api("GET", path, claims=police, query={"format": "pdf"}).status == 400
     assert api("GET", f"{path}/units/GC-77", claims=police).status == 404
     missing = api("GET", "/v1/patrol-schedules/2001-01-01", claims=police)
@@ -252,16 +277,22 @@ def test_a_retry_with_the_same_key_replays_the_schedule(api, staff_claims, day):
 
 
 # ---------------------------------------------------------------- closing the loop
-def first_stop(api, staff_claims, day, unit="GC-01"):
+def first_stop(api, staff_claims, day, unit=None):
+    """The first stop of `unit` (the pack's first car unless named) in a schedule made for `day`."""
     made = generate(api, staff_claims, day, seed=5).json
+    unit = unit or made["units"][0]["unit_id"]
     return next(u for u in made["units"] if u["unit_id"] == unit)["stops"][0]
 
 
-def test_check_in_within_150_m_and_the_window_counts_towards_dosage(api, staff_claims, day, alerts, crews):
-    stop = first_stop(api, staff_claims, day)
+@pytest.mark.cities
+def test_check_in_within_150_m_and_the_window_counts_towards_dosage(
+    api, staff_claims, stack, day, alerts, crews
+):
+    unit = first_unit(stack.pack)
+    stop = first_stop(api, staff_claims, day, unit.unit_id)
     arrived = datetime.fromisoformat(stop["start"]) + timedelta(minutes=2)
     body = {
-        "unit_id": "GC-01",
+        "unit_id": unit.unit_id,
         "location": {"lat": stop["lat"] + 0.0003, "lon": stop["lon"], "accuracy_m": 8},
         "at": arrived.isoformat(),
     }
@@ -279,15 +310,16 @@ def test_check_in_within_150_m_and_the_window_counts_towards_dosage(api, staff_c
     missed = api("POST", "/v1/patrols/checkins", far, claims=staff_claims(POLICE))
     assert missed.status == 201
     assert missed.json["outcome"] == "too_far"
-    # the day's dosage: 12 of GC-01's first 14 minutes were done
+    # the day's dosage: the fixed point's minutes but the 2 before she arrived (Godoy Cruz: 12 of 14)
+    fixed = float(stack.pack.settings.patrol.fixed_point_min)
     report = api("GET", "/v1/patrols/dosage", claims=staff_claims("analyst"), query={"date": day.isoformat()})
     assert report.status == 200, report.body
-    gc01 = next(u for u in report.json["units"] if u["unit_id"] == "GC-01")
+    gc01 = next(u for u in report.json["units"] if u["unit_id"] == unit.unit_id)
     assert gc01["stops_done"] == 1
-    assert gc01["done_min"] == 12.0
-    assert gc01["planned_min"] == 12 * 14.0
+    assert gc01["done_min"] == fixed - 2
+    assert gc01["planned_min"] == shift_hours(unit) * fixed
     place = next(p for p in report.json["places"] if p["place_id"] == stop["place_id"])
-    assert place["done_min"] >= 12.0
+    assert place["done_min"] >= fixed - 2
 
 
 def test_check_ins_are_idempotent_and_bad_ones_are_named(api, staff_claims, day, crews):
