@@ -40,6 +40,7 @@ HOMES = (
     "Pasaje Los Aromos 1234, depto. 23-B, Villa Las Araucarias",
     "Avda. José Arrieta 8401 #12",
     "Villa O'Higgins, Block 5 & 6 <depto. 23-B> #12",  # what XML and SMS must carry, not interpret
+    "Pasaje Río Claro 1234",  # an SMS folds í to i; the CAD's CAP (UTF-8 XML, no parts) keeps it
 )
 QUADRANT = PACK.quadrants["C-184"]  # Peñalolén Alto
 # The worst place in it: the longest block name, so the budget is checked where it is tightest.

@@ -200,6 +200,11 @@ def plan_alert(
         planned.setdefault(delivery.key, delivery)
 
     def text(step: ProtocolStep, locale: str) -> str:
+        """The step's words as an SMS carries them (GSM-7 folded, within its parts)."""
+        return sms_text.fit(words(step, locale))
+
+    def words(step: ProtocolStep, locale: str) -> str:
+        """The step's words as written: a CAP document is UTF-8 XML with no parts to fit."""
         values = template_values(
             alert,
             alert_type,
@@ -209,7 +214,7 @@ def plan_alert(
             disclose=step.disclose_sender or step.target == "sender_confirmation",
             with_home=step.disclose_sender and step.target != "sender_confirmation",  # she knows her address
         )
-        return sms_text.fit(step.render(locale, values))
+        return step.render(locale, values)
 
     def sms(step: ProtocolStep, phone: str, body: str, locale: str) -> None:
         add(Delivery(alert.alert_id, ALERT, SMS, step.target, phone, body, locale, step.delay_s))
@@ -265,7 +270,7 @@ def plan_alert(
             if pack.dispatch.cad(step.cad) is None:
                 notes_list.append(f"provincial_police: the city pack names no CAD {step.cad or 'provincial'}")
                 continue
-            body = cap_alert(alert, alert_type, pack, step, sender=sender, text=text(step, pack.locale))
+            body = cap_alert(alert, alert_type, pack, step, sender=sender, text=words(step, pack.locale))
             add(
                 Delivery(
                     alert.alert_id,
