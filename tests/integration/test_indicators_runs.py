@@ -14,12 +14,11 @@ import pytest
 
 from tests.support import FakeContext
 from tests.support.alert_items import stored_alert
-from vigia import clock
+from vigia import clock, runtime
 from vigia.api.validation import validate
 from vigia.indicators.table import COLUMNS
 
 DAY = date(2026, 3, 10)
-CITY = "godoy-cruz"
 
 
 def invoke(event: dict[str, Any]) -> Any:
@@ -43,16 +42,16 @@ def alert(n: int, block: Any, created: datetime, type_: str = "robbery", **lifec
 
 
 def settings_zone() -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("America/Argentina/Mendoza")
+    """The time zone of the running stack's city: its local days."""
+    return runtime.city_pack().zone_info
 
 
 @pytest.fixture
 def seeded(stack) -> dict[str, Any]:
-    """DAY in Godoy Cruz: 12 robberies on one block (6 with sirens and 18 neighbour SMS sent, a failed SMS),
-    3 silent alerts in the same quadrant, 2 alerts on the days around it."""
-    blocks = [b for b in stack.pack.blocks.values() if b.quadrant_id == "Q-01"]
+    """DAY in the city: 12 robberies on one block of its first quadrant (6 with sirens and 18 neighbour SMS
+    sent, a failed SMS), 3 silent alerts in the same quadrant, 2 alerts on the days around it."""
+    first_quadrant = next(iter(stack.pack.quadrants))
+    blocks = [b for b in stack.pack.blocks.values() if b.quadrant_id == first_quadrant]
     busy, other = blocks[0], blocks[1]
     noon = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
     items = []
@@ -127,7 +126,7 @@ def dynamodb_calls(stack, monkeypatch):
 def exports(stack, day: date = DAY) -> dict[str, bytes]:
     s3 = stack.client("s3")
     bucket = stack.resources["ExportsBucket"]
-    prefix = f"indicators/{CITY}/{day.isoformat()}/"
+    prefix = f"indicators/{stack.pack.city_id}/{day.isoformat()}/"
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
     return {
         o["Key"][len(prefix) :]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listed
@@ -153,6 +152,7 @@ def stored_kinds(stack, day: date = DAY) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- the nightly job
+@pytest.mark.cities
 def test_a_day_run_reads_the_day_by_index_and_writes_rows_and_three_exports_that_validate(
     stack, seeded, dynamodb_calls
 ):
@@ -183,7 +183,7 @@ def test_a_day_run_reads_the_day_by_index_and_writes_rows_and_three_exports_that
     city = table["city#all"]
     # 12 robberies and 1 cancelled; not the 3 silent alerts (in no row of a day), nor the days around
     assert city["count"] == 13
-    assert city["rate_per_100k"] == round(13 * 100_000 / 220_000, 2)
+    assert city["rate_per_100k"] == round(13 * 100_000 / stack.pack.population, 2)  # the city's census
     assert city["sirens_sounded"] == 6
     assert city["neighbour_messages"] == 108
     assert table["city#robbery"]["count"] == 13
@@ -223,6 +223,7 @@ def test_re_running_a_day_gives_byte_identical_files_and_drops_rows_no_longer_pr
     assert not [sk for sk in rows(stack) if sk.startswith(f"{other}#")]
 
 
+@pytest.mark.cities
 def test_the_nightly_run_starts_with_yesterday_then_catches_up_every_missed_day(stack):
     yesterday = (datetime.now(UTC).astimezone(stack.pack.zone_info) - timedelta(days=1)).date()
     ledger = {"pk": "#ledger", "sk": "nightly"}
@@ -371,27 +372,33 @@ def test_an_admin_queues_a_range_and_each_queued_date_is_computed(stack, seeded,
 
 
 # ---------------------------------------------------------------- patrols and surveys, where present
+@pytest.mark.cities
 def test_patrol_dosage_and_perception_fill_the_quadrant_and_city_rows_when_present(stack, api, staff_claims):
     zone = stack.pack.zone_info
+    # the city's first car (Godoy Cruz's GC-01) and its quadrant; another quadrant nobody surveys
+    unit = next(iter(stack.pack.units.values()))
+    q01 = unit.quadrant_id
+    q02 = next(q for q in stack.pack.quadrants if q != q01)
+    assert stack.pack.perception_questions["safe_at_night"].scale == (1, 5)
     day = (datetime.now(UTC).astimezone(zone) - timedelta(days=1)).date()
     made = api(
         "POST", "/v1/patrol-schedules", {"date": day.isoformat(), "seed": 5}, claims=staff_claims("operator")
     )
     assert made.status in (200, 201), made.body
-    stop = next(u for u in made.json["units"] if u["unit_id"] == "GC-01")["stops"][0]
+    stop = next(u for u in made.json["units"] if u["unit_id"] == unit.unit_id)["stops"][0]
     checkin = {
-        "unit_id": "GC-01",
+        "unit_id": unit.unit_id,
         "location": {"lat": stop["lat"], "lon": stop["lon"], "accuracy_m": 8},
         "at": (datetime.fromisoformat(stop["start"]) + timedelta(minutes=2)).isoformat(),
     }
     police = staff_claims("police")
     crew = {"user_ids": [police["sub"]]}
-    assert api("PUT", "/v1/units/GC-01/crew", crew, claims=staff_claims("operator")).status == 200
+    assert api("PUT", f"/v1/units/{unit.unit_id}/crew", crew, claims=staff_claims("operator")).status == 200
     assert api("POST", "/v1/patrols/checkins", checkin, claims=police).status == 201
     noon = datetime.combine(day, datetime.min.time(), zone) + timedelta(hours=12)
     for n, value in enumerate([5, 5, 4, 4, 5, 1, 2, 3, 2, 1]):  # 5 favourable (4-5 of 1-5), 5 not
         survey = {
-            "quadrant_id": "Q-01",
+            "quadrant_id": q01,
             "answers": {"safe_at_night": value},
             "at": (noon + timedelta(minutes=n)).isoformat(),
         }
@@ -403,15 +410,15 @@ def test_patrol_dosage_and_perception_fill_the_quadrant_and_city_rows_when_prese
     invoke({"date": day.isoformat()})
 
     table = rows(stack, day)
-    q01 = [u for u in dosage["units"] if u["quadrant_id"] == "Q-01"]
-    planned, done = sum(u["planned_min"] for u in q01), sum(u["done_min"] for u in q01)
+    cars = [u for u in dosage["units"] if u["quadrant_id"] == q01]
+    planned, done = sum(u["planned_min"] for u in cars), sum(u["done_min"] for u in cars)
     assert done > 0
-    assert table["Q-01#all"]["patrol_dosage_compliance"] == round(done / planned, 3)
+    assert table[f"{q01}#all"]["patrol_dosage_compliance"] == round(done / planned, 3)
     assert table["city#all"]["patrol_dosage_compliance"] == dosage["totals"]["compliance"]
-    assert table["Q-01#all"]["survey_responses"] == 10
-    assert table["Q-01#all"]["perception_favourable_share"] == 0.5
-    assert table["Q-02#all"]["survey_responses"] == "<5"
-    assert table["Q-01#robbery"]["patrol_dosage_compliance"] is None  # an `all` figure only
+    assert table[f"{q01}#all"]["survey_responses"] == 10
+    assert table[f"{q01}#all"]["perception_favourable_share"] == 0.5
+    assert table[f"{q02}#all"]["survey_responses"] == "<5"
+    assert table[f"{q01}#robbery"]["patrol_dosage_compliance"] is None  # an `all` figure only
 
 
 # ---------------------------------------------------------------- with the real incident lifecycle
