@@ -4,11 +4,12 @@ import json
 
 import pytest
 
-from tests.integration.conftest import NEAR_CENTRE, register_confirmed, registration_body
+from tests.integration.conftest import near_centre, register_confirmed, registration_body
 
 
 def alert_body(type_="robbery"):
-    return {"type": type_, "location": {"lat": NEAR_CENTRE[0], "lon": NEAR_CENTRE[1]}}
+    lat, lon = near_centre()
+    return {"type": type_, "location": {"lat": lat, "lon": lon}}
 
 
 @pytest.fixture
@@ -45,6 +46,7 @@ def test_operators_list_pending_registrations_oldest_first_a_page_at_a_time(api,
     assert bad.json["errors"][0]["path"] == "/status"
 
 
+@pytest.mark.cities
 def test_a_rejected_registrant_is_told_why_and_whom_to_call(api, stack, operator, registered):
     answer = api(
         "POST",
