@@ -226,3 +226,39 @@ def test_an_envelope_without_cap_or_with_broken_cap_is_refused() -> None:
 def test_an_oversized_message_is_refused_before_parsing() -> None:
     with pytest.raises(MessageInvalid, match="bytes"):
         read_message(b"<" * (MAX_MESSAGE_BYTES + 1))
+
+
+def test_deep_nesting_is_refused_not_a_crash() -> None:
+    nested = b"<a>" * 5000 + b"</a>" * 5000
+    body = a_report().replace(b"<area>", b"<area>" + nested, 1)
+    assert len(body) < MAX_MESSAGE_BYTES
+    with pytest.raises(MessageInvalid, match="deep"):
+        read_message(body)
+
+
+def test_the_cap_area_must_be_the_envelopes_place() -> None:
+    body = a_report().replace(b"<circle>-33.471200,-70.560100", b"<circle>-32.900000,-68.850000")
+    with pytest.raises(MessageInvalid, match="area"):
+        read_message(body)
+
+
+def test_a_message_living_longer_than_a_day_is_neither_built_nor_read() -> None:
+    with pytest.raises(ValueError, match="expires"):
+        envelope(expires=NOW + timedelta(days=1, seconds=1))
+    body = a_report().replace(
+        b"<dateTimeExpires>2026-03-14T22:15:09", b"<dateTimeExpires>2026-03-16T22:15:09"
+    )
+    with pytest.raises(MessageInvalid, match="dateTimeExpires"):
+        read_message(body)
+
+
+def test_an_ack_or_update_answers_the_other_citys_message_and_a_cancel_its_own() -> None:
+    own = "penalolen,penalolen-x-report,2026-03-14T22:00:00-00:00"
+    reply = envelope("penalolen-a1b2-ack", sender="penalolen", recipient="godoy-cruz")
+    with pytest.raises(MessageInvalid, match="references"):
+        read_message(ack(reply, references=own))
+    with pytest.raises(MessageInvalid, match="references"):
+        read_message(update(reply, references=own, status="resolved"))
+    theirs = "penalolen,penalolen-x-report,2026-03-14T22:00:00-00:00"
+    with pytest.raises(MessageInvalid, match="references"):
+        read_message(cancel(envelope("godoy-cruz-a1b2-cancel"), references=theirs))

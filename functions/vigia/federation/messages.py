@@ -11,7 +11,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from xml.sax.saxutils import escape, quoteattr
 
 from vigia.dispatch.cap import (
@@ -31,6 +31,8 @@ GSF_NS = "urn:oasis:names:tc:emergency:edxl:gsf:1.0"
 GML_NS = "http://www.opengis.net/gml/3.2"
 CONTENT_TYPE = "application/xml"
 MAX_MESSAGE_BYTES = 64 * 1024
+MAX_LIFETIME = timedelta(days=1)  # the host keeps each distributionID until expiry: bounded
+MAX_DEPTH = 12  # our deepest element is 8 levels down; anything deeper is not ours
 ADDRESS_SCHEME = "vigia:city"  # explicitAddress names the recipient city: a message is for one partner
 TIME_ZONE = "UTC"  # written with a numeric offset (-00:00), as CAP requires
 
@@ -99,6 +101,8 @@ class Envelope:
             raise ValueError("sent and expires must be timezone-aware")
         if self.expires <= self.sent:
             raise ValueError("expires must come after sent")
+        if self.expires - self.sent > MAX_LIFETIME:
+            raise ValueError(f"expires at most {_hours(MAX_LIFETIME)} after sent")
         if self.status not in STATUSES:
             raise ValueError(f"status: one of {', '.join(STATUSES)}")
 
@@ -232,6 +236,10 @@ def restriction(sender: str, recipient: str) -> str:
         f"Vigía federation agreement {sender}/{recipient}: for {recipient}'s monitoring centre only; "
         "personal data of a resident of another city, not to be forwarded"
     )
+
+
+def _hours(span: timedelta) -> str:
+    return f"{int(span.total_seconds() // 3600)} h"
 
 
 def _check_text(name: str, value: str, pattern: re.Pattern[str]) -> None:
@@ -391,6 +399,10 @@ def read_message(body: bytes) -> Message:
         _time("dateTimeSent", fields["dateTimeSent"]),
         _time("dateTimeExpires", fields["dateTimeExpires"]),
     )
+    if not timedelta(0) < expires - sent <= MAX_LIFETIME:
+        raise MessageInvalid(
+            f"dateTimeExpires must come after dateTimeSent, by {_hours(MAX_LIFETIME)} at most"
+        )
     status, kind = fields["distributionStatus"], fields["distributionKind"]
     if status not in STATUSES:
         raise MessageInvalid(f"distributionStatus: one of {', '.join(STATUSES)}")
@@ -418,8 +430,10 @@ def read_message(body: bytes) -> Message:
         if parts is None:
             raise MessageInvalid("CAP references: one 'sender,identifier,sent' entry")
         in_reply_to_sender, in_reply_to, _ = parts
-        if in_reply_to_sender not in (sender_id, recipient):
-            raise MessageInvalid("CAP references a message of neither city of this pair")
+        # the host answers (Ack, Update) the home's Report; the home cancels its own
+        expected_sender = sender_id if kind == "Cancel" else recipient
+        if in_reply_to_sender != expected_sender:
+            raise MessageInvalid(f"CAP references of a {kind}: a message of {expected_sender}")
     elif "references" in found:
         raise MessageInvalid("a Report references nothing")
     alert, incident_status = _info(cap, kind, sender_id, circle)
@@ -454,9 +468,16 @@ def _parse(body: bytes) -> ET.Element:
     if "<!" in rest or "<?" in rest:
         raise MessageInvalid("a DTD, entity, comment, CDATA or processing instruction: refused unparsed")
     try:
-        return ET.fromstring(body)  # noqa: S314 - signature verified; DTDs and entities refused above
+        root = ET.fromstring(body)  # noqa: S314 - signature verified; DTDs and entities refused above
     except ET.ParseError:
         raise MessageInvalid("not well-formed XML") from None
+    # Iteratively, so a deep document is refused rather than overflowing a recursive walk later.
+    level = [root]
+    for _ in range(MAX_DEPTH):
+        level = [child for element in level for child in element]
+    if level:
+        raise MessageInvalid(f"elements nested more than {MAX_DEPTH} deep")
+    return root
 
 
 def _local(element: ET.Element, ns: str) -> str:
@@ -594,11 +615,15 @@ def _info(
         )
         # the same checks the builder makes: what a partner's code could not have built is refused
         roaming_alert(
-            Envelope("check", sender, "x-check", alert.raised_at, alert.raised_at.replace(year=9999)),
+            Envelope("check", sender, "x-check", alert.raised_at, alert.raised_at + timedelta(minutes=1)),
             **{f: getattr(alert, f) for f in ROAMING_FIELDS},
         )
     except (ValueError, AssertionError, TypeError) as exc:
         raise MessageInvalid(f"CAP info of a Report: {exc or 'one vigia:alert_type eventCode'}") from None
     if alert.home_city != sender or circle is None:
         raise MessageInvalid("a Report comes from its home city and has a targetArea")
+    areas = info.findall(f"{{{CAP_NS}}}area")
+    circles = [c.text or "" for area in areas for c in area.iterfind(f"{{{CAP_NS}}}circle")]
+    if len(areas) != 1 or len(circles) != 1 or circles[0].split(" ")[0] != f"{circle[0]:.6f},{circle[1]:.6f}":
+        raise MessageInvalid("CAP area: one circle around the envelope's targetArea")
     return alert, None
