@@ -88,14 +88,15 @@ def test_plain_http_is_refused_except_on_127_0_0_1(tmp_path: Path) -> None:
     problems = refusal(tmp_path, document(endpoint="http://vigia.penalolen.cl/v1/federation/messages"))
     assert any(p.startswith("partners[0].endpoint") for p in problems), problems
     local = document(endpoint="http://127.0.0.1:3100/v1/federation/messages")
-    assert load_agreement(write(tmp_path, local), SCHEMA).partners[0].endpoint.startswith("http://127.0.0.1")
+    loaded = load_agreement(write(tmp_path, local), SCHEMA, local_pair=True)
+    assert loaded.partners[0].endpoint.startswith("http://127.0.0.1")
 
 
 def test_an_empty_key_set_is_refused_unless_the_partner_is_the_local_pair(tmp_path: Path) -> None:
     problems = refusal(tmp_path, document(keys={"keys": []}))
     assert any(p.startswith("partners[0].keys") and "no public key" in p for p in problems), problems
     local = document(keys={"keys": []}, endpoint="http://127.0.0.1:3100/v1/federation/messages")
-    partner = load_agreement(write(tmp_path, local), SCHEMA).partners[0]
+    partner = load_agreement(write(tmp_path, local), SCHEMA, local_pair=True).partners[0]
     assert partner.keys == ()
 
 
@@ -200,7 +201,7 @@ def test_fill_partner_keys_gives_the_local_pair_its_keys(tmp_path: Path) -> None
     endpoint = "http://127.0.0.1:3911/v1/federation/messages"
     filled = fill_partner_keys(local, {"penalolen": [key]}, endpoints={"penalolen": endpoint})
     assert local["partners"][0]["keys"] == {"keys": []}  # the committed document is left as it was
-    agreement = load_agreement(write(tmp_path, filled), SCHEMA)
+    agreement = load_agreement(write(tmp_path, filled), SCHEMA, local_pair=True)
     assert agreement.key("pen-local") is not None
     assert agreement.partners[0].endpoint == endpoint
     with pytest.raises(AgreementError, match="concon"):
@@ -212,7 +213,7 @@ def test_the_committed_example_agreements_name_each_other(city: str, partner: st
     pack = load_city_pack(CITIES / city, CITY_SCHEMA)
     other = load_city_pack(CITIES / partner, CITY_SCHEMA)
     agreement = load_pack_agreement(
-        CITIES / city, SCHEMA, city_id=pack.city_id, alert_types=set(pack.alert_types)
+        CITIES / city, SCHEMA, city_id=pack.city_id, alert_types=set(pack.alert_types), local_pair=True
     )
     (entry,) = agreement.partners
     assert entry.partner_id == partner
@@ -224,3 +225,22 @@ def test_the_committed_example_agreements_name_each_other(city: str, partner: st
     assert agreement.partner_for(*a_partner_block.centroid, "robbery") is entry
     our_block = next(iter(pack.blocks.values()))
     assert agreement.partner_for(*our_block.centroid, "robbery") is None
+
+
+@pytest.mark.parametrize("city", ["godoy-cruz", "penalolen"])
+def test_a_deployed_stack_leaves_the_local_pairs_partners_out(city: str) -> None:
+    # The committed examples name 127.0.0.1 partners; packaged into a cloud stack they must not be live.
+    deployed = load_pack_agreement(CITIES / city, SCHEMA, city_id=city)
+    assert deployed.partners == ()
+    assert deployed.left_out == (("penalolen" if city == "godoy-cruz" else "godoy-cruz"),)
+    assert deployed.partner_for(-33.47, -70.56, "robbery") is None
+    assert deployed.partner_for(-32.91, -68.86, "robbery") is None
+    local = load_pack_agreement(CITIES / city, SCHEMA, city_id=city, local_pair=True)
+    assert len(local.partners) == 1
+    assert local.left_out == ()
+
+
+def test_a_real_https_partner_is_kept_by_a_deployed_stack(tmp_path: Path) -> None:
+    agreement = load_agreement(write(tmp_path, document()), SCHEMA)
+    assert [p.partner_id for p in agreement.partners] == ["penalolen"]
+    assert agreement.left_out == ()

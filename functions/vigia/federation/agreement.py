@@ -89,6 +89,8 @@ class Partner:
 class Agreement:
     city_id: str
     partners: tuple[Partner, ...] = ()
+    # partners on 127.0.0.1 that a deployed stack (local_pair=False) left out: the local pair's, never live
+    left_out: tuple[str, ...] = ()
 
     def partner(self, partner_id: str) -> Partner | None:
         return next((p for p in self.partners if p.partner_id == partner_id), None)
@@ -117,10 +119,13 @@ def load_agreement(
     *,
     city_id: str | None = None,
     alert_types: Collection[str] | None = None,
+    local_pair: bool = False,
 ) -> Agreement:
     """Reads and checks a federation.json; AgreementError lists every problem, each prefixed with its path.
 
     `city_id` (the pack's) and `alert_types` (the pack's codes), when given, are checked against it too.
+    Partners on 127.0.0.1 are the local pair's: kept only with `local_pair=True` (the local stack), else
+    left out (named in `Agreement.left_out`), so a packaged demo agreement is never live in the cloud.
     """
     raw = _read_json(Path(path))
     problems = private_key_problems(raw)
@@ -131,7 +136,7 @@ def load_agreement(
     if problems:
         header = f"invalid federation agreement {Path(path)}: {len(problems)} problem(s)"
         raise AgreementError("\n".join([header, *(f"- {p}" for p in problems)]), problems)
-    return _build(raw)
+    return _build(raw, local_pair=local_pair)
 
 
 def load_pack_agreement(
@@ -140,12 +145,13 @@ def load_pack_agreement(
     *,
     city_id: str,
     alert_types: Collection[str] | None = None,
+    local_pair: bool = False,
 ) -> Agreement:
     """The agreement beside a city pack; a pack without federation.json has no partners."""
     path = Path(pack_dir) / AGREEMENT_FILE
     if not path.is_file():
         return Agreement(city_id=city_id)
-    return load_agreement(path, schema_path, city_id=city_id, alert_types=alert_types)
+    return load_agreement(path, schema_path, city_id=city_id, alert_types=alert_types, local_pair=local_pair)
 
 
 def fill_partner_keys(
@@ -246,12 +252,12 @@ def semantic_problems(
             problems.append(f"{at}.partner_id: {pid!r} is listed twice")
         seen_partners.add(pid)
         entries = partner["keys"]["keys"]
-        if not entries and not partner["endpoint"].startswith(LOCAL_PAIR_PREFIX + ":"):
+        if not entries and not _is_local(partner["endpoint"]):
             problems.append(
                 f"{at}.keys: no public key: every message from {pid!r} would be refused "
                 "(an empty key set is only for the local pair, whose keys `make run-pair` fills in)"
             )
-        if not partner["endpoint"].startswith(("https://", LOCAL_PAIR_PREFIX + ":", LOCAL_PAIR_PREFIX + "/")):
+        if not partner["endpoint"].startswith("https://") and not _is_local(partner["endpoint"]):
             problems.append(f"{at}.endpoint: https only (plain http only on 127.0.0.1, the local pair)")
         for j, jwk in enumerate(entries):
             kid = jwk["kid"]
@@ -275,9 +281,17 @@ def semantic_problems(
     return problems
 
 
-def _build(raw: Mapping[str, Any]) -> Agreement:
+def _is_local(endpoint: str) -> bool:
+    return endpoint.startswith((LOCAL_PAIR_PREFIX + ":", LOCAL_PAIR_PREFIX + "/"))
+
+
+def _build(raw: Mapping[str, Any], *, local_pair: bool) -> Agreement:
     partners = []
+    left_out = []
     for p in raw["partners"]:
+        if _is_local(p["endpoint"]) and not local_pair:
+            left_out.append(p["partner_id"])
+            continue
         geometry = p["jurisdiction"]
         polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
         partners.append(
@@ -292,4 +306,4 @@ def _build(raw: Mapping[str, Any]) -> Agreement:
                 deadline_s=p.get("deadline_s", DEFAULT_DEADLINE_S),
             )
         )
-    return Agreement(city_id=raw["city_id"], partners=tuple(partners))
+    return Agreement(city_id=raw["city_id"], partners=tuple(partners), left_out=tuple(left_out))
