@@ -317,3 +317,34 @@ def test_every_single_bit_flip_of_the_signature_header_is_refused() -> None:
             flipped[at] ^= 1 << bit
             outcomes.add(refused(body, flipped.decode("ascii"), guard=guard).status)
     assert outcomes == {401}
+
+
+def test_a_report_of_a_type_the_agreement_does_not_exchange_is_refused() -> None:
+    body = roaming_alert(
+        Envelope("godoy-cruz-a2-report", "godoy-cruz", "penalolen", NOW, NOW + timedelta(minutes=10)),
+        alert_id="a2",
+        alert_type="domestic_violence",
+        type_label="Violencia",
+        lat=-33.47,
+        lon=-70.56,
+        accuracy_m=10.0,
+        raised_at=NOW,
+        callback_phone="+5492615550101",
+        caller_name="Ana",
+    )
+    guard = InMemoryReplayGuard()
+    problem = refused(body, signed(body), guard=guard)
+    assert (problem.status, problem.problem_type) == (400, "federation-type-not-agreed")
+    # and it left no replay mark: the same id, of an agreed type, still passes
+    assert verify(
+        report("godoy-cruz-a2-report"), signed(report("godoy-cruz-a2-report")), AGREEMENT, NOW, guard
+    )
+
+
+def test_the_envelope_knows_its_own_reference() -> None:
+    envelope = Envelope("godoy-cruz-a1-report", "godoy-cruz", "penalolen", NOW, NOW + timedelta(minutes=10))
+    body = report()
+    assert (
+        envelope.reference
+        == verify(body, signed(body), AGREEMENT, NOW, InMemoryReplayGuard()).message.reference
+    )

@@ -106,6 +106,11 @@ class Envelope:
         if self.status not in STATUSES:
             raise ValueError(f"status: one of {', '.join(STATUSES)}")
 
+    @property
+    def reference(self) -> str:
+        """This message as a CAP <references> entry: what an answer to it names (= Message.reference)."""
+        return f"{self.sender},{self.distribution_id},{cap_time(self.sent, TIME_ZONE)}"
+
 
 @dataclass(frozen=True)
 class RoamingAlert:
@@ -445,7 +450,7 @@ def read_message(body: bytes) -> Message:
         expires=expires,
         status=status,
         kind=kind,
-        reference=f"{sender_id},{distribution_id},{fields['dateTimeSent']}",
+        reference=f"{sender_id},{distribution_id},{fields['dateTimeSent']}",  # as Envelope.reference
         in_reply_to=in_reply_to,
         in_reply_to_sender=in_reply_to_sender,
         alert=alert,

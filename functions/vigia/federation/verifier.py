@@ -31,6 +31,7 @@ WRONG_RECIPIENT = "federation-wrong-recipient"  # 401: signed for another city
 INVALID_MESSAGE = "federation-invalid-message"  # 400
 EXPIRED = "federation-expired"  # 400
 FROM_THE_FUTURE = "federation-from-the-future"  # 400
+TYPE_NOT_AGREED = "federation-type-not-agreed"  # 400: a Report of a type the agreement does not exchange
 REPLAYED = "federation-replayed"  # 409
 
 _TITLES = {
@@ -130,6 +131,12 @@ def verify(
     if message.sent > now + CLOCK_SKEW:
         raise FederationRefused(
             400, FROM_THE_FUTURE, f"dateTimeSent is more than {int(CLOCK_SKEW.total_seconds())} s ahead"
+        )
+    if message.alert is not None and message.alert.alert_type not in partner.alert_types:
+        raise FederationRefused(
+            400,
+            TYPE_NOT_AGREED,
+            f"alert type {message.alert.alert_type!r} does not roam under this agreement",
         )
     if not seen.first_time(partner.partner_id, message.distribution_id, message.expires):
         raise FederationRefused(409, REPLAYED, "this distributionID was already received from this partner")
