@@ -65,6 +65,13 @@ def refusal(tmp_path: Path, doc: dict[str, Any], **kwargs: Any) -> tuple[str, ..
     return caught.value.problems
 
 
+def test_the_schema_is_a_valid_2020_12_schema() -> None:
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    assert json.loads(SCHEMA.read_text(encoding="utf-8"))["$schema"].endswith("2020-12/schema")
+
+
 def test_a_valid_agreement_loads_with_its_defaults(tmp_path: Path) -> None:
     agreement = load_agreement(write(tmp_path, document()), SCHEMA)
     (partner,) = agreement.partners

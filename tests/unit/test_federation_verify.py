@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from vigia.federation.agreement import Agreement, Partner
 from vigia.federation.jws import KeySigner, public_jwk, raw_signature, sign_detached
-from vigia.federation.messages import MAX_MESSAGE_BYTES, Envelope, roaming_alert, update
+from vigia.federation.messages import MAX_MESSAGE_BYTES, Envelope, ack, cancel, roaming_alert, update
 from vigia.federation.verifier import FederationRefused, InMemoryReplayGuard, verify
 
 NOW = datetime(2026, 3, 14, 22, 5, 9, tzinfo=UTC)
@@ -233,15 +233,19 @@ statuses = st.sampled_from(["acknowledged", "assigned", "en_route", "on_scene", 
 
 @st.composite
 def messages(draw: st.DrawFn) -> bytes:
+    """Any kind Godoy Cruz may send: a Report, a Cancel of its own, an Ack or Update of Peñalolén's."""
     distribution_id = draw(ids)
     sent = NOW - timedelta(seconds=draw(st.integers(0, 299)))
-    if draw(st.booleans()):
+    envelope = Envelope(distribution_id, "godoy-cruz", "penalolen", sent, sent + timedelta(minutes=10))
+    theirs = "penalolen,penalolen-x-report,2026-03-14T19:00:00-03:00"
+    kind = draw(st.sampled_from(["Report", "Update", "Ack", "Cancel"]))
+    if kind == "Report":
         return report(distribution_id, sent=sent, ttl=timedelta(seconds=draw(st.integers(301, 3600))))
-    return update(
-        Envelope(distribution_id, "godoy-cruz", "penalolen", sent, sent + timedelta(minutes=10)),
-        references="penalolen,penalolen-x-report,2026-03-14T19:00:00-03:00",
-        status=draw(statuses),
-    )
+    if kind == "Update":
+        return update(envelope, references=theirs, status=draw(statuses))
+    if kind == "Ack":
+        return ack(envelope, references=theirs)
+    return cancel(envelope, references=f"godoy-cruz,godoy-cruz-{distribution_id},2026-03-14T19:00:00-03:00")
 
 
 @settings(max_examples=60, deadline=None)
