@@ -352,3 +352,15 @@ def test_the_envelope_knows_its_own_reference() -> None:
         envelope.reference
         == verify(body, signed(body), AGREEMENT, NOW, InMemoryReplayGuard()).message.reference
     )
+
+
+def test_a_refusal_reaches_the_partner_as_problem_json_naming_the_check_not_the_content() -> None:
+    from vigia.api import problems
+
+    body = report()
+    status, headers, text = problems.from_error(refused(body, signed(body, STRANGER_KEY, "gc-2026-01")))
+    answer = json.loads(text)
+    assert (status, headers["Content-Type"]) == (401, "application/problem+json")
+    assert answer["type"] == "https://vigia.city/problems/federation-bad-signature"
+    assert answer["status"] == 401
+    assert not [secret for secret in ("Ana", "+549", "-33.47") if secret in text]
