@@ -50,8 +50,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("cities")
-    if marker is not None and "city" in metafunc.fixturenames:
-        metafunc.parametrize("city", marker.args or CITIES, indirect=True)
+    if marker is None:
+        return
+    if "city" not in metafunc.fixturenames:  # a mark that ran one city only would pass unnoticed
+        raise pytest.UsageError(f"{metafunc.definition.nodeid} is marked cities but uses no `stack`")
+    unknown = set(marker.args) - set(CITIES)
+    if unknown:
+        raise pytest.UsageError(
+            f"{metafunc.definition.nodeid}: no city pack {sorted(unknown)} (packs: {CITIES})"
+        )
+    metafunc.parametrize("city", marker.args or CITIES, indirect=True)
 
 
 @pytest.fixture
