@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)
 # numpy's BLAS threads on a 2-core machine running 2 test workers only contend (the indicators' rank checks)
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: venv console chromium run test test-unit test-integration test-e2e test-browser console-shots lint format bench package sam deploy console-deploy admin token clean redrive indicators city cad-key
+.PHONY: venv console chromium run run-pair test test-unit test-integration test-e2e test-browser console-shots lint format bench package sam deploy console-deploy admin token clean redrive indicators city cad-key
 
 venv: $(STAMP)
 
@@ -39,6 +39,9 @@ chromium:  ## Debian's chromium for the browser tests (Playwright's own browser 
 
 run: venv console  ## start the whole stack locally (moto server + local HTTP API + pumps + demo city); CITY=penalolen for another pack
 	$(if $(filter command line environment,$(origin CITY)),VIGIA_CITY=$(CITY)) $(PY) -m infra.local.run
+
+run-pair: venv console  ## two local stacks side by side, Godoy Cruz (API :3000) and Peñalolén (:3100), federated with each other; files under .local/<city>/
+	$(PY) -m infra.local.pair
 
 # sam: the pinned SAM CLI in .venv-deploy, so the suite runs `sam validate --lint` as a city's deploy would
 test: venv console chromium sam  ## the whole suite: unit, integration, e2e on the local stack, the console in Chromium

@@ -95,6 +95,8 @@ class StackConfig:
     residents: int = 3000
     seed: str = DEFAULT_SEED
     history_days: int = 90  # the demo's past (infra/local/demo_history.py); 0: none
+    # the local pair's agreement (`make run-pair`, infra/local/pair.py): written once both stacks are up
+    federation_agreement: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StackConfig:
@@ -117,6 +119,9 @@ class StackConfig:
             residents=int(env.get("VIGIA_DEMO_RESIDENTS", "3000")),
             seed=env.get("VIGIA_SEED") or DEFAULT_SEED,
             history_days=int(env.get("VIGIA_DEMO_HISTORY_DAYS", "90")),
+            federation_agreement=Path(env["VIGIA_FEDERATION_AGREEMENT"]).resolve()
+            if env.get("VIGIA_FEDERATION_AGREEMENT")
+            else None,
         )
 
     @property
@@ -143,14 +148,25 @@ class StackConfig:
 
 
 def vigia_environment(
-    root: Path, local_dir: Path, outbox: Path, parameters: Mapping[str, Any]
+    root: Path,
+    local_dir: Path,
+    outbox: Path,
+    parameters: Mapping[str, Any],
+    federation_agreement: Path | str | None = None,
 ) -> dict[str, str]:
-    """What Vigía's functions read locally on top of the template's environment: paths on this machine."""
+    """What Vigía's functions read locally on top of the template's environment: paths on this machine.
+
+    With the local pair's agreement (`make run-pair`), the functions read it instead of the pack's and keep
+    its partners on 127.0.0.1 (FEDERATION_LOCAL_PAIR): set here, after the template's variables, so it wins.
+    """
     env = {
         "SCHEMAS_DIR": str(root / "schemas"),
         "VIGIA_LOCAL_DIR": str(local_dir),
         "VIGIA_OUTBOX_PATH": str(outbox),
     }
+    if federation_agreement:
+        env["FEDERATION_AGREEMENT_PATH"] = str(federation_agreement)
+        env["FEDERATION_LOCAL_PAIR"] = "1"
     if "CityId" in parameters:
         env["CITY_PACK_DIR"] = str(root / "infra" / "cities" / str(parameters["CityId"]))
     return env
@@ -179,7 +195,9 @@ class LocalStack(TemplateStack):
 
     def local_environment(self) -> dict[str, str]:
         cfg = self.config
-        return vigia_environment(cfg.root, cfg.local_dir, cfg.outbox_path, self.parameters)
+        return vigia_environment(
+            cfg.root, cfg.local_dir, cfg.outbox_path, self.parameters, cfg.federation_agreement
+        )
 
     def start_companions(self) -> None:
         """Local stand-ins for the systems outside AWS that functions call (each optional)."""
@@ -280,6 +298,8 @@ class LocalStack(TemplateStack):
             result["DemoHistory"] = {**self.history, "Seconds": round(self.preload_seconds, 1)}
         if self._cad is not None:
             result["FakeCadUrl"] = self._cad.url
+        if self.config.federation_agreement is not None:
+            result["FederationAgreementPath"] = str(self.config.federation_agreement)
         if self._sms_voice is not None:
             result["FakeSmsVoiceUrl"] = self._sms_voice.url
         if self.seed_error:
@@ -305,7 +325,11 @@ class AttachedStack:
         outputs = json.loads(path.read_text())
         self.functions: FunctionRegistry = attached_functions(outputs, (ROOT / "functions",))
         outbox = Path(outputs.get("OutboxPath") or local_dir / "outbox.jsonl")
-        os.environ.update(vigia_environment(ROOT, local_dir, outbox, outputs["Parameters"]))
+        os.environ.update(
+            vigia_environment(
+                ROOT, local_dir, outbox, outputs["Parameters"], outputs.get("FederationAgreementPath")
+            )
+        )
         if outputs.get("FakeSmsVoiceUrl"):  # SmsChannel=end_user_messaging: the running stack's stand-in
             os.environ["SMS_VOICE_ENDPOINT_URL"] = outputs["FakeSmsVoiceUrl"]
         self.outputs = outputs
