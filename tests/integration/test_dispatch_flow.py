@@ -271,7 +271,7 @@ def test_a_dispatch_that_cannot_write_dead_letters_the_event_and_redrive_complet
 
 
 # ------------------------------------------------------------------ cancelling
-@pytest.mark.cities
+# Godoy Cruz only: Peñalolén's run is its city journey (tests/e2e/test_city_journeys.py)
 def test_the_sender_cancels_and_everyone_told_hears_so(api, stack, citizen, dispatch):
     neighbours = seed(home_block_id(), 3)
     alert_id = send_alert(api, citizen)

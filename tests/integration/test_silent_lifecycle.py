@@ -198,7 +198,7 @@ def test_request_police_shares_her_contact_only_when_the_team_ticks_it(api, stac
     assert not [m for m in stack.queue_messages("SmsQueue") if "assigned_unit" in m["Body"]]
 
 
-@pytest.mark.cities
+# Godoy Cruz only: Peñalolén's run is its city journey (tests/e2e/test_city_journeys.py)
 def test_an_unacknowledged_silent_alert_is_sent_to_the_team_again_once(
     api, stack, victim, staff_claims, outbox_path
 ):
@@ -269,7 +269,7 @@ def test_no_sequence_of_actions_lets_another_role_change_a_silent_alert_or_reach
     assert item["queue_status"] == ("closed" if item["status"] == "closed" else "open")
 
 
-@pytest.mark.cities
+# Godoy Cruz only: Peñalolén's run is its city journey (tests/e2e/test_city_journeys.py)
 def test_the_police_request_reaches_the_cad_as_a_valid_signed_cap_private_message(
     api, stack, victim, staff_claims, monkeypatch
 ):
