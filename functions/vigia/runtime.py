@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from vigia.adapters.dynamodb.patrol import DynamoPatrolStore
     from vigia.adapters.dynamodb.registrations import DynamoRegistrationStore
     from vigia.adapters.dynamodb.residents import DynamoResidentStore
+    from vigia.adapters.federation_keys import KmsSigner
+    from vigia.adapters.federation_store import DynamoReplayGuard, DynamoReportPointers
     from vigia.adapters.indicator_runs import IndicatorPorts
     from vigia.adapters.registration_keys import SecretKeys
     from vigia.adapters.sealing import KmsSealer
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from vigia.adapters.staff_accounts import CognitoStaffAccounts
     from vigia.adapters.task_queues import SqsNotifier, SqsTaskQueues
     from vigia.city import CityPack
+    from vigia.federation.agreement import Agreement
     from vigia.indicators.frame import CityFrame
 
 
@@ -382,16 +385,80 @@ def console_token_check() -> Callable[[str, float], dict[str, Any]]:
     return check
 
 
+# Roaming (docs/roaming.md): the agreement with partner cities, this stack's signing key, the replay marks.
+
+
+def federation_agreement() -> Agreement:
+    """The partners of this city (its pack's federation.json, or FEDERATION_AGREEMENT_PATH), loaded once per
+    environment; a pack without one has an agreement with no partners."""
+    s = settings.get()
+    pack = city_pack()
+    return _agreement_at(
+        s.federation_agreement_path,
+        s.city_pack_dir,
+        s.schemas_dir / "federation.schema.json",
+        pack.city_id,
+        frozenset(pack.alert_types),
+        s.federation_local_pair,
+    )
+
+
+@functools.cache
+def _agreement_at(
+    path: Path | None,
+    pack_dir: Path,
+    schema: Path,
+    city_id: str,
+    alert_types: frozenset[str],
+    local_pair: bool,
+) -> Agreement:
+    from vigia.federation.agreement import load_agreement, load_pack_agreement
+
+    if path is not None:
+        return load_agreement(path, schema, city_id=city_id, alert_types=alert_types, local_pair=local_pair)
+    return load_pack_agreement(
+        pack_dir, schema, city_id=city_id, alert_types=alert_types, local_pair=local_pair
+    )
+
+
+def federation_signer() -> KmsSigner:
+    """Signs what this stack sends a partner with FederationSigningKey (KMS; cheap until it signs)."""
+    from vigia.adapters.federation_keys import KmsSigner
+
+    return KmsSigner(settings.get().federation_key_id)
+
+
+def federation_keys() -> dict[str, list[dict[str, str]]]:
+    """This stack's public JWK Set (GET /v1/federation/keys)."""
+    from vigia.adapters.federation_keys import public_jwks
+
+    return public_jwks(settings.get().federation_key_id)
+
+
+def replay_guard() -> DynamoReplayGuard:
+    """Partners' distribution ids already received (FederationTable, conditional puts)."""
+    from vigia.adapters.federation_store import DynamoReplayGuard
+
+    return DynamoReplayGuard()
+
+
+def report_pointers() -> DynamoReportPointers:
+    """Which visitor alert each partner's Report made (FederationTable), for its Cancel."""
+    from vigia.adapters.federation_store import DynamoReportPointers
+
+    return DynamoReportPointers()
+
+
 def reset() -> None:
     """Forget the settings, AWS clients, secrets read, stores and model bindings: the next use reads the
     environment again. The one reset tests, bench and tools call after they change the environment (a new
     emulated stack, other tables). A city pack is kept while its directory stays the same."""
-    from vigia.adapters import aws, live_sockets, secrets, sms
+    from vigia.adapters import aws, federation_keys, live_sockets, secrets, sms
     from vigia.adapters.dynamodb import binding
 
     settings.reset()
     # clients, secrets read, the SMS pacer, model bindings, the WebSocket client and JWKS
-    for adapter in (aws, secrets, sms, binding, live_sockets):
+    for adapter in (aws, secrets, sms, binding, live_sockets, federation_keys):
         adapter.reset()
-    for factory in (residents, alerts, identity, patrols, _city_frame, staff_accounts):
+    for factory in (residents, alerts, identity, patrols, _city_frame, staff_accounts, _agreement_at):
         factory.cache_clear()

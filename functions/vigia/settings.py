@@ -80,6 +80,11 @@ class Settings:
     edge_secret_id: str  # proves a request came through the console's CloudFront (vigia.api.edge)
     registrations_per_source: int  # per source address and window, counted atomically
     registration_window_s: int
+    # roaming between partner cities (docs/roaming.md)
+    federation_key_id: str = ""  # FederationSigningKey: signs what this stack sends a partner (KMS Sign)
+    federation_agreement_path: Path | None = None  # None: the pack folder's federation.json
+    federation_local_pair: bool = False  # keep 127.0.0.1 partners: only the local pair sets it
+    federation_table: str = "vigia-federation"
 
     @property
     def city_pack_schema(self) -> Path:
@@ -166,6 +171,12 @@ def get() -> Settings:
         edge_secret_id=env.get("EDGE_SECRET_ARN", ""),
         registrations_per_source=int(env.get("REGISTRATIONS_PER_SOURCE", "5")),
         registration_window_s=int(env.get("REGISTRATION_WINDOW_S", "3600")),
+        federation_key_id=env.get("FEDERATION_KEY_ID", ""),
+        federation_agreement_path=Path(env["FEDERATION_AGREEMENT_PATH"])
+        if env.get("FEDERATION_AGREEMENT_PATH")
+        else None,
+        federation_local_pair=env.get("FEDERATION_LOCAL_PAIR") == "1",
+        federation_table=env.get("FEDERATION_TABLE", "vigia-federation"),
     )
 
 

@@ -152,7 +152,7 @@ def test_the_document_lists_every_parameter_header_body_and_answer_of_the_route(
         assert params[("query", param.name)]["schema"]["type"] == param.schema["type"]
     for header in route.headers:
         assert params[("header", header.name)]["schema"]["maxLength"] == header.max_length
-    assert ("requestBody" in op) is bool(route.request_schema)
+    assert ("requestBody" in op) is bool(route.request_schema or route.request_media)
     success = op["responses"][str(route.success)]
     assert set(success["content"]) == set(route.media)
     json_answer = success["content"].get("application/json")

@@ -14,6 +14,21 @@ SILENT = "silent"  # the type category a sealed alert shows to everyone but the 
 
 
 @dataclass(frozen=True)
+class Visitor:
+    """A visitor alert's origin: a partner city's resident, raised here (vigia.federation.hosting).
+
+    No resident record here: the protocol names her with what the partner's Report carried."""
+
+    partner: str  # the partner's city id
+    remote_id: str  # the home's alert id
+    caller_name: str  # her first name or an alias
+    callback_phone: str  # E.164
+
+    def view(self) -> dict[str, str]:
+        return {"partner": self.partner, "remote_id": self.remote_id}
+
+
+@dataclass(frozen=True)
 class Alert:
     alert_id: str
     type: str
@@ -31,6 +46,7 @@ class Alert:
     created_at: str
     local_date: str
     sealed: str | None = None  # a silent alert's identity and place, sealed (vigia.silent); never shown
+    visitor: Visitor | None = None  # raised here by a partner city's resident (docs/roaming.md)
 
     def receipt(self) -> dict[str, Any]:
         """The 202 answer: enough for the app to show "received" and poll."""
@@ -60,6 +76,7 @@ class Alert:
             "block_id": self.block_id,
             "quadrant_id": self.quadrant_id,
             "local_date": self.local_date,
+            **({"visitor": self.visitor.view()} if self.visitor else {}),
         }
 
     def sealed_view(self, zone_name: str | None = None) -> dict[str, Any]:

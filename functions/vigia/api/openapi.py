@@ -196,6 +196,11 @@ def _operation(route: Route, pack: CityPack | None) -> dict[str, Any]:
         op["parameters"] = params
     if route.ownership:
         op["x-vigia-ownership"] = dict(route.ownership)
+    if route.request_media:
+        op["requestBody"] = {
+            "required": True,
+            "content": {route.request_media: {"schema": {"type": "string", "maxLength": 65536}}},
+        }
     if route.request_schema:
         op["requestBody"] = {
             "required": route.body_required,

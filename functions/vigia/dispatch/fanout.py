@@ -149,7 +149,7 @@ def _run_protocol(
     if alert_type is None:
         raise UnknownAlertType(alert.type)
     steps, _ = protocol.steps_to_run(alert, alert_type)
-    sender = store.sender(alert.sender_id) if protocol.needs_sender(steps) else None
+    sender = _sender_of(alert, store) if protocol.needs_sender(steps) else None
     neighbours: list[Neighbour] = []
     if protocol.needs_neighbours(steps) and alert.block_id:
         neighbours = store.neighbours(alert.block_id)
@@ -161,6 +161,16 @@ def _run_protocol(
     if status == CANCELLED_ALERT:  # cancelled while we fanned out: the cancellation may have missed some
         dispatch_cancellation(alert_id, pack=pack, store=store, queues=queues, now=now)
     return Outcome(alert_id, "dispatched", _counts(plan), plan.notes)
+
+
+def _sender_of(alert: Alert, store: DispatchStore) -> Sender | None:
+    """Who the protocol's texts name: the resident who sent it, or, for a visitor alert (docs/roaming.md),
+    the caller name and callback phone of the partner's Report. A visitor has no home here, so no address:
+    the texts never say "at her home"."""
+    if alert.visitor is not None:
+        visitor = alert.visitor
+        return Sender(alert.sender_id, visitor.caller_name, visitor.callback_phone, address="", locale=None)
+    return store.sender(alert.sender_id)
 
 
 def dispatch_cancellation(

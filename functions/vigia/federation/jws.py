@@ -116,6 +116,16 @@ def public_jwk(key: ec.EllipticCurvePublicKey | bytes, kid: str) -> dict[str, st
     }
 
 
+def thumbprint(jwk: Mapping[str, Any]) -> str:
+    """The RFC 7638 JWK thumbprint (base64url SHA-256 of the required members, sorted, no spaces): a kid
+    computed from the public key itself, so there is nothing to configure and it changes with the key."""
+    required = {name: str(jwk[name]) for name in ("crv", "kty", "x", "y")}
+    canonical = json.dumps(required, separators=(",", ":"), sort_keys=True).encode("ascii")
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(canonical)
+    return b64url(digest.finalize())
+
+
 def public_key(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
     """The key a public JWK names; ValueError if it is not a P-256 point (or carries a private member)."""
     if PRIVATE_MEMBERS & set(jwk):

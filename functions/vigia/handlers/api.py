@@ -13,6 +13,7 @@ from vigia.api.resolver import http_app
 from vigia.handlers.routes import alerts, incidents, meta, registrations, residents
 from vigia.handlers.routes import audit as audit_routes
 from vigia.handlers.routes import dispatch as dispatch_routes
+from vigia.handlers.routes import federation as federation_routes
 from vigia.handlers.routes import indicators as indicator_routes
 from vigia.handlers.routes import live as live_routes
 from vigia.handlers.routes import patrol as patrol_routes
@@ -40,6 +41,8 @@ REQUIRED_SETTINGS = (
     "SILENT_MAC_SECRET_ARN",
     "REGISTRATION_SECRET_ARN",
     "LIVE_EVENTS_TABLE",
+    "FEDERATION_KEY_ID",
+    "FEDERATION_TABLE",
 )
 settings.require_at_start(REQUIRED_SETTINGS)
 
@@ -55,6 +58,7 @@ app = http_app(
     registrations.router,
     live_routes.router,
     staff_routes.router,
+    federation_routes.router,
 )
 
 

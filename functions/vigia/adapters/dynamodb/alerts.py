@@ -29,7 +29,7 @@ from vigia import clock
 from vigia.adapters.dynamodb import idempotency
 from vigia.adapters.dynamodb.binding import Record, conditional_failed, connection, reasons, table, unbound
 from vigia.adapters.dynamodb.idempotency import SendingWindowRecord
-from vigia.alerts.model import Alert, IdempotencyClaim, PriorAnswer, SendingWindow, WindowMoved
+from vigia.alerts.model import Alert, IdempotencyClaim, PriorAnswer, SendingWindow, Visitor, WindowMoved
 from vigia.errors import Conflict
 from vigia.incidents import lifecycle
 from vigia.incidents.lifecycle import Incident
@@ -130,6 +130,9 @@ class AlertRecord(Record):
     police_requested_at = UnicodeAttribute(null=True)
     outcome = UnicodeAttribute(null=True)
     ack_reminded_at = UnicodeAttribute(null=True)
+    # a partner city's resident's alert raised here (docs/roaming.md): {partner, remote_id, caller_name,
+    # callback_phone}; its sender_id is "visitor#<partner>#<remote_id>", no resident's
+    visitor = MapAttribute[str, Any](null=True)
     by_sender = AlertsBySender()
     by_local_date = AlertsByLocalDate()
     by_queue = AlertsByQueue()
@@ -145,6 +148,9 @@ def values(record: AlertRecord) -> dict[str, Any]:
     if loc is not None:
         found["lat"], found["lon"] = float(loc.lat), float(loc.lon)
         found["accuracy_m"] = float(loc.accuracy_m) if loc.accuracy_m is not None else None
+    if found.get("visitor") is not None:
+        visitor = found["visitor"]
+        found["visitor"] = dict(visitor.as_dict() if hasattr(visitor, "as_dict") else visitor)
     if "timeline" in found:
         found["timeline"] = [
             dict(e.as_dict() if hasattr(e, "as_dict") else e) for e in found["timeline"] or []
@@ -171,6 +177,7 @@ def alert(v: Mapping[str, Any]) -> Alert:
         created_at=v["created_at"],
         local_date=v["local_date"],
         sealed=v.get("sealed"),
+        visitor=Visitor(**v["visitor"]) if v.get("visitor") else None,
     )
 
 
@@ -283,6 +290,7 @@ class DynamoAlertStore:
             queue_order=f"{alert.priority:02d}#{alert.created_at}",
             # a silent alert's claim is a MAC, kept on the claim only: nothing sender-derived on its record
             request_hash=claim.request_hash if claim and not alert.sealed else None,
+            visitor=vars(alert.visitor).copy() if alert.visitor else None,
         )
         window_record, window_condition = _window_record(window)
         try:

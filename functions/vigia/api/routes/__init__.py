@@ -12,6 +12,7 @@ from vigia.api.auth import Caller
 from vigia.api.routes import (
     alerts,
     dispatch,
+    federation,
     incidents,
     indicators,
     live,
@@ -73,6 +74,7 @@ ROUTES: tuple[Route, ...] = (
     *incidents.ROUTES,
     *staff.ROUTES,
     *live.ROUTES,
+    *federation.ROUTES,
 )
 BY_KEY = {route.key: route for route in ROUTES}
 

@@ -190,6 +190,9 @@ class Route:
     roles: frozenset[str]
     request_schema: str | None = None
     body_required: bool = True  # False: an empty body is read as {}
+    # a body taken as raw bytes of this media type (Request.raw), not JSON: a partner's signed XML, whose
+    # signature covers its exact bytes (docs/roaming.md)
+    request_media: str | None = None
     success: int = 200
     replay: int | None = None  # the status of a repeat with the same Idempotency-Key, if not `success`
     errors: tuple[int, ...] = ()

@@ -10,6 +10,8 @@ tests/unit/test_route_table.py, which reads every route's source.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import json
 import re
@@ -69,6 +71,7 @@ class Request:
     headers: Declared
     body: dict[str, Any]
     source_ip: str
+    raw: bytes = b""  # the body's exact bytes, for a route that declares request_media (vigia.federation)
 
     @property
     def who(self) -> Caller:
@@ -107,6 +110,17 @@ def _body(route: Route, event: Any) -> dict[str, Any]:
     return validate(route.request_schema, document)
 
 
+def _raw(route: Route, event: Any) -> bytes:
+    if route.request_media is None or not event.body:
+        return b""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(event.body, validate=True)
+        except (binascii.Error, ValueError):
+            return b""  # not base64 at all: an empty body, refused as what it is by the route
+    return str(event.body).encode("utf-8", errors="replace")  # a lone surrogate: bytes no signature covers
+
+
 def _read(route: Route, router: APIGatewayHttpRouter, path: Mapping[str, str]) -> Request:
     event = router.current_event
     who = _admitted(route, event)
@@ -129,6 +143,7 @@ def _read(route: Route, router: APIGatewayHttpRouter, path: Mapping[str, str]) -
             {name.lower(): value for name, value in (event.headers or {}).items()},
             runtime.edge_secret,
         ),
+        raw=_raw(route, event),
     )
 
 

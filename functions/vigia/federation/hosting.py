@@ -1,0 +1,171 @@
+"""The host's part of roaming: a partner's verified Report becomes a visitor alert; its Cancel withdraws it.
+
+A visitor alert is an ordinary alert of this city (its type, its block, its queue, its protocol, run by the
+same store → stream → dispatch path as a resident's), marked `visitor: {partner, remote_id}`. Its sender is
+no resident of ours: the protocol's texts name her with the Report's caller name and callback phone, and
+never a home address (she has none here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from vigia import clock
+from vigia.alerts.model import (
+    RECEIVED,
+    Alert,
+    AlertStore,
+    IdempotencyClaim,
+    SendingWindow,
+    Visitor,
+    WindowMoved,
+)
+from vigia.city import CityPack
+from vigia.dispatch import cancellation
+from vigia.errors import Conflict, NotFound, Unprocessable
+from vigia.federation.messages import Message
+
+# problem types of what the verifier let through but this city cannot take (422, no side effect)
+OUTSIDE_SERVICE_AREA = "federation-outside-service-area"
+UNKNOWN_TYPE = "federation-unknown-type"  # not a public type of this city's pack
+KIND_NOT_TAKEN = "federation-kind-not-taken"  # an Ack or Update: answers to what this host never sent
+UNKNOWN_ALERT = "federation-unknown-alert"  # a Cancel of a Report this partner never sent us
+CANCEL_REFUSED = "federation-cancel-refused"  # past the cancel window, or the incident has moved on
+VISITOR_WINDOW_S = 60  # the per-alert window item the alert's transaction writes (gone by TTL after this)
+
+
+class VisitorRefused(Unprocessable):
+    """A verified message this city will not act on; `slug` is its problem type."""
+
+    title = "Not an alert this city can take"
+
+    def __init__(self, slug: str, detail: str) -> None:
+        super().__init__(detail)
+        self.slug = slug
+
+
+class ReportPointers(Protocol):
+    """Which visitor alert a partner's Report made (FederationTable), so its Cancel finds it."""
+
+    def remember(self, partner_id: str, distribution_id: str, alert_id: str) -> None: ...
+
+    def alert_for(self, partner_id: str, distribution_id: str) -> str | None: ...
+
+
+def sender_id(partner_id: str, remote_id: str) -> str:
+    """A visitor alert's sender: the partner and the home's alert id, never a resident of ours."""
+    return f"visitor#{partner_id}#{remote_id}"
+
+
+def check_report(message: Message, pack: CityPack) -> None:
+    """What the host checks before it marks a message received: a Report it can run here, or a Cancel."""
+    if message.kind == "Cancel":
+        return
+    if message.kind != "Report" or message.alert is None:
+        raise VisitorRefused(KIND_NOT_TAKEN, f"a {message.kind} answers a message this city did not send")
+    roaming = message.alert
+    alert_type = pack.alert_types.get(roaming.alert_type)
+    # A silent alarm would need the host's sealing and response team: not taken from a partner (yet).
+    if alert_type is None or alert_type.silent:
+        raise VisitorRefused(UNKNOWN_TYPE, f"{roaming.alert_type!r} is not an alert type {pack.name} takes")
+    if not pack.in_service_area(roaming.lat, roaming.lon):
+        raise VisitorRefused(
+            OUTSIDE_SERVICE_AREA, f"the reported place is outside {pack.name}'s service area"
+        )
+
+
+def receive_report(
+    message: Message, partner_id: str, *, pack: CityPack, alerts: AlertStore, now: datetime
+) -> tuple[Alert, bool]:
+    """The visitor alert for a checked Report and whether it is new: the same home alert (remote id), sent
+    again under any distributionID, is one alert (an idempotency claim on the partner and remote id)."""
+    check_report(message, pack)
+    roaming = message.alert
+    assert roaming is not None
+    alert_type = pack.alert_types[roaming.alert_type]
+    who = sender_id(partner_id, roaming.alert_id)
+    claim = IdempotencyClaim(f"visitor#{partner_id}#{roaming.alert_id}", _fingerprint(message))
+    prior = alerts.prior_answer(claim.key)
+    if prior is None:
+        block = pack.block_at(roaming.lat, roaming.lon)
+        quadrant = pack.quadrant_at(roaming.lat, roaming.lon)
+        alert = Alert(
+            alert_id=clock.new_id(now),
+            type=alert_type.code,
+            silent=False,
+            priority=alert_type.priority,
+            sender_id=who,
+            lat=roaming.lat,
+            lon=roaming.lon,
+            accuracy_m=roaming.accuracy_m,
+            note=None,
+            block_id=block.block_id if block else None,
+            quadrant_id=block.quadrant_id if block else (quadrant.quadrant_id if quadrant else None),
+            block_source="location" if block else None,
+            status=RECEIVED,
+            created_at=clock.iso(now),
+            local_date=clock.local_date(now, pack.time_zone),
+            visitor=Visitor(partner_id, roaming.alert_id, roaming.caller_name, roaming.callback_phone),
+        )
+        # one window item per visitor alert (written once: its transaction fails if a twin got there first)
+        window = SendingWindow(f"window#{who}", (clock.iso(now),), 0, VISITOR_WINDOW_S)
+        try:
+            prior = alerts.create(alert, claim, window)
+        except WindowMoved:
+            prior = alerts.prior_answer(claim.key)  # the twin's transaction won: its alert
+            if prior is None:
+                raise
+        if prior is None:
+            return alert, True
+    existing = alerts.get(prior.alert_id)
+    assert existing is not None, "a visitor claim always points at a stored alert"
+    return existing, False
+
+
+def cancel_visitor(
+    message: Message,
+    partner_id: str,
+    *,
+    pack: CityPack,
+    alerts: AlertStore,
+    pointers: ReportPointers,
+    canceller: cancellation.Canceller,
+    announce: Callable[[str, str], None],
+    now: datetime,
+) -> str:
+    """Cancels the visitor alert the partner's Report made, as its sender's own cancel does at home: within
+    the cancel window, before the incident moves on; what was not sent yet is withdrawn. Its alert id."""
+    alert_id = pointers.alert_for(partner_id, message.in_reply_to or "")
+    alert = alerts.get(alert_id) if alert_id else None
+    if alert is None or alert.visitor is None or alert.visitor.partner != partner_id:
+        raise VisitorRefused(UNKNOWN_ALERT, "the Cancel references no alert this partner sent us")
+
+    class Notice:
+        @staticmethod
+        def announce(alert_id: str, cancelled_at: str) -> None:
+            announce(alert_id, cancelled_at)
+
+    try:
+        cancellation.cancel(
+            alert.alert_id,
+            sender_id=alert.sender_id,
+            window_s=pack.settings.cancel_window_s,
+            helpline=pack.settings.helpline,
+            alerts=alerts,
+            canceller=canceller,
+            notice=Notice(),
+            now=now,
+        )
+    except (Conflict, NotFound) as refused:
+        raise VisitorRefused(CANCEL_REFUSED, refused.detail) from None
+    return alert.alert_id
+
+
+def _fingerprint(message: Message) -> str:
+    roaming = message.alert
+    assert roaming is not None
+    text = f"{roaming.alert_type}|{roaming.lat:.6f}|{roaming.lon:.6f}|{roaming.raised_at.isoformat()}"
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,287 @@
+"""The host's side of roaming: a partner's signed Report becomes a visitor alert run by the host's protocol.
+
+Godoy Cruz's stack is the host; Peñalolén (and, for the attacker's cases, Las Heras) are its partners, each
+with a throwaway P-256 key whose public half is in a federation.json written for the test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.integration.conftest import ROOT, home_block_id, near_centre, staff
+from tests.integration.dispatch_harness import announce, pump, seed
+from tests.integration.test_dispatch_flow import dispatch  # noqa: F401 - the fixture
+from vigia import runtime
+from vigia.federation import messages
+from vigia.federation.jws import KeySigner, public_jwk, public_key, sign_detached, thumbprint, verify_detached
+
+HOST = "godoy-cruz"
+PARTNER = "penalolen"
+OTHER = "las-heras"
+ROUTE = "/v1/federation/messages"
+PENALOLEN_PLACE = (-33.4712, -70.5601)  # inside Peñalolén, far outside Godoy Cruz's service area
+
+
+class Partner:
+    def __init__(self, partner_id: str, kid: str) -> None:
+        self.partner_id = partner_id
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.kid = kid
+        self.jwk = public_jwk(self.key.public_key(), kid)
+
+    def signer(self) -> KeySigner:
+        return KeySigner(self.key, self.kid)
+
+
+@pytest.fixture
+def partners(stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Partner]:
+    """Godoy Cruz's agreement with Peñalolén and Las Heras, each with a key made for this test."""
+    found = {PARTNER: Partner(PARTNER, "penalolen-test-1"), OTHER: Partner(OTHER, "las-heras-test-1")}
+    document = json.loads((ROOT / "infra/cities/godoy-cruz/federation.json").read_text(encoding="utf-8"))
+    (penalolen,) = document["partners"]
+    penalolen["endpoint"] = "https://penalolen.example/v1/federation/messages"
+    penalolen["keys"] = {"keys": [found[PARTNER].jwk]}
+    square = [[-68.9, -32.9], [-68.8, -32.9], [-68.8, -32.8], [-68.9, -32.8], [-68.9, -32.9]]
+    document["partners"].append(
+        {
+            "partner_id": OTHER,
+            "name": "Las Heras",
+            "endpoint": "https://las-heras.example/v1/federation/messages",
+            "keys": {"keys": [found[OTHER].jwk]},
+            "jurisdiction": {"type": "Polygon", "coordinates": [square]},
+            "alert_types": ["robbery"],
+        }
+    )
+    path = tmp_path / "federation.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    monkeypatch.setenv("FEDERATION_AGREEMENT_PATH", str(path))
+    runtime.reset()
+    return found
+
+
+def report(
+    partner: Partner,
+    *,
+    distribution_id: str = "penalolen-R1-report",
+    alert_id: str = "R1",
+    alert_type: str = "robbery",
+    place: tuple[float, float] | None = None,
+    sender: str | None = None,
+    recipient: str = HOST,
+    sent: datetime | None = None,
+    lifetime: timedelta = timedelta(minutes=10),
+    signer: Any = None,
+) -> tuple[bytes, str]:
+    """A Report as a partner's stack sends it, and its Vigia-Signature."""
+    lat, lon = place or near_centre()
+    sent = sent or datetime.now(UTC).replace(microsecond=0)
+    sender = sender or partner.partner_id
+    envelope = messages.Envelope(distribution_id, sender, recipient, sent, sent + lifetime)
+    body = messages.roaming_alert(
+        envelope,
+        alert_id=alert_id,
+        alert_type=alert_type,
+        type_label="Robo",
+        lat=lat,
+        lon=lon,
+        accuracy_m=12.0,
+        raised_at=sent - timedelta(seconds=2),
+        callback_phone="+56912345678",
+        caller_name="Ana",
+    )
+    return body, sign_detached(body, signer or partner.signer())
+
+
+def cancel_of(partner: Partner, report_body: bytes, *, distribution_id: str = "penalolen-R1-cancel") -> tuple:
+    sent = datetime.now(UTC).replace(microsecond=0)
+    envelope = messages.Envelope(
+        distribution_id, partner.partner_id, HOST, sent, sent + timedelta(minutes=10)
+    )
+    body = messages.cancel(envelope, references=messages.read_message(report_body).reference)
+    return body, sign_detached(body, partner.signer())
+
+
+def post(api, body: bytes, signature: str | None) -> Any:
+    headers = {"content-type": messages.CONTENT_TYPE}
+    if signature is not None:
+        headers["Vigia-Signature"] = signature
+    return api("POST", ROUTE, body.decode("utf-8", errors="replace"), headers=headers)
+
+
+def visitor_alerts(stack) -> list[dict[str, Any]]:
+    return [i for i in stack.table("AlertsTable").scan()["Items"] if i.get("sk") == "ALERT"]
+
+
+def replay_marks(stack) -> list[dict[str, Any]]:
+    return [i for i in stack.table("FederationTable").scan()["Items"] if str(i["pk"]).startswith("replay#")]
+
+
+def refusals(stack) -> list[dict[str, Any]]:
+    return [
+        i for i in stack.table("AuditTable").scan()["Items"] if i["action"] == "federation_message_refused"
+    ]
+
+
+def host_keys(api) -> dict[str, Any]:
+    answer = api("GET", "/v1/federation/keys")
+    assert answer.status == 200, answer.body
+    return answer.json
+
+
+def checked_ack(api, answer, report_body: bytes) -> messages.Message:
+    """The Ack in `answer`, verified with the key GET /v1/federation/keys publishes."""
+    assert answer.status == 200, answer.body
+    assert answer.headers["Content-Type"].startswith("application/xml")
+    keys = {k["kid"]: public_key(k) for k in host_keys(api)["keys"]}
+    body = answer.body.encode("utf-8")
+    verify_detached(body, answer.headers["Vigia-Signature"], keys.get)
+    ack = messages.read_message(body)
+    original = messages.read_message(report_body)
+    assert (ack.kind, ack.sender_id, ack.recipient_id) == ("Ack", HOST, original.sender_id)
+    assert ack.in_reply_to == original.distribution_id
+    return ack
+
+
+def test_the_keys_are_a_public_jwks_whose_kid_is_the_thumbprint(api, stack, partners):
+    jwks = host_keys(api)
+    (jwk,) = jwks["keys"]
+    assert {"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256"}.items() <= jwk.items()
+    assert not set(jwk) & {"d", "p", "q"}
+    assert jwk["kid"] == thumbprint(jwk)
+    public_key(jwk)  # a point on P-256
+    assert host_keys(api) == jwks  # stable
+
+
+def test_a_partners_report_becomes_one_visitor_alert_run_by_the_hosts_protocol(
+    api,
+    stack,
+    partners,
+    dispatch,  # noqa: F811
+):
+    neighbours = seed(home_block_id(), 3)
+    body, signature = report(partners[PARTNER])
+    answer = post(api, body, signature)
+    checked_ack(api, answer, body)
+
+    (item,) = visitor_alerts(stack)
+    alert_id = item["pk"]
+    assert item["visitor"]["partner"] == PARTNER
+    assert item["visitor"]["remote_id"] == "R1"
+    assert item["block_id"] == home_block_id()
+    assert item["type"] == "robbery"
+    # the operators see it in their queue like any other
+    queue = api("GET", "/v1/alerts", claims=staff("operator"))
+    assert queue.status == 200, queue.body
+    assert [row["alert_id"] for row in queue.json["items"]] == [alert_id]
+    # the host's own protocol for a robbery at that block: its police, neighbours, siren, CAD, the caller
+    announce(stack, alert_id)
+    pump(stack)
+    sms = Counter(m["recipient"] for m in dispatch.sent("alert", "sms") if m["alert_id"] == alert_id)
+    police = set(stack.pack.dispatch.community_police)
+    assert set(sms) == {n.phone for n in neighbours} | police | {"+56912345678"}
+    assert set(sms.values()) == {1}
+    to_neighbours = [m for m in dispatch.sent("alert", "sms") if m["recipient"] == neighbours[0].phone]
+    assert "Ana" in to_neighbours[0]["body"]
+    sirens = {m["recipient"] for m in dispatch.sent("alert", "siren") if m["alert_id"] == alert_id}
+    assert sirens == {s.siren_id for s in stack.pack.blocks[home_block_id()].sirens}
+    assert len(dispatch.cad.received) == 1
+    assert dispatch.cad.received[0]["valid"]
+    audit = [
+        i for i in stack.table("AuditTable").scan()["Items"] if i["action"] == "federation_message_received"
+    ]
+    assert [a["actor_id"] for a in audit] == [PARTNER]
+
+
+def test_the_same_report_twice_is_one_alert(api, stack, partners):
+    body, signature = report(partners[PARTNER])
+    assert post(api, body, signature).status == 200
+    again = post(api, body, signature)
+    assert again.status == 409, again.body
+    assert again.json["type"].endswith("/federation-replayed")
+    # re-signed (a fresh signature over the same bytes) is the same message
+    assert post(api, body, sign_detached(body, partners[PARTNER].signer())).status == 409
+    # the home's alert sent again under a new distributionID: acknowledged, still one alert
+    body2, signature2 = report(partners[PARTNER], distribution_id="penalolen-R1-report-2")
+    checked_ack(api, post(api, body2, signature2), body2)
+    assert len(visitor_alerts(stack)) == 1
+
+
+def _refused(api, stack, body: bytes, signature: str | None, status: int, problem: str) -> None:
+    before = len(refusals(stack))
+    answer = post(api, body, signature)
+    assert answer.status == status, answer.body
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    assert answer.json["type"].endswith("/" + problem), answer.json
+    assert "Ana" not in answer.body
+    assert "+56912345678" not in answer.body
+    assert visitor_alerts(stack) == []
+    assert replay_marks(stack) == []
+    assert len(refusals(stack)) == before + 1
+
+
+def test_tampered_wrong_key_unknown_expired_oversized_and_misaddressed_are_refused(api, stack, partners):
+    penalolen, las_heras = partners[PARTNER], partners[OTHER]
+    body, signature = report(penalolen)
+    _refused(
+        api, stack, body.replace(b"-report<", b"-reporT<", 1), signature, 401, "federation-bad-signature"
+    )
+    _refused(api, stack, body, None, 401, "federation-unsigned")
+    # a key the partner does not have, under the partner's kid
+    forger = KeySigner(ec.generate_private_key(ec.SECP256R1()), penalolen.kid)
+    _refused(api, stack, *report(penalolen, signer=forger), 401, "federation-bad-signature")
+    # nobody's key
+    stranger = KeySigner(ec.generate_private_key(ec.SECP256R1()), "stranger-1")
+    _refused(api, stack, *report(penalolen, signer=stranger), 401, "federation-unknown-key")
+    # one partner's key signing for another partner
+    _refused(api, stack, *report(penalolen, signer=las_heras.signer()), 401, "federation-wrong-sender")
+    # for another city
+    _refused(api, stack, *report(penalolen, recipient="mendoza"), 401, "federation-wrong-recipient")
+    old = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    _refused(api, stack, *report(penalolen, sent=old), 400, "federation-expired")
+    padded = body + b" " * messages.MAX_MESSAGE_BYTES
+    _refused(api, stack, padded, sign_detached(padded, penalolen.signer()), 413, "federation-oversized")
+    # a type this agreement does not exchange with that partner
+    _refused(api, stack, *report(las_heras, alert_type="fire"), 400, "federation-type-not-agreed")
+
+
+def test_a_place_outside_the_hosts_service_area_is_refused(api, stack, partners):
+    body, signature = report(partners[PARTNER], place=PENALOLEN_PLACE)
+    _refused(api, stack, body, signature, 422, "federation-outside-service-area")
+    # and once refused, the same distributionID is not burnt: the partner may send it right
+    fixed, fixed_signature = report(partners[PARTNER])
+    assert post(api, fixed, fixed_signature).status == 200
+
+
+def test_a_cancel_withdraws_what_the_host_has_not_sent(
+    api,
+    stack,
+    partners,
+    dispatch,  # noqa: F811
+):
+    seed(home_block_id(), 2)
+    body, signature = report(partners[PARTNER])
+    assert post(api, body, signature).status == 200
+    (item,) = visitor_alerts(stack)
+    cancel_body, cancel_signature = cancel_of(partners[PARTNER], body)
+    answer = post(api, cancel_body, cancel_signature)
+    checked_ack(api, answer, cancel_body)
+    assert stack.alert_item(item["pk"])["status"] == "cancelled"
+    announce(stack, item["pk"])
+    pump(stack)
+    assert [m for m in dispatch.sent("alert") if m["alert_id"] == item["pk"]] == []
+    # another partner cannot cancel Peñalolén's visitor alert, even naming the same Report
+    las_heras = partners[OTHER]
+    sent = datetime.now(UTC).replace(microsecond=0)
+    envelope = messages.Envelope("las-heras-x-cancel", OTHER, HOST, sent, sent + timedelta(minutes=5))
+    forged = messages.cancel(
+        envelope, references=f"{OTHER},penalolen-R1-report,{messages.cap_time(sent, 'UTC')}"
+    )
+    refused = post(api, forged, sign_detached(forged, las_heras.signer()))
+    assert refused.status == 422, refused.body
