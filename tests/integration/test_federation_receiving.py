@@ -56,7 +56,7 @@ def partners(stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
             "endpoint": "https://las-heras.example/v1/federation/messages",
             "keys": {"keys": [found[OTHER].jwk]},
             "jurisdiction": {"type": "Polygon", "coordinates": [square]},
-            "alert_types": ["robbery"],
+            "alert_types": ["robbery", "domestic_violence"],  # a silent type, agreed by mistake
         }
     )
     path = tmp_path / "federation.json"
@@ -257,6 +257,74 @@ def test_a_place_outside_the_hosts_service_area_is_refused(api, stack, partners)
     # and once refused, the same distributionID is not burnt: the partner may send it right
     fixed, fixed_signature = report(partners[PARTNER])
     assert post(api, fixed, fixed_signature).status == 200
+
+
+def test_what_the_host_cannot_take_is_refused_before_any_mark(api, stack, partners):
+    las_heras = partners[OTHER]
+    # a silent alarm: the host has no sealing path for a visitor, whatever the agreement lists
+    silent = report(las_heras, alert_type="domestic_violence", distribution_id="lh-1-report", alert_id="L1")
+    _refused(api, stack, *silent, 422, "federation-unknown-type")
+    # an Ack or an Update answers something this host never sent
+    sent = datetime.now(UTC).replace(microsecond=0)
+    envelope = messages.Envelope("penalolen-x-ack", PARTNER, HOST, sent, sent + timedelta(minutes=5))
+    reference = f"{HOST},{HOST}-A1-report,{messages.cap_time(sent, 'UTC')}"
+    for body in (
+        messages.ack(envelope, references=reference),
+        messages.update(envelope, references=reference, status="on_scene"),
+    ):
+        _refused(
+            api,
+            stack,
+            body,
+            sign_detached(body, partners[PARTNER].signer()),
+            422,
+            "federation-kind-not-taken",
+        )
+
+
+def test_the_visitor_alert_reads_as_a_visitor_for_staff(api, stack, partners):
+    body, signature = report(partners[PARTNER])
+    assert post(api, body, signature).status == 200
+    (item,) = visitor_alerts(stack)
+    seen = api("GET", f"/v1/alerts/{item['pk']}", claims=staff("operator"))
+    assert seen.status == 200, seen.body
+    assert seen.json["visitor"] == {"partner": PARTNER, "remote_id": "R1"}
+    assert seen.json["sender_id"] == f"visitor#{PARTNER}#R1"
+    assert "+56912345678" not in seen.body  # the callback phone is for the protocol's texts only
+
+
+def test_a_cancel_after_dispatch_tells_everyone_told_and_a_late_one_is_refused(
+    api,
+    stack,
+    partners,
+    dispatch,  # noqa: F811
+    monkeypatch,
+):
+    neighbours = seed(home_block_id(), 2)
+    body, signature = report(partners[PARTNER])
+    assert post(api, body, signature).status == 200
+    (item,) = visitor_alerts(stack)
+    announce(stack, item["pk"])
+    pump(stack)
+    cancel_body, cancel_signature = cancel_of(partners[PARTNER], body)
+    checked_ack(api, post(api, cancel_body, cancel_signature), cancel_body)
+    pump(stack)
+    told = {m["recipient"] for m in dispatch.sent("cancel", "sms") if m["alert_id"] == item["pk"]}
+    assert {n.phone for n in neighbours} <= told
+    # a second visitor alert, cancelled after the host's window: refused, the alert untouched, no mark
+    body2, signature2 = report(partners[PARTNER], distribution_id="penalolen-R2-report", alert_id="R2")
+    assert post(api, body2, signature2).status == 200
+    (second,) = [i for i in visitor_alerts(stack) if i["pk"] != item["pk"]]
+    from vigia import clock
+
+    later = clock.now() + timedelta(seconds=stack.pack.settings.cancel_window_s + 5)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    late = cancel_of(partners[PARTNER], body2, distribution_id="penalolen-R2-cancel")
+    answer = post(api, *late)
+    assert answer.status == 422, answer.body
+    assert answer.json["type"].endswith("/federation-cancel-refused")
+    assert stack.alert_item(second["pk"])["status"] != "cancelled"
+    assert not [m for m in replay_marks(stack) if m["pk"].endswith("penalolen-R2-cancel")]
 
 
 def test_a_cancel_withdraws_what_the_host_has_not_sent(
