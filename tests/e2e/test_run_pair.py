@@ -1,0 +1,186 @@
+"""`make run-pair`: Godoy Cruz and Peñalolén side by side, each on its own ports and files, federated with
+each other by their real public keys, and one Ctrl-C stops both (infra/local/pair.py, docs/local-stack.md).
+
+One pair for the module (each stack takes tens of seconds to start): `python -m infra.local.pair` in a
+subprocess, as `make run-pair` runs it, on free ports and a temporary folder standing for `.local/`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.e2e.conftest import ROOT, LocalStackProcess, _environment, free_ports
+from vigia.federation.agreement import load_agreement
+
+pytestmark = pytest.mark.e2e
+
+CITIES = ("godoy-cruz", "penalolen")
+READY_TIMEOUT_S = 150.0
+
+
+@dataclass
+class Pair:
+    process: subprocess.Popen[bytes]
+    root: Path
+    log_path: Path
+    ports: dict[str, tuple[int, int, int]]
+    summary: dict[str, Any]
+    stacks: dict[str, LocalStackProcess]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def other(self, city: str) -> str:
+        (partner,) = [c for c in CITIES if c != city]
+        return partner
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    root = tmp_path_factory.mktemp("pair") / "local"
+    root.mkdir()
+    numbers = free_ports(6)
+    ports = {city: (numbers[3 * i], numbers[3 * i + 1], numbers[3 * i + 2]) for i, city in enumerate(CITIES)}
+    settings = {
+        "VIGIA_PAIR_PORTS": " ".join(f"{c}={a},{b},{w}" for c, (a, b, w) in ports.items()),
+        "VIGIA_DEMO_RESIDENTS": "300",
+        "VIGIA_DEMO_HISTORY_DAYS": "0",
+        "VIGIA_PARAMETER_OVERRIDES": "RegistrationsPerSourcePerHour=100000",
+    }
+    log_path = root.with_name("pair.log")
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local.pair"],
+            cwd=ROOT,
+            env=_environment(root, settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    summary_path = root / "pair.json"
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while not summary_path.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.send_signal(signal.SIGINT)
+            process.wait(60)
+            pytest.fail(
+                f"the pair was not ready (exit {process.returncode}):\n{log_path.read_text()[-6000:]}"
+            )
+        time.sleep(0.2)
+    summary = json.loads(summary_path.read_text())
+    stacks = {
+        city: LocalStackProcess(process, root / city, root / city / "stack.log").wait_ready(5)
+        for city in CITIES
+    }
+    started = Pair(process, root, log_path, ports, summary, stacks)
+    yield started
+    if process.poll() is None:  # the last test stops it; this only cleans up after a failure
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+
+
+def test_both_stacks_are_ready_on_their_own_ports_with_their_own_files(pair: Pair) -> None:
+    for city in CITIES:
+        stack = pair.stacks[city]
+        aws_port, api_port, ws_port = pair.ports[city]
+
+        assert stack.outputs["City"] == city
+        assert stack.outputs["ApiUrl"] == f"http://127.0.0.1:{api_port}"
+        assert stack.outputs["AwsEndpointUrl"].endswith(f":{aws_port}")
+        assert stack.outputs["SocketEndpoint"].endswith(f":{ws_port}")
+        assert Path(stack.outputs["OutboxPath"]) == pair.root / city / "outbox.jsonl"
+        assert (pair.root / city / "outputs.json").is_file()
+        assert stack.client().get("/v1/health").status_code == 200
+        assert stack.client("operator").get("/v1/me").status_code == 200
+    # nothing of either lands where a single `make run` writes
+    assert not (pair.root / "outputs.json").exists()
+
+
+def test_the_banner_names_both_cities_and_their_consoles_and_apps(pair: Pair) -> None:
+    printed = pair.log()
+
+    assert "Vigía local pair ready" in printed
+    for city in CITIES:
+        outputs = pair.stacks[city].outputs
+        assert outputs["CityName"] in printed
+        assert outputs["ConsoleUrl"] in printed
+        assert f"{outputs['ApiUrl']}/app/" in printed
+        assert pair.stacks[city].client().get("/console/").status_code == 200
+
+
+def _kms_public_point(stack: LocalStackProcess) -> tuple[int, int]:
+    """The stack's FederationSigningKey as KMS gives it, in its own emulator."""
+    key_id = stack.outputs["Resources"]["FederationSigningKey"]
+    der = stack.aws("kms").get_public_key(KeyId=key_id)["PublicKey"]
+    key = serialization.load_der_public_key(der)
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    numbers = key.public_numbers()
+    return numbers.x, numbers.y
+
+
+def _rfc7638_thumbprint(jwk: Any) -> str:
+    members = {name: jwk[name] for name in ("crv", "kty", "x", "y")}
+    digest = hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def test_each_agreement_lists_the_other_with_the_others_real_public_key(pair: Pair) -> None:
+    for city in CITIES:
+        partner = pair.other(city)
+        path = pair.root / city / "federation.json"
+        assert pair.stacks[city].outputs["FederationAgreementPath"] == str(path)
+
+        agreement = load_agreement(
+            path, ROOT / "schemas/federation.schema.json", city_id=city, local_pair=True
+        )
+
+        listed = agreement.partner(partner)
+        assert listed is not None, f"{city}'s agreement does not list {partner}"
+        assert listed.endpoint == f"{pair.stacks[partner].api}/v1/federation/messages"
+        assert len(listed.keys) == 1
+        key = listed.keys[0]
+        point = key.key.public_numbers()
+        assert (point.x, point.y) == _kms_public_point(pair.stacks[partner])
+        assert key.kid == _rfc7638_thumbprint(key.jwk)  # what the partner's signer names in its header
+        # and never its own key, nor the committed file changed
+        assert (point.x, point.y) != _kms_public_point(pair.stacks[city])
+    committed = json.loads((ROOT / "infra/cities/godoy-cruz/federation.json").read_text())
+    assert committed["partners"][0]["keys"] == {"keys": []}
+
+
+def test_ctrl_c_stops_both_and_leaves_no_process_behind(pair: Pair) -> None:
+    pids = [pair.summary["Cities"][city]["Pid"] for city in CITIES]
+    assert all(_alive(pid) for pid in pids)
+
+    pair.process.send_signal(signal.SIGINT)
+    code = pair.process.wait(60)
+
+    assert code == 0, pair.log()[-4000:]
+    assert not [pid for pid in pids if _alive(pid)]
+    for city in CITIES:
+        assert "stopped" in pair.stacks[city].log()
+        with pytest.raises(requests.ConnectionError):
+            pair.stacks[city].client().get("/v1/health", timeout=2)
