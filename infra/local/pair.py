@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import hashlib
 import json
 import logging
 import os
@@ -113,49 +112,19 @@ def members(environ: Mapping[str, str]) -> list[Member]:
 
 
 # ==================================================================== keys and agreements
-def thumbprint(jwk: Mapping[str, Any]) -> str:
-    """RFC 7638 JWK thumbprint of an EC key (base64url SHA-256 of its required members, in order)."""
-    from vigia.federation.jws import b64url
-
-    required = {name: jwk[name] for name in ("crv", "kty", "x", "y")}
-    digest = hashlib.sha256(json.dumps(required, separators=(",", ":"), sort_keys=True).encode()).digest()
-    return b64url(digest)
-
-
-def kms_public_jwk(outputs: Mapping[str, Any]) -> dict[str, str]:
-    """The public JWK of a stack's FederationSigningKey, from KMS GetPublicKey in its own emulator."""
-    import boto3
-
-    from vigia.federation.jws import public_jwk
-
-    key_id = (outputs.get("Resources") or {}).get("FederationSigningKey")
-    if not key_id:
-        raise PairError(
-            f"the {outputs.get('City')} stack has no FederationSigningKey (template.yaml): no key to share"
-        )
-    kms = boto3.client(
-        "kms",
-        endpoint_url=outputs["AwsEndpointUrl"],
-        region_name=outputs["Region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    der = kms.get_public_key(KeyId=key_id)["PublicKey"]
-    unnamed = public_jwk(der, kid="")
-    return public_jwk(der, kid=thumbprint(unnamed))
-
-
 def published_keys(outputs: Mapping[str, Any]) -> list[dict[str, str]]:
-    """What a partner would put in its agreement: the stack's `GET /v1/federation/keys`, or, where that route
-    is not served, its FederationSigningKey's public JWK read from its emulator."""
+    """What a partner puts in its agreement: the stack's `GET /v1/federation/keys` (its FederationSigningKey's
+    public JWK, `kid` its RFC 7638 thumbprint), read as a partner city would read it."""
     import requests
 
-    answer = requests.get(str(outputs["ApiUrl"]) + KEYS_PATH, timeout=30)
-    if answer.status_code == 200:
-        keys = answer.json().get("keys")
-        if isinstance(keys, list) and keys:
-            return [dict(k) for k in keys]
-    return [kms_public_jwk(outputs)]
+    url = str(outputs["ApiUrl"]) + KEYS_PATH
+    answer = requests.get(url, timeout=30)
+    keys = answer.json().get("keys") if answer.status_code == 200 else None
+    if not isinstance(keys, list) or not keys:
+        raise PairError(
+            f"the {outputs.get('City')} stack published no signing key: GET {url} gave {answer.status_code}"
+        )
+    return [dict(k) for k in keys]
 
 
 def pair_agreement(
