@@ -4,13 +4,13 @@
 
 Each city is a whole `python -m infra.local.run` of its own (its emulator, API and WebSocket ports, its
 files under `.local/<city>/`), started in its own process: two cities cannot share one, since the functions
-run in-process and read one environment. Once both are ready, each one's public signing key (its
-`FederationSigningKey` in its own emulator, as its `GET /v1/federation/keys` publishes it) is written into
-the OTHER's agreement — the committed `infra/cities/<city>/federation.json` with the partner's key and
-endpoint filled in (`fill_partner_keys`) — at `.local/<city>/federation.json`, which that stack's functions
-read (`VIGIA_FEDERATION_AGREEMENT` → `FEDERATION_AGREEMENT_PATH`, `FEDERATION_LOCAL_PAIR=1`). They load it
-once, on their first federation call: the files are written before the pair is announced ready
-(`.local/pair.json`, the banner). One Ctrl-C (or SIGTERM) stops both and exits 0 (docs/local-stack.md).
+run in-process and read one environment. As soon as both publish their keys (`GET /v1/federation/keys`,
+their `FederationSigningKey` in their own emulators), each one's public key is written into the OTHER's
+agreement — the committed `infra/cities/<city>/federation.json` with the partner's key and endpoint filled in
+(`fill_partner_keys`) — at `.local/<city>/federation.json`, which that stack's functions read
+(`VIGIA_FEDERATION_AGREEMENT` → `FEDERATION_AGREEMENT_PATH`, `FEDERATION_LOCAL_PAIR=1`) once, on their first
+federation call. A stack of the pair waits for its agreement before it is ready (writes outputs.json), so
+no call ever finds it missing. One Ctrl-C (or SIGTERM) stops both and exits 0 (docs/local-stack.md).
 """
 
 from __future__ import annotations
@@ -112,17 +112,21 @@ def members(environ: Mapping[str, str]) -> list[Member]:
 
 
 # ==================================================================== keys and agreements
-def published_keys(outputs: Mapping[str, Any]) -> list[dict[str, str]]:
+def published_keys(member: Member) -> list[dict[str, str]] | None:
     """What a partner puts in its agreement: the stack's `GET /v1/federation/keys` (its FederationSigningKey's
-    public JWK, `kid` its RFC 7638 thumbprint), read as a partner city would read it."""
+    public JWK, `kid` its RFC 7638 thumbprint), read as a partner city would; None while its API is not up.
+    The key exists before the API answers (resources come first), so a first answer without one is final."""
     import requests
 
-    url = str(outputs["ApiUrl"]) + KEYS_PATH
-    answer = requests.get(url, timeout=30)
+    url = f"http://127.0.0.1:{member.api_port}{KEYS_PATH}"
+    try:
+        answer = requests.get(url, timeout=30)
+    except requests.ConnectionError:
+        return None
     keys = answer.json().get("keys") if answer.status_code == 200 else None
     if not isinstance(keys, list) or not keys:
         raise PairError(
-            f"the {outputs.get('City')} stack published no signing key: GET {url} gave {answer.status_code}"
+            f"the {member.city} stack published no signing key: GET {url} gave {answer.status_code}"
         )
     return [dict(k) for k in keys]
 
@@ -154,16 +158,25 @@ def write_atomically(path: Path, document: Mapping[str, Any]) -> None:
 
 
 def federate(
-    outputs: Mapping[str, Mapping[str, Any]], pair: Sequence[Member]
+    pair: Sequence[Member], processes: Mapping[str, subprocess.Popen[bytes]]
 ) -> dict[str, list[dict[str, str]]]:
-    """Writes each member's agreement with the other's published keys; returns each city's own keys."""
-    keys = {m.city: published_keys(outputs[m.city]) for m in pair}
+    """Waits for each member to publish its key, then writes each one's agreement with the other's keys and
+    endpoint; returns each city's own keys. The members wait for their agreement before they are ready."""
+    keys: dict[str, list[dict[str, str]]] = {}
+    while len(keys) < len(pair):
+        for member in pair:
+            if member.city not in keys:
+                exited(member, processes[member.city])
+                published = published_keys(member)
+                if published is not None:
+                    keys[member.city] = published
+        time.sleep(0.1)
     for member in pair:
         (partner,) = [m for m in pair if m.city != member.city]
-        agreement = pair_agreement(
-            member.city, partner.city, keys[partner.city], outputs[partner.city]["ApiUrl"]
+        api = f"http://127.0.0.1:{partner.api_port}"
+        write_atomically(
+            member.agreement_path, pair_agreement(member.city, partner.city, keys[partner.city], api)
         )
-        write_atomically(member.agreement_path, agreement)
     return keys
 
 
@@ -198,6 +211,15 @@ def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def exited(member: Member, process: subprocess.Popen[bytes]) -> None:
+    """PairError if the member's process has ended (with the end of its log)."""
+    if process.poll() is not None:
+        raise PairError(
+            f"the {member.city} stack exited with {process.returncode} ({member.log_path}):\n"
+            + tail(member.log_path)
+        )
+
+
 def wait_ready(pair: Sequence[Member], processes: Mapping[str, subprocess.Popen[bytes]]) -> dict[str, Any]:
     """Each member's outputs.json once it has written it; PairError if a member exits first."""
     outputs: dict[str, Any] = {}
@@ -208,11 +230,8 @@ def wait_ready(pair: Sequence[Member], processes: Mapping[str, subprocess.Popen[
             path = member.local_dir / "outputs.json"
             if path.exists():
                 outputs[member.city] = json.loads(path.read_text())
-            elif processes[member.city].poll() is not None:
-                raise PairError(
-                    f"the {member.city} stack exited with {processes[member.city].returncode}"
-                    f" ({member.log_path}):\n{tail(member.log_path)}"
-                )
+            else:
+                exited(member, processes[member.city])
         time.sleep(0.1)
     return outputs
 
@@ -302,8 +321,8 @@ def run(environ: Mapping[str, str] | None = None) -> int:
         for member in pair:
             processes[member.city] = launch(member, env)
             log.info("starting %s (logs: %s)", member.city, member.log_path)
+        keys = federate(pair, processes)
         outputs = wait_ready(pair, processes)
-        keys = federate(outputs, pair)
         seconds = time.monotonic() - started
         summary = {
             "StartSeconds": round(seconds, 1),

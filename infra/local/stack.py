@@ -278,6 +278,16 @@ class LocalStack(TemplateStack):
         self.seeded = dict(seed_demo(**kwargs) or {})
         return self.seeded
 
+    def await_agreement(self) -> None:
+        """A stack of the local pair is ready only with its agreement in place: the launcher writes it once
+        both stacks publish their keys (infra/local/pair.py), so nothing federates with a missing file."""
+        path = self.config.federation_agreement
+        if path is None or path.exists():
+            return
+        log.info("waiting for the pair's agreement %s (make run-pair writes it)", path)
+        while not path.exists():
+            time.sleep(0.1)
+
     def outputs(self) -> dict[str, Any]:
         result = super().outputs()
         result.update(
@@ -307,6 +317,7 @@ class LocalStack(TemplateStack):
         return result
 
     def write_outputs(self) -> dict[str, Any]:
+        self.await_agreement()
         self.ready_seconds = time.monotonic() - self.started_at
         outputs = self.outputs()
         self.save_outputs(self.config.outputs_path, outputs)

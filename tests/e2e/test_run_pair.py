@@ -152,6 +152,8 @@ def test_each_agreement_lists_the_other_with_the_others_real_public_key(pair: Pa
         partner = pair.other(city)
         path = pair.root / city / "federation.json"
         assert pair.stacks[city].outputs["FederationAgreementPath"] == str(path)
+        # in place before the stack said it was ready: no call of the stack ever found it missing
+        assert path.stat().st_mtime <= (pair.root / city / "outputs.json").stat().st_mtime
 
         agreement = load_agreement(
             path, ROOT / "schemas/federation.schema.json", city_id=city, local_pair=True
