@@ -78,12 +78,13 @@ def report(
     sent: datetime | None = None,
     lifetime: timedelta = timedelta(minutes=10),
     signer: Any = None,
+    status: str = "Actual",
 ) -> tuple[bytes, str]:
     """A Report as a partner's stack sends it, and its Vigia-Signature."""
     lat, lon = place or near_centre()
     sent = sent or datetime.now(UTC).replace(microsecond=0)
     sender = sender or partner.partner_id
-    envelope = messages.Envelope(distribution_id, sender, recipient, sent, sent + lifetime)
+    envelope = messages.Envelope(distribution_id, sender, recipient, sent, sent + lifetime, status)
     body = messages.roaming_alert(
         envelope,
         alert_id=alert_id,
@@ -280,6 +281,20 @@ def test_what_the_host_cannot_take_is_refused_before_any_mark(api, stack, partne
             422,
             "federation-kind-not-taken",
         )
+
+
+@pytest.mark.parametrize("status", ["Exercise", "Test"])
+def test_an_exercise_or_test_report_is_acknowledged_and_dispatches_nothing(api, stack, partners, status):
+    # a city joining tests with Exercise or Test first (docs/roaming.md): no police is sent for a drill
+    body, signature = report(partners[PARTNER], status=status)
+    ack = checked_ack(api, post(api, body, signature), body)
+    assert ack.status == status
+    assert visitor_alerts(stack) == []
+    received = [
+        i for i in stack.table("AuditTable").scan()["Items"] if i["action"] == "federation_message_received"
+    ]
+    assert [(a["actor_id"], a["target_id"]) for a in received] == [(PARTNER, f"federation#{PARTNER}")]
+    assert post(api, body, signature).status == 409  # a drill is marked like any message
 
 
 def test_the_visitor_alert_reads_as_a_visitor_for_staff(api, stack, partners):

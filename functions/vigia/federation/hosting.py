@@ -77,6 +77,12 @@ def check_report(message: Message, pack: CityPack) -> None:
         )
 
 
+def is_drill(message: Message) -> bool:
+    """An `Exercise` or `Test` message: checked, marked and acknowledged like any, but acted on by nobody, so
+    a city joining the federation can test against a live host without sending its police anywhere."""
+    return message.status != "Actual"
+
+
 def receive_report(
     message: Message, partner_id: str, *, pack: CityPack, alerts: AlertStore, now: datetime
 ) -> tuple[Alert, bool]:

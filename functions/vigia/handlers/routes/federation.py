@@ -67,25 +67,31 @@ def receive(request: Request) -> Response:
     except VigiaError as refused:
         _refused(partner_id, refused)
         raise
+    target_type, target_id = "federation_message", f"federation#{partner_id}"
     try:
-        if message.kind == "Report":
+        if hosting.is_drill(message):
+            pass  # verified, marked, audited and acknowledged: a drill sends no police
+        elif message.kind == "Report":
             alert, created = hosting.receive_report(
                 message, partner_id, pack=pack, alerts=runtime.alerts(), now=now
             )
             runtime.report_pointers().remember(partner_id, message.distribution_id, alert.alert_id)
-            alert_id = alert.alert_id
+            target_type, target_id = "alert", alert.alert_id
             if created:
                 metrics.add_metric(name="VisitorAlertsReceived", unit="Count", value=1)
         else:
-            alert_id = hosting.cancel_visitor(
-                message,
-                partner_id,
-                pack=pack,
-                alerts=runtime.alerts(),
-                pointers=runtime.report_pointers(),
-                canceller=runtime.alert_canceller(),
-                announce=runtime.cancellation_notice(),
-                now=now,
+            target_type, target_id = (
+                "alert",
+                hosting.cancel_visitor(
+                    message,
+                    partner_id,
+                    pack=pack,
+                    alerts=runtime.alerts(),
+                    pointers=runtime.report_pointers(),
+                    canceller=runtime.alert_canceller(),
+                    announce=runtime.cancellation_notice(),
+                    now=now,
+                ),
             )
     except Exception as failed:
         # Not acted on: the mark goes, so the partner's retry of this very message is not a "replay".
@@ -97,13 +103,13 @@ def receive(request: Request) -> Response:
     _audit(
         partner_id,
         "federation_message_received",
-        "alert",
-        alert_id,
-        f"{message.kind} {message.distribution_id}",
+        target_type,
+        target_id,
+        f"{message.status} {message.kind} {message.distribution_id}",
     )
     logger.info(
         "federation message received",
-        extra={"partner": partner_id, "kind": message.kind, "alert_id": alert_id},
+        extra={"partner": partner_id, "kind": message.kind, "target": target_id},
     )
     envelope = Envelope(
         f"{pack.city_id}-{clock.new_id(now)}-ack",
