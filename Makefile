@@ -73,7 +73,7 @@ format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-redrive: venv  ## move dead letters back to their queue: QUEUE=dispatch|sms|siren|webhook (default all); CLOUD=1 CITY=x for a deployed stack
+redrive: venv  ## move dead letters back to their queue: QUEUE=dispatch|sms|siren|webhook|silent|federation (default all); CLOUD=1 CITY=x for a deployed stack
 	$(PY) -m infra.tools.redrive $(or $(QUEUE),all) $(if $(CLOUD),--cloud $(if $(filter command line environment,$(origin CITY)),--city $(CITY)),)
 
 indicators: venv  ## indicators of past days on the running local stack: DATE=YYYY-MM-DD or FROM= TO= (default yesterday)

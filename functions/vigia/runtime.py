@@ -11,7 +11,12 @@ from vigia import settings
 
 if TYPE_CHECKING:
     from vigia.adapters.cognito import CognitoIdentity
-    from vigia.adapters.dynamodb.alerts import DynamoAlertHistory, DynamoAlertStore, DynamoStalledAlerts
+    from vigia.adapters.dynamodb.alerts import (
+        DynamoAlertHistory,
+        DynamoAlertStore,
+        DynamoRoaming,
+        DynamoStalledAlerts,
+    )
     from vigia.adapters.dynamodb.audit import AuditEntry
     from vigia.adapters.dynamodb.deliveries import DynamoLedger
     from vigia.adapters.dynamodb.dispatch import DynamoAlertCanceller, DynamoDispatchStore
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
     from vigia.adapters.task_queues import SqsNotifier, SqsTaskQueues
     from vigia.city import CityPack
     from vigia.federation.agreement import Agreement
+    from vigia.federation.forwarding import Answer
     from vigia.indicators.frame import CityFrame
 
 
@@ -282,6 +288,23 @@ def post_to_cad() -> Callable[..., str]:
         return post_cap(resolve_url(pack_url, cad_id), body, alert_id=alert_id, kind=kind, cad_id=cad_id)
 
     return post
+
+
+def post_to_partner(*, alert_id: str, kind: str) -> Callable[[str, bytes, str], Answer]:
+    """POSTs one signed federation message to a partner's endpoint (endpoint, body, signature header)."""
+    from vigia.adapters import federation_http
+
+    def post(url: str, body: bytes, signature: str) -> Answer:
+        return federation_http.post(url, body, signature, alert_id=alert_id, kind=kind)
+
+    return post
+
+
+def roaming_marks() -> DynamoRoaming:
+    """A forwarded alert's roaming status (docs/roaming.md), moved with a condition."""
+    from vigia.adapters.dynamodb.alerts import DynamoRoaming
+
+    return DynamoRoaming()
 
 
 def alert_bus() -> Callable[[dict[str, Any], dict[str, str]], str]:

@@ -85,6 +85,8 @@ class Settings:
     federation_agreement_path: Path | None = None  # None: the pack folder's federation.json
     federation_local_pair: bool = False  # keep 127.0.0.1 partners: only the local pair sets it
     federation_table: str = "vigia-federation"
+    federation_queue_url: str = ""  # the home's deliveries to partners (FederationSenderFunction)
+    federation_timeout_s: float = 5.0  # one POST to a partner
 
     @property
     def city_pack_schema(self) -> Path:
@@ -177,6 +179,8 @@ def get() -> Settings:
         else None,
         federation_local_pair=env.get("FEDERATION_LOCAL_PAIR") == "1",
         federation_table=env.get("FEDERATION_TABLE", "vigia-federation"),
+        federation_queue_url=env.get("FEDERATION_QUEUE_URL", ""),
+        federation_timeout_s=float(env.get("FEDERATION_TIMEOUT_S", "5")),
     )
 
 

@@ -1,7 +1,7 @@
 """`make redrive`: moves dead letters back to their queue, on the local stack or a deployed city's stack.
 
     make redrive                       # every DLQ of the running local stack (.local/outputs.json)
-    make redrive QUEUE=sms             # one queue: dispatch, sms, siren or webhook
+    make redrive QUEUE=sms             # one queue: dispatch, sms, siren, webhook, silent or federation
     make redrive CLOUD=1 CITY=godoy-cruz   # the deployed stack, with your AWS credentials
 
 Each message goes back to the queue it came from; its sender finds the delivery record and sends it

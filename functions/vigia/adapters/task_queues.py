@@ -1,5 +1,5 @@
-"""The channel queues (SMS, sirens, webhook) and their DLQs: enqueue in batches of ten, peek and redrive;
-the lifecycle's notifier on them."""
+"""The channel queues (SMS, sirens, webhook, federation) and their DLQs: enqueue in batches of ten, peek and
+redrive; the lifecycle's notifier on them."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def queue_url(channel: str) -> str:
         "sms": s.sms_queue_url,
         "siren": s.siren_queue_url,
         "webhook": s.webhook_queue_url,
+        "federation": s.federation_queue_url,
         "dispatch": s.dispatch_queue_url,
         "silent": s.silent_queue_url,
     }.get(channel, "")
@@ -97,7 +98,7 @@ def retry_later(channel: str, receipt_handle: str, delay_s: float) -> None:
 
 
 # ------------------------------------------------------------------ DLQs for operators
-QUEUES = ("dispatch", "sms", "siren", "webhook", "silent")
+QUEUES = ("dispatch", "sms", "siren", "webhook", "silent", "federation")
 
 
 def dlq_summary(peek: int = 10) -> list[dict[str, Any]]:

@@ -6,10 +6,12 @@ them may import it without a circle.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 RECEIVED = "received"
+FORWARDING = "forwarding"  # roaming.status until the partner's signed Ack comes back (docs/roaming.md)
 SILENT = "silent"  # the type category a sealed alert shows to everyone but the response team
 
 
@@ -47,18 +49,23 @@ class Alert:
     local_date: str
     sealed: str | None = None  # a silent alert's identity and place, sealed (vigia.silent); never shown
     visitor: Visitor | None = None  # raised here by a partner city's resident (docs/roaming.md)
+    # raised in a partner city's jurisdiction and forwarded there (docs/roaming.md): {partner, status}
+    roaming: Mapping[str, str] | None = None
 
     def receipt(self) -> dict[str, Any]:
         """The 202 answer: enough for the app to show "received" and poll."""
         # A silent alert's is neutral: whoever holds the phone learns nothing (docs/silent-alarms.md).
         if self.silent:
             return {"alert_id": self.alert_id, "status": RECEIVED, "created_at": self.created_at}
-        return {
+        receipt: dict[str, Any] = {
             "alert_id": self.alert_id,
             "status": self.status,
             "type": self.type,
             "created_at": self.created_at,
         }
+        if self.roaming:
+            receipt["roaming"] = {"partner": self.roaming["partner"], "status": self.roaming["status"]}
+        return receipt
 
     def view(self) -> dict[str, Any]:
         if self.silent:  # only what others may see: category, coarse zone, time, status

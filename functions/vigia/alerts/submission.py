@@ -18,6 +18,7 @@ from typing import Any
 
 from vigia import clock
 from vigia.alerts.model import (
+    FORWARDING,
     RECEIVED,
     Alert,
     AlertStore,
@@ -37,6 +38,7 @@ from vigia.errors import (
     OutsideServiceArea,
     TooManyAlerts,
 )
+from vigia.federation.agreement import Agreement
 from vigia.residents.registration import APPROVED, SUSPENDED, Resident
 from vigia.silent.sealing import AlertNotSent, SealingRequired, seal_alert, sealed_claim, sealed_window_key
 
@@ -81,11 +83,14 @@ def submit(
     now: datetime,
     sealer: Sealer | None = None,
     sender_mac: SenderMac | None = None,
+    agreement: Agreement | None = None,
 ) -> tuple[Alert, bool]:
     """The stored alert and whether it is new (False: a retry answered with the first alert).
 
     A silent type's alert is stored sealed (vigia.silent): `sealer` encrypts its identity and place, and
     `sender_mac` keys every value stored with it that derives from the sender (claim, window).
+    Outside the service area, an alert in a partner city's jurisdiction (`agreement`) is accepted and
+    marked `roaming: {partner, status: forwarding}`; anywhere else it is refused (docs/roaming.md).
     """
     alert_type = pack.alert_types.get(request.type)
     silent = alert_type is not None and alert_type.silent
@@ -103,11 +108,21 @@ def submit(
             f"Unknown alert type {request.type!r}; known types: {', '.join(sorted(pack.alert_types))}.",
             errors=[FieldError("/type", "unknown alert type")],
         )
+    roaming = None
     if not pack.in_service_area(request.lat, request.lon):
-        raise OutsideServiceArea(
-            f"The alert's location is outside {pack.name}'s service area.",
-            errors=[FieldError("/location", "outside the service area")],
+        # A silent alarm stays home: roaming one needs the partner's response team and the seal carried
+        # across, which is not built (docs/roaming.md), so it is refused here whatever the agreement says.
+        partner = (
+            agreement.partner_for(request.lat, request.lon, alert_type.code)
+            if agreement is not None and not silent
+            else None
         )
+        if partner is None:
+            raise OutsideServiceArea(
+                f"The alert's location is outside {pack.name}'s service area.",
+                errors=[FieldError("/location", "outside the service area")],
+            )
+        roaming = {"partner": partner.partner_id, "status": FORWARDING}
 
     claim = None
     if silent:  # no sender or place readable in a silent alert's claim or window either
@@ -138,7 +153,7 @@ def submit(
                 raise
             return _replay(prior, claim, alerts), False
         if alert is None:  # sealed once, after the limit let it through
-            alert = _new_alert(request, alert_type.code, resident, sender_id, pack, now)
+            alert = _new_alert(request, alert_type.code, resident, sender_id, pack, now, roaming)
             if alert.silent:
                 alert = seal_alert(
                     alert,
@@ -186,13 +201,19 @@ def _span(seconds: int) -> str:
 
 
 def _new_alert(
-    request: AlertRequest, type_code: str, resident: Resident, sender_id: str, pack: CityPack, now: datetime
+    request: AlertRequest,
+    type_code: str,
+    resident: Resident,
+    sender_id: str,
+    pack: CityPack,
+    now: datetime,
+    roaming: dict[str, str] | None = None,
 ) -> Alert:
     alert_type = pack.alert_types[type_code]
     block = pack.block_at(request.lat, request.lon)
     quadrant = pack.quadrant_at(request.lat, request.lon)
     block_source = "location"
-    if block is None and resident.block_id:
+    if block is None and resident.block_id and roaming is None:  # abroad, her home block is not the place
         block = pack.blocks.get(resident.block_id)
         block_source = "home"
     return Alert(
@@ -211,6 +232,7 @@ def _new_alert(
         status=RECEIVED,
         created_at=clock.iso(now),
         local_date=clock.local_date(now, pack.time_zone),
+        roaming=roaming,
     )
 
 

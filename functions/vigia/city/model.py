@@ -72,6 +72,8 @@ OPTIONAL_MESSAGE_TEXTS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "registration_code": frozenset({"code"}),  # SMS with the sign-up code
         "registration_attempt": frozenset({"helpline"}),  # SMS to whoever holds details given at sign-up
+        # SMS to a resident whose alert abroad the partner city did not confirm in time (docs/roaming.md)
+        "roaming_fallback": frozenset({"partner", "type_label", "time"}),
     }
 )
 

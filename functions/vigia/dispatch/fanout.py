@@ -16,7 +16,7 @@ from typing import Protocol
 from vigia import clock
 from vigia.alerts.model import Alert
 from vigia.city import CityPack
-from vigia.dispatch import protocol
+from vigia.dispatch import protocol, roaming
 from vigia.dispatch.protocol import Delivery, Neighbour, Plan, Sender, Told
 from vigia.dispatch.sending import CANCELLED, SENDING, SENT
 
@@ -148,12 +148,15 @@ def _run_protocol(
     alert_type = pack.alert_types.get(alert.type)
     if alert_type is None:
         raise UnknownAlertType(alert.type)
-    steps, _ = protocol.steps_to_run(alert, alert_type)
-    sender = _sender_of(alert, store) if protocol.needs_sender(steps) else None
-    neighbours: list[Neighbour] = []
-    if protocol.needs_neighbours(steps) and alert.block_id:
-        neighbours = store.neighbours(alert.block_id)
-    plan = protocol.plan_alert(alert, alert_type, pack, sender=sender, neighbours=neighbours)
+    if alert.roaming:  # raised in a partner city: the partner's protocol runs there, not ours here
+        plan = roaming.plan_roaming(alert, alert_type, pack, sender=store.sender(alert.sender_id))
+    else:
+        steps, _ = protocol.steps_to_run(alert, alert_type)
+        sender = _sender_of(alert, store) if protocol.needs_sender(steps) else None
+        neighbours: list[Neighbour] = []
+        if protocol.needs_neighbours(steps) and alert.block_id:
+            neighbours = store.neighbours(alert.block_id)
+        plan = protocol.plan_alert(alert, alert_type, pack, sender=sender, neighbours=neighbours)
     at = clock.iso(now)
     store.record(plan.deliveries, at=at, fresh=state.first_attempt)
     queues.enqueue(plan.deliveries)
@@ -195,6 +198,9 @@ def dispatch_cancellation(
             told.append(Told(record.channel, record.target, record.recipient, record.locale))
     cancelled_at = clock.parse_iso(state.cancelled_at) if state.cancelled_at else now
     plan = protocol.plan_cancel(alert, alert_type, pack, told, cancelled_at=cancelled_at)
+    for partner in dict.fromkeys(t.recipient for t in told if t.channel == protocol.FEDERATION):
+        cancel = roaming.plan_cancel(alert, pack, partner, cancelled_at=cancelled_at)
+        plan = Plan(plan.deliveries + cancel.deliveries, plan.notes)
     store.record(plan.deliveries, at=at)
     queues.enqueue(plan.deliveries)
     return Outcome(alert_id, "cancellation_sent", _counts(plan), plan.notes)

@@ -20,6 +20,7 @@ from vigia.dispatch.cad import PROVINCIAL_CAD as PROVINCIAL_CAD  # senders and t
 from vigia.dispatch.cad import cad_for_recipient, cad_message, cad_recipient, cap_identifier, cap_info
 
 SMS, SIREN, WEBHOOK = "sms", "siren", "webhook"
+FEDERATION = "federation"  # a partner city's stack: a signed EDXL-DE/CAP message (vigia.dispatch.roaming)
 ALERT, CANCEL = "alert", "cancel"
 PUBLIC_TARGETS = frozenset(
     {
@@ -66,7 +67,7 @@ class Delivery:
 
     alert_id: str
     kind: str  # ALERT or CANCEL
-    channel: str  # SMS, SIREN or WEBHOOK
+    channel: str  # SMS, SIREN, WEBHOOK or FEDERATION
     target: str  # the protocol step's target
     recipient: str  # E.164 phone, siren unit id, PROVINCIAL_CAD or another CAD's cad_recipient
     body: str  # SMS text, siren command (JSON) or CAP XML

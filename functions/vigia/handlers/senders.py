@@ -29,8 +29,12 @@ LEASE_S = 120  # longer than any one send, CAD retries included
 
 
 def sender_handler(
-    channel: str, send: Callable[[Delivery], str]
+    channel: str,
+    send: Callable[[Delivery], str],
+    on_failure: Callable[[Delivery, Attempt], float | None] | None = None,
 ) -> Callable[[dict[str, Any], LambdaContext], Any]:
+    """`on_failure`, if given, runs after a failed send (before its retry is scheduled) and may return the
+    longest the retry may wait (a deadline the channel must meet), in seconds."""
     processor = BatchProcessor(event_type=EventType.SQS)
 
     def record_handler(record: SQSRecord) -> None:
@@ -65,6 +69,13 @@ def sender_handler(
             pause = backoff.delay_s(
                 attempt.receive_count, base_s=s.delivery_retry_base_s, cap_s=s.delivery_retry_cap_s
             )
+            if on_failure is not None:
+                try:
+                    longest = on_failure(delivery, attempt)
+                except Exception:  # the retry still happens; the next failure tries the hook again
+                    logger.exception("the channel's failure step failed", extra=context)
+                else:
+                    pause = pause if longest is None else min(pause, max(longest, 0.0))
             try:
                 runtime.retry_later()(channel, record.receipt_handle, pause)
             except Exception:  # the retry still happens, after the queue's visibility timeout

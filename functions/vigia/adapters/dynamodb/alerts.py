@@ -133,6 +133,8 @@ class AlertRecord(Record):
     # a partner city's resident's alert raised here (docs/roaming.md): {partner, remote_id, caller_name,
     # callback_phone}; its sender_id is "visitor#<partner>#<remote_id>", no resident's
     visitor = MapAttribute[str, Any](null=True)
+    # a resident's alert forwarded to a partner city (docs/roaming.md): {partner, status[, fallback_at]}
+    roaming = MapAttribute[str, Any](null=True)
     by_sender = AlertsBySender()
     by_local_date = AlertsByLocalDate()
     by_queue = AlertsByQueue()
@@ -148,6 +150,9 @@ def values(record: AlertRecord) -> dict[str, Any]:
     if loc is not None:
         found["lat"], found["lon"] = float(loc.lat), float(loc.lon)
         found["accuracy_m"] = float(loc.accuracy_m) if loc.accuracy_m is not None else None
+    if found.get("roaming") is not None:
+        roaming = found["roaming"]
+        found["roaming"] = dict(roaming.as_dict() if hasattr(roaming, "as_dict") else roaming)
     if found.get("visitor") is not None:
         visitor = found["visitor"]
         found["visitor"] = dict(visitor.as_dict() if hasattr(visitor, "as_dict") else visitor)
@@ -178,6 +183,7 @@ def alert(v: Mapping[str, Any]) -> Alert:
         local_date=v["local_date"],
         sealed=v.get("sealed"),
         visitor=Visitor(**v["visitor"]) if v.get("visitor") else None,
+        roaming=v.get("roaming"),
     )
 
 
@@ -286,11 +292,13 @@ class DynamoAlertStore:
             status=alert.status,
             created_at=alert.created_at,
             local_date=alert.local_date,
-            queue_status="open",
-            queue_order=f"{alert.priority:02d}#{alert.created_at}",
+            # forwarded to a partner city: its queue, not ours (off the sparse by_queue index)
+            queue_status=None if alert.roaming else "open",
+            queue_order=None if alert.roaming else f"{alert.priority:02d}#{alert.created_at}",
             # a silent alert's claim is a MAC, kept on the claim only: nothing sender-derived on its record
             request_hash=claim.request_hash if claim and not alert.sealed else None,
             visitor=vars(alert.visitor).copy() if alert.visitor else None,
+            roaming=dict(alert.roaming) if alert.roaming else None,
         )
         window_record, window_condition = _window_record(window)
         try:
@@ -385,3 +393,32 @@ class DynamoAlertHistory:
             found = sample(values(record))
             if found is not None:
                 yield found
+
+
+# ------------------------------------------------------------------ roaming (docs/roaming.md)
+class DynamoRoaming:
+    """A forwarded alert's roaming status, moved with a condition on the status it had."""
+
+    def status(self, alert_id: str) -> str | None:
+        try:
+            record = AlertRecord.get(alert_id, SK, attributes_to_get=["roaming"], consistent_read=True)
+        except AlertRecord.DoesNotExist:
+            return None
+        found = values(record).get("roaming") or {}
+        return found.get("status")
+
+    def mark(self, alert_id: str, status: str, *, at: str, allowed: tuple[str, ...]) -> bool:
+        """roaming.status → `status` (with `<status>_at`) if it is one of `allowed`; False otherwise."""
+        try:
+            AlertRecord(alert_id, SK).update(
+                actions=[
+                    AlertRecord.roaming["status"].set(status),
+                    AlertRecord.roaming[f"{status}_at"].set(at),
+                ],
+                condition=AlertRecord.roaming["status"].is_in(*allowed),
+            )
+            return True
+        except UpdateError as error:
+            if conditional_failed(error):
+                return False
+            raise

@@ -170,7 +170,8 @@ INDICATOR_TYPE = Param(
 # Path parameters by name: what the document promises; the door checks clean text of at most 128 characters
 # and the routes answer 404 for what does not exist.
 _ID = {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,128}$"}
-DEAD_LETTER_QUEUES = ("dispatch", "sms", "siren", "webhook", "silent")  # = vigia.adapters.task_queues.QUEUES
+# = vigia.adapters.task_queues.QUEUES
+DEAD_LETTER_QUEUES = ("dispatch", "sms", "siren", "webhook", "silent", "federation")
 PATH_PARAMS: dict[str, dict[str, Any]] = {
     "alert_id": {**_ID, "description": "an alert's id"},
     "user_id": {**_ID, "description": "a resident's user id"},

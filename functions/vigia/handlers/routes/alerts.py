@@ -37,10 +37,18 @@ def submit_alert(request: Request) -> Response:
         now=clock.now(),
         sealer=runtime.sealer(),
         sender_mac=runtime.sender_mac(),
+        agreement=runtime.federation_agreement(),
     )
     if created:
         metrics.add_metric(name="AlertsReceived", unit="Count", value=1)
-        logger.info("alert received", extra={"alert_id": alert.alert_id, "alert_type": alert.type})
+        logger.info(
+            "alert received",
+            extra={
+                "alert_id": alert.alert_id,
+                "alert_type": alert.type,
+                **({"roaming_to": alert.roaming["partner"]} if alert.roaming else {}),
+            },
+        )
     return json_response(202, alert.receipt(), {"Location": f"/v1/alerts/{alert.alert_id}"})
 
 
