@@ -27,6 +27,7 @@ REQUIRED_SETTINGS = (
     "SMS_QUEUE_URL",
     "SIREN_QUEUE_URL",
     "WEBHOOK_QUEUE_URL",
+    "FEDERATION_QUEUE_URL",  # an alert raised in a partner city (docs/roaming.md)
 )
 settings.require_at_start(REQUIRED_SETTINGS)
 
