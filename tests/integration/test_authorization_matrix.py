@@ -21,6 +21,9 @@ from vigia.api.routes import BY_KEY, OWN_ALERT, OWN_ASSIGNMENT, PUBLIC, ROUTES, 
 POLICE_OWN = {"sub": "officer-own", "email": "own@city.example", "cognito:groups": "[police]"}
 POLICE_OTHER = {"sub": "officer-other", "email": "other@city.example", "cognito:groups": "[police]"}
 
+# Public at the door, authenticated by the body's signature (docs/roaming.md): unsigned, it is a 401 for all.
+SIGNED_BY_A_PARTNER = "POST /v1/federation/messages"
+
 # A body each request schema accepts (or nearly: an admitted caller may still get a 400 or 409).
 BODIES: dict[str, Any] = {
     "requests/registration.json": registration_body("matriz"),
@@ -47,6 +50,8 @@ class Who:
 def expected(route_key: str, who: Who) -> str:
     """allowed | 401 | 403 | 404, from the route table alone."""
     route = BY_KEY[route_key]
+    if route_key == SIGNED_BY_A_PARTNER:  # no token opens it, an admin's neither: only a partner's signature
+        return "401"
     if PUBLIC in route.roles:
         return "allowed"
     if who.claims is None:
