@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.conftest import ROOT, LocalStackProcess, _environment, free_ports
+from vigia.city import load_city_pack
 from vigia.federation.agreement import load_agreement
 
 pytestmark = pytest.mark.e2e
@@ -171,6 +173,59 @@ def test_each_agreement_lists_the_other_with_the_others_real_public_key(pair: Pa
         assert (point.x, point.y) != _kms_public_point(pair.stacks[city])
     committed = json.loads((ROOT / "infra/cities/godoy-cruz/federation.json").read_text())
     assert committed["partners"][0]["keys"] == {"keys": []}
+
+
+def test_a_godoy_cruz_residents_robbery_in_penalolen_reaches_penalolen_and_comes_home_delivered(
+    pair: Pair,
+) -> None:
+    home, host = pair.stacks["godoy-cruz"], pair.stacks["penalolen"]
+    pack = load_city_pack(ROOT / "infra/cities/penalolen", ROOT / "schemas/city.schema.json")
+    assert {"community_police", "sirens"} <= pack.alert_types["robbery"].targets  # Peñalolén's protocol
+    with_sirens = [b for b in pack.blocks.values() if b.sirens]
+    block = with_sirens[uuid.uuid4().int % len(with_sirens)]
+    lat, lon = block.centroid
+    resident = home.client("citizen")  # Godoy Cruz's demo resident, visiting Peñalolén
+
+    answer = resident.post("/v1/alerts", json={"type": "robbery", "location": {"lat": lat, "lon": lon}})
+
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["roaming"] == {"partner": "penalolen", "status": "forwarding"}
+    alert_id = answer.json()["alert_id"]
+    operator = host.client("operator")
+
+    def in_the_queue() -> list[dict[str, Any]]:
+        queue = operator.get("/v1/alerts")
+        assert queue.status_code == 200, queue.text
+        return [a for a in queue.json()["items"] if (a["type"], a["block_id"]) == ("robbery", block.block_id)]
+
+    (queued,) = host.wait_for(in_the_queue, timeout=60)  # the block is drawn anew: no other robbery there
+    visitor = operator.get(f"/v1/alerts/{queued['alert_id']}").json()
+    assert visitor["visitor"] == {"partner": "godoy-cruz", "remote_id": alert_id}
+    police = set(pack.dispatch.numbers_for("community_police"))
+    sirens = {s.siren_id for s in block.sirens}
+
+    def told() -> list[dict[str, Any]]:
+        mine = [m for m in host.outbox() if m.get("alert_id") == visitor["alert_id"]]
+        reached = {m["recipient"] for m in mine}
+        return mine if police | sirens <= reached else []
+
+    mine = host.wait_for(told, timeout=60)
+    assert {m["recipient"] for m in mine if m["channel"] == "sms"} >= police
+    assert {m["recipient"]: m["topic"] for m in mine if m["channel"] == "siren"} == {
+        siren: f"vigia/penalolen/sirens/{siren}/cmd" for siren in sirens
+    }
+
+    def delivered() -> dict[str, Any] | None:
+        view = resident.get(f"/v1/alerts/{alert_id}")
+        assert view.status_code == 200, view.text
+        return view.json() if (view.json().get("roaming") or {}).get("status") == "delivered" else None
+
+    assert home.wait_for(delivered, timeout=60)["roaming"]["partner"] == "penalolen"
+    # Godoy Cruz's own police and sirens heard nothing of it: the host's protocol ran, not the home's
+    home_pack = load_city_pack(ROOT / "infra/cities/godoy-cruz", ROOT / "schemas/city.schema.json")
+    at_home = [m for m in home.outbox() if m.get("alert_id") == alert_id]
+    assert not {m["recipient"] for m in at_home} & set(home_pack.dispatch.numbers_for("community_police"))
+    assert not [m for m in at_home if m["channel"] == "siren"]
 
 
 def test_ctrl_c_stops_both_and_leaves_no_process_behind(pair: Pair) -> None:
