@@ -40,9 +40,8 @@ class Partner:
         return KeySigner(self.key, self.kid)
 
 
-@pytest.fixture
-def partners(stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Partner]:
-    """Godoy Cruz's agreement with Peñalolén and Las Heras, each with a key made for this test."""
+def write_agreement(path: Path) -> dict[str, Partner]:
+    """Godoy Cruz's agreement with Peñalolén and Las Heras, each with a key made for this test, at `path`."""
     found = {PARTNER: Partner(PARTNER, "penalolen-test-1"), OTHER: Partner(OTHER, "las-heras-test-1")}
     document = json.loads((ROOT / "infra/cities/godoy-cruz/federation.json").read_text(encoding="utf-8"))
     (penalolen,) = document["partners"]
@@ -59,9 +58,15 @@ def partners(stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
             "alert_types": ["robbery", "domestic_violence"],  # a silent type, agreed by mistake
         }
     )
-    path = tmp_path / "federation.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    monkeypatch.setenv("FEDERATION_AGREEMENT_PATH", str(path))
+    return found
+
+
+@pytest.fixture
+def partners(stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Partner]:
+    """The stack runs with the test's agreement (FEDERATION_AGREEMENT_PATH)."""
+    found = write_agreement(tmp_path / "federation.json")
+    monkeypatch.setenv("FEDERATION_AGREEMENT_PATH", str(tmp_path / "federation.json"))
     runtime.reset()
     return found
 

@@ -1,0 +1,57 @@
+"""The host's door when the same partner message arrives at once in several execution environments."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.concurrent_stack import ServerStack, run_at_once, server_stack
+from tests.integration.test_federation_receiving import ROUTE, report, write_agreement
+from tests.support import api_event, godoy_cruz_pack
+from vigia.federation import messages
+
+PACK = godoy_cruz_pack()
+PLACE = next(b for b in PACK.blocks.values() if b.sirens).centroid
+
+
+@pytest.fixture(scope="module")
+def race_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerStack, dict]]:
+    path = Path(tmp_path_factory.mktemp("federation")) / "federation.json"
+    partners = write_agreement(path)
+    with server_stack() as stack:
+        environment = {**stack.environment, "FEDERATION_AGREEMENT_PATH": str(path)}
+        yield dataclasses.replace(stack, environment=environment), partners
+
+
+def _post(body: bytes, signature: str) -> dict:
+    headers = {"content-type": messages.CONTENT_TYPE, "Vigia-Signature": signature}
+    return api_event("POST", ROUTE, body.decode("utf-8"), headers=headers)
+
+
+def _visitor_alerts(stack: ServerStack) -> list[dict]:
+    return [i for i in stack.scan("AlertsTable") if i.get("sk") == "ALERT" and i.get("visitor")]
+
+
+def test_one_report_delivered_six_times_at_once_is_one_alert_and_five_409s(race_stack) -> None:
+    stack, partners = race_stack
+    body, signature = report(partners["penalolen"], place=PLACE, distribution_id="race-1", alert_id="RACE1")
+    answers = run_at_once(stack, [_post(body, signature)] * 6, api_event("GET", "/v1/federation/keys"))
+    assert Counter(a["status"] for a in answers) == {200: 1, 409: 5}, answers
+    assert [i["visitor"]["remote_id"] for i in _visitor_alerts(stack)] == ["RACE1"]
+
+
+def test_one_home_alert_under_six_distribution_ids_at_once_is_one_alert(race_stack) -> None:
+    stack, partners = race_stack
+    events = [
+        _post(*report(partners["penalolen"], place=PLACE, distribution_id=f"race-2-{i}", alert_id="RACE2"))
+        for i in range(6)
+    ]
+    answers = run_at_once(stack, events, api_event("GET", "/v1/federation/keys"))
+    assert Counter(a["status"] for a in answers) == {200: 6}, answers
+    assert [
+        i["visitor"]["remote_id"] for i in _visitor_alerts(stack) if i["visitor"]["remote_id"] == "RACE2"
+    ] == ["RACE2"]
