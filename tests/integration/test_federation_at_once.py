@@ -36,11 +36,14 @@ def _visitor_alerts(stack: ServerStack) -> list[dict]:
     return [i for i in stack.scan("AlertsTable") if i.get("sk") == "ALERT" and i.get("visitor")]
 
 
-def test_one_report_delivered_six_times_at_once_is_one_alert_and_five_409s(race_stack) -> None:
+def test_one_report_delivered_six_times_at_once_is_one_alert_and_one_200(race_stack) -> None:
     stack, partners = race_stack
     body, signature = report(partners["penalolen"], place=PLACE, distribution_id="race-1", alert_id="RACE1")
     answers = run_at_once(stack, [_post(body, signature)] * 6, api_event("GET", "/v1/federation/keys"))
-    assert Counter(a["status"] for a in answers) == {200: 1, 409: 5}, answers
+    # one is received; each other one is told it was (409) or, while the first is still acting, to come back
+    statuses = Counter(a["status"] for a in answers)
+    assert statuses[200] == 1, answers
+    assert statuses[409] + statuses[503] == 5, answers
     assert [i["visitor"]["remote_id"] for i in _visitor_alerts(stack)] == ["RACE1"]
 
 

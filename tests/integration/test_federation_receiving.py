@@ -373,3 +373,34 @@ def test_a_cancel_withdraws_what_the_host_has_not_sent(
     )
     refused = post(api, forged, sign_detached(forged, las_heras.signer()))
     assert refused.status == 422, refused.body
+
+
+def test_a_report_whose_first_attempt_died_is_taken_over_once_that_attempt_cannot_be_running(
+    api, stack, partners, monkeypatch
+):
+    from vigia import clock
+    from vigia.adapters import federation_store
+    from vigia.federation import hosting
+
+    body, signature = report(partners[PARTNER])
+    # the first attempt dies after its mark, before the alert, without a chance to take the mark back
+    monkeypatch.setattr(federation_store.DynamoReplayGuard, "forget", lambda *args: None)
+    real = hosting.receive_report
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("the execution environment was stopped")
+
+    monkeypatch.setattr(hosting, "receive_report", dies)
+    assert post(api, body, signature).status == 500
+    monkeypatch.setattr(hosting, "receive_report", real)
+    # while that attempt might still be running, the partner's retry is asked to come back, not "delivered"
+    soon = post(api, body, signature)
+    assert soon.status == 503, soon.body
+    assert soon.json["type"].endswith("/federation-in-progress")
+    assert visitor_alerts(stack) == []
+    # once it cannot be (past the lease), the retry takes over: one alert, Acked; after that a replay is 409
+    later = clock.now() + timedelta(seconds=federation_store.LEASE_S + 1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    checked_ack(api, post(api, body, signature), body)
+    assert len(visitor_alerts(stack)) == 1
+    assert post(api, body, signature).status == 409

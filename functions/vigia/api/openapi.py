@@ -27,6 +27,7 @@ _REASONS = {
     415: "The body is not application/json (with charset=utf-8 or no charset)",
     422: "Well-formed but not acceptable (e.g. outside the service area, Idempotency-Key reuse)",
     429: "Rate limit reached; see Retry-After",
+    503: "Being handled by another attempt right now; send it again later",
 }
 _COMMON_REF = re.compile(r"^(?:\.\./)?common\.json#/\$defs/(\w+)$")
 

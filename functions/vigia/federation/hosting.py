@@ -25,7 +25,7 @@ from vigia.alerts.model import (
 )
 from vigia.city import CityPack
 from vigia.dispatch import cancellation
-from vigia.errors import Conflict, NotFound, Unprocessable
+from vigia.errors import Conflict, NotFound, Unprocessable, VigiaError
 from vigia.federation.messages import Message
 
 # problem types of what the verifier let through but this city cannot take (422, no side effect)
@@ -35,6 +35,16 @@ KIND_NOT_TAKEN = "federation-kind-not-taken"  # an Ack or Update: answers to wha
 UNKNOWN_ALERT = "federation-unknown-alert"  # a Cancel of a Report this partner never sent us
 CANCEL_REFUSED = "federation-cancel-refused"  # past the cancel window, or the incident has moved on
 VISITOR_WINDOW_S = 60  # the per-alert window item the alert's transaction writes (gone by TTL after this)
+
+
+# the replay guard's answers (adapters.federation_store): first delivery, a replay, or one being received now
+FIRST, DONE, IN_FLIGHT = "first", "done", "in_flight"
+
+
+class InProgress(VigiaError):
+    """The same message is being acted on by another attempt right now: come back, it is not received yet."""
+
+    status, title, slug = 503, "Message being received", "federation-in-progress"
 
 
 class VisitorRefused(Unprocessable):

@@ -20,7 +20,7 @@ ROUTES = (
         "CAP Ack (its Vigia-Signature header). No token: the signature is the authentication",
         {PUBLIC},
         request_media=CONTENT_TYPE,
-        errors=(400, 401, 409, 413, 422),
+        errors=(400, 401, 409, 413, 422, 503),
         headers=(VIGIA_SIGNATURE,),
         tags=("federation",),
         media=(CONTENT_TYPE,),

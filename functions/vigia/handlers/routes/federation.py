@@ -46,6 +46,7 @@ def _refused(partner_id: str | None, refused: VigiaError) -> None:
 @route(router, "POST /v1/federation/messages")
 def receive(request: Request) -> Response:
     from vigia.federation import hosting
+    from vigia.federation.hosting import FIRST, IN_FLIGHT
     from vigia.federation.jws import SIGNATURE_HEADER, sign_detached
     from vigia.federation.messages import CONTENT_TYPE, Envelope, ack
     from vigia.federation.verifier import REPLAYED, FederationRefused, verify
@@ -60,7 +61,10 @@ def receive(request: Request) -> Response:
         partner_id, message = verified.partner.partner_id, verified.message
         hosting.check_report(message, pack)
         guard = runtime.replay_guard()
-        if not guard.first_time(partner_id, message.distribution_id, message.expires):
+        taken = guard.take(partner_id, message.distribution_id, message.expires, now=now.timestamp())
+        if taken == IN_FLIGHT:
+            raise hosting.InProgress("this message is being received now; send it again in a minute")
+        if taken != FIRST:
             raise FederationRefused(
                 409, REPLAYED, "this distributionID was already received from this partner"
             )
@@ -100,6 +104,8 @@ def receive(request: Request) -> Response:
         if isinstance(failed, VigiaError):
             _refused(partner_id, failed)
         raise
+    with contextlib.suppress(Exception):  # if this fails, the next delivery takes the stale mark over
+        guard.done(partner_id, message.distribution_id)
     _audit(
         partner_id,
         "federation_message_received",
