@@ -404,3 +404,17 @@ def test_a_report_whose_first_attempt_died_is_taken_over_once_that_attempt_canno
     checked_ack(api, post(api, body, signature), body)
     assert len(visitor_alerts(stack)) == 1
     assert post(api, body, signature).status == 409
+
+
+def test_operators_work_a_visitor_alert_like_any_other_and_a_false_alarm_strikes_no_resident(
+    api, stack, partners
+):
+    body, signature = report(partners[PARTNER])
+    assert post(api, body, signature).status == 200
+    (item,) = visitor_alerts(stack)
+    operator = staff("operator")
+    for action, extra in (("acknowledge", {}), ("assign", {"unit_id": "GC-01"}), ("false_alarm", {})):
+        answer = api("POST", f"/v1/alerts/{item['pk']}/actions", {"action": action, **extra}, claims=operator)
+        assert answer.status == 200, (action, answer.body)
+    assert stack.alert_item(item["pk"])["status"] == "false_alarm"
+    assert stack.table("ResidentsTable").scan()["Items"] == []  # no resident was made or struck
