@@ -50,12 +50,17 @@ def announce(stack: Stack, alert_id: str) -> None:
     sqs().send_message(QueueUrl=stack.resources["DispatchQueue"], MessageBody=json.dumps(event, default=str))
 
 
+_GROUPS: dict[tuple[str, str], int] = {}
+
+
 def seed(
     block_id: str, count: int, *, status: str = "approved", prefix: str = "n", locale: str | None = None
 ) -> list[Resident]:
     """`count` residents on the block, of the running stack's pack's country, in its locale unless told."""
     pack = runtime.city_pack()
-    group = abs(hash((prefix, block_id))) % 100
+    # Each (prefix, block) its own hundred of numbers: a hash could give two the same (str hashes change per
+    # process), and a pending neighbour would then share an approved one's phone and "hear" the alert
+    group = _GROUPS.setdefault((prefix, block_id), len(_GROUPS) % 100)
     people = [
         Resident(
             user_id=f"{prefix}-{block_id}-{i:04d}",
