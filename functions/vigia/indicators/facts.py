@@ -38,6 +38,16 @@ class AlertFacts:
     assigned_at: datetime | None = None
     on_scene_at: datetime | None = None
     resolved_at: datetime | None = None
+    # Roaming (docs/roaming.md): the partner a resident's forwarded alert went to (it happened there, the
+    # home counts it only as raised abroad), or the partner a visitor's alert came from (it happened here).
+    raised_abroad_in: str | None = None
+    visitor_from: str | None = None
+
+
+def _partner(value: Any) -> str | None:
+    if not isinstance(value, Mapping):
+        return None
+    return str(value.get("partner") or "") or None
 
 
 def _time(value: Any) -> datetime | None:
@@ -95,6 +105,8 @@ def alert_facts(item: Mapping[str, Any], *, response_target_s: int) -> AlertFact
         assigned_at=assigned,
         on_scene_at=on_scene,
         resolved_at=_time(item.get("resolved_at")),
+        raised_abroad_in=_partner(item.get("roaming")),
+        visitor_from=_partner(item.get("visitor")),
     )
 
 

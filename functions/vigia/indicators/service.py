@@ -26,6 +26,7 @@ from vigia.indicators.table import (
     CITY_LEVEL,
     OUTCOMES,
     QUADRANT_LEVEL,
+    RAISED_ABROAD,
     Cell,
     DayIndicators,
     Key,
@@ -410,7 +411,7 @@ def summary(
         *(Cell(level, zone, c, frame.type_info(c).iccs, population, stats[c]) for c in codes),
     ]
     withheld: dict[str, set[Key]] = {"count": set()}
-    for name in (*OUTCOMES, "survey_responses"):
+    for name in (*OUTCOMES, RAISED_ABROAD, "survey_responses"):
         # A public type (and `all`) over the period: known exactly when each of its days was.
         hidden = {(zone, c) for c in [ALL, *public] if not all(_exact(row, name) for row in shown.get(c, []))}
         # A sealed type of a whole month: its own cell, in no other equation (no day, no `all` of a day).
@@ -418,7 +419,8 @@ def summary(
             s = stats[code]
             value = int(getattr(s, name) or 0)
             small = value < threshold or (name == "false_alarms" and s.count - s.false_alarms < threshold)
-            if name not in ("sirens_sounded", "neighbour_messages") and small:  # silent: never any
+            never_any = ("sirens_sounded", "neighbour_messages", RAISED_ABROAD)  # silent: none, or not here
+            if name not in never_any and small:
                 hidden.add((zone, code))
         if hidden & {(zone, code) for code in sealed}:
             hidden.add((zone, ALL))  # `all` minus its exact parts would give the sealed one back

@@ -44,6 +44,8 @@ class CellStats:
     survey_responses: int | None = None
     survey_answers: int | None = None
     survey_favourable: int | None = None
+    raised_abroad: int = 0  # the home's residents' alerts forwarded to a partner city: in no other figure
+    visitors: int = 0  # of `count`, the alerts a partner city's residents raised here
 
     def merged(self, other: CellStats) -> CellStats:
         def add(a: float | None, b: float | None) -> Any:
@@ -64,6 +66,8 @@ class CellStats:
             survey_responses=add(self.survey_responses, other.survey_responses),
             survey_answers=add(self.survey_answers, other.survey_answers),
             survey_favourable=add(self.survey_favourable, other.survey_favourable),
+            raised_abroad=self.raised_abroad + other.raised_abroad,
+            visitors=self.visitors + other.visitors,
         )
 
     def with_patrol(self, planned: float, done: float) -> CellStats:

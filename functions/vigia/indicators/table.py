@@ -16,7 +16,7 @@ ones (suppression.protect_linear); every figure computed from a held-back count 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -51,6 +51,9 @@ COLUMNS: tuple[str, ...] = (
     "patrol_dosage_compliance",
     "survey_responses",
     "perception_favourable_share",
+    # Roaming (docs/roaming.md), after the older columns so that partners' scripts keep reading them:
+    "raised_abroad",  # the city rows only: residents' alerts forwarded to a partner city, in no other figure
+    "visitors",  # of `count`, the alerts a partner city's residents raised here
 )
 
 Key = tuple[str, str]  # (zone, type)
@@ -125,7 +128,15 @@ def _ratio(part: int, whole: int, digits: int = 3) -> float | None:
     return round(part / whole, digits) if whole else None
 
 
-OUTCOMES: tuple[str, ...] = ("cancellations", "sirens_sounded", "neighbour_messages", "false_alarms")
+OUTCOMES: tuple[str, ...] = (
+    "cancellations",
+    "sirens_sounded",
+    "neighbour_messages",
+    "false_alarms",
+    "visitors",
+)
+RAISED_ABROAD = "raised_abroad"
+ABROAD = "#abroad"  # the place of an atom of alerts raised in a partner city: no zone of ours
 
 
 def publish_cells(
@@ -218,6 +229,12 @@ def publish_cells(
                 if s.survey_responses is None or k in hidden_perception
                 else _ratio(int(s.survey_favourable or 0), int(s.survey_answers or 0))
             ),
+            "raised_abroad": (
+                shown(s.raised_abroad, k in withheld.get(RAISED_ABROAD, set()))
+                if cell.zone_level == CITY_LEVEL
+                else None
+            ),
+            "visitors": shown(s.visitors, k in withheld.get("visitors", set())),
         }
     return rows
 
@@ -228,7 +245,10 @@ def share_primary(stats: Mapping[Key, CellStats], threshold: int) -> set[Key]:
 
 
 def day_withheld(
-    cells: Sequence[Cell], cover: Mapping[Key, frozenset[Atom]], threshold: int
+    cells: Sequence[Cell],
+    cover: Mapping[Key, frozenset[Atom]],
+    threshold: int,
+    abroad: Mapping[Key, frozenset[Atom]] | None = None,
 ) -> dict[str, set[Key]]:
     """A day's withheld counts: none of `count` (the feed lists every public alert), and for each outcome
     the cells below the threshold plus whatever keeps them from being fixed by the published ones."""
@@ -245,6 +265,11 @@ def day_withheld(
         values = {k: int(getattr(s, name)) for k, s in stats.items()}
         primary = share_primary(stats, threshold) if name == "false_alarms" else set()
         withheld[name] = protect_linear(cover, values, threshold, unknown=primary, order=order)
+    # Alerts raised abroad enter no other figure: their own equations (the city's types and `all`) only.
+    raised = {k: s.raised_abroad for k, s in stats.items() if abroad is not None and k in abroad}
+    withheld[RAISED_ABROAD] = (
+        protect_linear(abroad, raised, threshold, order=order) if abroad is not None else set()
+    )
     return withheld
 
 
@@ -260,6 +285,7 @@ def _alert_stats(alert: AlertFacts) -> CellStats:
         response_times=(alert.response_time_s,) if alert.response_time_s is not None else (),
         within_target=int(alert.met_target is True),
         with_target=int(alert.met_target is not None),
+        visitors=int(alert.visitor_from is not None),
     )
 
 
@@ -282,12 +308,22 @@ def compute_day(
     inside = sorted(
         (a for a in read if window.contains(a.created_at)), key=lambda a: (a.created_at, a.alert_id)
     )
+    # A resident's alert forwarded to a partner city happened there: the partner counts it (as a visitor's)
+    # and the home only as raised abroad, so a sum over both cities counts it once (docs/indicators.md).
+    forwarded = [a for a in inside if a.raised_abroad_in is not None]
+    inside = [a for a in inside if a.raised_abroad_in is None]
 
     silent_types = {code for code, t in frame.types.items() if t.silent} | {
         a.type for a in inside if a.silent
     }
     type_codes = sorted(set(frame.types) | {a.type for a in inside})
     public_types = [t for t in type_codes if t not in silent_types]
+    # A silent alert is in no day's row, here or abroad (see docs/indicators.md); it is not counted twice
+    # in the sealed month either: it happened in the partner city.
+    abroad_by_type: dict[str, int] = {}
+    for a in forwarded:
+        if a.type in public_types and not a.silent:
+            abroad_by_type[a.type] = abroad_by_type.get(a.type, 0) + 1
 
     totals: dict[Key, CellStats] = {}
     sealed: dict[str, CellStats] = {t: CellStats() for t in type_codes if t in silent_types}
@@ -320,9 +356,14 @@ def compute_day(
     cells: list[Cell] = []
     sums: list[Sum[Key]] = []
     cover: dict[Key, frozenset[Atom]] = {}
+    abroad: dict[Key, frozenset[Atom]] = {}
 
     def cell(level: str, zone: str, type_: str, population: int, codes: Iterable[str | None]) -> None:
         stats = totals.get((zone, type_), CellStats())
+        if level == CITY_LEVEL:
+            raised = {t: n for t, n in abroad_by_type.items() if type_ in (ALL, t)}
+            stats = replace(stats, raised_abroad=sum(raised.values()))
+            abroad[(zone, type_)] = frozenset((ABROAD, t) for t in raised)
         cells.append(Cell(level, zone, type_, _iccs_of(codes), population, stats))
         here = atoms.get(zone, set())
         cover[(zone, type_)] = frozenset(a for a in here if type_ == ALL or a[1] == type_)
@@ -354,7 +395,7 @@ def compute_day(
 
     cells = _with_patrol_and_surveys(cells, frame, patrol, surveys)
     threshold = frame.small_cell_threshold
-    withheld = day_withheld(cells, cover, threshold)
+    withheld = day_withheld(cells, cover, threshold, abroad)
     published = publish_cells(cells, sums, threshold, day.isoformat(), withheld=withheld)
     rows = tuple(
         sorted(

@@ -219,6 +219,8 @@ def sample(v: Mapping[str, Any]) -> AlertSample | None:
 
     if not v.get("created_at") or v.get("sk", SK) != SK:
         return None
+    if v.get("roaming"):
+        return None  # forwarded to a partner city: its place is theirs, never a hot spot of ours
     silent = bool(v.get("silent", False))
     return AlertSample(
         type=str(v.get("type", "")),

@@ -42,7 +42,7 @@ LEDGER = ("#ledger", "nightly")
 _ALERT_FIELDS = (
     "pk", "sk", "type", "silent", "status", "created_at", "local_date", "block_id", "quadrant_id",
     "dispatched_at", "assigned_at", "on_scene_at", "resolved_at", "false_alarm_at", "cancelled_at",
-    "dispatch_time_s", "response_time_s", "met_target",
+    "dispatch_time_s", "response_time_s", "met_target", "roaming", "visitor",
 )  # fmt: skip
 
 
@@ -95,7 +95,8 @@ class DynamoAlertDays:
                 facts = alert_facts(item, response_target_s=self.frame.response_target_s)
                 if facts is None:
                     continue
-                if not (facts.silent or self.frame.type_info(facts.type).silent):
+                abroad = facts.raised_abroad_in is not None  # its sirens and messages were the partner's
+                if not (abroad or facts.silent or self.frame.type_info(facts.type).silent):
                     counts, delivered = deliveries.counts(facts.alert_id)  # a silent alert's never are read
                     read += delivered
                     facts = replace(
