@@ -1,0 +1,105 @@
+"""Roaming, both observatories stay honest (issue 15): the home's nightly indicators leave a resident's alert
+forwarded to a partner city out of its ordinary counts and report it as raised abroad; the home audits
+every message it sends the partner and every Ack it gets back (no personal data in the trail).
+
+The partner is test_federation_forwarding.py's stand-in Peñalolén (a signed Ack, or down).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.integration.test_federation_forwarding import (
+    IN_PENALOLEN,
+    PARTNER,
+    pump_all,
+    relay,
+    roaming,
+    send,
+)
+from tests.support import FakeContext
+from vigia import runtime
+from vigia.dispatch import roaming as home_roaming
+
+__all__ = ["roaming"]  # the fixture, used by name
+
+
+def audit_lines(stack, action: str) -> list[dict[str, Any]]:
+    return sorted(
+        (i for i in stack.table("AuditTable").scan()["Items"] if i["action"] == action),
+        key=lambda i: i["at"],
+    )
+
+
+def test_the_nightly_run_counts_a_forwarded_alert_as_raised_abroad_not_in_the_homes_counts(
+    api, stack, citizen, roaming, staff_claims
+):
+    from vigia.handlers.nightly_indicators import lambda_handler
+
+    alert_id = send(api, citizen, IN_PENALOLEN).json["alert_id"]
+    relay(stack, alert_id)
+    pump_all(stack)
+    day = stack.alert_item(alert_id)["local_date"]
+
+    run = lambda_handler({"date": day}, FakeContext("NightlyIndicatorsFunction", 1024, remaining_ms=900_000))
+
+    assert run["computed"][0]["alerts"] == 0  # none of the home's: its alert happened in Peñalolén
+    answer = api(
+        "GET",
+        "/v1/indicators",
+        claims=staff_claims("analyst"),
+        query={"from": day, "to": day, "zone": "city", "type": "all"},
+    )
+    assert answer.status == 200, answer.body
+    (city,) = answer.json["items"]
+    assert city["count"] == 0
+    assert city["raised_abroad"] == "<5"  # one alert: a small cell, held back, but there
+    assert city["visitors"] == 0
+    stored = stack.table("IndicatorsTable").get_item(Key={"pk": day, "sk": "city#all"})["Item"]
+    assert json.loads(stored["stats"])["raised_abroad"] == 1  # kept exactly
+    assert json.loads(stored["stats"])["count"] == 0
+    blocks = stack.table("IndicatorsTable").query(
+        KeyConditionExpression="pk = :d", ExpressionAttributeValues={":d": day}
+    )["Items"]
+    assert not [r for r in blocks if r["sk"].startswith("B-")]  # no block of Godoy Cruz saw it
+
+
+def test_the_home_audits_the_report_and_cancel_it_sends_and_the_ack_it_gets(api, stack, citizen, roaming):
+    alert_id = send(api, citizen, IN_PENALOLEN).json["alert_id"]
+    relay(stack, alert_id)
+    pump_all(stack)
+    assert api("POST", f"/v1/alerts/{alert_id}/cancel", claims=citizen.claims).status == 202
+    pump_all(stack)
+
+    report, cancel = roaming.stand_in.accepted
+    sent = audit_lines(stack, "federation_message_sent")
+    assert [(a["target_id"], a["actor_role"]) for a in sent] == [(alert_id, "federation_sender")] * 2
+    assert report.distribution_id in sent[0]["reason"]
+    assert "Report" in sent[0]["reason"]
+    assert PARTNER in sent[0]["reason"]
+    assert cancel.distribution_id in sent[1]["reason"]
+    assert "Cancel" in sent[1]["reason"]
+    assert report.distribution_id == home_roaming.report_distribution_id(runtime.city_pack(), alert_id)
+    (acked,) = audit_lines(stack, "federation_ack_received")  # a Cancel asks for no Ack
+    assert acked["actor_id"] == PARTNER
+    assert acked["target_id"] == alert_id
+    assert report.distribution_id in acked["reason"]
+    resident = stack.resident_item(citizen.user_id)
+    for line in [*sent, acked]:
+        for never in (resident["phone"], "Vecina", resident["national_id"], resident["address"]):
+            assert str(never) not in json.dumps(line, default=str)
+
+
+def test_every_attempt_to_a_partner_that_is_down_is_audited_as_failed(api, stack, citizen, roaming):
+    roaming.stand_in.mode = "down"
+    alert_id = send(api, citizen, IN_PENALOLEN).json["alert_id"]
+    relay(stack, alert_id)
+    pump_all(stack)
+
+    attempts = len(roaming.stand_in.bodies)
+    failed = audit_lines(stack, "federation_message_failed")
+    assert attempts >= 2
+    assert len(failed) == attempts  # one line per message sent, answered or not
+    assert all(f["target_id"] == alert_id and "503" in f["reason"] for f in failed)
+    assert audit_lines(stack, "federation_ack_received") == []
