@@ -18,11 +18,18 @@ from tests.integration.test_federation_forwarding import (
     roaming,
     send,
 )
+from tests.integration.test_federation_receiving import partners, post, report, visitor_alerts
 from tests.support import FakeContext
 from vigia import runtime
 from vigia.dispatch import roaming as home_roaming
 
-__all__ = ["roaming"]  # the fixture, used by name
+__all__ = ["partners", "roaming"]  # the fixtures, used by name
+
+
+def run_night(day: str) -> Any:
+    from vigia.handlers.nightly_indicators import lambda_handler
+
+    return lambda_handler({"date": day}, FakeContext("NightlyIndicatorsFunction", 1024, remaining_ms=900_000))
 
 
 def audit_lines(stack, action: str) -> list[dict[str, Any]]:
@@ -35,14 +42,12 @@ def audit_lines(stack, action: str) -> list[dict[str, Any]]:
 def test_the_nightly_run_counts_a_forwarded_alert_as_raised_abroad_not_in_the_homes_counts(
     api, stack, citizen, roaming, staff_claims
 ):
-    from vigia.handlers.nightly_indicators import lambda_handler
-
     alert_id = send(api, citizen, IN_PENALOLEN).json["alert_id"]
     relay(stack, alert_id)
     pump_all(stack)
     day = stack.alert_item(alert_id)["local_date"]
 
-    run = lambda_handler({"date": day}, FakeContext("NightlyIndicatorsFunction", 1024, remaining_ms=900_000))
+    run = run_night(day)
 
     assert run["computed"][0]["alerts"] == 0  # none of the home's: its alert happened in Peñalolén
     answer = api(
@@ -103,3 +108,30 @@ def test_every_attempt_to_a_partner_that_is_down_is_audited_as_failed(api, stack
     assert len(failed) == attempts  # one line per message sent, answered or not
     assert all(f["target_id"] == alert_id and "503" in f["reason"] for f in failed)
     assert audit_lines(stack, "federation_ack_received") == []
+
+
+def test_the_hosts_nightly_run_counts_a_visitor_alert_where_it_happened_and_in_visitors(
+    api, stack, partners, staff_claims
+):
+    body, signature = report(partners["penalolen"])
+    assert post(api, body, signature).status == 200
+    (visitor,) = visitor_alerts(stack)
+    day, block = visitor["local_date"], visitor["block_id"]
+
+    run = run_night(day)
+
+    assert run["computed"][0]["alerts"] == 1  # it happened here: the host's police answered it
+    for zone in ("city", block):
+        answer = api(
+            "GET",
+            "/v1/indicators",
+            claims=staff_claims("analyst"),
+            query={"from": day, "to": day, "zone": zone, "type": "robbery"},
+        )
+        assert answer.status == 200, answer.body
+        (row,) = answer.json["items"]
+        assert row["count"] == 1, (zone, row)
+        assert row["visitors"] == "<5"  # one visitor: a small cell, held back
+    stored = stack.table("IndicatorsTable").get_item(Key={"pk": day, "sk": "city#all"})["Item"]
+    assert json.loads(stored["stats"])["visitors"] == 1
+    assert json.loads(stored["stats"])["raised_abroad"] == 0
