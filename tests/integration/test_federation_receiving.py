@@ -270,22 +270,15 @@ def test_what_the_host_cannot_take_is_refused_before_any_mark(api, stack, partne
     # a silent alarm: the host has no sealing path for a visitor, whatever the agreement lists
     silent = report(las_heras, alert_type="domestic_violence", distribution_id="lh-1-report", alert_id="L1")
     _refused(api, stack, *silent, 422, "federation-unknown-type")
-    # an Ack or an Update answers something this host never sent
+    # an Ack answers something this host never sent; so does an Update of an alert it never forwarded
     sent = datetime.now(UTC).replace(microsecond=0)
     envelope = messages.Envelope("penalolen-x-ack", PARTNER, HOST, sent, sent + timedelta(minutes=5))
     reference = f"{HOST},{HOST}-A1-report,{messages.cap_time(sent, 'UTC')}"
-    for body in (
-        messages.ack(envelope, references=reference),
-        messages.update(envelope, references=reference, status="on_scene"),
+    for body, slug in (
+        (messages.ack(envelope, references=reference), "federation-kind-not-taken"),
+        (messages.update(envelope, references=reference, status="on_scene"), "federation-unknown-alert"),
     ):
-        _refused(
-            api,
-            stack,
-            body,
-            sign_detached(body, partners[PARTNER].signer()),
-            422,
-            "federation-kind-not-taken",
-        )
+        _refused(api, stack, body, sign_detached(body, partners[PARTNER].signer()), 422, slug)
 
 
 @pytest.mark.parametrize("status", ["Exercise", "Test"])

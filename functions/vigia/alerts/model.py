@@ -25,6 +25,7 @@ class Visitor:
     remote_id: str  # the home's alert id
     caller_name: str  # her first name or an alias
     callback_phone: str  # E.164
+    report: str = ""  # the Report's CAP reference (sender,identifier,sent): what the host's Updates answer
 
     def view(self) -> dict[str, str]:
         return {"partner": self.partner, "remote_id": self.remote_id}

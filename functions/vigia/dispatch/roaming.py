@@ -7,7 +7,7 @@ send. The partner's police, neighbours and sirens are the partner's to run: the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -30,6 +30,25 @@ NEUTRAL_FALLBACK = (  # a pack that does not word roaming_fallback
 DELIVERED, FALLBACK, CANCELLED = "delivered", "fallback", "cancelled"
 BEFORE_DELIVERY = (FORWARDING, FALLBACK)
 CANCELLABLE = (FORWARDING, FALLBACK, DELIVERED, "acknowledged", "assigned", "en_route")
+# The host's incident as the home sees it move: an Update moves roaming.status only forward along this line;
+# resolved and false_alarm (and cancelled) are ends it never leaves (an Update arriving late is ignored).
+PROGRESS = ("acknowledged", "assigned", "en_route", "on_scene")
+UPDATE_KIND = "update_"  # + the host's status: a visitor alert's Update, one delivery per status reached
+
+
+def update_kind(status: str) -> str:
+    return f"{UPDATE_KIND}{status}"
+
+
+def is_update(kind: str) -> bool:
+    return kind.startswith(UPDATE_KIND)
+
+
+def moves_to(status: str) -> tuple[str, ...]:
+    """The roaming statuses an Update with the host's `status` may move her alert from: only those before it
+    (an Update implies the Report arrived, so `forwarding` and `fallback` too)."""
+    before = PROGRESS.index(status) if status in PROGRESS else len(PROGRESS)
+    return (FORWARDING, FALLBACK, DELIVERED, *PROGRESS[:before])
 
 
 class RoamingMarks(Protocol):
@@ -141,6 +160,32 @@ def plan_cancel(alert: Alert, pack: CityPack, partner_id: str, *, cancelled_at: 
     body = messages.cancel(envelope, references=report_envelope(alert, pack, partner_id).reference)
     delivery = Delivery(alert.alert_id, CANCEL, FEDERATION, PARTNER_TARGET, partner_id, body.decode("utf-8"))
     return Plan((delivery,))
+
+
+def plan_update(
+    alert_id: str, visitor: Mapping[str, str], status: str, pack: CityPack, *, at: datetime
+) -> Delivery | None:
+    """The host's side: a visitor alert reached `status`: one signed-at-send CAP Update to the partner whose
+    Report made it, referencing that Report. None for a status the federation does not carry, or a visitor
+    alert stored before its Report's reference was kept."""
+    report = visitor.get("report")
+    if status not in messages.UPDATE_STATUSES or not report:
+        return None
+    partner_id = visitor["partner"]
+    sent = at.replace(microsecond=0)
+    envelope = Envelope(
+        # one per home alert and status: a step taken again (a reassignment) is the same message, which the
+        # home answers 409 (already received) and never counts twice
+        distribution_id=f"{pack.city_id}-{visitor['remote_id']}-{status}",
+        sender=pack.city_id,
+        recipient=partner_id,
+        sent=sent,
+        expires=sent + MAX_LIFETIME,
+    )
+    body = messages.update(envelope, references=report, status=status)
+    return Delivery(
+        alert_id, update_kind(status), FEDERATION, PARTNER_TARGET, partner_id, body.decode("utf-8")
+    )
 
 
 def plan_fallback(

@@ -25,14 +25,16 @@ from vigia.alerts.model import (
 )
 from vigia.city import CityPack
 from vigia.dispatch import cancellation
+from vigia.dispatch import roaming as home
+from vigia.dispatch.roaming import RoamingMarks
 from vigia.errors import Conflict, NotFound, Unprocessable, VigiaError
 from vigia.federation.messages import Message
 
 # problem types of what the verifier let through but this city cannot take (422, no side effect)
 OUTSIDE_SERVICE_AREA = "federation-outside-service-area"
 UNKNOWN_TYPE = "federation-unknown-type"  # not a public type of this city's pack
-KIND_NOT_TAKEN = "federation-kind-not-taken"  # an Ack or Update: answers to what this host never sent
-UNKNOWN_ALERT = "federation-unknown-alert"  # a Cancel of a Report this partner never sent us
+KIND_NOT_TAKEN = "federation-kind-not-taken"  # an Ack: answers come back in the HTTP answer, never here
+UNKNOWN_ALERT = "federation-unknown-alert"  # a Cancel (Update) of a Report this partner (we) never sent
 CANCEL_REFUSED = "federation-cancel-refused"  # past the cancel window, or the incident has moved on
 VISITOR_WINDOW_S = 60  # the per-alert window item the alert's transaction writes (gone by TTL after this)
 
@@ -71,8 +73,9 @@ def sender_id(partner_id: str, remote_id: str) -> str:
 
 
 def check_report(message: Message, pack: CityPack) -> None:
-    """What the host checks before it marks a message received: a Report it can run here, or a Cancel."""
-    if message.kind == "Cancel":
+    """What the host checks before it marks a message received: a Report it can run here, a Cancel, or an
+    Update of a Report this city sent (which of its alerts: `receive_update`, after the mark)."""
+    if message.kind in ("Cancel", "Update"):
         return
     if message.kind != "Report" or message.alert is None:
         raise VisitorRefused(KIND_NOT_TAKEN, f"a {message.kind} answers a message this city did not send")
@@ -124,7 +127,13 @@ def receive_report(
             status=RECEIVED,
             created_at=clock.iso(now),
             local_date=clock.local_date(now, pack.time_zone),
-            visitor=Visitor(partner_id, roaming.alert_id, roaming.caller_name, roaming.callback_phone),
+            visitor=Visitor(
+                partner_id,
+                roaming.alert_id,
+                roaming.caller_name,
+                roaming.callback_phone,
+                report=message.reference,
+            ),
         )
         # one window item per visitor alert (written once: its transaction fails if a twin got there first)
         window = SendingWindow(f"window#{who}", (clock.iso(now),), 0, VISITOR_WINDOW_S)
@@ -178,6 +187,37 @@ def cancel_visitor(
     except (Conflict, NotFound) as refused:
         raise VisitorRefused(CANCEL_REFUSED, refused.detail) from None
     return alert.alert_id
+
+
+def receive_update(
+    message: Message,
+    partner_id: str,
+    *,
+    pack: CityPack,
+    alerts: AlertStore,
+    marks: RoamingMarks,
+    now: datetime,
+) -> tuple[str, bool]:
+    """The home's side of the host's Update: her alert whose Report this partner was sent takes the host's
+    status, only forward (`dispatch.roaming.moves_to`): a late Update (on_scene after resolved) is received
+    and moves nothing. Its alert id, and whether it moved; 422 for an Update of no alert forwarded to that
+    partner."""
+    reply = message.in_reply_to or ""
+    prefix, suffix = f"{pack.city_id}-", "-report"
+    alert_id = (
+        reply[len(prefix) : -len(suffix)] if reply.startswith(prefix) and reply.endswith(suffix) else ""
+    )
+    alert = alerts.get(alert_id) if alert_id else None
+    if (
+        alert is None
+        or not alert.roaming
+        or alert.roaming.get("partner") != partner_id
+        or home.report_distribution_id(pack, alert.alert_id) != reply
+    ):
+        raise VisitorRefused(UNKNOWN_ALERT, "the Update references no alert this city sent that partner")
+    status = message.incident_status or ""
+    moved = marks.mark(alert.alert_id, status, at=clock.iso(now), allowed=home.moves_to(status))
+    return alert.alert_id, moved
 
 
 def _fingerprint(message: Message) -> str:

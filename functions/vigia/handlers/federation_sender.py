@@ -1,6 +1,7 @@
 """FederationSenderFunction: the federation queue → a resident's alert (or its Cancel) signed and POSTed to
 the partner city it was raised in; the partner's signed Ack recorded; past the partner's deadline, the
-home's own fallback (docs/roaming.md)."""
+home's own fallback. As host, the CAP Update of a visitor alert's step, signed and POSTed to its home city
+(docs/roaming.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from vigia import clock, runtime, settings
 from vigia.dispatch import roaming
 from vigia.dispatch.protocol import ALERT, FEDERATION, Delivery
 from vigia.dispatch.sending import Attempt
-from vigia.federation import forwarding
+from vigia.federation import forwarding, messages
 from vigia.federation.agreement import DEFAULT_DEADLINE_S
 from vigia.handlers.federation_audit import audited
 from vigia.handlers.senders import sender_handler
@@ -30,18 +31,25 @@ settings.require_at_start(REQUIRED_SETTINGS)
 
 def send(delivery: Delivery) -> str:
     pack = runtime.city_pack()
-    report = roaming.report_distribution_id(pack, delivery.alert_id)
+    body = delivery.body.encode("utf-8")
+    update = roaming.is_update(delivery.kind)  # the host's Update of a visitor alert: Acked, nothing to mark
+    if update:
+        answered = messages.read_message(body).distribution_id  # our own message: its Ack must name it
+    else:
+        answered = roaming.report_distribution_id(pack, delivery.alert_id)
     status = forwarding.send(
-        delivery.body.encode("utf-8"),
+        body,
         partner_id=delivery.recipient,
-        distribution_id=report,
-        needs_ack=delivery.kind == ALERT,
+        distribution_id=answered,
+        needs_ack=delivery.kind == ALERT or update,
         agreement=runtime.federation_agreement(),
         signer=runtime.federation_signer(),
         post=runtime.post_to_partner(alert_id=delivery.alert_id, kind=delivery.kind),
     )
     # the Ack is the partner's word: recorded before the ledger says sent (a crash here: the retry gets 409)
     now = clock.iso(clock.now())
+    if update:
+        return status
     if delivery.kind == ALERT:
         runtime.roaming_marks().mark(
             delivery.alert_id, roaming.DELIVERED, at=now, allowed=roaming.BEFORE_DELIVERY

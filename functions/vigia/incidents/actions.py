@@ -278,6 +278,10 @@ def _consequences(
         cap = notices.escalation_to_cad(incident, pack)
         if cap is not None:
             deliveries.append(cap)
+    # recorded in the step's own transaction: each status a visitor alert reaches goes back to its partner
+    update = notices.partner_update(incident, step.to_status, step.at, pack)
+    if update is not None:
+        deliveries.append(update)
     if step.action == lifecycle.MARK_FALSE_ALARM and not incident.silent:
         # A silent alert (gender or intrafamily violence) never counts against its sender: a victim must
         # never fear losing the one quiet way to ask for help.

@@ -165,6 +165,8 @@ class Incident:
     response_time_s: float | None = None
     met_target: bool | None = None
     outcome: str | None = None  # a silent alert closed by the response team (vigia.silent.lifecycle)
+    # a visitor alert's origin (partner, remote_id, report): its steps go back to the partner as CAP Updates
+    visitor: Mapping[str, str] | None = field(default=None, hash=False)
 
     @property
     def is_open(self) -> bool:

@@ -1,4 +1,5 @@
-"""The SMS the incident lifecycle sends: an assignment to a police unit, and a resident's standing changes.
+"""The SMS the incident lifecycle sends: an assignment to a police unit, and a resident's standing changes;
+and, for a visitor alert, the CAP Update each step sends back to the partner city.
 
 Texts come from the city pack's `texts` catalogue, in the city's languages; each names where the alert
 is (its block and a map of the reported point) and is kept to as few SMS parts as it can (sms_text).
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from vigia import clock
 from vigia.city import CityPack
-from vigia.dispatch import sms_text
+from vigia.dispatch import roaming, sms_text
 from vigia.dispatch.protocol import ALERT, PROVINCIAL_CAD, SMS, WEBHOOK, Delivery, place_values
 from vigia.dispatch.sms_text import gsm7_length, is_gsm7
 from vigia.incidents.lifecycle import Incident
@@ -53,6 +54,14 @@ def unit_assignment(incident: Incident, unit_id: str, pack: CityPack) -> Deliver
     values = {**_place_values(incident, pack), "unit_id": unit_id}
     text = sms_text.fit(pack.message("unit_assignment", pack.locale, values))
     return Delivery(incident.alert_id, ALERT, SMS, ASSIGNED_UNIT, unit.phone, text, pack.locale)
+
+
+def partner_update(incident: Incident, status: str, at: str, pack: CityPack) -> Delivery | None:
+    """A visitor alert reached `status`: the signed CAP Update to the partner city whose resident raised it
+    (docs/roaming.md); None for a resident's own alert or a status the federation does not carry."""
+    if not incident.visitor:
+        return None
+    return roaming.plan_update(incident.alert_id, incident.visitor, status, pack, at=clock.parse_iso(at))
 
 
 def standing_notice(

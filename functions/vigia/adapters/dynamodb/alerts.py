@@ -209,6 +209,7 @@ def incident(v: Mapping[str, Any]) -> Incident:
         timeline=tuple(v.get("timeline") or ()),
         met_target=v.get("met_target"),
         outcome=v.get("outcome"),
+        visitor=v.get("visitor"),
         **seconds,
     )
 

@@ -83,6 +83,18 @@ def receive(request: Request) -> Response:
             target_type, target_id = "alert", alert.alert_id
             if created:
                 metrics.add_metric(name="VisitorAlertsReceived", unit="Count", value=1)
+        elif message.kind == "Update":
+            target_id, moved = hosting.receive_update(
+                message,
+                partner_id,
+                pack=pack,
+                alerts=runtime.alerts(),
+                marks=runtime.roaming_marks(),
+                now=now,
+            )
+            target_type = "alert"
+            if not moved:  # received (and Acked, so the host stops sending it) but behind what she sees
+                logger.info("a partner's Update came after a later one", extra={"alert_id": target_id})
         else:
             target_type, target_id = (
                 "alert",
