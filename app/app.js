@@ -13,6 +13,11 @@ const STEP_OF = {
   received: 0, dispatched: 1, acknowledged: 1, assigned: 1, en_route: 2, on_scene: 3,
   resolved: 4, false_alarm: 4, escalated: 4,
 };
+// an alert raised in a partner city is worked there: her steps are the partner's, from its CAP Updates
+// (roaming.status, docs/roaming.md); before the partner's first Update she sees "received" / "dispatched"
+const ROAMING_STATUS = { forwarding: 'received', fallback: 'received', delivered: 'dispatched' };
+const shownStatus = (alert) => (alert.roaming && alert.roaming.status && alert.status !== 'cancelled'
+  ? ROAMING_STATUS[alert.roaming.status] || alert.roaming.status : alert.status);
 const RETRIES = 5; // a tap's tries on a poor connection, all with the same Idempotency-Key
 
 const state = { config: null, session: null, api: null, lang: 'es', types: [], tap: null, poll: null, screen: null };
@@ -275,13 +280,14 @@ function sentScreen(receipt, type) {
   const started = Date.parse(receipt.created_at) || Date.now();
   let note = null;
   const render = () => {
-    const step = STEP_OF[alert.status];
+    const status = shownStatus(alert);
+    const step = STEP_OF[status];
     const left = Math.ceil(state.config.cancel_window_s - (Date.now() - started) / 1000);
-    const cancellable = alert.status !== 'cancelled' && (step === undefined || step < 3) && left > 0;
-    replace(main(), h('section', { class: 'card', 'data-sent': '', dataset: { alertId: alert.alert_id, status: alert.status } },
+    const cancellable = status !== 'cancelled' && (step === undefined || step < 3) && left > 0;
+    replace(main(), h('section', { class: 'card', 'data-sent': '', dataset: { alertId: alert.alert_id, status } },
       h('h2', {}, t('sent_title'), ': ', label(type)),
       alert.location && alert.location.accuracy_m !== undefined ? h('p', { class: 'hint' }, t('accuracy', { m: alert.location.accuracy_m })) : null,
-      alert.status === 'cancelled' ? message(t('cancelled'), 'info') : h('ol', { class: 'steps', 'aria-label': t('status'), 'data-steps': '' },
+      status === 'cancelled' ? message(t('cancelled'), 'info') : h('ol', { class: 'steps', 'aria-label': t('status'), 'data-steps': '' },
         STEPS.map((name, i) => h('li', {
           dataset: { step: name, done: String(step !== undefined && i <= step) },
           'aria-current': i === step ? 'step' : null,
@@ -307,7 +313,7 @@ function sentScreen(receipt, type) {
       // a missed poll is tried again on the next tick
     }
     if (state.screen === render) render();
-    if (['resolved', 'false_alarm', 'escalated', 'cancelled'].includes(alert.status)) stopPolling();
+    if (['resolved', 'false_alarm', 'escalated', 'cancelled'].includes(shownStatus(alert))) stopPolling();
   }
   stopPolling();
   state.poll = setInterval(refresh, Math.max(1, Number(state.config.poll_interval_s) || 3) * 1000);
