@@ -16,8 +16,8 @@ ROUTES = (
     entry(
         "POST",
         "/v1/federation/messages",
-        "A partner city's signed EDXL-DE/CAP message (Report, Cancel); answered with this city's signed "
-        "CAP Ack (its Vigia-Signature header). No token: the signature is the authentication",
+        "A partner city's signed EDXL-DE/CAP message (Report, Cancel, Update); answered with this city's "
+        "signed CAP Ack (its Vigia-Signature header). No token: the signature is the authentication",
         {PUBLIC},
         request_media=CONTENT_TYPE,
         errors=(400, 401, 409, 413, 422, 503),
