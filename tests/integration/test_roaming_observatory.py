@@ -135,3 +135,14 @@ def test_the_hosts_nightly_run_counts_a_visitor_alert_where_it_happened_and_in_v
     stored = stack.table("IndicatorsTable").get_item(Key={"pk": day, "sk": "city#all"})["Item"]
     assert json.loads(stored["stats"])["visitors"] == 1
     assert json.loads(stored["stats"])["raised_abroad"] == 0
+
+
+def test_the_homes_hot_spots_read_no_forwarded_alert(api, stack, citizen, roaming):
+    from vigia.adapters.dynamodb.alerts import DynamoAlertHistory
+
+    alert_id = send(api, citizen, IN_PENALOLEN).json["alert_id"]
+    relay(stack, alert_id)
+    pump_all(stack)
+    day = stack.alert_item(alert_id)["local_date"]
+
+    assert list(DynamoAlertHistory().on_date(day)) == []  # its point is in Peñalolén, never a hot spot here

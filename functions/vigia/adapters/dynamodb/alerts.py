@@ -380,7 +380,7 @@ class DynamoStalledAlerts:
 
 _SAMPLE_FIELDS = [
     "pk", "sk", "type", "silent", "location", "quadrant_id", "created_at", "status", "cancelled_at",
-    "false_alarm_at",
+    "false_alarm_at", "roaming",  # a forwarded alert's place is the partner's: never a hot spot here
 ]  # fmt: skip
 
 
