@@ -227,6 +227,18 @@ def test_a_godoy_cruz_residents_robbery_in_penalolen_reaches_penalolen_and_comes
     assert not {m["recipient"] for m in at_home} & set(home_pack.dispatch.numbers_for("community_police"))
     assert not [m for m in at_home if m["channel"] == "siren"]
 
+    # Peñalolén's operator works it; each step comes home as a signed CAP Update, and she reads the last
+    for action in ("acknowledge", "resolve"):
+        step = operator.post(f"/v1/alerts/{visitor['alert_id']}/actions", json={"action": action})
+        assert step.status_code == 200, (action, step.text)
+
+    def resolved() -> dict[str, Any] | None:
+        view = resident.get(f"/v1/alerts/{alert_id}")
+        assert view.status_code == 200, view.text
+        return view.json() if view.json()["roaming"]["status"] == "resolved" else None
+
+    assert home.wait_for(resolved, timeout=60)["roaming"] == {"partner": "penalolen", "status": "resolved"}
+
 
 def test_ctrl_c_stops_both_and_leaves_no_process_behind(pair: Pair) -> None:
     pids = [pair.summary["Cities"][city]["Pid"] for city in CITIES]
