@@ -1,6 +1,8 @@
 """Roaming, both observatories stay honest (issue 15): the home's nightly indicators leave a resident's alert
-forwarded to a partner city out of its ordinary counts and report it as raised abroad; the home audits
-every message it sends the partner and every Ack it gets back (no personal data in the trail).
+forwarded to a partner city out of its ordinary counts and report it as raised abroad, the host's count
+a visitor's alert where it happened and as a visitor's; the home's hot spots never read a forwarded alert;
+the sender audits every message it sends (a Report, a Cancel, the host's Update) and every Ack it gets
+back (no personal data in the trail).
 
 The partner is test_federation_forwarding.py's stand-in Peñalolén (a signed Ack, or down).
 """
@@ -8,9 +10,13 @@ The partner is test_federation_forwarding.py's stand-in Peñalolén (a signed Ac
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
+from infra.local.engine.pumps import drain_all
+from tests.integration.conftest import staff
 from tests.integration.test_federation_forwarding import (
+    HOME,
     IN_PENALOLEN,
     PARTNER,
     pump_all,
@@ -20,7 +26,8 @@ from tests.integration.test_federation_forwarding import (
 )
 from tests.integration.test_federation_receiving import partners, post, report, visitor_alerts
 from tests.support import FakeContext
-from vigia import runtime
+from tests.support.template_pumps import queue_pump
+from vigia import clock, runtime
 from vigia.dispatch import roaming as home_roaming
 
 __all__ = ["partners", "roaming"]  # the fixtures, used by name
@@ -146,3 +153,42 @@ def test_the_homes_hot_spots_read_no_forwarded_alert(api, stack, citizen, roamin
     day = stack.alert_item(alert_id)["local_date"]
 
     assert list(DynamoAlertHistory().on_date(day)) == []  # its point is in Peñalolén, never a hot spot here
+
+
+def test_the_host_audits_the_update_it_sends_and_the_homes_ack(api, stack, partners, monkeypatch):
+    from vigia.federation.forwarding import Answer
+    from vigia.federation.jws import sign_detached
+    from vigia.federation.messages import Envelope, ack, read_message
+
+    body, signature = report(partners["penalolen"])
+    assert post(api, body, signature).status == 200
+    (visitor,) = visitor_alerts(stack)
+    answer = api(
+        "POST", f"/v1/alerts/{visitor['pk']}/actions", {"action": "acknowledge"}, claims=staff("operator")
+    )
+    assert answer.status == 200, answer.body
+    sent_ids: list[str] = []
+
+    def home_answers(*, alert_id: str, kind: str) -> Any:  # the home city Acks the Update, signed
+        def post_it(url: str, sent: bytes, header: str) -> Answer:
+            update = read_message(sent)
+            sent_ids.append(update.distribution_id)
+            now = clock.now().replace(microsecond=0)
+            envelope = Envelope(
+                f"ack-{update.distribution_id}", "penalolen", HOME, now, now + timedelta(minutes=5)
+            )
+            answer = ack(envelope, references=update.reference)
+            return Answer(200, answer, sign_detached(answer, partners["penalolen"].signer()))
+
+        return post_it
+
+    monkeypatch.setattr(runtime, "post_to_partner", home_answers)
+    drain_all([queue_pump(stack, "FederationQueue")], rounds=50)
+
+    (update_id,) = sent_ids
+    (sent,) = audit_lines(stack, "federation_message_sent")
+    assert sent["target_id"] == visitor["pk"]
+    assert sent["reason"] == f"Update {update_id} to penalolen: HTTP 200"
+    (acked,) = audit_lines(stack, "federation_ack_received")
+    assert (acked["actor_id"], acked["target_id"]) == ("penalolen", visitor["pk"])
+    assert update_id in acked["reason"]
