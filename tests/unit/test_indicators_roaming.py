@@ -125,3 +125,54 @@ def test_the_hot_spot_sample_skips_a_forwarded_alert() -> None:
     counted = sample(visitor(2))
     assert counted is not None
     assert counted.alert_id == "A002"
+
+
+def test_a_week_shows_raised_abroad_only_when_every_night_under_it_did() -> None:
+    from tests.unit.test_indicators_service import NOW, Sink, Store
+    from vigia.indicators import service
+
+    frame = tiny_frame()
+
+    class Days:
+        def __init__(self, by_day: dict[date, list[AlertFacts]]) -> None:
+            self.by_day = by_day
+
+        def alerts_on(self, day: date) -> service.DayRead:
+            return service.DayRead(self.by_day.get(day, []), len(self.by_day.get(day, [])))
+
+    def week(by_day: dict[date, list[AlertFacts]]) -> dict[str, Any]:
+        store = Store()
+        for day in by_day:
+            service.run_day(
+                day,
+                frame=frame,
+                alerts=Days(by_day),
+                patrol=None,
+                store=store,
+                sink=Sink(),
+                source="t",
+                now=NOW,
+            )
+        city = service.summary({"period": "week", "date": "2026-03-10"}, frame=frame, store=store, now=NOW)
+        quadrant = service.summary(
+            {"period": "week", "date": "2026-03-10", "zone": "Q-1"}, frame=frame, store=store, now=NOW
+        )
+        return {
+            "city": {i["type"]: i for i in city["items"]},
+            "Q-1": {i["type"]: i for i in quadrant["items"]},
+        }
+
+    def abroad(day: date, n: int, first: int) -> list[AlertFacts]:
+        return facts(
+            [{**forwarded(first + k), "created_at": f"{day.isoformat()}T15:00:00Z"} for k in range(n)]
+        )
+
+    tue, wed = date(2026, 3, 10), date(2026, 3, 11)
+    exact = week({tue: abroad(tue, 5, 1), wed: abroad(wed, 6, 10)})
+    assert exact["city"]["all"]["raised_abroad"] == 11
+    assert exact["city"]["robbery"]["raised_abroad"] == 11
+    assert exact["city"]["all"]["count"] == 0
+    assert exact["Q-1"]["all"]["raised_abroad"] is None
+    # One night held its one back ("<5"): the week would give it back as week minus the other night.
+    held = week({tue: abroad(tue, 5, 1), wed: abroad(wed, 1, 10)})
+    assert held["city"]["all"]["raised_abroad"] == "x"
