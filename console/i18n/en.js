@@ -389,6 +389,8 @@ export default {
   ind_dosage: 'Patrol dosage',
   ind_surveys: 'Surveys',
   ind_perception: 'Favourable perception',
+  ind_raised_abroad: 'Raised abroad',
+  ind_visitors: 'Visitors',
   ind_date: 'Date',
   ind_days_title: 'The city, day by day',
   ind_quadrants_title: 'By quadrant',

@@ -378,6 +378,8 @@ export default {
   ind_dosage: 'Dosificación del patrullaje',
   ind_surveys: 'Encuestas',
   ind_perception: 'Percepción favorable',
+  ind_raised_abroad: 'Alertas en el exterior',
+  ind_visitors: 'De visitantes',
   ind_date: 'Fecha',
   ind_days_title: 'La ciudad, día por día',
   ind_quadrants_title: 'Por cuadrante',

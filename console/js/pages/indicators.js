@@ -38,6 +38,8 @@ const COLUMNS = [
   ['patrol_dosage_compliance', 'ind_dosage', 'share'],
   ['survey_responses', 'ind_surveys', 'number'],
   ['perception_favourable_share', 'ind_perception', 'share'],
+  ['raised_abroad', 'ind_raised_abroad', 'number'], // residents' alerts in a partner city: in no other column
+  ['visitors', 'ind_visitors', 'number'], // of count, a partner city's residents' alerts here
 ];
 
 function cells(row) {
