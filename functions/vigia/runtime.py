@@ -20,12 +20,12 @@ if TYPE_CHECKING:
     from vigia.adapters.dynamodb.audit import AuditEntry
     from vigia.adapters.dynamodb.deliveries import DynamoLedger
     from vigia.adapters.dynamodb.dispatch import DynamoAlertCanceller, DynamoDispatchStore
+    from vigia.adapters.dynamodb.federation import DynamoReplayGuard, DynamoReportPointers
     from vigia.adapters.dynamodb.incidents import DynamoIncidentStore
     from vigia.adapters.dynamodb.patrol import DynamoPatrolStore
     from vigia.adapters.dynamodb.registrations import DynamoRegistrationStore
     from vigia.adapters.dynamodb.residents import DynamoResidentStore
     from vigia.adapters.federation_keys import KmsSigner
-    from vigia.adapters.federation_store import DynamoReplayGuard, DynamoReportPointers
     from vigia.adapters.indicator_runs import IndicatorPorts
     from vigia.adapters.registration_keys import SecretKeys
     from vigia.adapters.sealing import KmsSealer
@@ -460,14 +460,14 @@ def federation_keys() -> dict[str, list[dict[str, str]]]:
 
 def replay_guard() -> DynamoReplayGuard:
     """Partners' distribution ids already received (FederationTable, conditional puts)."""
-    from vigia.adapters.federation_store import DynamoReplayGuard
+    from vigia.adapters.dynamodb.federation import DynamoReplayGuard
 
     return DynamoReplayGuard()
 
 
 def report_pointers() -> DynamoReportPointers:
     """Which visitor alert each partner's Report made (FederationTable), for its Cancel."""
-    from vigia.adapters.federation_store import DynamoReportPointers
+    from vigia.adapters.dynamodb.federation import DynamoReportPointers
 
     return DynamoReportPointers()
 

@@ -372,7 +372,7 @@ def test_a_report_whose_first_attempt_died_is_taken_over_once_that_attempt_canno
     api, stack, partners, monkeypatch
 ):
     from vigia import clock
-    from vigia.adapters import federation_store
+    from vigia.adapters.dynamodb import federation as federation_store
     from vigia.federation import hosting
 
     body, signature = report(partners[PARTNER])

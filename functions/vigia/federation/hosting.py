@@ -39,7 +39,7 @@ CANCEL_REFUSED = "federation-cancel-refused"  # past the cancel window, or the i
 VISITOR_WINDOW_S = 60  # the per-alert window item the alert's transaction writes (gone by TTL after this)
 
 
-# the replay guard's answers (adapters.federation_store): first delivery, a replay, or one being received now
+# the replay guard's answers (adapters.dynamodb.federation): first delivery, a replay, or one being received
 FIRST, DONE, IN_FLIGHT = "first", "done", "in_flight"
 
 
