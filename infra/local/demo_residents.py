@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vigia.city import Block, CityPack, LatLon
+from vigia.residents.national_id import rut_check_digit
 
 DEMO_COUNT = 3_000
 FULL_SCALE_COUNT = 16_350  # registered users of Godoy Cruz's SAC
@@ -360,12 +361,7 @@ def _dni(number: int) -> str:
 
 def _rut(body: int) -> str:
     """A Chilean RUT as the API stores one (vigia.residents.national_id: no dots, a dash): 12345678-5."""
-    total, factor = 0, 2
-    for digit in reversed(str(body)):
-        total += int(digit) * factor
-        factor = 2 if factor == 7 else factor + 1
-    check = 11 - total % 11
-    return f"{body}-{'0' if check == 11 else 'K' if check == 10 else check}"
+    return f"{body}-{rut_check_digit(str(body))}"
 
 
 @dataclass(frozen=True)

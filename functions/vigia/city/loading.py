@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import time
 from pathlib import Path
 from types import MappingProxyType
@@ -53,9 +53,9 @@ def load_city_pack(pack_dir: Path, schema_path: Path) -> CityPack:
     Raises CityPackError listing every problem found, each prefixed with the field's path.
     """
     pack_dir = Path(pack_dir)
-    raw = _read_json(pack_dir / CITY_FILE)
-    geography = _read_json(pack_dir / GEOGRAPHY_FILE)
-    schema = _read_json(Path(schema_path))
+    raw = read_json(pack_dir / CITY_FILE)
+    geography = read_json(pack_dir / GEOGRAPHY_FILE)
+    schema = read_json(Path(schema_path))
     problems = undecided_problems(raw, geography)
     if not problems:
         problems = schema_problems(raw, geography, schema)
@@ -67,16 +67,16 @@ def load_city_pack(pack_dir: Path, schema_path: Path) -> CityPack:
     return _build(raw, geography)
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path, refused: Callable[[str], Exception] = CityPackError) -> Any:
+    """A JSON file of a pack's folder (city.json, geography.geojson, federation.json, a schema); `refused`
+    is raised with a message naming the file and what is wrong with it."""
     try:
         with path.open(encoding="utf-8") as handle:
             return json.load(handle)
     except FileNotFoundError:
-        raise CityPackError(f"{path}: file not found") from None
+        raise refused(f"{path}: file not found") from None
     except json.JSONDecodeError as exc:
-        raise CityPackError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+        raise refused(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
 
 
 # --- building -------------------------------------------------------------------------------------

@@ -271,22 +271,34 @@ def plan_alert(
             if pack.dispatch.cad(step.cad) is None:
                 notes_list.append(f"provincial_police: the city pack names no CAD {step.cad or 'provincial'}")
                 continue
-            body = cap_alert(alert, alert_type, pack, step, sender=sender, text=words(step, pack.locale))
-            add(
-                Delivery(
-                    alert.alert_id,
-                    ALERT,
-                    WEBHOOK,
-                    step.target,
-                    cad_recipient(step.cad),
-                    body.decode("utf-8"),
-                    pack.locale,
-                    step.delay_s,
-                )
-            )
+            add(cad_delivery(alert, alert_type, pack, step, sender=sender, text=words(step, pack.locale)))
         else:  # pragma: no cover - the city pack loader admits no other target
             notes_list.append(f"{step.target}: no channel for this target")
     return Plan(tuple(planned.values()), tuple(notes_list))
+
+
+def cad_delivery(
+    alert: Alert,
+    alert_type: AlertType,
+    pack: CityPack,
+    step: ProtocolStep,
+    *,
+    sender: Sender | None,
+    text: str,
+    delay_s: int | None = None,
+) -> Delivery:
+    """The CAP 1.2 of `step` (a provincial_police step) to the CAD it names, worded `text`."""
+    body = cap_alert(alert, alert_type, pack, step, sender=sender, text=text)
+    return Delivery(
+        alert.alert_id,
+        ALERT,
+        WEBHOOK,
+        step.target,
+        cad_recipient(step.cad),
+        body.decode("utf-8"),
+        pack.locale,
+        step.delay_s if delay_s is None else delay_s,
+    )
 
 
 def _locale(locale: str | None, pack: CityPack) -> str:

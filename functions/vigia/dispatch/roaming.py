@@ -15,8 +15,7 @@ from vigia import clock
 from vigia.alerts.model import FORWARDING, Alert
 from vigia.city import AlertType, CityPack
 from vigia.dispatch import protocol, sms_text
-from vigia.dispatch.cad import cad_recipient
-from vigia.dispatch.protocol import ALERT, CANCEL, FEDERATION, SMS, WEBHOOK, Delivery, Plan, Sender
+from vigia.dispatch.protocol import ALERT, CANCEL, FEDERATION, SMS, Delivery, Plan, Sender
 from vigia.federation import messages
 from vigia.federation.messages import MAX_LIFETIME, MAX_NAME, Envelope
 
@@ -221,16 +220,8 @@ def plan_fallback(
         words = step.render(
             pack.locale, {**values, **abroad, "sender_name": sender.full_name if sender else ""}
         )
-        body = protocol.cap_alert(alert, alert_type, pack, step, sender=sender, text=words)
+        # at once: the deadline that brought the fallback has passed
         deliveries.append(
-            Delivery(
-                alert.alert_id,
-                ALERT,
-                WEBHOOK,
-                step.target,
-                cad_recipient(step.cad),
-                body.decode("utf-8"),
-                pack.locale,
-            )
+            protocol.cad_delivery(alert, alert_type, pack, step, sender=sender, text=words, delay_s=0)
         )
     return Plan(tuple(deliveries), tuple(notes))

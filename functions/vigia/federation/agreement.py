@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from vigia.city.geo import Polygon
+from vigia.city.loading import read_json
 from vigia.federation.jws import PRIVATE_MEMBERS, public_key
 
 AGREEMENT_FILE = "federation.json"  # beside city.json in infra/cities/<city>/; optional
@@ -184,15 +184,7 @@ def fill_partner_keys(
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return json.load(handle)
-    except FileNotFoundError:
-        raise AgreementError(f"{path}: file not found") from None
-    except json.JSONDecodeError as exc:
-        raise AgreementError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+    return read_json(path, AgreementError)
 
 
 def _path(parts: Iterable[Any]) -> str:
