@@ -301,9 +301,25 @@ def test_the_visitor_alert_reads_as_a_visitor_for_staff(api, stack, partners):
     (item,) = visitor_alerts(stack)
     seen = api("GET", f"/v1/alerts/{item['pk']}", claims=staff("operator"))
     assert seen.status == 200, seen.body
-    assert seen.json["visitor"] == {"partner": PARTNER, "remote_id": "R1"}
+    # the monitoring centre reads the partner city by its name and whom to call back (docs/roaming.md)
+    assert seen.json["visitor"] == {
+        "partner": PARTNER,
+        "partner_name": "Peñalolén",
+        "remote_id": "R1",
+        "caller_name": "Ana",
+        "callback_phone": "+56912345678",
+    }
     assert seen.json["sender_id"] == f"visitor#{PARTNER}#R1"
-    assert "+56912345678" not in seen.body  # the callback phone is for the protocol's texts only
+    assert seen.headers["Cache-Control"] == "no-store"
+    queue = api("GET", "/v1/alerts", claims=staff("operator"))
+    (row,) = queue.json["items"]
+    assert row["visitor"] == {"partner": PARTNER, "partner_name": "Peñalolén"}
+    # police and analysts read where she comes from, not her phone
+    for role in ("police", "analyst"):
+        seen = api("GET", f"/v1/alerts/{item['pk']}", claims=staff(role))
+        assert seen.status == 200, seen.body
+        assert seen.json["visitor"] == {"partner": PARTNER, "partner_name": "Peñalolén", "remote_id": "R1"}
+        assert "+56912345678" not in seen.body
 
 
 def test_a_cancel_after_dispatch_tells_everyone_told_and_a_late_one_is_refused(

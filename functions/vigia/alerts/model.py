@@ -27,8 +27,15 @@ class Visitor:
     callback_phone: str  # E.164
     report: str = ""  # the Report's CAP reference (sender,identifier,sent): what the host's Updates answer
 
-    def view(self) -> dict[str, str]:
-        return {"partner": self.partner, "remote_id": self.remote_id}
+    def view(self, *, partner_name: str | None = None, contact: bool = False) -> dict[str, str]:
+        """Where she comes from (the partner's name as our agreement spells it, when it still lists it) and,
+        with `contact`, whom the monitoring centre calls back (vigia.alerts.reading decides who may)."""
+        view = {"partner": self.partner, "remote_id": self.remote_id}
+        if partner_name:
+            view["partner_name"] = partner_name
+        if contact:
+            view |= {"caller_name": self.caller_name, "callback_phone": self.callback_phone}
+        return view
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,8 @@ class Alert:
             receipt["roaming"] = {"partner": self.roaming["partner"], "status": self.roaming["status"]}
         return receipt
 
-    def view(self) -> dict[str, Any]:
+    def view(self, *, partner_name: str | None = None, contact: bool = False) -> dict[str, Any]:
+        """What staff read of it: a visitor alert's partner named and, with `contact`, its caller."""
         if self.silent:  # only what others may see: category, coarse zone, time, status
             return self.sealed_view()
         location: dict[str, Any] = {"lat": self.lat, "lon": self.lon}
@@ -84,7 +92,11 @@ class Alert:
             "block_id": self.block_id,
             "quadrant_id": self.quadrant_id,
             "local_date": self.local_date,
-            **({"visitor": self.visitor.view()} if self.visitor else {}),
+            **(
+                {"visitor": self.visitor.view(partner_name=partner_name, contact=contact)}
+                if self.visitor
+                else {}
+            ),
         }
 
     def sealed_view(self, zone_name: str | None = None) -> dict[str, Any]:

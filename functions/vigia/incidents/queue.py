@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,9 +68,16 @@ def queue_filter(
     return QueueFilter(statuses, types, zones, since, closed)
 
 
-def queue_item(incident: Incident, *, now: datetime, role: str | None = None) -> dict[str, Any]:
+def queue_item(
+    incident: Incident,
+    *,
+    now: datetime,
+    role: str | None = None,
+    partner_names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """One row of the operators' queue; a silent alert shows its zone, never its sender or exact place, and
-    offers no action: it is the response team's (`handled_by`)."""
+    offers no action: it is the response team's (`handled_by`). A visitor alert names its partner city
+    (`partner_names`: partner id → name, from the agreement), never its caller: that is the incident's."""
     row: dict[str, Any] = {
         "alert_id": incident.alert_id,
         "type": incident.type,
@@ -91,6 +99,11 @@ def queue_item(incident: Incident, *, now: datetime, role: str | None = None) ->
         )
     if not incident.silent and incident.lat is not None:
         row["location"] = {"lat": incident.lat, "lon": incident.lon}
+    if incident.visitor and not incident.silent:
+        partner = incident.visitor["partner"]
+        row["visitor"] = {"partner": partner}
+        if (partner_names or {}).get(partner):
+            row["visitor"]["partner_name"] = (partner_names or {})[partner]
     for name in ("dispatch_time_s", "response_time_s", "met_target"):
         value = getattr(incident, name)
         if value is not None:

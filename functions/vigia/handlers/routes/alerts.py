@@ -55,12 +55,14 @@ def submit_alert(request: Request) -> Response:
 @route(router, "GET /v1/alerts/{alert_id}")
 def get_alert(request: Request) -> Response:
     from vigia.alerts.reading import read_alert
+    from vigia.handlers.routes.incidents import lifecycle_of, partner_names
 
     who, alert_id = request.who, request.path["alert_id"]
     alert = runtime.alerts().get(alert_id)
-    view = read_alert(alert, alert_id, who=who, pack=runtime.city_pack())
+    names = partner_names(alert is not None and alert.visitor is not None)
+    view = read_alert(alert, alert_id, who=who, pack=runtime.city_pack(), partner_names=names)
     if alert is not None and alert.silent:  # sealed: nothing of it may linger in a cache
         return json_response(200, view, {"Cache-Control": "no-store"})
-    from vigia.handlers.routes.incidents import lifecycle_of  # status, timeline, times (docs/incidents.md)
-
-    return json_response(200, {**view, **lifecycle_of(alert_id, staff=who.is_staff)})
+    # status, timeline, times (docs/incidents.md); a visitor's callback phone: no cache keeps it either
+    headers = {"Cache-Control": "no-store"} if alert is not None and alert.visitor else None
+    return json_response(200, {**view, **lifecycle_of(alert_id, staff=who.is_staff)}, headers)

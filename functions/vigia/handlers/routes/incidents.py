@@ -85,6 +85,11 @@ def _measure(outcome: service.Outcome) -> None:
         logger.error("incident notification not queued", extra={"alert_id": outcome.incident.alert_id})
 
 
+def partner_names(wanted: bool) -> dict[str, str]:
+    """Partner id → name from the agreement, read only when an answer has a visitor alert to name."""
+    return {p.partner_id: p.name for p in runtime.federation_agreement().partners} if wanted else {}
+
+
 @route(router, "GET /v1/alerts")
 def alert_queue(request: Request) -> Response:
     who, query = request.who, request.query
@@ -95,8 +100,10 @@ def alert_queue(request: Request) -> Response:
     )
     incidents, cursor = runtime.incidents().queue(wanted, limit=query["limit"], cursor=query["cursor"])
     now = clock.now()
+    role = actor.role if actor else None
+    names = partner_names(any(i.visitor for i in incidents))
     answer: dict[str, Any] = {
-        "items": [service.queue_item(i, now=now, role=actor.role if actor else None) for i in incidents],
+        "items": [service.queue_item(i, now=now, role=role, partner_names=names) for i in incidents],
         "next_cursor": cursor,
         "queue": "closed" if wanted.closed else "open",
         "response_target_s": pack.settings.response_target_s,
