@@ -9,6 +9,7 @@ export default {
   no_staff_role: 'Tu cuenta aún no tiene un rol de personal en esta comuna (el personal necesita la app autenticadora activada). Consulta a tu administrador.',
   role_no_pages: 'Tu rol ({roles}) aún no tiene páginas en esta consola.',
   session_expired: 'Tu sesión terminó. Ingresa de nuevo.',
+  visitor_call_hint: 'Vive en {partner} y no tiene cuenta en esta comuna: para hablar con quien avisó, llama a este número.',
   nav_units: 'Radiopatrullas',
   action_assign: 'Asignar un carro',
   field_unit: 'Carro',

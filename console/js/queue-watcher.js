@@ -34,7 +34,8 @@ export function createQueueWatcher({ api, live, announce, onChange }) {
     if (state.loaded && fresh.length) {
       const urgent = fresh.reduce((a, b) => (a.priority <= b.priority ? a : b));
       playPriority(urgent.priority);
-      announce(t('new_alert', { priority: urgent.priority, type: typeLabel(state.types, urgent.type), quadrant: urgent.quadrant_id || '—' }));
+      const visitor = urgent.visitor ? ` · ${t('visitor_badge', { partner: urgent.visitor.partner_name || urgent.visitor.partner })}` : '';
+      announce(t('new_alert', { priority: urgent.priority, type: typeLabel(state.types, urgent.type), quadrant: urgent.quadrant_id || '—' }) + visitor);
     }
     state.loaded = true;
     for (const fn of listeners) fn(state, fresh);

@@ -15,6 +15,13 @@ export function priorityBadge(priority) {
   return h('span', { class: `priority p${priority}`, dataset: { priority: String(priority) } }, t('priority_n', { n: priority }));
 }
 
+/** A visitor alert's mark (docs/roaming.md): text naming the partner city, never a colour alone. */
+export function visitorBadge(visitor) {
+  const partner = visitor.partner_name || visitor.partner;
+  return h('span', { class: 'visitor-badge', dataset: { visitor: visitor.partner }, title: t('visitor_badge_title', { partner }) },
+    t('visitor_badge', { partner }));
+}
+
 /** A message for an API error: the problem's own title and detail, or "cannot reach the API". */
 export function describe(error) {
   if (!error || error.status === undefined) return String((error && error.message) || error);

@@ -5,7 +5,7 @@ import { h, replace, table } from '../dom.js';
 import { nearestAvailable, unitBases } from '../geo.js';
 import { formatDateTime, formatTime, t } from '../i18n.js';
 import { createMap } from '../map.js';
-import { describe, mapLegend, mapPanel, messageArea, priorityBadge, showError, showOk, statusBadge, refreshFailed } from './common.js';
+import { describe, mapLegend, mapPanel, messageArea, priorityBadge, showError, showOk, statusBadge, refreshFailed, visitorBadge } from './common.js';
 
 // action → key; the assign list's units take the digits 1-5
 export const SHORTCUTS = {
@@ -58,18 +58,29 @@ export async function render(ctx, container, alertId) {
   function drawFacts() {
     const item = (label, value, key) => [h('dt', {}, label), h('dd', { dataset: { field: key } }, value)];
     const seconds = (n) => (n === null || n === undefined ? '—' : t('seconds', { n: Math.round(n) }));
+    // a visitor has no account here: the console names her city and, for operators, the number to call back
+    const visitor = alert.visitor;
     replace(facts,
       item(t('field_type'), watcher.label(alert.type), 'type'),
       item(t('field_status'), statusBadge(alert.status), 'status'),
       item(t('field_priority'), priorityBadge(alert.priority), 'priority'),
       item(t('field_place'), t('place', { block: alert.block_id || '—', quadrant: alert.quadrant_id || '—' }), 'place'),
-      item(t('field_sender'), alert.sender_id || '—', 'sender'),
+      visitor ? item(t('field_visitor'), visitorBadge(visitor), 'visitor') : item(t('field_sender'), alert.sender_id || '—', 'sender'),
+      visitor && visitor.caller_name ? item(t('field_caller'), visitor.caller_name, 'caller') : null,
+      visitor && visitor.callback_phone ? item(t('field_callback'), callBack(visitor), 'callback') : null,
       item(t('field_received'), formatDateTime(alert.created_at), 'received'),
       item(t('field_unit'), alert.unit_id || '—', 'unit'),
       item(t('field_dispatch_time'), seconds(alert.dispatch_time_s), 'dispatch_time'),
       item(t('field_response_time'), seconds(alert.response_time_s), 'response_time'),
       item(t('field_met_target'), alert.met_target === undefined || alert.met_target === null ? '—' : t(alert.met_target ? 'yes' : 'no'), 'met_target'),
       alert.note ? item(t('field_note'), alert.note, 'note') : null);
+  }
+
+  // tel: opens the desk phone's or softphone's dialler; the label says whom it calls for a screen reader
+  function callBack(visitor) {
+    const partner = visitor.partner_name || visitor.partner;
+    return [h('a', { href: `tel:${visitor.callback_phone}`, class: 'call-back', dataset: { callBack: '' }, 'aria-label': t('visitor_call', { name: visitor.caller_name || '', phone: visitor.callback_phone }) }, visitor.callback_phone),
+      h('span', { class: 'small hint' }, t('visitor_call_hint', { partner }))];
   }
 
   function drawTimeline() {

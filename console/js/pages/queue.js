@@ -4,7 +4,7 @@ import { h, replace, table } from '../dom.js';
 import { unitBases } from '../geo.js';
 import { t } from '../i18n.js';
 import { createMap } from '../map.js';
-import { heading, mapLegend, mapPanel, messageArea, priorityBadge, refreshFailed, startElapsedTicker, statusBadge } from './common.js';
+import { heading, mapLegend, mapPanel, messageArea, priorityBadge, refreshFailed, startElapsedTicker, statusBadge, visitorBadge } from './common.js';
 
 export async function render(ctx, container) {
   const { watcher } = ctx;
@@ -80,7 +80,8 @@ export async function render(ctx, container) {
     tr.dataset.alertId = item.alert_id;
     tr.dataset.priority = String(item.priority);
     replace(cells[0], priorityBadge(item.priority));
-    cells[1].textContent = watcher.label(item.type);
+    // a partner city's resident raised it here: the row says so in words (docs/roaming.md)
+    replace(cells[1], watcher.label(item.type), item.visitor ? [' ', visitorBadge(item.visitor)] : null);
     replace(cells[2], statusBadge(item.status));
     cells[3].textContent = item.quadrant_id || '—';
     cells[4].textContent = item.block_id || '—';
