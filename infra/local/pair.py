@@ -111,6 +111,17 @@ def members(environ: Mapping[str, str]) -> list[Member]:
     return [Member(city, *ports[city], local_dir=root / city) for city in DEFAULT_PORTS]
 
 
+def partner_deadline(environ: Mapping[str, str]) -> int | None:
+    """VIGIA_PAIR_DEADLINE_S: the partner's `deadline_s` in both agreement copies (the committed 60 s
+    otherwise), so a fallback can be watched in seconds (tests); the schema's bounds hold (5 to 3600)."""
+    text = environ.get("VIGIA_PAIR_DEADLINE_S", "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 5 <= int(text) <= 3600:
+        raise PairError(f"VIGIA_PAIR_DEADLINE_S: {text!r} is not a whole number of seconds from 5 to 3600")
+    return int(text)
+
+
 # ==================================================================== keys and agreements
 def published_keys(member: Member) -> list[dict[str, str]] | None:
     """What a partner puts in its agreement: the stack's `GET /v1/federation/keys` (its FederationSigningKey's
@@ -132,10 +143,15 @@ def published_keys(member: Member) -> list[dict[str, str]] | None:
 
 
 def pair_agreement(
-    city: str, partner: str, partner_keys: Sequence[Mapping[str, str]], partner_api: str
+    city: str,
+    partner: str,
+    partner_keys: Sequence[Mapping[str, str]],
+    partner_api: str,
+    *,
+    deadline_s: int | None = None,
 ) -> dict[str, Any]:
-    """The committed agreement of `city` with its partner's public keys and endpoint, checked as the
-    functions will load it (AgreementError names every problem)."""
+    """The committed agreement of `city` with its partner's public keys and endpoint (and, if given, its
+    deadline), checked as the functions will load it (AgreementError names every problem)."""
     import tempfile
 
     from vigia.federation.agreement import fill_partner_keys, load_agreement
@@ -144,6 +160,9 @@ def pair_agreement(
     filled = fill_partner_keys(
         committed, {partner: list(partner_keys)}, endpoints={partner: partner_api.rstrip("/") + MESSAGES_PATH}
     )
+    if deadline_s is not None:
+        for listed in filled["partners"]:
+            listed["deadline_s"] = deadline_s
     with tempfile.TemporaryDirectory() as scratch:
         probe = Path(scratch) / "federation.json"
         probe.write_text(json.dumps(filled), encoding="utf-8")
@@ -158,7 +177,10 @@ def write_atomically(path: Path, document: Mapping[str, Any]) -> None:
 
 
 def federate(
-    pair: Sequence[Member], processes: Mapping[str, subprocess.Popen[bytes]]
+    pair: Sequence[Member],
+    processes: Mapping[str, subprocess.Popen[bytes]],
+    *,
+    deadline_s: int | None = None,
 ) -> dict[str, list[dict[str, str]]]:
     """Waits for each member to publish its key, then writes each one's agreement with the other's keys and
     endpoint; returns each city's own keys. The members wait for their agreement before they are ready."""
@@ -174,9 +196,8 @@ def federate(
     for member in pair:
         (partner,) = [m for m in pair if m.city != member.city]
         api = f"http://127.0.0.1:{partner.api_port}"
-        write_atomically(
-            member.agreement_path, pair_agreement(member.city, partner.city, keys[partner.city], api)
-        )
+        agreement = pair_agreement(member.city, partner.city, keys[partner.city], api, deadline_s=deadline_s)
+        write_atomically(member.agreement_path, agreement)
     return keys
 
 
@@ -316,12 +337,13 @@ def run(environ: Mapping[str, str] | None = None) -> int:
     code = 0
     try:
         pair = members(env)
+        deadline_s = partner_deadline(env)
         summary_path = pair[0].local_dir.parent / "pair.json"
         summary_path.unlink(missing_ok=True)  # whoever waits for it must not read the last run's
         for member in pair:
             processes[member.city] = launch(member, env)
             log.info("starting %s (logs: %s)", member.city, member.log_path)
-        keys = federate(pair, processes)
+        keys = federate(pair, processes, deadline_s=deadline_s)
         outputs = wait_ready(pair, processes)
         seconds = time.monotonic() - started
         summary = {

@@ -137,6 +137,23 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _switch_api_by_signal(stack: LocalStack) -> None:
+    """SIGUSR1 closes the API's port and SIGUSR2 opens it again, the rest running: a city of the local pair
+    down, as its partner sees it (`kill -USR1 <Pid in .local/pair.json>`; the pair's partner-down test)."""
+
+    def switch(signum: int, frame: Any) -> None:
+        try:
+            if signum == signal.SIGUSR1:
+                stack.close_api()
+            else:
+                stack.reopen_api()
+        except OSError as error:  # the port taken meanwhile: say so, and keep the stack running
+            log.error("the API's port could not be opened again: %s", error)
+
+    signal.signal(signal.SIGUSR1, switch)
+    signal.signal(signal.SIGUSR2, switch)
+
+
 def run() -> int:
     global _RUNNING
     _configure_logging()
@@ -154,6 +171,7 @@ def run() -> int:
         _RUNNING = stack
         stack.seed()
         settle_heap()  # the demo city is the stack's for its whole run: no collection need walk it again
+        _switch_api_by_signal(stack)
         outputs = stack.write_outputs()
         print(banner(outputs), flush=True)
         while True:
@@ -167,8 +185,8 @@ def run() -> int:
         log.exception("the local stack failed")
         code = 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2):
+            signal.signal(signum, signal.SIG_IGN)
         _RUNNING = None
         if stack is not None:
             stack.stop()

@@ -2,7 +2,10 @@
 each other by their real public keys, and one Ctrl-C stops both (infra/local/pair.py, docs/local-stack.md).
 
 One pair for the module (each stack takes tens of seconds to start): `python -m infra.local.pair` in a
-subprocess, as `make run-pair` runs it, on free ports and a temporary folder standing for `.local/`.
+subprocess, as `make run-pair` runs it, on free ports and a temporary folder standing for `.local/`. Its
+agreements give the partner a 5 s deadline (`VIGIA_PAIR_DEADLINE_S`, the schema's least) and each delivery
+20 tries (`DeliveryMaxAttempts`), so with the partner down the home's fallback comes from the deadline, with
+retries left for when the partner returns; a city goes down by its API's port closing (SIGUSR1 to its stack).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from tests.e2e.conftest import ROOT, LocalStackProcess, _environment, free_ports
 from vigia.city import load_city_pack
 from vigia.federation.agreement import load_agreement
+from vigia.federation.jws import sign_detached
 
 pytestmark = pytest.mark.e2e
 
@@ -71,7 +76,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         "VIGIA_PAIR_PORTS": " ".join(f"{c}={a},{b},{w}" for c, (a, b, w) in ports.items()),
         "VIGIA_DEMO_RESIDENTS": "300",
         "VIGIA_DEMO_HISTORY_DAYS": "0",
-        "VIGIA_PARAMETER_OVERRIDES": "RegistrationsPerSourcePerHour=100000",
+        "VIGIA_PARAMETER_OVERRIDES": "RegistrationsPerSourcePerHour=100000 DeliveryMaxAttempts=20",
+        "VIGIA_PAIR_DEADLINE_S": "5",
     }
     log_path = root.with_name("pair.log")
     with log_path.open("wb") as log:
@@ -200,7 +206,8 @@ def test_a_godoy_cruz_residents_robbery_in_penalolen_reaches_penalolen_and_comes
 
     (queued,) = host.wait_for(in_the_queue, timeout=60)  # the block is drawn anew: no other robbery there
     visitor = operator.get(f"/v1/alerts/{queued['alert_id']}").json()
-    assert visitor["visitor"] == {"partner": "godoy-cruz", "remote_id": alert_id}
+    # (the operator also reads whom to call back: caller_name, callback_phone)
+    assert (visitor["visitor"]["partner"], visitor["visitor"]["remote_id"]) == ("godoy-cruz", alert_id)
     police = set(pack.dispatch.numbers_for("community_police"))
     sirens = {s.siren_id for s in block.sirens}
 
@@ -238,6 +245,137 @@ def test_a_godoy_cruz_residents_robbery_in_penalolen_reaches_penalolen_and_comes
         return view.json() if view.json()["roaming"]["status"] == "resolved" else None
 
     assert home.wait_for(resolved, timeout=60)["roaming"] == {"partner": "penalolen", "status": "resolved"}
+
+
+def _answers(stack: LocalStackProcess) -> bool:
+    try:
+        return stack.client().get("/v1/health", timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def _folded(text: str) -> str:
+    """Without accents: an SMS may be folded to GSM-7 (Peñalolén → Penalolen)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True)
+class _HomeKey:
+    """Signs as Godoy Cruz's stack does: its FederationSigningKey in its own emulator, under the kid
+    Peñalolén's agreement lists (a retry of the home's Report whose first answer was lost on the way)."""
+
+    stack: LocalStackProcess
+    kid: str
+
+    def sign(self, message: bytes) -> bytes:
+        key_id = self.stack.outputs["Resources"]["FederationSigningKey"]
+        signed = self.stack.aws("kms").sign(
+            KeyId=key_id, Message=message, MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256"
+        )
+        return bytes(signed["Signature"])
+
+
+def test_with_penalolen_down_the_home_falls_back_then_delivers_once_when_it_returns(pair: Pair) -> None:
+    home, host = pair.stacks["godoy-cruz"], pair.stacks["penalolen"]
+    host_pid = pair.summary["Cities"]["penalolen"]["Pid"]
+    pack = load_city_pack(ROOT / "infra/cities/penalolen", ROOT / "schemas/city.schema.json")
+    blocks = list(pack.blocks.values())
+    block = blocks[uuid.uuid4().int % len(blocks)]
+    lat, lon = block.centroid
+    resident = home.client("citizen")  # Godoy Cruz's demo resident, visiting Peñalolén
+    her_phone = home.demo_user("citizen")["phone"]
+    home_operator = home.client("operator")
+
+    def roaming_status() -> str:
+        view = resident.get(f"/v1/alerts/{alert_id}")
+        assert view.status_code == 200, view.text
+        return str(view.json()["roaming"]["status"])
+
+    def at_home(channel: str) -> list[dict[str, Any]]:
+        return [m for m in home.outbox() if m.get("alert_id") == alert_id and m["channel"] == channel]
+
+    # Given Peñalolén's stack down: its API's port closed, the rest of it running
+    os.kill(host_pid, signal.SIGUSR1)
+    try:
+        host.wait_for(lambda: not _answers(host), timeout=30)
+
+        # When a Godoy Cruz resident raises a robbery inside Peñalolén
+        answer = resident.post("/v1/alerts", json={"type": "robbery", "location": {"lat": lat, "lon": lon}})
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["roaming"] == {"partner": "penalolen", "status": "forwarding"}
+        alert_id = answer.json()["alert_id"]
+
+        # Then past Peñalolén's deadline the home's own fallback runs: she is texted, its CAD gets the CAP
+        home.wait_for(lambda: roaming_status() == "fallback", timeout=90)
+        texts, caps = home.wait_for(
+            lambda: (at_home("sms"), at_home("webhook")) if at_home("webhook") else None
+        )
+        assert [m["recipient"] for m in texts] == [her_phone]
+        assert "Penalolen" in _folded(texts[0]["body"])
+        (cap,) = caps
+        assert 200 <= cap["status"] < 300
+        assert "<msgType>Alert</msgType>" in cap["body"]
+        assert f"{lat:.4f}" in cap["body"]  # the place, on the partner's side of the border
+        assert at_home("federation") == []  # no answer came: every try so far was refused at the port
+        (report,) = [
+            d
+            for d in home_operator.get(f"/v1/alerts/{alert_id}/deliveries").json()["items"]
+            if d["channel"] == "federation"
+        ]
+        assert report["status"] != "sent"
+        assert report["last_error"]
+        assert report["attempts"] < 20  # retries left: the deadline brought the fallback, not the last try
+    finally:
+        # Peñalolén comes back
+        os.kill(host_pid, signal.SIGUSR2)
+    host.wait_for(lambda: _answers(host), timeout=30)
+
+    # Then the Report's next try reaches it, Peñalolén Acks, and she reads delivered
+    home.wait_for(lambda: roaming_status() == "delivered", timeout=60)
+    (posted,) = at_home("federation")
+    assert posted["status"] == 200
+    operator = host.client("operator")
+
+    def visitors() -> list[dict[str, Any]]:
+        queue = operator.get("/v1/alerts")
+        assert queue.status_code == 200, queue.text
+        robberies = [
+            a for a in queue.json()["items"] if (a["type"], a["block_id"]) == ("robbery", block.block_id)
+        ]
+        details = [operator.get(f"/v1/alerts/{a['alert_id']}").json() for a in robberies]
+        return [d for d in details if (d.get("visitor") or {}).get("remote_id") == alert_id]
+
+    (visitor,) = host.wait_for(visitors, timeout=60)
+    assert visitor["visitor"]["partner"] == "godoy-cruz"
+    police = set(pack.dispatch.numbers_for("community_police"))
+
+    def police_told() -> list[dict[str, Any]]:
+        sms = [m for m in host.outbox() if m.get("alert_id") == visitor["alert_id"] and m["channel"] == "sms"]
+        return sms if police <= {m["recipient"] for m in sms} else []
+
+    host.wait_for(police_told, timeout=60)
+
+    # And the same Report again, signed by the home's key (a retry whose answer was lost), is a replay
+    kid = pair.summary["Cities"]["godoy-cruz"]["FederationKeys"][0]["kid"]
+    body = posted["body"].encode("utf-8")
+    again = requests.post(
+        f"{host.api}/v1/federation/messages",
+        data=body,
+        headers={
+            "Content-Type": "application/xml",
+            "Vigia-Signature": sign_detached(body, _HomeKey(home, kid)),
+        },
+        timeout=30,
+    )
+    assert again.status_code == 409, again.text  # "already received": it acts on nothing again
+    # and nothing was sent twice: one visitor alert there, the police told once, her text and the CAP once
+    assert len(visitors()) == 1
+    sms_there = [
+        m for m in host.outbox() if m.get("alert_id") == visitor["alert_id"] and m["channel"] == "sms"
+    ]
+    assert sorted(m["recipient"] for m in sms_there if m["recipient"] in police) == sorted(police)
+    assert [len(at_home(channel)) for channel in ("sms", "webhook", "federation")] == [1, 1, 1]
+    assert roaming_status() == "delivered"
 
 
 def test_ctrl_c_stops_both_and_leaves_no_process_behind(pair: Pair) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.pair import PairError, members, pair_agreement
+from infra.local.pair import PairError, members, pair_agreement, partner_deadline
 
 
 def test_the_pair_is_godoy_cruz_on_3000_and_penalolen_on_3100_each_under_its_own_folder(
@@ -71,6 +71,33 @@ def test_an_agreement_is_the_committed_one_with_the_partners_key_and_port() -> N
     assert partner["keys"] == {"keys": [jwk]}
     assert partner["endpoint"] == "http://127.0.0.1:43100/v1/federation/messages"
     assert filled["city_id"] == "godoy-cruz"
+    assert partner["deadline_s"] == 60  # the committed deadline, unless the pair is told another
+
+
+def test_the_pair_can_shorten_the_partners_deadline_in_its_copies_only() -> None:
+    committed = (Path(__file__).parents[2] / "infra/cities/godoy-cruz/federation.json").read_text()
+    jwk = {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        "kid": "penalolen-1",
+        "use": "sig",
+        "alg": "ES256",
+    }
+    deadline_s = partner_deadline({"VIGIA_PAIR_DEADLINE_S": "5"})
+
+    filled = pair_agreement("godoy-cruz", "penalolen", [jwk], "http://127.0.0.1:43100", deadline_s=deadline_s)
+
+    assert [p["deadline_s"] for p in filled["partners"]] == [5]
+    assert (Path(__file__).parents[2] / "infra/cities/godoy-cruz/federation.json").read_text() == committed
+    assert partner_deadline({}) is None
+
+
+@pytest.mark.parametrize("text", ["4", "3601", "five", "-5", "5.5"])
+def test_a_deadline_the_agreement_would_refuse_stops_the_pair_naming_it(text: str) -> None:
+    with pytest.raises(PairError, match="VIGIA_PAIR_DEADLINE_S"):
+        partner_deadline({"VIGIA_PAIR_DEADLINE_S": text})
 
 
 def test_a_private_key_is_never_written_into_an_agreement() -> None:

@@ -281,6 +281,22 @@ class TemplateStack:
     def invoke(self, logical_id: str, event: Any) -> Any:
         return self.functions[logical_id].invoke(event)
 
+    def close_api(self) -> None:
+        """Closes the HTTP API's port, everything else running: a caller is refused as by a stack that is
+        down (a city of the local pair, for its partner). `reopen_api` listens on the same port again."""
+        if self._http is not None:
+            port = self._http.port
+            self._http.stop()
+            self._http = None
+            log.warning("the HTTP API's port %d is closed (its callers are refused)", port)
+
+    def reopen_api(self) -> None:
+        if self._http is None and self.api_url:
+            port = int(self.api_url.rsplit(":", 1)[1])
+            self._http = HttpServer(self.http_mounts, self.engine.host, port)
+            self._http.start()
+            log.warning("the HTTP API's port %d is open again", port)
+
     def stop(self) -> None:
         self._stop.set()
         if self.wiring is not None:
