@@ -54,6 +54,8 @@ class StandInPartner:
         self.jwk = public_jwk(self.key.public_key(), "penalolen-test-1")
         self.stranger = ec.generate_private_key(ec.SECP256R1())  # signs forged Acks under the same kid
         self.mode = "up"  # up | down | impostor (answers every message with an Ack a stranger's key signed)
+        self.lose_answers = 0  # this many messages received, acted on, but their answer lost on the way back
+        self.unsigned_replays = False  # a replay answered with a bare problem+json 409, as anyone can
         self.accepted: list[messages.Message] = []  # verified messages, in order
         self.bodies: list[bytes] = []  # every body POSTed, verified or not
         self.refused: list[str] = []
@@ -101,16 +103,26 @@ class StandInPartner:
                 verified = verify(body, signature, self.agreement, clock.now(), self.seen)
             except FederationRefused as refused:
                 self.refused.append(refused.slug)
-                return refused.status, b"{}", {"Content-Type": "application/problem+json"}
+                if refused.status != 409 or self.unsigned_replays:
+                    return refused.status, b"{}", {"Content-Type": "application/problem+json"}
+                # as the real host does: a replay is answered 409 with its signed Ack of the message again
+                return self._signed_ack(409, messages.read_message(body))
             message = verified.message
             self.accepted.append(message)
+            if self.lose_answers:
+                self.lose_answers -= 1
+                return 504, b"", {}
+        return self._signed_ack(200, message)
+
+    def _signed_ack(self, status: int, message: messages.Message) -> tuple[int, bytes, dict[str, str]]:
         now = clock.now().replace(microsecond=0)
         envelope = messages.Envelope(
             f"{PARTNER}-{message.distribution_id}-ack", PARTNER, HOME, now, now + timedelta(minutes=10)
         )
         ack = messages.ack(envelope, references=message.reference)
         signer = KeySigner(self.stranger if self.mode == "impostor" else self.key, self.jwk["kid"])
-        return 200, ack, {"Content-Type": messages.CONTENT_TYPE, SIGNATURE_HEADER: sign_detached(ack, signer)}
+        headers = {"Content-Type": messages.CONTENT_TYPE, SIGNATURE_HEADER: sign_detached(ack, signer)}
+        return status, ack, headers
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         partner = self
@@ -352,6 +364,36 @@ def test_a_409_from_the_partner_counts_as_delivered(api, stack, citizen, roaming
 
     assert roaming.stand_in.refused == ["federation-replayed"]
     assert deliveries(stack, alert_id)[0]["status"] == "sent"
+
+
+def test_a_lost_ack_then_the_partners_signed_409_is_delivered_once(api, stack, citizen, roaming):
+    roaming.stand_in.lose_answers = 1  # Peñalolén has the Report; its Ack never reaches home
+    alert_id = send(api, citizen, IN_PENALOLEN).json["alert_id"]
+    relay(stack, alert_id)
+    pump_all(stack)
+
+    assert len(roaming.stand_in.accepted) == 1  # one visitor alert there
+    assert roaming.stand_in.refused == ["federation-replayed"]  # the retry: its signed 409
+    assert deliveries(stack, alert_id)[0]["status"] == "sent"
+    shown = api("GET", f"/v1/alerts/{alert_id}", claims=citizen.claims)
+    assert shown.json["roaming"]["status"] == "delivered"
+
+
+def test_an_unsigned_409_is_not_taken_as_delivered(api, stack, citizen, roaming):
+    # whoever answers at the partner's endpoint can say 409; only the partner's signed Ack of it counts
+    roaming.stand_in.lose_answers = 1
+    roaming.stand_in.unsigned_replays = True
+    alert_id = send(api, citizen, IN_PENALOLEN).json["alert_id"]
+    relay(stack, alert_id)
+    pump_all(stack)
+
+    assert len(roaming.stand_in.refused) >= 2  # every retry answered 409, none believed
+    (record,) = [r for r in deliveries(stack, alert_id) if r["channel"] == "federation"]
+    assert record["status"] == "dead_letter"
+    resident = stack.resident_item(citizen.user_id)
+    assert len([m for m in roaming.sent("sms") if m["recipient"] == resident["phone"]]) == 1  # she is told
+    shown = api("GET", f"/v1/alerts/{alert_id}", claims=citizen.claims)
+    assert shown.json["roaming"]["status"] == "fallback"  # no retry left: the home's own fallback ran
 
 
 # ------------------------------------------------------------------ cancel

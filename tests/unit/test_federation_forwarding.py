@@ -63,9 +63,24 @@ def answering(
     return post, posted
 
 
-def deliver(post) -> str:
+def report_body(envelope: messages.Envelope = REPORT) -> bytes:
+    return messages.roaming_alert(
+        envelope,
+        alert_id=envelope.distribution_id.removeprefix(f"{HOME}-").removesuffix("-report"),
+        alert_type="robbery",
+        type_label="Robo",
+        lat=-33.45,
+        lon=-70.55,
+        accuracy_m=12.0,
+        raised_at=NOW - timedelta(seconds=2),
+        callback_phone="+5492615550101",
+        caller_name="Ana",
+    )
+
+
+def deliver(post, body: bytes | None = None) -> str:
     return send(
-        b"<report/>",
+        report_body() if body is None else body,
         partner_id=PARTNER,
         distribution_id=REPORT_ID,
         needs_ack=True,
@@ -85,9 +100,47 @@ def test_the_partners_signed_ack_to_this_report_is_delivered():
     assert verify_detached(body, signature, {"h-1": HOME_KEY.public_key()}.get) == "h-1"
 
 
-def test_a_409_counts_as_delivered():
-    post, _ = answering(409, b'{"type": "federation-replayed"}')
+def test_a_409_with_the_partners_signed_ack_of_this_report_counts_as_delivered():
+    # the partner already has this distributionID (our earlier try reached it) and says so, signed
+    post, _ = answering(409, ack(), PARTNER_KEY)
     assert deliver(post) == "409"
+
+
+EARLIER = messages.Envelope(f"{HOME}-01JQ8Z0000-report", HOME, PARTNER, NOW, NOW + timedelta(days=1))
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "kid"),
+    [
+        (b'{"type": "https://vigia.city/problems/federation-replayed"}', None, "p-1"),  # unsigned, as before
+        (ack(), None, "p-1"),  # the right Ack, unsigned
+        (ack(), STRANGER, "p-1"),  # a stranger's key under the partner's kid
+        (ack(), THIRD_KEY, "t-1"),  # signed by another partner's good key
+        (ack(sender=THIRD), THIRD_KEY, "t-1"),  # another partner's own Ack of this distributionID
+        (ack(recipient=THIRD), PARTNER_KEY, "p-1"),  # the partner's, but to another city
+        (ack(references=EARLIER.reference), PARTNER_KEY, "p-1"),  # replayed: the Ack of an earlier message
+        (b'{"type": "federation-replayed"}', PARTNER_KEY, "p-1"),  # signed, but no Ack
+    ],
+)
+def test_a_409_that_is_not_the_partners_signed_word_on_this_message_is_not_delivered(body, key, kid):
+    post, _ = answering(409, body, key, kid)
+    with pytest.raises(PartnerUnreachable):  # retried; past the deadline the fallback runs
+        deliver(post)
+
+
+def test_a_409_must_name_the_message_sent_whatever_the_caller_says():
+    # a Cancel's 409 names the Cancel (the sender passes the Report's id for it): the bytes sent decide
+    cancel_envelope = messages.Envelope(
+        f"{HOME}-01JQ8Z4C3M-cancel", HOME, PARTNER, NOW, NOW + timedelta(hours=1)
+    )
+    cancel = messages.cancel(cancel_envelope, references=REPORT.reference)
+    for names, delivered in ((cancel_envelope.reference, True), (REPORT.reference, False)):
+        post, _ = answering(409, ack(references=names), PARTNER_KEY)
+        if delivered:
+            assert deliver(post, cancel) == "409"
+        else:
+            with pytest.raises(PartnerUnreachable):
+                deliver(post, cancel)
 
 
 @pytest.mark.parametrize(
@@ -119,7 +172,7 @@ def test_a_partner_no_longer_in_the_agreement_is_never_posted_to():
     post, posted = answering(200, ack(), PARTNER_KEY)
     with pytest.raises(PartnerUnreachable):
         send(
-            b"<report/>",
+            report_body(),
             partner_id="nowhere",
             distribution_id=REPORT_ID,
             needs_ack=True,

@@ -159,7 +159,8 @@ def test_the_document_lists_every_parameter_header_body_and_answer_of_the_route(
     if json_answer is not None:
         assert json_answer["schema"].get("$ref"), f"{route.key}: its JSON answer has no schema"
     for status, answer in op["responses"].items():
-        if int(status) >= 400:
+        # a replay's answer is the first one's (a partner's message again: 409 with the same signed Ack)
+        if int(status) >= 400 and int(status) != route.replay:
             assert "application/problem+json" in answer["content"]
 
 

@@ -154,7 +154,8 @@ def _operation(route: Route, pack: CityPack | None) -> dict[str, Any]:
     if route.replay is not None:
         op["responses"][str(route.replay)] = {
             **_success(route),
-            "description": "The same request again with its Idempotency-Key: what the first one created",
+            "description": "The same request again (its Idempotency-Key; a partner's message, its "
+            "distributionID): what the first one created, or the same signed Ack",
         }
     # Every route with a body may answer 400, 413 and 415 (vigia.api.strict_json); every route with a query
     # parameter, header or path parameter may answer 400 (vigia.api.parameters), declared or not.

@@ -1,8 +1,10 @@
 """The home's side of one message to a partner: sign it, POST it, and believe only the partner's signed Ack.
 
 A 2xx answer to a Report counts only with an Ack signed by one of that partner's keys, from that partner,
-to this city, naming that Report; a 409 (the partner already has this distributionID: our earlier try
-reached it) counts as delivered. Anything else raises, so the delivery is retried (docs/roaming.md).
+to this city, naming that Report. A 409 (the partner already has this distributionID: our earlier try
+reached it) counts as delivered only on the same word: the host answers a replay with a re-issued signed Ack
+naming the message replayed, checked like the 2xx's, against the distributionID of the bytes sent. Anything
+else raises, so the delivery is retried and the fallback runs at the deadline (docs/roaming.md).
 """
 
 from __future__ import annotations
@@ -54,6 +56,14 @@ def send(
         raise PartnerUnreachable(f"{partner_id} is no partner in this stack's agreement")
     answer = post(partner.endpoint, body, sign_detached(body, signer))
     if answer.status == ALREADY_RECEIVED:
+        # Whoever can answer at the partner's endpoint can say 409: only the partner's signed Ack of the very
+        # message sent makes it "already delivered". The bytes sent name it (a Cancel's is not its Report's).
+        try:
+            check_ack(answer, partner, city_id=agreement.city_id, distribution_id=_distribution_id(body))
+        except AckRefused as refused:
+            raise PartnerUnreachable(
+                f"the partner's 409 is not its signed word on this message: {refused}"
+            ) from None
         return str(answer.status)
     if not 200 <= answer.status < 300:
         raise PartnerUnreachable(f"the partner answered HTTP {answer.status}")
@@ -80,3 +90,11 @@ def check_ack(answer: Answer, partner: Partner, *, city_id: str, distribution_id
         raise AckRefused("the answer is not the partner's Ack to this city")
     if ack.in_reply_to != distribution_id:
         raise AckRefused("the Ack answers another message")
+
+
+def _distribution_id(body: bytes) -> str:
+    """The distributionID of a message this city built; AckRefused if it cannot be read (no Ack names it)."""
+    try:
+        return read_message(body).distribution_id
+    except MessageInvalid as invalid:
+        raise AckRefused(f"the message sent: {invalid}") from None

@@ -17,10 +17,12 @@ ROUTES = (
         "POST",
         "/v1/federation/messages",
         "A partner city's signed EDXL-DE/CAP message (Report, Cancel, Update); answered with this city's "
-        "signed CAP Ack (its Vigia-Signature header). No token: the signature is the authentication",
+        "signed CAP Ack (its Vigia-Signature header); a message already received, 409 with the same signed "
+        "Ack again. No token: the signature is the authentication",
         {PUBLIC},
         request_media=CONTENT_TYPE,
-        errors=(400, 401, 409, 413, 422, 503),
+        replay=409,  # the signed Ack, not a problem: the home believes "already received" only from our key
+        errors=(400, 401, 413, 422, 503),
         headers=(VIGIA_SIGNATURE,),
         tags=("federation",),
         media=(CONTENT_TYPE,),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -12,6 +13,9 @@ from vigia import clock, runtime
 from vigia.errors import VigiaError
 from vigia.handlers.routes.common import Request, json_response, route
 from vigia.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from vigia.federation.messages import Message
 
 router = APIGatewayHttpRouter()
 
@@ -47,8 +51,6 @@ def _refused(partner_id: str | None, refused: VigiaError) -> None:
 def receive(request: Request) -> Response:
     from vigia.federation import hosting
     from vigia.federation.hosting import FIRST, IN_FLIGHT
-    from vigia.federation.jws import SIGNATURE_HEADER, sign_detached
-    from vigia.federation.messages import CONTENT_TYPE, Envelope, ack
     from vigia.federation.verifier import REPLAYED, FederationRefused, verify
 
     now = clock.now()
@@ -65,9 +67,15 @@ def receive(request: Request) -> Response:
         if taken == IN_FLIGHT:
             raise hosting.InProgress("this message is being received now; send it again in a minute")
         if taken != FIRST:
-            raise FederationRefused(
-                409, REPLAYED, "this distributionID was already received from this partner"
+            # Already received and acted on: audited as a replay, and answered with this city's signed Ack
+            # naming it, so the home can tell our "I have it" from anyone's 409 (docs/roaming.md)
+            _refused(
+                partner_id,
+                FederationRefused(
+                    409, REPLAYED, "this distributionID was already received from this partner"
+                ),
             )
+            return _signed_ack(409, message, partner_id, pack.city_id, now)
     except VigiaError as refused:
         _refused(partner_id, refused)
         raise
@@ -129,9 +137,18 @@ def receive(request: Request) -> Response:
         "federation message received",
         extra={"partner": partner_id, "kind": message.kind, "target": target_id},
     )
+    return _signed_ack(200, message, partner_id, pack.city_id, now)
+
+
+def _signed_ack(status: int, message: Message, partner_id: str, city_id: str, now: datetime) -> Response:
+    """This city's CAP Ack of `message`, signed with its key: 200 when just received, 409 for a replay of
+    one received before (the same word again, so only our key can say "already delivered")."""
+    from vigia.federation.jws import SIGNATURE_HEADER, sign_detached
+    from vigia.federation.messages import CONTENT_TYPE, Envelope, ack
+
     envelope = Envelope(
-        f"{pack.city_id}-{clock.new_id(now)}-ack",
-        pack.city_id,
+        f"{city_id}-{clock.new_id(now)}-ack",
+        city_id,
         partner_id,
         now.replace(microsecond=0),
         now.replace(microsecond=0) + ACK_LIFETIME,
@@ -139,7 +156,7 @@ def receive(request: Request) -> Response:
     )
     body = ack(envelope, references=message.reference)
     signature = sign_detached(body, runtime.federation_signer())
-    return Response(200, CONTENT_TYPE, body.decode("utf-8"), {SIGNATURE_HEADER: signature})
+    return Response(status, CONTENT_TYPE, body.decode("utf-8"), {SIGNATURE_HEADER: signature})
 
 
 @route(router, "GET /v1/federation/keys")
