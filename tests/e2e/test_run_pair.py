@@ -35,6 +35,7 @@ from tests.e2e.conftest import ROOT, LocalStackProcess, _environment, free_ports
 from vigia.city import load_city_pack
 from vigia.federation.agreement import load_agreement
 from vigia.federation.jws import sign_detached
+from vigia.federation.messages import read_message
 
 pytestmark = pytest.mark.e2e
 
@@ -332,7 +333,7 @@ def test_with_penalolen_down_the_home_falls_back_then_delivers_once_when_it_retu
     (cap,) = caps
     assert 200 <= cap["status"] < 300
     assert "<msgType>Alert</msgType>" in cap["body"]
-    assert f"{lat:.4f}" in cap["body"]  # the place, on the partner's side of the border
+    assert f"<circle>{lat:.6f},{lon:.6f} " in cap["body"]  # the place, on the partner's side of the border
 
     # Then the Report's next try reaches it, Peñalolén Acks, and she reads delivered
     home.wait_for(lambda: roaming_status() == "delivered", timeout=60)
@@ -372,6 +373,10 @@ def test_with_penalolen_down_the_home_falls_back_then_delivers_once_when_it_retu
         timeout=30,
     )
     assert again.status_code == 409, again.text  # "already received": it acts on nothing again
+    replayed = read_message(body)
+    ack = read_message(again.content)  # and says so in its own signed words: its Ack of that Report
+    assert (ack.kind, ack.sender_id, ack.in_reply_to) == ("Ack", "penalolen", replayed.distribution_id)
+    assert again.headers.get("Vigia-Signature")
     # and nothing was sent twice: one visitor alert there, the police told once, her text and the CAP once
     assert len(visitors()) == 1
     sms_there = [
