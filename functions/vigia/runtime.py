@@ -452,10 +452,12 @@ def federation_signer() -> KmsSigner:
 
 
 def federation_keys() -> dict[str, list[dict[str, str]]]:
-    """This stack's public JWK Set (GET /v1/federation/keys)."""
+    """This stack's public JWK Set (GET /v1/federation/keys): the signing key, then the others a rotation
+    publishes (FederationKeyIds)."""
     from vigia.adapters.federation_keys import public_jwks
 
-    return public_jwks(settings.get().federation_key_id)
+    s = settings.get()
+    return public_jwks(s.federation_key_id, *s.federation_published_key_ids)
 
 
 def replay_guard() -> DynamoReplayGuard:

@@ -82,6 +82,8 @@ class Settings:
     registration_window_s: int
     # roaming between partner cities (docs/roaming.md)
     federation_key_id: str = ""  # FederationSigningKey: signs what this stack sends a partner (KMS Sign)
+    # FederationKeyIds: every key GET /v1/federation/keys publishes during a rotation (the signing one first)
+    federation_published_key_ids: tuple[str, ...] = ()
     federation_agreement_path: Path | None = None  # None: the pack folder's federation.json
     federation_local_pair: bool = False  # keep 127.0.0.1 partners: only the local pair sets it
     federation_table: str = "vigia-federation"
@@ -174,6 +176,9 @@ def get() -> Settings:
         registrations_per_source=int(env.get("REGISTRATIONS_PER_SOURCE", "5")),
         registration_window_s=int(env.get("REGISTRATION_WINDOW_S", "3600")),
         federation_key_id=env.get("FEDERATION_KEY_ID", ""),
+        federation_published_key_ids=tuple(
+            k.strip() for k in env.get("FEDERATION_PUBLISHED_KEY_IDS", "").split(",") if k.strip()
+        ),
         federation_agreement_path=Path(env["FEDERATION_AGREEMENT_PATH"])
         if env.get("FEDERATION_AGREEMENT_PATH")
         else None,

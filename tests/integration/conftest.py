@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,14 +201,21 @@ def _translated() -> dict[str, Any]:
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch, city: str):
+def template_parameters() -> Callable[[], dict[str, str]]:
+    """Parameter overrides a test module gives the template: called inside the emulator, before the stack is
+    provisioned, so they may name what they make there (tests/integration/test_federation_keys.py)."""
+    return dict
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch, city: str, template_parameters: Callable[[], dict[str, str]]):
     with mock_aws():
         cfn = _translated()
         pseudo = Pseudo(stack_name="vigia-test")
         # the city's CityId and its pack's CityTimeZone, as `make deploy CITY=…` passes them; SMS stay on SNS
         # (moto has no End User Messaging: test_sms_end_user_messaging.py runs that channel on its stand-in)
         of_city = {k: v for k, v in city_parameters(city).items() if k in ("CityId", "CityTimeZone")}
-        parameters = resolve_parameters(cfn.get("Parameters") or {}, of_city)
+        parameters = resolve_parameters(cfn.get("Parameters") or {}, {**of_city, **template_parameters()})
         resolver = Resolver(cfn, parameters, pseudo)
         clients: dict[str, Any] = {}
 

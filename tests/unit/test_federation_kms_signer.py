@@ -84,3 +84,30 @@ def test_the_thumbprint_is_rfc_7638s():
     expected = base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
     assert thumbprint(jwk) == expected
     assert thumbprint({**jwk, "kid": "other"}) == expected
+
+
+def test_a_rotation_publishes_every_key_named_in_order_each_once(monkeypatch):
+    keys = {name: FakeKms() for name in ("new", "old")}
+
+    class ByKeyId:
+        @staticmethod
+        def get_public_key(KeyId: str) -> dict[str, Any]:
+            return keys[KeyId.rsplit("/", 1)[-1]].get_public_key(KeyId)
+
+    monkeypatch.setattr(federation_keys, "client", lambda service: ByKeyId())
+    federation_keys.reset()
+    # the signing key first; the same key named again (say by its ARN) is published once
+    published = public_jwks("new", "old", "arn:aws:kms:us-east-1:1:key/new")["keys"]
+    federation_keys.reset()
+
+    assert [k["kid"] for k in published] == [
+        thumbprint(public_jwks_of(keys["new"])),
+        thumbprint(public_jwks_of(keys["old"])),
+    ]
+    assert all(k["kid"] == thumbprint(k) for k in published)
+
+
+def public_jwks_of(kms: FakeKms) -> dict[str, str]:
+    from vigia.federation.jws import public_jwk
+
+    return public_jwk(kms.key.public_key(), "")

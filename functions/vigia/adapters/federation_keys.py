@@ -3,7 +3,8 @@
 The private key never leaves KMS. Sign runs in DIGEST mode over the SHA-256 of the JWS signing input,
 computed here: KMS's RAW mode takes at most 4096 bytes and a signing input may reach ~87 KB. KMS answers
 DER; vigia.federation.jws turns it into the raw r||s JWS wants. The kid is the RFC 7638 thumbprint of the
-public key, read once per execution environment.
+public key, read once per execution environment. During a rotation more keys are published beside the
+signing one (FederationKeyIds); only their public halves are read.
 
 Every signature is checked with the key's public half before it is used: a signature a partner would refuse
 never leaves. The emulator (moto) does not implement DIGEST (it hashes the digest again), so when a DIGEST
@@ -39,9 +40,14 @@ def _public_jwk(key_id: str) -> dict[str, str]:
     return {**jwk, "kid": thumbprint(jwk)}
 
 
-def public_jwks(key_id: str) -> dict[str, list[dict[str, str]]]:
-    """This stack's JWK Set as partners put it in their federation.json (GET /v1/federation/keys)."""
-    return {"keys": [dict(_public_jwk(key_id))]}
+def public_jwks(*key_ids: str) -> dict[str, list[dict[str, str]]]:
+    """This stack's JWK Set as partners put it in their federation.json (GET /v1/federation/keys): each key
+    named, in order (the signing one first), a key named twice (its id and its ARN) once."""
+    keys: dict[str, dict[str, str]] = {}
+    for key_id in key_ids:
+        jwk = _public_jwk(key_id)
+        keys.setdefault(jwk["kid"], dict(jwk))
+    return {"keys": list(keys.values())}
 
 
 class KmsSigner:
