@@ -8,10 +8,8 @@ alert is what a signed Report posted to POST /v1/federation/messages makes, as t
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import requests
@@ -26,7 +24,6 @@ from vigia.federation.jws import KeySigner, public_jwk, sign_detached
 PARTNER = "penalolen"
 KID = "penalolen-console-test-1"
 CALLBACK = "+56912345678"
-SHOT = Path(os.environ.get("VIGIA_VISITOR_SHOT_DIR", "/tmp")) / "console-visitor"
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +126,7 @@ def test_the_queue_marks_a_visitor_alert_with_its_city_and_the_incident_says_who
     # and the resident's row carries no such mark
     expect(resident_row.locator("[data-visitor]")).to_have_count(0)
     assert console.serious_violations() == []
-    page.screenshot(path=f"{SHOT}-queue.png")
+    console.screenshot("visitor-queue")
 
     # When the operator opens the visitor's incident
     console.go(f"alerts/{visitor_id}")
@@ -145,7 +142,6 @@ def test_the_queue_marks_a_visitor_alert_with_its_city_and_the_incident_says_who
     expect(page.locator("[data-field='sender']")).to_have_count(0)  # not visitor#penalolen#PNL-1
     assert console.serious_violations() == []
     console.screenshot("visitor")
-    page.screenshot(path=f"{SHOT}-incident.png")
 
     # and in Chile's words and in English, the same
     page.get_by_label("Idioma").select_option("es-CL")
