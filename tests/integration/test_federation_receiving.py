@@ -267,9 +267,9 @@ def test_a_place_outside_the_hosts_service_area_is_refused(api, stack, partners)
 
 def test_what_the_host_cannot_take_is_refused_before_any_mark(api, stack, partners):
     las_heras = partners[OTHER]
-    # a silent alarm: the host has no sealing path for a visitor, whatever the agreement lists
+    # a silent alarm from a partner whose agreement lists the type but does not say silent_alarms
     silent = report(las_heras, alert_type="domestic_violence", distribution_id="lh-1-report", alert_id="L1")
-    _refused(api, stack, *silent, 422, "federation-unknown-type")
+    _refused(api, stack, *silent, 422, "federation-silent-not-agreed")
     # an Ack answers something this host never sent; so does an Update of an alert it never forwarded
     sent = datetime.now(UTC).replace(microsecond=0)
     envelope = messages.Envelope("penalolen-x-ack", PARTNER, HOST, sent, sent + timedelta(minutes=5))

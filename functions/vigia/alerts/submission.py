@@ -110,11 +110,11 @@ def submit(
         )
     roaming = None
     if not pack.in_service_area(request.lat, request.lon):
-        # A silent alarm stays home: roaming one needs the partner's response team and the seal carried
-        # across, which is not built (docs/roaming.md), so it is refused here whatever the agreement says.
+        # A silent alarm roams only where the agreement says `silent_alarms` (sealed here as at home; the
+        # partner's response team only, there): else it stays a 422, as outside every jurisdiction.
         partner = (
-            agreement.partner_for(request.lat, request.lon, alert_type.code)
-            if agreement is not None and not silent
+            agreement.partner_for(request.lat, request.lon, alert_type.code, silent=silent)
+            if agreement is not None
             else None
         )
         if partner is None:

@@ -7,7 +7,7 @@ send. The partner's police, neighbours and sirens are the partner's to run: the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -77,23 +77,20 @@ def fallback_due(alert: Alert, deadline_s: int, *, now: datetime, last_attempt: 
 
 def fall_back(
     alert: Alert,
-    alert_type: AlertType,
-    pack: CityPack,
+    planned: Callable[[], Plan],
     *,
-    partner_name: str,
     store: FallbackStore,
     queues: FallbackQueues,
     marks: RoamingMarks,
     now: datetime,
 ) -> Plan | None:
-    """Runs the fallback once: while the alert is still `forwarding`, its deliveries are recorded (a
+    """Runs the fallback once: while the alert is still `forwarding`, the `planned` deliveries
+    (`plan_fallback`, or a silent alarm's `vigia.silent.routing.plan_silent_fallback`) are recorded (a
     condition each) and queued, then it is marked `fallback`. A crash between them repeats the first two,
     which send nothing twice (the ledger); the mark last keeps a repeat possible. None: not forwarding."""
     if marks.status(alert.alert_id) != FORWARDING:
         return None
-    plan = plan_fallback(
-        alert, alert_type, pack, sender=store.sender(alert.sender_id), partner_name=partner_name
-    )
+    plan = planned()
     at = clock.iso(now)
     store.record(plan.deliveries, at=at)
     queues.enqueue(plan.deliveries)
@@ -127,20 +124,38 @@ def first_name(full_name: str) -> str:
 def plan_roaming(alert: Alert, alert_type: AlertType, pack: CityPack, *, sender: Sender | None) -> Plan:
     """One delivery: the signed-at-send Report to the partner. Nothing local: the place is the partner's."""
     assert alert.roaming is not None
-    partner_id = alert.roaming["partner"]
     if sender is None or not sender.phone:
+        partner_id = alert.roaming["partner"]
         return Plan((), (f"roaming: the sender has no phone to call back; nothing sent to {partner_id}",))
+    place = (alert.lat, alert.lon, alert.accuracy_m)
+    return plan_report(alert, alert_type, pack, place=place, phone=sender.phone, full_name=sender.full_name)
+
+
+def plan_report(
+    alert: Alert,
+    alert_type: AlertType,
+    pack: CityPack,
+    *,
+    place: tuple[float, float, float | None],
+    phone: str,
+    full_name: str,
+) -> Plan:
+    """The Report delivery itself, from her place, phone and name as the caller knows them (a silent
+    alarm's from its opened envelope: vigia.silent.routing)."""
+    assert alert.roaming is not None
+    partner_id = alert.roaming["partner"]
+    lat, lon, accuracy_m = place
     body = messages.roaming_alert(
         report_envelope(alert, pack, partner_id),
         alert_id=alert.alert_id,
         alert_type=alert_type.code,
         type_label=alert_type.label(pack.locale),
-        lat=alert.lat,
-        lon=alert.lon,
-        accuracy_m=float(alert.accuracy_m or 0.0),
+        lat=lat,
+        lon=lon,
+        accuracy_m=float(accuracy_m or 0.0),
         raised_at=clock.parse_iso(alert.created_at),
-        callback_phone=sender.phone,
-        caller_name=first_name(sender.full_name),
+        callback_phone=phone,
+        caller_name=first_name(full_name),
     )
     delivery = Delivery(alert.alert_id, ALERT, FEDERATION, PARTNER_TARGET, partner_id, body.decode("utf-8"))
     return Plan((delivery,))

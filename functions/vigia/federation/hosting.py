@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
@@ -19,6 +20,7 @@ from vigia.alerts.model import (
     Alert,
     AlertStore,
     IdempotencyClaim,
+    Sealer,
     SendingWindow,
     Visitor,
     WindowMoved,
@@ -28,7 +30,9 @@ from vigia.dispatch import cancellation
 from vigia.dispatch import roaming as home
 from vigia.dispatch.roaming import RoamingMarks
 from vigia.errors import Conflict, NotFound, Unprocessable, VigiaError
-from vigia.federation.messages import Message
+from vigia.federation.agreement import Partner
+from vigia.federation.messages import Message, RoamingAlert
+from vigia.silent.sealing import seal, visitor_identity
 
 # problem types of what the verifier let through but this city cannot take (422, no side effect)
 OUTSIDE_SERVICE_AREA = "federation-outside-service-area"
@@ -36,6 +40,7 @@ UNKNOWN_TYPE = "federation-unknown-type"  # not a public type of this city's pac
 KIND_NOT_TAKEN = "federation-kind-not-taken"  # an Ack: answers come back in the HTTP answer, never here
 UNKNOWN_ALERT = "federation-unknown-alert"  # a Cancel (Update) of a Report this partner (we) never sent
 CANCEL_REFUSED = "federation-cancel-refused"  # past the cancel window, or the incident has moved on
+SILENT_NOT_AGREED = "federation-silent-not-agreed"  # a silent alarm from a partner not agreed to send them
 VISITOR_WINDOW_S = 60  # the per-alert window item the alert's transaction writes (gone by TTL after this)
 
 
@@ -72,18 +77,25 @@ def sender_id(partner_id: str, remote_id: str) -> str:
     return f"visitor#{partner_id}#{remote_id}"
 
 
-def check_report(message: Message, pack: CityPack) -> None:
+def check_report(message: Message, pack: CityPack, partner: Partner | None = None) -> None:
     """What the host checks before it marks a message received: a Report it can run here, a Cancel, or an
-    Update of a Report this city sent (which of its alerts: `receive_update`, after the mark)."""
+    Update of a Report this city sent (which of its alerts: `receive_update`, after the mark).
+
+    A silent alarm is taken only from a `partner` whose agreement with this city says `silent_alarms`
+    (the home must say so too, or it never sends one): it is then sealed and goes to the response team."""
     if message.kind in ("Cancel", "Update"):
         return
     if message.kind != "Report" or message.alert is None:
         raise VisitorRefused(KIND_NOT_TAKEN, f"a {message.kind} answers a message this city did not send")
     roaming = message.alert
     alert_type = pack.alert_types.get(roaming.alert_type)
-    # A silent alarm would need the host's sealing and response team: not taken from a partner (yet).
-    if alert_type is None or alert_type.silent:
+    if alert_type is None:
         raise VisitorRefused(UNKNOWN_TYPE, f"{roaming.alert_type!r} is not an alert type {pack.name} takes")
+    if alert_type.silent and (partner is None or not partner.silent_alarms):
+        raise VisitorRefused(
+            SILENT_NOT_AGREED,
+            f"{pack.name}'s agreement with this partner does not take silent alarms",
+        )
     if not pack.in_service_area(roaming.lat, roaming.lon):
         raise VisitorRefused(
             OUTSIDE_SERVICE_AREA, f"the reported place is outside {pack.name}'s service area"
@@ -97,16 +109,28 @@ def is_drill(message: Message) -> bool:
 
 
 def receive_report(
-    message: Message, partner_id: str, *, pack: CityPack, alerts: AlertStore, now: datetime
+    message: Message,
+    partner: Partner,
+    *,
+    pack: CityPack,
+    alerts: AlertStore,
+    now: datetime,
+    sealer: Sealer | None = None,
 ) -> tuple[Alert, bool]:
     """The visitor alert for a checked Report and whether it is new: the same home alert (remote id), sent
-    again under any distributionID, is one alert (an idempotency claim on the partner and remote id)."""
-    check_report(message, pack)
+    again under any distributionID, is one alert (an idempotency claim on the partner and remote id).
+
+    A silent alarm's visitor alert is stored sealed by `sealer`, as this city's own are: her name, phone
+    and place only inside the envelope, so it reaches the response team and no one else."""
+    partner_id = partner.partner_id
+    check_report(message, pack, partner)
     roaming = message.alert
     assert roaming is not None
     alert_type = pack.alert_types[roaming.alert_type]
     who = sender_id(partner_id, roaming.alert_id)
-    claim = IdempotencyClaim(f"visitor#{partner_id}#{roaming.alert_id}", _fingerprint(message))
+    claim = IdempotencyClaim(
+        f"visitor#{partner_id}#{roaming.alert_id}", _fingerprint(message, place=not alert_type.silent)
+    )
     prior = alerts.prior_answer(claim.key)
     if prior is None:
         block = pack.block_at(roaming.lat, roaming.lon)
@@ -135,6 +159,8 @@ def receive_report(
                 report=message.reference,
             ),
         )
+        if alert_type.silent:
+            alert = _sealed(alert, roaming, sender_id=who, pack=pack, sealer=sealer)
         # one window item per visitor alert (written once: its transaction fails if a twin got there first)
         window = SendingWindow(f"window#{who}", (clock.iso(now),), 0, VISITOR_WINDOW_S)
         try:
@@ -220,8 +246,33 @@ def receive_update(
     return alert.alert_id, moved
 
 
-def _fingerprint(message: Message) -> str:
+def _sealed(
+    alert: Alert, roaming: RoamingAlert, *, sender_id: str, pack: CityPack, sealer: Sealer | None
+) -> Alert:
+    """A silent visitor alert as it may be stored: sealed like this city's own, and her name and phone kept
+    only in the envelope (the visitor mark keeps the partner and the home's alert id, nothing of her)."""
+    sealed = seal(
+        replace(alert, silent=True),
+        lambda: visitor_identity(
+            alert,
+            sender_id=sender_id,
+            caller_name=roaming.caller_name,
+            callback_phone=roaming.callback_phone,
+        ),
+        sealer=sealer,
+        city_id=pack.city_id,
+        helpline=pack.settings.helpline,
+    )
+    visitor = alert.visitor
+    assert visitor is not None
+    return replace(sealed, visitor=replace(visitor, caller_name="", callback_phone=""))
+
+
+def _fingerprint(message: Message, *, place: bool = True) -> str:
+    """What tells two Reports under one remote id apart; a silent alarm's leaves the place out (a hash of a
+    place can be found by trying places)."""
     roaming = message.alert
     assert roaming is not None
-    text = f"{roaming.alert_type}|{roaming.lat:.6f}|{roaming.lon:.6f}|{roaming.raised_at.isoformat()}"
+    where = f"{roaming.lat:.6f}|{roaming.lon:.6f}" if place else "sealed"
+    text = f"{roaming.alert_type}|{where}|{roaming.raised_at.isoformat()}"
     return hashlib.sha256(text.encode()).hexdigest()

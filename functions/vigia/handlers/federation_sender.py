@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from vigia import clock, runtime, settings
 from vigia.dispatch import roaming
-from vigia.dispatch.protocol import ALERT, FEDERATION, Delivery
+from vigia.dispatch.protocol import ALERT, FEDERATION, Delivery, Plan
 from vigia.dispatch.sending import Attempt
 from vigia.federation import forwarding, messages
 from vigia.federation.agreement import DEFAULT_DEADLINE_S
 from vigia.handlers.federation_audit import audited
 from vigia.handlers.senders import sender_handler
 from vigia.observability import logger, metrics
+from vigia.silent import routing as silent_routing
 
 # What this function reads from its environment; template.yaml gives it each one, checked at a cold
 # start (a missing one fails the function before any request) and by tests/unit/test_function_settings.py
@@ -78,15 +79,23 @@ def fall_back_if_due(delivery: Delivery, attempt: Attempt) -> float | None:
     )
     if wait is not None:
         return wait
+    partner_name = partner.name if partner else delivery.recipient
+    store = runtime.dispatch_store()
     alert_type = pack.alert_types.get(alert.type)
-    if alert_type is None:
+    if alert_type is None and not alert.silent:
         return None
+
+    def planned() -> Plan:
+        if alert.silent:  # the home's response team, neutrally; never her phone, never a CAD
+            return silent_routing.plan_silent_fallback(alert, pack, partner_name=partner_name)
+        assert alert_type is not None
+        sender = store.sender(alert.sender_id)
+        return roaming.plan_fallback(alert, alert_type, pack, sender=sender, partner_name=partner_name)
+
     plan = roaming.fall_back(
         alert,
-        alert_type,
-        pack,
-        partner_name=partner.name if partner else delivery.recipient,
-        store=runtime.dispatch_store(),
+        planned,
+        store=store,
         queues=runtime.task_queues(),
         marks=runtime.roaming_marks(),
         now=now,

@@ -23,6 +23,7 @@ REQUIRED_SETTINGS = (
     "SILENT_QUEUE_URL",
     "SMS_QUEUE_URL",
     "WEBHOOK_QUEUE_URL",
+    "FEDERATION_QUEUE_URL",  # a silent alarm raised in a partner city that takes them (docs/roaming.md)
     "SEAL_KEY_ID",
 )
 settings.require_at_start(REQUIRED_SETTINGS)

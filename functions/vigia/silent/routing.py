@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from vigia import clock
 from vigia.alerts.model import SILENT, Alert, Sealer
 from vigia.city import AlertType, CityPack, ProtocolStep, render_template, template_placeholders
-from vigia.dispatch import cap, sms_text
+from vigia.dispatch import cap, roaming, sms_text
 from vigia.dispatch.cad import cad_message, cap_info
 from vigia.dispatch.protocol import ALERT, PROVINCIAL_CAD, SMS, WEBHOOK, Delivery, Plan
 from vigia.silent.lifecycle import PoliceRequest
@@ -209,6 +209,40 @@ def plan_silent(
     return Plan(tuple(planned.values()), tuple(notes))
 
 
+# ------------------------------------------------------------------ abroad (docs/roaming.md)
+def plan_silent_roaming(
+    alert: Alert, alert_type: AlertType | None, pack: CityPack, *, identity: SealedIdentity | None
+) -> Plan:
+    """A silent alarm raised in a partner city whose agreement takes them: one signed Report to that city,
+    whose stack seals it and tells its own response team only. It carries what the Report carries for any
+    alert (the type, her place, her first name and a phone to call her back), read from the envelope;
+    never her note, national id, e-mail or address. Nothing local: our response team hears of it only if
+    the partner cannot be reached in time (`plan_silent_fallback`)."""
+    if identity is None or alert_type is None or not identity.phone:
+        # Without her envelope there is nothing to send: our own team is told, as if the partner were down.
+        partner = alert.roaming["partner"] if alert.roaming else ""
+        plan = plan_silent_fallback(alert, pack, partner_name=partner)
+        return Plan(plan.deliveries, ("roaming: the silent alert's envelope gave no phone; our team told",))
+    place = (identity.lat, identity.lon, identity.accuracy_m)
+    return roaming.plan_report(
+        alert, alert_type, pack, place=place, phone=identity.phone, full_name=identity.full_name
+    )
+
+
+def plan_silent_fallback(alert: Alert, pack: CityPack, *, partner_name: str) -> Plan:
+    """The partner city did not confirm a silent alarm by its deadline: our own response team gets the
+    neutral SMS, the partner city as its zone (her details are in the console, sealed). Never an SMS to her
+    phone (whoever holds it may be the danger), never a CAD."""
+    team = pack.dispatch.response_team
+    if not team:
+        raise NoResponseTeam("the city pack lists no response_team numbers")
+    template = NEUTRAL_TEXT.get(pack.locale.split("-")[0], NEUTRAL_TEXT["es"])
+    text = sms_text.fit(template.format_map({**_values(alert, pack), "zone": partner_name}))
+    return Plan(
+        tuple(Delivery(alert.alert_id, ALERT, SMS, RESPONSE_TEAM, n, text, pack.locale) for n in team)
+    )
+
+
 # ------------------------------------------------------------------ the router's run
 class AlertReader(Protocol):
     def get(self, alert_id: str) -> Alert | None: ...
@@ -268,7 +302,10 @@ def route_silent_alert(
         audit(ROUTER_ACTOR, "system", "unseal", "alert", alert_id, reason="route to the response team", at=at)
         identity = unseal(alert, sealer, city_id=pack.city_id)
     alert_type = pack.alert_types.get(identity.type) if identity is not None else None
-    plan = plan_silent(alert, alert_type, pack, identity=identity)
+    if alert.roaming:  # raised in a partner city that takes silent alarms: its response team, not ours
+        plan = plan_silent_roaming(alert, alert_type, pack, identity=identity)
+    else:
+        plan = plan_silent(alert, alert_type, pack, identity=identity)
     ledger.record(plan.deliveries, at=at)
     queues.enqueue(plan.deliveries)
     ledger.mark_dispatched(alert_id, at=at)

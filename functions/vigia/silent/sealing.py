@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -139,11 +140,28 @@ def seal_alert(
 
     Never stored unsealed: if sealing fails, nothing is stored and the app gets a neutral 503.
     """
+    return seal(
+        alert,
+        lambda: identity_of(alert, resident, sender_suspended=sender_suspended),
+        sealer=sealer,
+        city_id=city_id,
+        helpline=helpline,
+    )
+
+
+def seal(
+    alert: Alert,
+    identity: Callable[[], SealedIdentity],
+    *,
+    sealer: Sealer | None,
+    city_id: str,
+    helpline: str,
+) -> Alert:
+    """The alert with `identity` (hers, or a partner city's visitor's) sealed away: what may be stored."""
     if sealer is None:
         raise SealingRequired("a silent alert cannot be stored without sealing its identity")
     try:
-        identity = identity_of(alert, resident, sender_suspended=sender_suspended)
-        token = sealer.seal(identity.to_bytes(), context(alert.alert_id, city_id))
+        token = sealer.seal(identity().to_bytes(), context(alert.alert_id, city_id))
     except Exception as error:
         raise AlertNotSent(
             f"The alert could not be sent just now. Try again, or call {helpline}.", retry=True
@@ -167,3 +185,26 @@ def unseal(alert: Alert, sealer: Sealer, *, city_id: str) -> SealedIdentity:
     if not alert.sealed:
         raise ValueError("the alert carries no sealed identity")
     return SealedIdentity.from_bytes(sealer.unseal(alert.sealed, context(alert.alert_id, city_id)))
+
+
+def visitor_identity(
+    alert: Alert, *, sender_id: str, caller_name: str, callback_phone: str
+) -> SealedIdentity:
+    """A partner city's resident, as her home's Report names her: a first name and a phone to call back —
+    the whole of what crosses (no national id, e-mail or address: the home never sends them)."""
+    return SealedIdentity(
+        type=alert.type,
+        resident_id=sender_id,
+        full_name=caller_name,
+        phone=callback_phone,
+        national_id="",
+        email="",
+        address="",
+        locale=None,
+        lat=alert.lat,
+        lon=alert.lon,
+        accuracy_m=alert.accuracy_m,
+        block_id=alert.block_id,
+        block_source=alert.block_source,
+        note=None,
+    )

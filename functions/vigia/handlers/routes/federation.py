@@ -61,7 +61,7 @@ def receive(request: Request) -> Response:
     try:
         verified = verify(request.raw, request.headers.get("Vigia-Signature"), agreement, now, deferred)
         partner_id, message = verified.partner.partner_id, verified.message
-        hosting.check_report(message, pack)
+        hosting.check_report(message, pack, verified.partner)
         guard = runtime.replay_guard()
         taken = guard.take(partner_id, message.distribution_id, message.expires, now=now.timestamp())
         if taken == IN_FLIGHT:
@@ -85,7 +85,12 @@ def receive(request: Request) -> Response:
             pass  # verified, marked, audited and acknowledged: a drill sends no police
         elif message.kind == "Report":
             alert, created = hosting.receive_report(
-                message, partner_id, pack=pack, alerts=runtime.alerts(), now=now
+                message,
+                verified.partner,
+                pack=pack,
+                alerts=runtime.alerts(),
+                now=now,
+                sealer=runtime.sealer(),
             )
             runtime.report_pointers().remember(partner_id, message.distribution_id, alert.alert_id)
             target_type, target_id = "alert", alert.alert_id
