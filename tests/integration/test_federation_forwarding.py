@@ -415,6 +415,23 @@ def test_her_cancel_within_the_window_travels_as_a_cap_cancel(api, stack, citize
     assert roaming.fake_cad.received == []
 
 
+def test_a_cancel_answered_without_the_partners_signed_ack_is_not_taken_as_cancelled(
+    api, stack, citizen, roaming
+):
+    alert_id = send(api, citizen, IN_PENALOLEN).json["alert_id"]
+    relay(stack, alert_id)
+    pump_all(stack)
+    assert stack.alert_item(alert_id)["roaming"]["status"] == "delivered"
+    roaming.stand_in.mode = "impostor"  # whoever answers now: a 200 with an Ack a stranger's key signed
+
+    assert api("POST", f"/v1/alerts/{alert_id}/cancel", claims=citizen.claims).status == 202
+    pump_all(stack)
+
+    (cancel,) = [r for r in deliveries(stack, alert_id) if r["kind"] == "cancel"]
+    assert cancel["status"] == "dead_letter"  # retried, never believed
+    assert stack.alert_item(alert_id)["roaming"]["status"] == "delivered"  # not "cancelled"
+
+
 def test_nothing_roams_near_home(api, stack, citizen, roaming):
     answer = send(api, citizen, near_centre())
     assert answer.status == 202

@@ -31,18 +31,15 @@ settings.require_at_start(REQUIRED_SETTINGS)
 
 
 def send(delivery: Delivery) -> str:
-    pack = runtime.city_pack()
     body = delivery.body.encode("utf-8")
     update = roaming.is_update(delivery.kind)  # the host's Update of a visitor alert: Acked, nothing to mark
-    if update:
-        answered = messages.read_message(body).distribution_id  # our own message: its Ack must name it
-    else:
-        answered = roaming.report_distribution_id(pack, delivery.alert_id)
+    # Every message (a Report, a Cancel, an Update) counts only with the partner's signed Ack naming it: a
+    # Cancel believed on a bare 200 would mark her alert cancelled on anyone's word
     status = forwarding.send(
         body,
         partner_id=delivery.recipient,
-        distribution_id=answered,
-        needs_ack=delivery.kind == ALERT or update,
+        distribution_id=messages.read_message(body).distribution_id,  # our own message
+        needs_ack=True,
         agreement=runtime.federation_agreement(),
         signer=runtime.federation_signer(),
         post=runtime.post_to_partner(alert_id=delivery.alert_id, kind=delivery.kind),
