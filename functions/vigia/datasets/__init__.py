@@ -1,0 +1,1 @@
+"""Other agencies' records for the observatory: manifests, readers, ingestion (docs/observatory.md)."""
