@@ -9,14 +9,14 @@ export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)
 # numpy's BLAS threads on a 2-core machine running 2 test workers only contend (the indicators' rank checks)
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: venv console chromium run run-pair test test-unit test-integration test-e2e test-browser console-shots lint format bench package sam deploy console-deploy admin token clean redrive indicators city cad-key
+.PHONY: venv console chromium run run-pair sql backfill-lake test test-unit test-integration test-e2e test-browser console-shots lint format bench package sam deploy console-deploy admin token clean redrive indicators city cad-key
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-lake.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -r requirements-lake.txt
 	@touch $(STAMP)
 
 # The console's browser libraries (console/package.json, pinned by console/package-lock.json) from the npm
@@ -76,14 +76,21 @@ format: venv
 redrive: venv  ## move dead letters back to their queue: QUEUE=dispatch|sms|siren|webhook|silent|federation (default all); CLOUD=1 CITY=x for a deployed stack
 	$(PY) -m infra.tools.redrive $(or $(QUEUE),all) $(if $(CLOUD),--cloud $(if $(filter command line environment,$(origin CITY)),--city $(CITY)),)
 
+sql: venv  ## DuckDB over the local lake (the running stack's LakeBucket, mirrored to .local/lake/), Glue's table names; Q="…" runs one query
+	@$(PY) -m infra.tools.lake_sql $(if $(Q),--query "$(Q)")
+
+backfill-lake: venv  ## the lake partitions of past local days on the running local stack: FROM=YYYY-MM-DD TO=YYYY-MM-DD
+	$(PY) -m infra.tools.backfill_lake --from "$(FROM)" --to "$(TO)"
+
 indicators: venv  ## indicators of past days on the running local stack: DATE=YYYY-MM-DD or FROM= TO= (default yesterday)
 	$(PY) -m infra.tools.indicators $(if $(DATE),--date $(DATE)) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
 
 bench: venv console chromium  ## print performance figures (never pass/fail on time); the functions' logs go to .local/logs/
 	$(PY) -m bench $(BENCH)
 
-package: venv  ## Lambda zip for linux arm64 (pip --platform, no Docker); prints its size, fails past 60 MB unzipped
+package: venv  ## the Lambda zips for linux arm64 (pip --platform, no Docker): .build/vigia.zip and the lake's .build/lake.zip; prints both sizes, fails past 60 MB unzipped
 	$(PY) -m infra.tools.package --city $(CITY)
+	$(PY) -m infra.tools.package --city $(CITY) --lake
 
 # The SAM CLI, pinned in requirements-deploy.txt, in an environment of its own: aws-sam-cli pins boto3 and
 # click to other versions than requirements.txt, so it cannot share .venv. Only `make deploy` (or `make sam`)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from vigia.adapters.dynamodb.residents import DynamoResidentStore
     from vigia.adapters.federation_keys import KmsSigner
     from vigia.adapters.indicator_runs import IndicatorPorts
+    from vigia.adapters.lake import LakeWriter
     from vigia.adapters.registration_keys import SecretKeys
     from vigia.adapters.sealing import KmsSealer
     from vigia.adapters.sender_mac import SecretsManagerMac
@@ -119,6 +120,13 @@ def indicator_ports() -> IndicatorPorts:
         SqsRunQueue(),
         DynamoClaims(),
     )
+
+
+def lake_writer() -> LakeWriter:
+    """The lake bucket's writer (LakeExportFunction, the datasets' ingestion); no AWS call until used."""
+    from vigia.adapters.lake import LakeWriter
+
+    return LakeWriter()
 
 
 @functools.lru_cache(maxsize=4)

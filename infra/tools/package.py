@@ -1,6 +1,9 @@
 """Builds the Lambda zip for linux arm64 without Docker: `pip --platform` wheels + code + schemas + city pack.
 
-Usage: python -m infra.tools.package --city godoy-cruz [--out .build/vigia.zip] [--skip-deps]
+Usage: python -m infra.tools.package --city godoy-cruz [--lake] [--out .build/vigia.zip] [--skip-deps]
+
+--lake builds the lake functions' zip (.build/lake.zip): the same plus pyarrow (LAKE_SHIPPED), which no other
+function's zip carries.
 
 Only what runs ships: `left_out()` names each file a Lambda never opens (console scripts, headers, static
 libraries, the dependencies' own tests, the AWS SDK the Lambda runtime already has, phonenumbers' geocoder
@@ -54,6 +57,11 @@ _NOT_RUN = (
     ("phonenumbers/tzdata/", "phonenumbers' time-zone data"),
     # the API docs page Powertools can serve; Vigía publishes its OpenAPI document itself
     ("aws_lambda_powertools/event_handler/openapi/swagger_ui/", "Powertools' Swagger UI"),
+    # the lake's zip: Arrow Flight (RPC) is never loaded by writing Parquet (tests/unit/test_lake_catalog.py)
+    ("pyarrow/libarrow_flight.", "pyarrow's Flight RPC, which the lake never loads"),
+    ("pyarrow/libarrow_python_flight.", "pyarrow's Flight RPC, which the lake never loads"),
+    ("pyarrow/_flight.", "pyarrow's Flight RPC, which the lake never loads"),
+    ("pyarrow/src/", "pyarrow's C++ sources"),
 )
 
 
@@ -121,7 +129,34 @@ def over_limit(unzipped_bytes: int, limit_mb: float = LIMIT_UNZIPPED_MB) -> str 
     )
 
 
-def install_dependencies(target: Path) -> None:
+# The lake's functions (LakeExportFunction, the datasets' ingestion; CodeUri .build/lake.zip) carry these
+# pins of requirements-lake.txt besides requirements.txt; every other function's zip carries neither, nor
+# duckdb (local only: `make sql`).
+LAKE_SHIPPED = ("pyarrow",)
+# Lambda allows 250 MB unzipped; pyarrow's shared libraries are most of the lake's zip.
+LAKE_LIMIT_UNZIPPED_MB = 200.0
+
+
+def lake_requirements(text: str) -> list[str]:
+    """The pins of requirements-lake.txt the lake's zip ships (LAKE_SHIPPED), as pip reads them."""
+    pins = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        name = re.split(r"[=<>!~\[; ]", line, maxsplit=1)[0].lower()
+        if line and name in LAKE_SHIPPED:
+            pins.append(line)
+    return pins
+
+
+def requirement_args(lake: bool) -> list[str]:
+    """pip's arguments naming what a zip ships: requirements.txt, plus the lake's pins for the lake's zip."""
+    args = ["-r", str(ROOT / "requirements.txt")]
+    if lake:
+        args += lake_requirements((ROOT / "requirements-lake.txt").read_text())
+    return args
+
+
+def install_dependencies(target: Path, lake: bool = False) -> None:
     subprocess.run(
         [
             sys.executable,
@@ -139,14 +174,13 @@ def install_dependencies(target: Path) -> None:
             "--only-binary=:all:",
             "--target",
             str(target),
-            "-r",
-            str(ROOT / "requirements.txt"),
+            *requirement_args(lake),
         ],
         check=True,
     )
 
 
-def assemble(city: str, staging: Path, skip_deps: bool = False) -> None:
+def assemble(city: str, staging: Path, skip_deps: bool = False, lake: bool = False) -> None:
     pack = ROOT / "infra" / "cities" / city
     if not pack.is_dir():
         raise SystemExit(f"no city pack at {pack}")
@@ -155,7 +189,7 @@ def assemble(city: str, staging: Path, skip_deps: bool = False) -> None:
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     if not skip_deps:
-        install_dependencies(staging)
+        install_dependencies(staging, lake)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "functions" / "vigia", staging / "vigia", ignore=ignore)
     shutil.copytree(ROOT / "schemas", staging / "schemas", ignore=ignore)
@@ -173,6 +207,9 @@ def check_pack(pack: Path) -> None:
         raise SystemExit(f"not packaging the {pack.name} city pack: {error}") from None
 
 
+_SHARED_LIBRARY = re.compile(r"\.so(\.\d+)*$")
+
+
 def strip_shared_libraries(staging: Path) -> str | None:
     """Drops the symbol tables of the dependencies' shared libraries (the dynamic symbols stay, as
     serverless-python-requirements' `slim` does); returns the strip tool used, or None if there is none that
@@ -183,7 +220,9 @@ def strip_shared_libraries(staging: Path) -> str | None:
     libraries = [
         str(path)
         for path in staging.rglob("*.so*")
-        if path.is_file() and path.relative_to(staging).parts[0] not in ("vigia", "schemas", "city")
+        if path.is_file()
+        and _SHARED_LIBRARY.search(path.name)  # not pyarrow's test data "v0.7.1.some-named-index.parquet"
+        and path.relative_to(staging).parts[0] not in ("vigia", "schemas", "city")
     ]
     if libraries:
         subprocess.run([tool, "--strip-unneeded", *libraries], check=True)
@@ -216,10 +255,11 @@ def build(
     skip_deps: bool = False,
     limit_mb: float = LIMIT_UNZIPPED_MB,
     staging: Path = ROOT / ".build" / "staging",
+    lake: bool = False,
 ) -> tuple[Plan, str | None]:
     """Assembles, strips, sorts and zips; raises SystemExit (and writes no zip) past `limit_mb` unzipped.
     Returns the plan and the strip tool used (None: none found)."""
-    assemble(city, staging, skip_deps)
+    assemble(city, staging, skip_deps, lake)
     stripped_with = strip_shared_libraries(staging)
     chosen = plan(files_under(staging))
     refusal = over_limit(chosen.unzipped_bytes, limit_mb)
@@ -235,17 +275,22 @@ def build(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--city", default="godoy-cruz")
-    parser.add_argument("--out", default=str(ROOT / ".build" / "vigia.zip"))
+    parser.add_argument(
+        "--lake", action="store_true", help="the lake functions' zip (.build/lake.zip): + pyarrow"
+    )
+    parser.add_argument("--out", default="", help="the zip (default .build/vigia.zip, or .build/lake.zip)")
     parser.add_argument("--skip-deps", action="store_true", help="code, schemas and city pack only")
-    parser.add_argument("--staging", default=str(ROOT / ".build" / "staging"), help="where to assemble")
+    parser.add_argument("--staging", default="", help="where to assemble (default .build/staging[-lake])")
     args = parser.parse_args(argv)
-    out = Path(args.out)
-    chosen, stripped_with = build(args.city, out, args.skip_deps, staging=Path(args.staging))
+    out = Path(args.out or ROOT / ".build" / ("lake.zip" if args.lake else "vigia.zip"))
+    staging = Path(args.staging or ROOT / ".build" / ("staging-lake" if args.lake else "staging"))
+    limit = LAKE_LIMIT_UNZIPPED_MB if args.lake else LIMIT_UNZIPPED_MB
+    chosen, stripped_with = build(args.city, out, args.skip_deps, limit, staging=staging, lake=args.lake)
     zipped_mb = out.stat().st_size / 1e6
     print(f"wrote {out} for {args.city}, linux arm64, python {LAMBDA_PYTHON}")
     print(
         f"size: {zipped_mb:.1f} MB zipped, {chosen.unzipped_bytes / 1e6:.1f} MB unzipped "
-        f"(limit {LIMIT_UNZIPPED_MB:.0f} MB unzipped), {len(chosen.kept)} files"
+        f"(limit {limit:.0f} MB unzipped), {len(chosen.kept)} files"
     )
     print(f"left out {sum(chosen.left_out.values()) / 1e6:.1f} MB that never runs:")
     for reason, size in chosen.left_out.most_common():

@@ -6,10 +6,12 @@ registers the creators of the types template.yaml uses. A type with no creator s
 
 from infra.local.engine.intrinsics import ResourceState, TemplateError
 from infra.local.engine.resources import (  # noqa: F401  (importing a service registers its creators)
+    athena,
     cloudfront,
     cloudwatch,
     cognito,
     dynamodb,
+    glue,
     kms,
     logs,
     s3,
