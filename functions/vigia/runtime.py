@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from vigia.adapters.dynamodb.dispatch import DynamoAlertCanceller, DynamoDispatchStore
     from vigia.adapters.dynamodb.federation import DynamoReplayGuard, DynamoReportPointers
     from vigia.adapters.dynamodb.incidents import DynamoIncidentStore
+    from vigia.adapters.dynamodb.observatory import ObservatoryPorts
     from vigia.adapters.dynamodb.patrol import DynamoPatrolStore
     from vigia.adapters.dynamodb.registrations import DynamoRegistrationStore
     from vigia.adapters.dynamodb.residents import DynamoResidentStore
@@ -120,6 +121,19 @@ def indicator_ports() -> IndicatorPorts:
         SqsRunQueue(),
         DynamoClaims(),
     )
+
+
+def observatory_ports() -> ObservatoryPorts:
+    """The observatory's reads: the city frame, the nightly days, the sources' records, the pack's units."""
+    from vigia.adapters.dynamodb.indicators import DynamoIndicatorsStore
+    from vigia.adapters.dynamodb.observatory import DynamoObservatory, ObservatoryPorts
+    from vigia.observatory.service import Unit, shift_hours
+
+    pack = city_pack()
+    units = tuple(
+        Unit(u.quadrant_id, sum(shift_hours(s.start, s.end) for s in u.shifts)) for u in pack.units.values()
+    )
+    return ObservatoryPorts(_city_frame(pack), DynamoIndicatorsStore(), DynamoObservatory(), units)
 
 
 def lake_writer() -> LakeWriter:

@@ -74,6 +74,7 @@ class Settings:
     export_link_s: int  # how long a presigned link to an exported file works (GET /v1/indicators/exports)
     indicator_runs_queue_url: str
     indicators_catch_up_days: int  # a nightly run owes at most this many days
+    observatory_table: str  # monthly aggregates of ingested datasets (docs/observatory.md)
     lake_bucket: str  # the lake: uploads/ and lake/<table>/… Parquet (docs/observatory.md "The lake")
     # registration (docs/registration.md)
     registrations_table: str
@@ -171,6 +172,7 @@ def get() -> Settings:
         export_link_s=int(env.get("EXPORT_LINK_S", "300")),
         indicator_runs_queue_url=env.get("INDICATOR_RUNS_QUEUE_URL", ""),
         indicators_catch_up_days=int(env.get("INDICATORS_CATCH_UP_DAYS", "366")),
+        observatory_table=env.get("OBSERVATORY_TABLE", "vigia-observatory"),
         lake_bucket=env.get("LAKE_BUCKET", ""),
         registrations_table=env.get("REGISTRATIONS_TABLE", "vigia-registrations"),
         registration_secret_id=env.get("REGISTRATION_SECRET_ARN", ""),

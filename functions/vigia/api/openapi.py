@@ -101,6 +101,7 @@ def _pack_codes(kind: str | None, pack: CityPack | None) -> list[str]:
         "quadrants": quadrants,
         "alert_types": types,
         "zones": ["city", *quadrants, *sorted(pack.blocks)],
+        "observatory_zones": ["city", pack.official_code.value, *quadrants],
         "types_or_all": ["all", *types],
         "units": sorted(pack.units),
     }[kind]

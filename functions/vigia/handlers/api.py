@@ -16,6 +16,7 @@ from vigia.handlers.routes import dispatch as dispatch_routes
 from vigia.handlers.routes import federation as federation_routes
 from vigia.handlers.routes import indicators as indicator_routes
 from vigia.handlers.routes import live as live_routes
+from vigia.handlers.routes import observatory as observatory_routes
 from vigia.handlers.routes import patrol as patrol_routes
 from vigia.handlers.routes import staff as staff_routes
 from vigia.observability import logger, metrics
@@ -31,6 +32,7 @@ REQUIRED_SETTINGS = (
     "PATROL_TABLE",
     "UNITS_TABLE",
     "INDICATORS_TABLE",
+    "OBSERVATORY_TABLE",
     "REGISTRATIONS_TABLE",
     "EXPORTS_BUCKET",
     "INDICATOR_RUNS_QUEUE_URL",
@@ -54,6 +56,7 @@ app = http_app(
     patrol_routes.router,
     audit_routes.router,
     indicator_routes.router,
+    observatory_routes.router,
     incidents.router,
     registrations.router,
     live_routes.router,

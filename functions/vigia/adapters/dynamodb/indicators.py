@@ -172,6 +172,28 @@ class DynamoIndicatorsStore:
             if i.kind in ("row", "sealed")
         ]
 
+    def level_cells(self, day: str, level: str, type_: str) -> list[StoredCell]:
+        """The day's published cells of every zone at one level for one type (the observatory's months):
+        one Query on the date, filtered; empty for a day never computed (the city and quadrants always
+        have rows on a computed day)."""
+        found = IndicatorRecord.query(
+            day,
+            filter_condition=(IndicatorRecord.zone_level == level)
+            & (IndicatorRecord.type == type_)
+            & (IndicatorRecord.kind == "row"),
+            attributes_to_get=["kind", "zone_level", "zone", "type", "stats", "row"],
+        )
+        return [
+            StoredCell(
+                i.zone_level or "",
+                i.zone or "",
+                i.type or "",
+                CellStats.from_json(i.stats or "{}"),
+                published=json.loads(i.row or "{}"),
+            )
+            for i in found
+        ]
+
     def _rows(self, day: str, zone: str | None, fields: Sequence[str]) -> Iterator[IndicatorRecord]:
         within = IndicatorRecord.sk.startswith(f"{zone}#") if zone is not None else None
         yield from IndicatorRecord.query(day, within, attributes_to_get=list(fields))

@@ -1,0 +1,1 @@
+"""What the observatory reads: the stack's own alerts beside other agencies' records, and police resources."""
