@@ -209,7 +209,9 @@ def test_silent_alerts_are_only_a_quadrants_number_with_nothing_personal(stack, 
     assert not incidents & {item["pk"] for item in seeded["silent"]}
 
 
-def test_an_export_run_twice_leaves_the_same_single_file_per_partition(stack, seeded) -> None:
+def test_an_export_run_twice_leaves_the_same_single_file_and_a_correction_replaces_it(
+    stack, seeded, tmp_path
+) -> None:
     nightly_indicators({"date": DAY.isoformat()})
     lake_export({"date": DAY.isoformat()})
     first = {k: hashlib.sha256(v).hexdigest() for k, v in lake_files(stack).items()}
@@ -223,30 +225,34 @@ def test_an_export_run_twice_leaves_the_same_single_file_per_partition(stack, se
         f"lake/{t}/city={city}/date={DAY.isoformat()}/part-0.parquet" for t in DAILY
     )
 
-
-def test_a_corrected_day_re_exported_replaces_its_partition_whole(stack, seeded, tmp_path) -> None:
-    nightly_indicators({"date": DAY.isoformat()})
-    lake_export({"date": DAY.isoformat()})
-    first = seeded["items"][0]
+    # the next morning an operator marks the first robbery a false alarm; the day is exported again
+    robbery = seeded["items"][0]
     stack.table("AlertsTable").update_item(
-        Key={"pk": first["pk"], "sk": "ALERT"},
+        Key={"pk": robbery["pk"], "sk": "ALERT"},
         UpdateExpression="SET #s = :s, false_alarm_at = :t",
         ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":s": "false_alarm", ":t": first["created_at"]},
+        ExpressionAttributeValues={":s": "false_alarm", ":t": robbery["created_at"]},
     )
-
     lake_export({"date": DAY.isoformat()})
 
+    assert sorted(lake_files(stack)) == sorted(first)  # still one file per partition
     db = lake_db(stack, tmp_path)
-    rows = db.execute("SELECT alert_id, false_alarm FROM incidents WHERE false_alarm").fetchall()
-    assert rows == [(first["pk"], True)]
+    assert db.execute("SELECT alert_id FROM incidents WHERE false_alarm").fetchall() == [(robbery["pk"],)]
     assert db.execute("SELECT count(*) FROM incidents WHERE date = ?", [DAY]).fetchone()[0] == 8
 
 
-def test_a_day_without_indicators_gets_every_table_but_indicators(stack, seeded) -> None:
-    answer = lake_export({"date": NEXT.isoformat()})
+def test_the_nightly_run_writes_yesterday_in_city_time_and_waits_for_its_indicators(
+    stack, seeded, monkeypatch
+) -> None:
+    # 04:00 in the city the day after NEXT (whose indicators were never computed)
+    four = datetime.combine(NEXT + timedelta(days=1), datetime.min.time(), runtime.city_pack().zone_info)
+    monkeypatch.setattr(clock, "now", lambda: (four + timedelta(hours=4)).astimezone(UTC))
+
+    answer = lake_export({"run": "nightly"})
 
     (day,) = answer["exported"]
+    assert day["date"] == NEXT.isoformat()
     assert day["indicators_computed"] is False
     assert sorted(day["keys"]) == sorted(t for t in DAILY if t != "indicators")
+    assert day["rows"]["incidents"] == 2
     assert not [k for k in lake_files(stack) if k.startswith("lake/indicators/")]
