@@ -1,7 +1,8 @@
 """The lake at a province's scale: ten synthetic years of sixteen cities' `alerts` partitions (the lake's
-layout and schema), then one DuckDB query through `make sql`'s views, timed, and its bytes read with
-partition pruning (the view: hive partitions filtered before any file is opened) and without (the same files
-read whole, the same filter applied to each row's path). Prints figures; never passes or fails on time.
+layout, the export's writer; see write_lake), then one DuckDB query through `make sql`'s views, timed, and
+the files and bytes it opens with partition pruning (the view: hive partitions filtered before any file is
+opened) and without (every file read, the same filter applied to each row's path). Prints figures; never
+passes or fails on time.
 
 Sizes: BENCH_LAKE_CITIES (16), BENCH_LAKE_YEARS (10), BENCH_LAKE_ALERTS_PER_DAY (40 per city).
 """
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import tempfile
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,61 +24,59 @@ CITIES = int(os.environ.get("BENCH_LAKE_CITIES", "16"))
 YEARS = int(os.environ.get("BENCH_LAKE_YEARS", "10"))
 PER_DAY = int(os.environ.get("BENCH_LAKE_ALERTS_PER_DAY", "40"))
 FIRST = date(2016, 1, 1)
+DISTINCT_DAYS = 64  # day files actually written; every partition is a hard link to one of them
 TYPES = ("robbery", "burglary", "assault", "vandalism", "medical", "fire", "suspicious_person")
 
 
-def write_lake(root: Path) -> tuple[int, int, int, float]:
-    """The synthetic partitions, written by DuckDB's partitioned COPY (the export's pyarrow writer takes about
-    10 ms a file, two hours for half a million); the files have the lake's schema, checked against
-    tables.py below. Returns (files, rows, bytes, seconds)."""
-    import duckdb
-
-    from vigia.lake.tables import ALERTS
-
-    started = time.perf_counter()
-    days = (date(FIRST.year + YEARS, 1, 1) - FIRST).days
-    types = ", ".join(f"'{t}'" for t in TYPES)
-    (root / "lake").mkdir(parents=True, exist_ok=True)
-    db = duckdb.connect()
-    db.execute("SET TimeZone = 'UTC'")
-    db.execute("SELECT setseed(0.16)")
-    db.execute(
-        f"""
-        COPY (
-            WITH per_day AS (
-                SELECT 'city-' || lpad(c::VARCHAR, 2, '0') AS city, DATE '{FIRST}' + d::INTEGER AS date,
-                       {PER_DAY} + ((hash(c, d) % 21)::INTEGER - 10) AS n
-                FROM range({CITIES}) t(c), range({days}) u(d)
-            )
-            SELECT city || date::VARCHAR || lpad(i::VARCHAR, 4, '0') AS alert_id,
-                   (date::TIMESTAMP + INTERVAL 3 HOUR + to_seconds((random() * 86400)::BIGINT))::TIMESTAMPTZ
-                     AS received_at,
-                   [{types}][1 + (random() * {len(TYPES)})::INTEGER % {len(TYPES)}] AS type,
-                   false AS silent, 1::BIGINT AS alerts,
-                   'B-' || lpad(((random() * 900)::INTEGER)::VARCHAR, 3, '0') AS block_id,
-                   'Q-' || (1 + (random() * 12)::INTEGER % 12)::VARCHAR AS quadrant_id,
-                   'resolved' AS status, NULL::VARCHAR AS raised_abroad_in, NULL::VARCHAR AS visitor_from,
-                   ((random() * 3)::INTEGER % 3)::BIGINT AS sirens_sounded,
-                   ((random() * 40)::INTEGER)::BIGINT AS neighbour_messages,
-                   city, date
-            FROM per_day, range(n) v(i)
-        ) TO '{root / "lake" / "alerts"}'
-        (FORMAT PARQUET, COMPRESSION ZSTD, PARTITION_BY (city, date), FILENAME_PATTERN 'part-{{i}}')
-        """
-    )
-    took = time.perf_counter() - started
-    written = list((root / "lake" / "alerts").rglob("*.parquet"))
-    columns = [
-        r[0]
-        for r in db.execute(
-            f"DESCRIBE SELECT * FROM read_parquet('{written[0]}', hive_partitioning = false)"
-        ).fetchall()
+def _day_rows(rng: random.Random, day: date) -> list[dict[str, Any]]:
+    start = datetime(day.year, day.month, day.day, 3, tzinfo=UTC)
+    rows: list[dict[str, Any]] = [
+        {
+            "alert_id": f"{day.isoformat()}-{n:04d}",
+            "received_at": start + timedelta(seconds=rng.randrange(86_400)),
+            "type": rng.choice(TYPES),
+            "silent": False,
+            "alerts": 1,
+            "block_id": f"B-{rng.randrange(900):03d}",
+            "quadrant_id": f"Q-{rng.randrange(12) + 1}",
+            "status": "resolved",
+            "sirens_sounded": rng.randrange(3),
+            "neighbour_messages": rng.randrange(40),
+        }
+        for n in range(max(0, int(rng.gauss(PER_DAY, PER_DAY / 4))))
     ]
-    assert columns == list(ALERTS.column_names), columns  # the lake's schema, partition keys in the path
-    rows = int(
-        db.execute(f"SELECT count(*) FROM read_parquet('{root}/lake/alerts/*/*/*.parquet')").fetchone()[0]
-    )
-    return len(written), rows, sum(p.stat().st_size for p in written), took
+    rows.append({"silent": True, "alerts": rng.randrange(1, 3), "quadrant_id": f"Q-{rng.randrange(12) + 1}"})
+    return rows
+
+
+def write_lake(root: Path) -> tuple[int, int, int, float]:
+    """The synthetic partitions: DISTINCT_DAYS day files written with the export's own writer, each partition
+    a hard link to one of them (chosen at random), so 58,000 partitions take seconds to lay out rather than
+    the export's ~10 ms a file (ten minutes on a busy machine). The query reads every file it opens, link or
+    not. Returns (files, rows, bytes, seconds)."""
+    from vigia.lake.parquet import write_table
+    from vigia.lake.tables import partition_key
+
+    rng = random.Random(16)
+    started = time.perf_counter()
+    models = root / "models"
+    models.mkdir(parents=True)
+    sizes, counts = [], []
+    for n in range(DISTINCT_DAYS):
+        path = models / f"day-{n}.parquet"
+        with path.open("wb") as sink:
+            counts.append(write_table("alerts", _day_rows(rng, FIRST + timedelta(days=n)), sink))
+        sizes.append(path.stat().st_size)
+    days = (date(FIRST.year + YEARS, 1, 1) - FIRST).days
+    files = rows = size = 0
+    for city in range(CITIES):
+        for n in range(days):
+            model = rng.randrange(DISTINCT_DAYS)
+            key = partition_key("alerts", f"city-{city:02d}", (FIRST + timedelta(days=n)).isoformat())
+            (root / key).parent.mkdir(parents=True, exist_ok=True)
+            os.link(models / f"day-{model}.parquet", root / key)
+            files, rows, size = files + 1, rows + counts[model], size + sizes[model]
+    return files, rows, size, time.perf_counter() - started
 
 
 def _profiled(db: Any, sql: str, out: Path, runs: int) -> tuple[list[Any], float, int, int]:
