@@ -29,7 +29,7 @@ class ListSink:
 
 
 class FakeZones:
-    city_id = "penalolen"
+    city_zone = ("comuna", "13122")
 
     def block_at(self, lat: float, lon: float) -> tuple[str, str] | None:
         return None
@@ -74,7 +74,7 @@ def test_snic_reads_bom_semicolons_and_joins_on_codes_not_names(godoy_cruz: Pack
     # Then Godoy Cruz's months count its own rows whatever their names (40 + 1 robberies and homicides)
     assert outcome.aggregates[("department", "50021", "2024-01", "cantidad_hechos")] == {"value": 41.0}
     assert outcome.aggregates[("department", "50021", "2024-02", "cantidad_hechos")] == {"value": 35.0}
-    assert outcome.aggregates[("city", "godoy-cruz", "2024-01", "cantidad_victimas")] == {"value": 1.0}
+    assert outcome.aggregates[("department", "50021", "2024-01", "cantidad_victimas")] == {"value": 1.0}
     assert ("department", "50007", "2024-01", "cantidad_hechos") not in outcome.aggregates
     # And the lake keeps every row, per crime code, the unknown department as "unknown"
     lake = [(r["zone_id"], r["measure"], r["value"]) for _, _, r in sink.rows]
@@ -114,7 +114,7 @@ def test_school_geojson_points_fall_in_the_packs_blocks(godoy_cruz: PackZones) -
     # Two incidents at Escuela 1-001 (on block B-0001, quadrant Q-01) in March, one far away
     assert outcome.aggregates[("block", "B-0001", "2024-03", "incidentes")] == {"value": 3.0}
     assert outcome.aggregates[("quadrant", "Q-01", "2024-03", "incidentes")] == {"value": 3.0}
-    assert outcome.aggregates[("city", "godoy-cruz", "2024-03", "incidentes")] == {"value": 3.0}
+    assert outcome.aggregates[("department", "50021", "2024-03", "incidentes")] == {"value": 3.0}
     assert outcome.unplaced_rows == 1
     far = [r for _, _, r in sink.rows if r["zone_id"] is None]
     assert far
@@ -164,7 +164,7 @@ def test_generic_windows_1252_file_with_decimal_commas() -> None:
     outcome, _ = run("generic_cp1252.csv", m)
     assert outcome.status == "ingested", outcome.bad_rows
     assert outcome.aggregates[("quadrant", "Q-02", "2024-01", "tasa")] == {"value": 7.25}
-    assert outcome.aggregates[("city", "penalolen", "2024-01", "tasa")] == {"value": 19.75}
+    assert outcome.aggregates[("comuna", "13122", "2024-01", "tasa")] == {"value": 19.75}
 
 
 def test_broken_snic_reports_each_bad_row_and_is_refused_whole(godoy_cruz: PackZones) -> None:

@@ -24,13 +24,13 @@ from vigia.datasets.readers import ADMINISTRATIVE, BLOCK, POINT, QUADRANT, UNKNO
 # half-loaded). The share is of the rows read; a file with no good row is refused whatever its share.
 BAD_ROW_SHARE = 0.05
 BAD_ROWS_LISTED = 100  # the manifest lists the first 100 bad rows; bad_row_count counts them all
-CITY = "city"  # the zone kind of the whole city's aggregate (zone_id: the pack's city_id)
 
 
 class Zones(Protocol):
     """The city pack's places, as ingestion places a row (vigia.city.CityPack behind it)."""
 
-    city_id: str
+    @property
+    def city_zone(self) -> tuple[str, str]: ...  # the whole city: its department or comuna, official code
 
     def block_at(self, lat: float, lon: float) -> tuple[str, str] | None: ...  # (block_id, quadrant_id)
 
@@ -226,14 +226,11 @@ class _Reading:
                 f"{record.period:%Y-%m} is outside the manifest's period "
                 f"{self.manifest['period']['from']}..{self.manifest['period']['to']}",
             )
-        city = (CITY, self.zones.city_id)
+        city = self.zones.city_zone
         if record.zone_id == UNKNOWN:
             return record, []
-        if self.kind in ADMINISTRATIVE:
-            return record, [
-                (self.kind, record.zone_id or ""),
-                city,
-            ] if record.zone_id == self.city_code else []
+        if self.kind in ADMINISTRATIVE:  # the city's own code is the city's zone; the rest: lake only
+            return record, [(self.kind, record.zone_id or "")] if record.zone_id == self.city_code else []
         if self.kind == POINT:
             assert record.lat is not None
             assert record.lon is not None

@@ -15,8 +15,10 @@ class PackZones:
     pack: CityPack
 
     @property
-    def city_id(self) -> str:
-        return self.pack.city_id
+    def city_zone(self) -> tuple[str, str]:
+        """The whole city as the observatory names it: its INDEC department or CUT comuna."""
+        kind = {"INDEC": "department", "CUT": "comuna"}.get(self.pack.official_code.scheme, "city")
+        return kind, self.pack.official_code.value if kind != "city" else self.pack.city_id
 
     def block_at(self, lat: float, lon: float) -> tuple[str, str] | None:
         block = self.pack.block_at(lat, lon)

@@ -20,7 +20,7 @@ from typing import IO, Any
 _COLUMNS = ("dataset_id", "reader", "zone_kind", "zone_id", "lat", "lon", "period", "measure", "value",
             "row_number")  # fmt: skip
 _FLOATS, _INTS = frozenset({"lat", "lon", "value"}), frozenset({"row_number"})
-ROW_GROUP_ROWS = 20_000  # records in memory at once while a month's file is written
+ROW_GROUP_ROWS = 10_000  # records in memory at once while a month's file is written
 
 
 def partition_key(source: str, year: int, month: int, dataset_id: str) -> str:

@@ -1,5 +1,6 @@
 """Builds the pumps a translated template asks for: its event source mappings, the SNS subscriptions of its
-functions and its schedules, each function invoked asynchronously with its own retry and destinations."""
+functions, its schedules and its EventBridge rules on S3 uploads, each function invoked asynchronously with
+its own retry and destinations."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 from infra.local.engine.functions import FunctionRegistry, LocalFunction
 from infra.local.engine.intrinsics import Resolver
 from infra.local.engine.pumps.base import Pump
+from infra.local.engine.pumps.objects import S3ObjectPump, s3_object_rule
 from infra.local.engine.pumps.pollers import MappingSpec, SqsPump, StreamPump
 from infra.local.engine.pumps.senders import (
     AsyncConfig,
@@ -78,6 +80,8 @@ def wire_pumps(
             pump = _sns_pump(lid, resolver.resolve(props), functions, env, invoker, stop)
         elif rtype == "AWS::Scheduler::Schedule":
             pump = _schedule_pump(lid, resolver.resolve(props), functions, invoker, stop)
+        elif rtype == "AWS::Events::Rule":
+            wiring.pumps += _object_pumps(lid, resolver.resolve(props), functions, env, invoker, stop)
         if pump is not None:
             wiring.pumps.append(pump)
     return wiring
@@ -212,6 +216,38 @@ def _schedule_pump(
         invoker=invoker,
         stop=stop,
     )
+
+
+def _object_pumps(
+    lid: str,
+    props: dict[str, Any],
+    functions: FunctionRegistry,
+    env: Env,
+    invoker: AsyncInvoker,
+    stop: threading.Event,
+) -> list[Pump]:
+    """An EventBridge rule on S3's Object Created events: one pump per bucket and function target (the
+    emulator has no event bus; any other rule is named in the log and left out)."""
+    if str(props.get("State", "ENABLED")).upper() == "DISABLED":
+        return []
+    matched = s3_object_rule(props.get("EventPattern") or {})
+    if matched is None:
+        log.warning("%s: only EventBridge rules on S3 Object Created events are emulated locally", lid)
+        return []
+    buckets, prefix = matched
+    pumps: list[Pump] = []
+    for target in props.get("Targets") or []:
+        function = _function(functions, lid, target.get("Arn"))
+        if function is None:
+            continue
+        for bucket in buckets:
+            pump = S3ObjectPump(
+                lid, function, env.client("s3"), bucket, prefix,
+                region=env.region, account=env.account, invoker=invoker, stop=stop,
+            )  # fmt: skip
+            pump.prime()
+            pumps.append(pump)
+    return pumps
 
 
 def _input(raw: Any) -> Any:

@@ -31,6 +31,7 @@ NOT_EMULATED = frozenset(
         "AWS::Lambda::Permission",
         "AWS::Lambda::EventSourceMapping",
         "AWS::Lambda::EventInvokeConfig",
+        "AWS::Events::Rule",  # a rule on S3 uploads is a pump (pumps/objects.py): the emulator has no bus
         "AWS::IAM::Role",
         "AWS::ApiGatewayV2::Api",
         "AWS::ApiGatewayV2::Stage",

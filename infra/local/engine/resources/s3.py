@@ -67,7 +67,9 @@ def _s3_bucket(env: Env, logical_id: str, p: dict[str, Any]) -> ResourceState:
         )
     if p.get("Tags"):
         extras.append(("tags", lambda: s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tags(p)})))
-    if p.get("NotificationConfiguration"):
+    notifications = dict(p.get("NotificationConfiguration") or {})
+    notifications.pop("EventBridgeConfiguration", None)  # its rules are pumps (pumps/objects.py)
+    if notifications:
         log.warning("%s: S3 event notifications are not emulated locally", logical_id)
     for what, call in extras:  # best effort: the bucket itself is what handlers need
         try:
