@@ -56,7 +56,7 @@ def view_sql(table: Table, root: Path) -> str:
     # names from tables.py, the path's quotes doubled: a view's definition takes no parameters
     return (
         f"CREATE OR REPLACE VIEW {name} AS SELECT {columns} FROM read_parquet('{pattern}', "  # noqa: S608
-        f"hive_partitioning = true, hive_types = {{{types}}}, union_by_name = true)"
+        f"hive_partitioning = true, hive_types = {{{types}}})"
     )
 
 
