@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from vigia.adapters.staff_accounts import CognitoStaffAccounts
     from vigia.adapters.task_queues import SqsNotifier, SqsTaskQueues
     from vigia.city import CityPack
+    from vigia.datasets.service import DatasetPorts
     from vigia.federation.agreement import Agreement
     from vigia.federation.forwarding import Answer
     from vigia.indicators.frame import CityFrame
@@ -141,6 +142,19 @@ def lake_writer() -> LakeWriter:
     from vigia.adapters.lake import LakeWriter
 
     return LakeWriter()
+
+
+def dataset_ports() -> DatasetPorts:
+    """The datasets' stores, files and the city pack's places (cheap: no AWS call until one is used)."""
+    from vigia.adapters.dataset_files import S3DatasetFiles
+    from vigia.adapters.dynamodb.datasets import DynamoDatasetAggregates, DynamoDatasets
+    from vigia.datasets.places import PackZones, place_of
+    from vigia.datasets.service import DatasetPorts
+
+    pack = city_pack()
+    return DatasetPorts(
+        DynamoDatasets(), DynamoDatasetAggregates(), S3DatasetFiles(), place_of(pack), PackZones(pack)
+    )
 
 
 @functools.lru_cache(maxsize=4)

@@ -91,6 +91,9 @@ class Settings:
     federation_table: str = "vigia-federation"
     federation_queue_url: str = ""  # the home's deliveries to partners (FederationSenderFunction)
     federation_timeout_s: float = 5.0  # one POST to a partner
+    # datasets of other agencies (docs/observatory.md "Sources and manifests")
+    datasets_table: str = "vigia-datasets"
+    upload_link_s: int = 900  # how long POST /v1/datasets's presigned PUT works
 
     @property
     def city_pack_schema(self) -> Path:
@@ -190,6 +193,8 @@ def get() -> Settings:
         federation_table=env.get("FEDERATION_TABLE", "vigia-federation"),
         federation_queue_url=env.get("FEDERATION_QUEUE_URL", ""),
         federation_timeout_s=float(env.get("FEDERATION_TIMEOUT_S", "5")),
+        datasets_table=env.get("DATASETS_TABLE", "vigia-datasets"),
+        upload_link_s=int(env.get("UPLOAD_LINK_S", "900")),
     )
 
 

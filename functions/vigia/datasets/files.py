@@ -120,7 +120,12 @@ def xlsx_rows(stream: ByteStream) -> Iterator[Row]:
     import tempfile
     import zipfile
 
-    from openpyxl import load_workbook  # the lake zip carries it (requirements-lake.txt)
+    try:
+        from openpyxl import load_workbook  # the lake zip carries it (requirements-lake.txt)
+    except ImportError:
+        raise UnreadableFile(
+            "XLSX is not read by this deployment: openpyxl is not in its zip", row=1
+        ) from None
 
     # A workbook is a zip, read from its end: it is copied to local disk first (memory holds 1 MB of it).
     local = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 (closed below, or by the GC)
@@ -129,6 +134,7 @@ def xlsx_rows(stream: ByteStream) -> Iterator[Row]:
     try:
         book = load_workbook(local, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        local.close()
         raise UnreadableFile(f"not an XLSX workbook ({error})", row=1) from None
     try:
         sheet = book.worksheets[0]

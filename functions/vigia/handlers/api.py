@@ -12,6 +12,7 @@ from vigia import settings
 from vigia.api.resolver import http_app
 from vigia.handlers.routes import alerts, incidents, meta, registrations, residents
 from vigia.handlers.routes import audit as audit_routes
+from vigia.handlers.routes import datasets as dataset_routes
 from vigia.handlers.routes import dispatch as dispatch_routes
 from vigia.handlers.routes import federation as federation_routes
 from vigia.handlers.routes import indicators as indicator_routes
@@ -33,6 +34,8 @@ REQUIRED_SETTINGS = (
     "UNITS_TABLE",
     "INDICATORS_TABLE",
     "OBSERVATORY_TABLE",
+    "DATASETS_TABLE",
+    "LAKE_BUCKET",
     "REGISTRATIONS_TABLE",
     "EXPORTS_BUCKET",
     "INDICATOR_RUNS_QUEUE_URL",
@@ -57,6 +60,7 @@ app = http_app(
     audit_routes.router,
     indicator_routes.router,
     observatory_routes.router,
+    dataset_routes.router,
     incidents.router,
     registrations.router,
     live_routes.router,

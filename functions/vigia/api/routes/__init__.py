@@ -11,6 +11,7 @@ from __future__ import annotations
 from vigia.api.auth import Caller
 from vigia.api.routes import (
     alerts,
+    datasets,
     dispatch,
     federation,
     incidents,
@@ -73,6 +74,7 @@ ROUTES: tuple[Route, ...] = (
     *silent.ROUTES,
     *indicators.ROUTES,
     *observatory.ROUTES,
+    *datasets.ROUTES,
     *incidents.ROUTES,
     *staff.ROUTES,
     *live.ROUTES,
