@@ -13,10 +13,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from vigia.city.geo import Polygon
 from vigia.city.loading import read_json
+from vigia.city.model import RateLimit
 from vigia.federation.jws import PRIVATE_MEMBERS, public_key
 
 AGREEMENT_FILE = "federation.json"  # beside city.json in infra/cities/<city>/; optional
 DEFAULT_DEADLINE_S = 60
+# as host: visitor alerts one partner may raise here in a window (a flood from a partner, or from its stolen
+# key, is answered 429 and never reaches our police, neighbours and sirens past it)
+DEFAULT_VISITOR_LIMIT = RateLimit(max_alerts=30, window_s=600)
 LOCAL_PAIR_PREFIX = "http://127.0.0.1"  # the only place plain http (and an empty key set) is allowed
 _MAX_SCHEMA_PROBLEMS = 50
 
@@ -46,6 +50,7 @@ class Partner:
     alert_types: frozenset[str]
     silent_alarms: bool = False
     deadline_s: int = DEFAULT_DEADLINE_S
+    visitor_limit: RateLimit = DEFAULT_VISITOR_LIMIT
 
     @classmethod
     def of(
@@ -59,6 +64,7 @@ class Partner:
         alert_types: Iterable[str],
         silent_alarms: bool = False,
         deadline_s: int = DEFAULT_DEADLINE_S,
+        visitor_limit: RateLimit = DEFAULT_VISITOR_LIMIT,
     ) -> Partner:
         """A partner from plain data: public JWKs, and the jurisdiction as polygons' rings of (lon, lat)."""
         return cls(
@@ -70,6 +76,7 @@ class Partner:
             alert_types=frozenset(alert_types),
             silent_alarms=silent_alarms,
             deadline_s=deadline_s,
+            visitor_limit=visitor_limit,
         )
 
     def covers(self, lat: float, lon: float) -> bool:
@@ -296,6 +303,9 @@ def _build(raw: Mapping[str, Any], *, local_pair: bool) -> Agreement:
                 alert_types=p["alert_types"],
                 silent_alarms=p.get("silent_alarms", False),
                 deadline_s=p.get("deadline_s", DEFAULT_DEADLINE_S),
+                visitor_limit=RateLimit(**p["visitor_limit"])
+                if "visitor_limit" in p
+                else DEFAULT_VISITOR_LIMIT,
             )
         )
     return Agreement(city_id=raw["city_id"], partners=tuple(partners), left_out=tuple(left_out))

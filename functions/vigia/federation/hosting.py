@@ -9,6 +9,8 @@ never a home address (she has none here).
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -20,16 +22,17 @@ from vigia.alerts.model import (
     Alert,
     AlertStore,
     IdempotencyClaim,
+    PriorAnswer,
     Sealer,
-    SendingWindow,
     Visitor,
     WindowMoved,
 )
+from vigia.alerts.submission import admit
 from vigia.city import CityPack
 from vigia.dispatch import cancellation
 from vigia.dispatch import roaming as home
 from vigia.dispatch.roaming import RoamingMarks
-from vigia.errors import Conflict, NotFound, Unprocessable, VigiaError
+from vigia.errors import Conflict, NotFound, TooManyAlerts, Unprocessable, VigiaError
 from vigia.federation.agreement import Partner
 from vigia.federation.messages import Message, RoamingAlert
 from vigia.silent.sealing import seal, visitor_identity
@@ -41,7 +44,7 @@ KIND_NOT_TAKEN = "federation-kind-not-taken"  # an Ack: answers come back in the
 UNKNOWN_ALERT = "federation-unknown-alert"  # a Cancel (Update) of a Report this partner (we) never sent
 CANCEL_REFUSED = "federation-cancel-refused"  # past the cancel window, or the incident has moved on
 SILENT_NOT_AGREED = "federation-silent-not-agreed"  # a silent alarm from a partner not agreed to send them
-VISITOR_WINDOW_S = 60  # the per-alert window item the alert's transaction writes (gone by TTL after this)
+_EXTRA_ATTEMPTS = 5  # tries beyond the limit when other Reports of the partner move its window meanwhile
 
 
 # the replay guard's answers (adapters.dynamodb.federation): first delivery, a replay, or one being received
@@ -161,19 +164,57 @@ def receive_report(
         )
         if alert_type.silent:
             alert = _sealed(alert, roaming, sender_id=who, pack=pack, sealer=sealer)
-        # one window item per visitor alert (written once: its transaction fails if a twin got there first)
-        window = SendingWindow(f"window#{who}", (clock.iso(now),), 0, VISITOR_WINDOW_S)
-        try:
-            prior = alerts.create(alert, claim, window)
-        except WindowMoved:
-            prior = alerts.prior_answer(claim.key)  # the twin's transaction won: its alert
-            if prior is None:
-                raise
+        prior = _create_within_limit(alert, claim, partner, pack=pack, alerts=alerts, now=now)
         if prior is None:
             return alert, True
     existing = alerts.get(prior.alert_id)
     assert existing is not None, "a visitor claim always points at a stored alert"
     return existing, False
+
+
+def partner_window_key(partner_id: str) -> str:
+    """The host's one window item per partner: its visitor alerts of the last `visitor_limit.window_s`."""
+    return f"window#visitor#{partner_id}"
+
+
+def _create_within_limit(
+    alert: Alert,
+    claim: IdempotencyClaim,
+    partner: Partner,
+    *,
+    pack: CityPack,
+    alerts: AlertStore,
+    now: datetime,
+) -> PriorAnswer | None:
+    """Stores the visitor alert with its claim, in the partner's window, in one transaction: None when it is
+    new; the prior answer when a twin of it (same home alert) got there first. Past the partner's
+    `visitor_limit`, TooManyAlerts (429, Retry-After): nothing stored, and the partner's own retries and
+    fallback take over. The window moving under a concurrent Report is read again and retried."""
+    limit = partner.visitor_limit
+    for attempt in range(limit.max_alerts + _EXTRA_ATTEMPTS):
+        try:
+            window = admit(
+                alerts.window(partner_window_key(partner.partner_id)),
+                now=now,
+                limit=limit,
+                helpline=pack.settings.helpline,
+            )
+        except TooManyAlerts as full:
+            raise TooManyAlerts(
+                f"At most {limit.max_alerts} visitor alerts from {partner.name} in {limit.window_s} s; "
+                f"send it again in {full.retry_after_s} s.",
+                retry_after_s=full.retry_after_s,
+            ) from None
+        try:
+            return alerts.create(alert, claim, window)
+        except WindowMoved:
+            prior = alerts.prior_answer(claim.key)  # a twin's transaction won: its alert
+            if prior is not None:
+                return prior
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # another Report of this partner's: again
+    raise InProgress(
+        "this partner's visitor alerts are arriving faster than they can be stored; send it again"
+    )
 
 
 def cancel_visitor(

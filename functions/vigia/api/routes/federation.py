@@ -22,7 +22,7 @@ ROUTES = (
         {PUBLIC},
         request_media=CONTENT_TYPE,
         replay=409,  # the signed Ack, not a problem: the home believes "already received" only from our key
-        errors=(400, 401, 413, 422, 503),
+        errors=(400, 401, 413, 422, 429, 503),  # 429: past the partner's visitor_limit (Retry-After)
         headers=(VIGIA_SIGNATURE,),
         tags=("federation",),
         media=(CONTENT_TYPE,),
