@@ -2,8 +2,8 @@
 
 Usage: python -m infra.tools.package --city godoy-cruz [--lake] [--out .build/vigia.zip] [--skip-deps]
 
---lake builds the lake functions' zip (.build/lake.zip): the same plus pyarrow (LAKE_SHIPPED), which no other
-function's zip carries.
+--lake builds the lake functions' zip (.build/lake.zip): the same plus pyarrow and openpyxl (LAKE_SHIPPED),
+which no other function's zip carries.
 
 Only what runs ships: `left_out()` names each file a Lambda never opens (console scripts, headers, static
 libraries, the dependencies' own tests, the AWS SDK the Lambda runtime already has, phonenumbers' geocoder
@@ -132,7 +132,7 @@ def over_limit(unzipped_bytes: int, limit_mb: float = LIMIT_UNZIPPED_MB) -> str 
 # The lake's functions (LakeExportFunction, the datasets' ingestion; CodeUri .build/lake.zip) carry these
 # pins of requirements-lake.txt besides requirements.txt; every other function's zip carries neither, nor
 # duckdb (local only: `make sql`).
-LAKE_SHIPPED = ("pyarrow",)
+LAKE_SHIPPED = ("pyarrow", "openpyxl", "et-xmlfile")  # openpyxl (pure Python): the datasets' XLSX reader
 # Lambda allows 250 MB unzipped; pyarrow's shared libraries are most of the lake's zip.
 LAKE_LIMIT_UNZIPPED_MB = 200.0
 

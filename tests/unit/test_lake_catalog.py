@@ -91,7 +91,7 @@ def test_only_the_lake_functions_run_the_lake_zip_and_the_export_runs_after_the_
     assert hour(export) > hour(nightly)
 
 
-def test_the_main_zip_ships_neither_pyarrow_nor_duckdb_and_the_lake_zip_ships_pyarrow_only() -> None:
+def test_the_main_zip_ships_neither_pyarrow_nor_duckdb_and_the_lake_zip_only_pyarrow_and_openpyxl() -> None:
     main = " ".join(package.requirement_args(lake=False))
     lake = package.requirement_args(lake=True)
 
@@ -99,7 +99,7 @@ def test_the_main_zip_ships_neither_pyarrow_nor_duckdb_and_the_lake_zip_ships_py
     assert "pyarrow" not in main_pins
     assert "duckdb" not in main_pins
     assert "requirements-lake" not in main
-    assert [a for a in lake if "==" in a] == ["pyarrow==26.0.1"]
+    assert [a for a in lake if "==" in a] == ["pyarrow==26.0.1", "openpyxl==3.1.5", "et-xmlfile==2.0.0"]
     assert not any("duckdb" in a for a in lake)
 
 
