@@ -62,4 +62,16 @@ export default {
   // analysts: indicators and hot spots
   ind_intro: 'Los indicadores nocturnos del observatorio: conteos y tasas por cada 100.000 habitantes, tiempos de respuesta, resultados, dosificación del patrullaje y percepción. Las celdas pequeñas se muestran tal como se publican ("<5", "x": reservadas para proteger a las personas).',
   ind_summary_missing: 'Aún sin calcular: {dates}.',
+  // analistas: comparar fuentes, recursos y demanda
+  obs_zone_city: 'La comuna',
+  obs_compare_intro: 'Por mes, las alertas que recibió Vigía junto a los registros de cada institución para la misma zona. Se comparan lado a lado y nunca se suman: las alertas cuentan donde se dieron, Carabineros y la Fiscalía donde ocurrió el delito, salud donde vive la persona; ambas pueden tener razón y diferir. La razón es cuántos registros de cada fuente hay por alerta, solo para meses completos. Las celdas pequeñas se muestran tal como se publican ("<5", "x"); un guion donde no hay cifra.',
+  obs_no_sources: 'Aún no hay registros de instituciones para esta zona y período. Primero registra y sube un conjunto de datos.',
+  obs_resources_intro: 'Por cuadrante: los carros policiales con base allí, sus horas de turno y la dosificación del patrullaje cumplida, frente a las alertas y a los delitos registrados por cada institución, por cada 100.000 habitantes del cuadrante.',
+  obs_units: 'Carros',
+  obs_units_100k: 'Carros por cada 100.000',
+  obs_units_n: 'carros: {n}',
+  obs_per_100k: 'por cada 100.000',
+  obs_alerts_100k: 'Alertas por cada 100.000',
+  obs_chart_units_alerts: 'Alertas por cada 100.000 habitantes y carros, por cuadrante',
+  obs_no_population: 'El paquete de la comuna no da población a cada cuadrante: no se muestran tasas, los conteos quedan solos.',
 };

@@ -18,6 +18,8 @@ import * as auditPage from './pages/audit.js';
 import * as staffPage from './pages/staff.js';
 import * as indicatorsPage from './pages/indicators.js';
 import * as hotspotsPage from './pages/hotspots.js';
+import * as comparePage from './pages/compare.js';
+import * as resourcesPage from './pages/resources.js';
 import * as silentPage from './pages/silent.js';
 import * as mycarPage from './pages/mycar.js';
 import * as shiftPage from './pages/shift.js';
@@ -37,6 +39,8 @@ const PAGES = [
   { id: 'staff', pattern: /^staff$/, nav: 'nav_staff', roles: ['admin'], module: staffPage },
   { id: 'indicators', pattern: /^indicators$/, nav: 'nav_indicators', roles: ['analyst', 'operator', 'admin'], module: indicatorsPage },
   { id: 'hotspots', pattern: /^hotspots$/, nav: 'nav_hotspots', roles: ['analyst', 'operator', 'admin'], module: hotspotsPage },
+  { id: 'compare', pattern: /^compare$/, nav: 'nav_compare', roles: ['analyst', 'admin'], module: comparePage },
+  { id: 'resources', pattern: /^resources$/, nav: 'nav_resources', roles: ['analyst', 'admin'], module: resourcesPage },
   { id: 'silent', pattern: /^silent$/, nav: 'nav_silent', roles: ['response_team'], module: silentPage },
 ];
 
@@ -267,6 +271,8 @@ function dispose() {
   active = null;
 }
 
+let routed = 0; // the latest route(): a page that finishes loading after another was opened is not the active one
+
 async function route() {
   if (!session || !session.signedIn || !session.isStaff) return;
   const pages = allowedPages();
@@ -288,11 +294,19 @@ async function route() {
     return;
   }
   dispose();
+  const mine = ++routed;
   document.body.dataset.state = 'ready';
   document.body.dataset.page = match.page.id;
-  const container = clear(main());
+  // each page renders into its own element: a page left while it still loads writes into a detached one,
+  // never over the page opened after it
+  const container = h('div', { class: 'page-view' });
+  clear(main()).append(container);
   const context = { api, config, live, watcher, session, announce, navigate, params, layers: cityLayers(config.map_layers) };
   const view = await match.page.module.render(context, container, ...match.args);
+  if (mine !== routed) {
+    if (view && view.dispose) view.dispose();
+    return;
+  }
   active = { page: match.page, view };
   if (view && view.refresh) {
     active.unsubscribe = live.subscribe(() => view.refresh());

@@ -235,6 +235,142 @@ def test_a_day_s_presigned_links_reach_the_stored_files_over_plain_http(
         assert refused.status_code == 403, (role, refused.text)
 
 
+def same(text: str, want: Any) -> bool:
+    """Whether the page's text is the API's value: a dash for null, a held-back cell as published, a number
+    by its digits as the page rounds it (two decimals; the locale's separators aside)."""
+    if want is None or isinstance(want, str):
+        return text == ("—" if want is None else want)
+    rounded = round(float(want), 2)
+    return digits(text) == digits(str(int(rounded)) if rounded == int(rounded) else str(rounded))
+
+
+def _month(day: Date, back: int = 0) -> str:
+    index = day.year * 12 + day.month - 1 - back
+    return f"{index // 12}-{index % 12 + 1:02d}"
+
+
+def _seed_observatory(stack: LocalStackProcess, rows: list[tuple[str, str, str, str, str, int, str]]) -> None:
+    """ObservatoryTable items as ingestion writes them: (zone_kind, zone_id, month, source, measure, value,
+    basis)."""
+    ddb = stack.aws("dynamodb")
+    table = stack.outputs["Resources"]["ObservatoryTable"]
+    for kind, zone, month, source, measure, value, basis in rows:
+        ddb.put_item(
+            TableName=table,
+            Item={
+                "pk": {"S": f"zone#{kind}#{zone}"},
+                "sk": {"S": f"{month}#{source}#{measure}"},
+                "value": {"N": str(value)},
+                "dataset_id": {"S": f"ds-{source}"},
+                "basis": {"S": basis},
+            },
+        )
+
+
+def test_an_analyst_compares_sources_and_reads_resources_against_demand(
+    console: Console, tmp_path: Path
+) -> None:
+    page = console.page
+    api = console.stack.client("analyst")
+    pack = json.loads((ROOT / "infra" / "cities" / console.stack.outputs["City"] / "city.json").read_text())
+    yesterday = datetime.now(ZoneInfo(pack["time_zone"])).date() - timedelta(days=1)
+    this, last = _month(yesterday), _month(yesterday, 1)
+    code = pack["official_code"]["value"]
+    # Given police records (by occurrence) and health records (by residence) of the last two months,
+    # a quadrant with a small cell among them
+    _seed_observatory(
+        console.stack,
+        [
+            ("department", code, last, "snic", "hechos", 118, "occurrence"),
+            ("department", code, this, "snic", "hechos", 97, "occurrence"),
+            ("department", code, this, "salud", "lesiones", 14, "residence"),
+            ("quadrant", "Q-01", this, "snic", "hechos", 40, "occurrence"),
+            ("quadrant", "Q-02", this, "snic", "hechos", 3, "occurrence"),
+        ],
+    )
+    console.sign_in("analyst")
+    expect(page.locator("[data-nav-link='compare']")).to_have_text("Comparar fuentes")
+    expect(page.locator("[data-nav-link='resources']")).to_have_text("Recursos y demanda")
+
+    # When she opens "Comparar fuentes" and compares the city over the two months
+    expect(page.locator("body")).to_have_attribute("data-page", "indicators")  # where an analyst lands
+    page.locator("[data-nav-link='compare']").click()
+    expect(page.locator("body")).to_have_attribute("data-page", "compare")
+    console.go(f"compare?zone=city&from={last}&to={this}")
+    answer = api.get(f"/v1/observatory/compare?zone=city&from={last}&to={this}")
+    assert answer.status_code == 200, answer.text
+    months = page.locator("[data-compare-months] tbody tr[data-month]")
+    expect(months).to_have_count(2)
+    body = answer.json()
+    # Then each month's alerts and each source's value, ratio and change are the API's, side by side
+    for month in body["months"]:
+        tr = page.locator(f"[data-compare-months] tr[data-month='{month['month']}']")
+        expect(tr.locator("td[data-col='alerts']")).to_have_text(shown(month["alerts"]))
+        expect(tr.locator("td[data-col='days_missing']")).to_have_text(shown(month["days_missing"]))
+        for c in month["sources"]:
+            key = f"{c['source']}:{c['measure']}"
+            for col in ("value", "ratio", "change"):
+                text = tr.locator(f"td[data-col='{col}'][data-series='{key}']").inner_text()
+                assert same(text, c[col]), (month["month"], key, col, text, c[col])
+    by_month = {
+        m["month"]: {(c["source"], c["measure"]): c["value"] for c in m["sources"]} for m in body["months"]
+    }
+    assert by_month[this] == {("salud", "lesiones"): 14, ("snic", "hechos"): 97}
+    assert by_month[last][("snic", "hechos")] == 118
+    # and each source says how it counts (never added to another)
+    expect(page.locator("[data-series-basis='snic:hechos']")).to_contain_text("por lugar de ocurrencia")
+    expect(page.locator("[data-series-basis='salud:lesiones']")).to_contain_text("por lugar de residencia")
+    expect(page.locator("[data-series-basis='vigia:alerts']")).to_contain_text("por lugar de ocurrencia")
+    expect(page.locator("[data-compare-trends] tr[data-series]")).to_have_count(2)
+    assert console.serious_violations() == []
+    page.screenshot(path=str(tmp_path / "observatory-compare.png"), full_page=True)
+    console.screenshot("observatory-compare")
+
+    # When she looks at the quadrant whose records would give the small one back
+    console.go(f"compare?zone=Q-01&from={this}&to={this}")
+    expect(page.locator("[data-compare-zone='Q-01']")).to_be_visible()
+    q01 = api.get(f"/v1/observatory/compare?zone=Q-01&from={this}&to={this}").json()
+    assert [c["value"] for c in q01["months"][0]["sources"]] == ["x"]
+    # Then it is withheld as the API withholds it, and its ratio is a dash
+    cell = page.locator(
+        f"[data-compare-months] tr[data-month='{this}'] td[data-col='value'][data-series='snic:hechos']"
+    )
+    expect(cell).to_have_text("x")
+    expect(
+        page.locator(
+            f"[data-compare-months] tr[data-month='{this}'] td[data-col='ratio'][data-series='snic:hechos']"
+        )
+    ).to_have_text("—")
+
+    # When she opens resources and demand for this month
+    page.locator("[data-nav-link='resources']").click()
+    expect(page.locator("body")).to_have_attribute("data-page", "resources")
+    console.go(f"resources?from={this}&to={this}")
+    rows = page.locator("[data-resources-table] tbody tr[data-quadrant]")
+    resources = api.get(f"/v1/observatory/resources?from={this}&to={this}")
+    assert resources.status_code == 200, resources.text
+    quadrants = resources.json()["quadrants"]
+    expect(rows).to_have_count(len(quadrants))
+    # Then every quadrant's units, dosage, alerts and recorded crime are the API's figures
+    for q in quadrants:
+        tr = page.locator(f"[data-resources-table] tr[data-quadrant='{q['quadrant_id']}']")
+        for col in ("units", "alerts", "alerts_per_100k", "units_per_100k", "patrol_done_min"):
+            text = tr.locator(f"td[data-col='{col}']").inner_text()
+            assert same(text, q[col]), (q["quadrant_id"], col, text, q[col])
+        for r in q["recorded"]:
+            text = tr.locator(
+                f"td[data-col='recorded'][data-series='{r['source']}:{r['measure']}']"
+            ).inner_text()
+            assert same(text, r["value"]), (q["quadrant_id"], text, r)
+    by_quadrant = {q["quadrant_id"]: q for q in quadrants}
+    assert [r["value"] for r in by_quadrant["Q-02"]["recorded"]] == ["<5"]
+    assert [r["value"] for r in by_quadrant["Q-01"]["recorded"]] == ["x"]
+    assert sum(q["units"] for q in quadrants) == len(pack["units"])
+    assert console.serious_violations() == []
+    page.screenshot(path=str(tmp_path / "observatory-resources.png"), full_page=True)
+    console.screenshot("observatory-resources")
+
+
 def _alert_items(stack: LocalStackProcess) -> list[dict[str, Any]]:
     """Every alert item of the emulator's Alerts table (the test looks behind the API)."""
     ddb = stack.aws("dynamodb")
@@ -260,7 +396,8 @@ def test_a_stack_with_history_is_alive_on_first_start(history_stack: LocalStackP
     assert history["Days"] == DAYS
     assert history["Alerts"] > DAYS * 5
     assert history["SilentAlerts"] >= 1
-    assert "Demo history   14 days" in stack.log()  # the banner says what it loaded and what it cost
+    # the banner says what it loaded and what it cost (the whole log: the module's other tests came first)
+    assert "Demo history   14 days" in stack.log(tail=1_000_000)
     operator, analyst = stack.client("operator"), stack.client("analyst")
     pack = json.loads((ROOT / "infra" / "cities" / stack.outputs["City"] / "city.json").read_text())
     yesterday = (datetime.now(ZoneInfo(pack["time_zone"])).date() - timedelta(days=1)).isoformat()

@@ -180,9 +180,11 @@ class NightlyDays:
                 StoredCell(r.zone_level, r.zone, r.type, r.stats, r.published) for r in computed.rows
             ]
 
-    def level_cells(self, day, level, type_):
+    def zone_cells(self, days, zones, type_):
         self.asked += 1
-        return [c for c in self.cells.get(day, []) if c.zone_level == level and c.type == type_]
+        return {
+            (d, c.zone): c for d in days for c in self.cells.get(d, []) if c.zone in zones and c.type == type_
+        }
 
 
 class Records:

@@ -27,7 +27,7 @@ from vigia.observatory.compare import (
     series_of,
 )
 
-MAX_MONTHS = 12  # a month is ~31 Queries on the nightly table; longer series: the lake (docs/observatory.md)
+MAX_MONTHS = 12  # a month reads its nights' cells (BatchGetItem); longer series: the lake (make sql)
 DEFAULT_MONTHS = 6
 _MONTH = re.compile(r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")
 # The city's administrative unit as the sources name it: ObservatoryTable's zone_kind for the pack's code.
@@ -41,7 +41,9 @@ BASIS_NOTE = (
 
 
 class IndicatorDays(Protocol):
-    def level_cells(self, day: str, level: str, type_: str) -> list[StoredCell]: ...
+    def zone_cells(
+        self, days: Sequence[str], zones: Sequence[str], type_: str
+    ) -> Mapping[tuple[str, str], StoredCell]: ...
 
 
 class SourceRecords(Protocol):
@@ -150,30 +152,24 @@ def _own_months(
     """Per zone of `level` and month: the nightly `all` rows' exact count of (non-silent) alerts and the
     days not computed; per zone: the patrol minutes planned and done over the period (None: no schedule)."""
     yesterday = previous_local_day(now, frame.time_zone)
+    zones = [CITY] if level == CITY_LEVEL else sorted(frame.quadrants)
     counts: dict[str, dict[str, MonthAlerts]] = {}
     patrol: dict[str, tuple[float | None, float | None]] = {}
-    zones = [CITY] if level == CITY_LEVEL else list(frame.quadrants)
     for month in months:
         key = _month_key(month)
-        totals = dict.fromkeys(zones, 0)
-        missing = 0
-        for day in days_between(month, month_end(month)):
-            cells = days.level_cells(day.isoformat(), level, ALL) if day <= yesterday else []
-            if not cells:
-                missing += 1
-                continue
-            for c in cells:
-                if c.zone not in totals:
-                    continue  # a zone the pack no longer has
-                totals[c.zone] += c.stats.count
+        over = [d.isoformat() for d in days_between(month, month_end(month)) if d <= yesterday]
+        cells = days.zone_cells(over, zones, ALL) if over else {}
+        for zone in zones:
+            mine = [cells[(d, zone)] for d in over if (d, zone) in cells]
+            missing = month_end(month).day - len(mine)
+            counts.setdefault(zone, {})[key] = MonthAlerts(key, sum(c.stats.count for c in mine), missing)
+            for c in mine:
                 if c.stats.patrol_planned_min is not None:
-                    planned, done = patrol.get(c.zone, (0.0, 0.0))
-                    patrol[c.zone] = (
+                    planned, done = patrol.get(zone, (0.0, 0.0))
+                    patrol[zone] = (
                         round((planned or 0.0) + c.stats.patrol_planned_min, 1),
                         round((done or 0.0) + (c.stats.patrol_done_min or 0.0), 1),
                     )
-        for zone, count in totals.items():
-            counts.setdefault(zone, {})[key] = MonthAlerts(key, count, missing)
     return counts, patrol
 
 

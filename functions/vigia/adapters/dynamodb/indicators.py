@@ -172,19 +172,18 @@ class DynamoIndicatorsStore:
             if i.kind in ("row", "sealed")
         ]
 
-    def level_cells(self, day: str, level: str, type_: str) -> list[StoredCell]:
-        """The day's published cells of every zone at one level for one type (the observatory's months):
-        one Query on the date, filtered; empty for a day never computed (the city and quadrants always
-        have rows on a computed day)."""
-        found = IndicatorRecord.query(
-            day,
-            filter_condition=(IndicatorRecord.zone_level == level)
-            & (IndicatorRecord.type == type_)
-            & (IndicatorRecord.kind == "row"),
-            attributes_to_get=["kind", "zone_level", "zone", "type", "stats", "row"],
+    def zone_cells(
+        self, days: Sequence[str], zones: Sequence[str], type_: str
+    ) -> dict[tuple[str, str], StoredCell]:
+        """The published cells of `zones` × `type_` on `days`, by (day, zone): BatchGetItem on their keys, 100
+        a call (the observatory's months: a month of one zone is one call, of ten quadrants four). A day never
+        computed has none (the city and quadrants always have rows on a computed day)."""
+        keys = [(day, f"{zone}#{type_}") for day in days for zone in zones]
+        found = IndicatorRecord.batch_get(
+            keys, attributes_to_get=["pk", "kind", "zone_level", "zone", "type", "stats", "row"]
         )
-        return [
-            StoredCell(
+        return {
+            (i.pk, i.zone or ""): StoredCell(
                 i.zone_level or "",
                 i.zone or "",
                 i.type or "",
@@ -192,7 +191,8 @@ class DynamoIndicatorsStore:
                 published=json.loads(i.row or "{}"),
             )
             for i in found
-        ]
+            if i.kind == "row"
+        }
 
     def _rows(self, day: str, zone: str | None, fields: Sequence[str]) -> Iterator[IndicatorRecord]:
         within = IndicatorRecord.sk.startswith(f"{zone}#") if zone is not None else None
