@@ -225,10 +225,12 @@ def test_the_zones_alerts_are_the_nightly_indicators_count_silent_ones_left_out(
     ])  # fmt: skip
 
     # When an analyst compares Q-1 over March and April
+    nights = NightlyDays(f, days)
     answer = service.read_compare(
         {"zone": "Q-1", "from": "2026-03", "to": "2026-04", "measures": None},
-        frame=f, days=NightlyDays(f, days), source=records, now=NOW,
+        frame=f, days=nights, source=records, now=NOW,
     )  # fmt: skip
+    assert nights.asked == 2  # one read of the nights' cells per month (a BatchGetItem of their keys)
 
     # Then the alerts are the nightly's counts (62 and 60; no silent alert), beside the police records
     assert [(m["month"], m["alerts"], m["days_missing"]) for m in answer["months"]] == [
