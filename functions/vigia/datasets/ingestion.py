@@ -257,7 +257,7 @@ class _Reading:
         self.months.add(record.period)
         measure = record.measure.split(":", 1)[0]  # the observatory counts a measure's total
         for kind, zone_id in zones:
-            key = (kind, zone_id, f"{record.period:%Y-%m}", measure)
+            key = (kind, zone_id, record.period.isoformat()[:7], measure)
             self.tallies.setdefault(key, Tally()).add(record.value, record.weight)
 
     def _keep_weight(self, record: Record) -> None:

@@ -113,7 +113,10 @@ def shape_of(reader: str, columns: dict[str, str] | None, measures: tuple[str, .
 
 
 def is_unknown(text: str) -> bool:
-    return name(text) in _UNKNOWN_MARKERS
+    raw = text.strip()
+    if raw[:1].isdigit():  # most cells: a figure or a code (normalising each would be most of the time)
+        return raw == "99999"
+    return name(raw) in _UNKNOWN_MARKERS
 
 
 def number(column: str, text: str) -> float | None:
