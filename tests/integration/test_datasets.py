@@ -227,3 +227,43 @@ def test_a_malformed_manifest_is_a_400_naming_the_field(api, stack, staff_claims
 
 def test_an_unknown_dataset_is_a_404(api, stack, staff_claims):
     assert api("GET", "/v1/datasets/01NOSUCH", claims=staff_claims("analyst")).status == 404
+
+
+@pytest.mark.cities("penalolen")
+def test_penalolen_ingests_cead_and_a_weighted_survey_by_cut_comuna(api, stack, staff_claims):
+    # Given Peñalolén (CUT 13122): a department of Argentina is not a place of its
+    cead = {
+        "source": "cead",
+        "licence": "Datos abiertos SPD",
+        "period": {"from": "2024-01", "to": "2024-12"},
+        "reader": "cead",
+        "geography": {"kind": "comuna"},
+        "measures": [{"name": "casos", "meaning": "casos policiales"}],
+    }
+    wrong = api(
+        "POST", "/v1/datasets", {**SNIC, "geography": {"kind": "department"}}, claims=staff_claims("admin")
+    )
+    assert wrong.status == 422
+    assert [e["path"] for e in wrong.json["errors"]] == ["/geography/kind"]
+
+    # When CEAD's police cases and an ENUSC-like survey are registered and uploaded
+    upload(stack, register(api, staff_claims("analyst"), cead), (DATA / "cead.csv").read_bytes())
+    survey = {
+        "source": "enusc",
+        "licence": "INE",
+        "period": {"from": "2024-09", "to": "2024-09"},
+        "reader": "survey",
+        "geography": {"kind": "comuna"},
+        "measures": [{"name": "percepcion_inseguridad", "meaning": "se siente inseguro en su barrio"}],
+    }
+    upload(stack, register(api, staff_claims("analyst"), survey), (DATA / "survey.csv").read_bytes())
+
+    # Then the comuna's months hold CEAD's cases (by occurrence) and the survey's weighted estimate (by
+    # residence) with its respondents and standard error
+    months = aggregates(stack, "zone#comuna#13122")
+    assert months["2024-01#cead#casos"]["value"] == 85
+    assert months["2024-01#cead#casos"]["basis"] == "occurrence"
+    estimate = months["2024-09#enusc#percepcion_inseguridad"]
+    assert float(estimate["value"]) == pytest.approx(220.5 / 400)
+    assert (estimate["respondents"], estimate["basis"]) == (4, "residence")
+    assert 0 < float(estimate["std_error"]) < 0.5

@@ -257,3 +257,15 @@ def test_a_few_bad_rows_under_the_share_are_reported_and_the_rest_ingested() -> 
 def test_names_are_normalised_for_headers() -> None:
     assert files.name(" Código Delito SNIC ID ") == "codigo_delito_snic_id"
     assert files.name("AÑO") == "ano"
+
+
+def test_the_function_reads_the_key_of_an_eventbridge_event_and_of_an_s3_notification() -> None:
+    from vigia.handlers.ingest_dataset import uploaded_keys
+
+    bridge = {
+        "source": "aws.s3",
+        "detail": {"bucket": {"name": "lake"}, "object": {"key": "uploads/D 1/data.csv"}},
+    }
+    notification = {"Records": [{"s3": {"object": {"key": "uploads/D+1/data%C3%B1.csv"}}}]}
+    assert uploaded_keys(bridge) == ["uploads/D 1/data.csv"]  # EventBridge gives the key as it is
+    assert uploaded_keys(notification) == ["uploads/D 1/datañ.csv"]  # S3's notification encodes it
