@@ -241,18 +241,23 @@ def test_an_export_run_twice_leaves_the_same_single_file_and_a_correction_replac
     assert db.execute("SELECT count(*) FROM incidents WHERE date = ?", [DAY]).fetchone()[0] == 8
 
 
-def test_the_nightly_run_writes_yesterday_in_city_time_and_waits_for_its_indicators(
+def test_the_nightly_run_rewrites_the_last_three_days_in_city_time_and_waits_for_their_indicators(
     stack, seeded, monkeypatch
 ) -> None:
-    # 04:00 in the city the day after NEXT (whose indicators were never computed)
-    four = datetime.combine(NEXT + timedelta(days=1), datetime.min.time(), runtime.city_pack().zone_info)
-    monkeypatch.setattr(clock, "now", lambda: (four + timedelta(hours=4)).astimezone(UTC))
+    nightly_indicators({"date": DAY.isoformat()})  # NEXT's indicators are never computed
+    # 04:00 in the city the day after NEXT
+    midnight = datetime.combine(NEXT + timedelta(days=1), datetime.min.time(), runtime.city_pack().zone_info)
+    monkeypatch.setattr(clock, "now", lambda: (midnight + timedelta(hours=4)).astimezone(UTC))
 
     answer = lake_export({"run": "nightly"})
 
-    (day,) = answer["exported"]
-    assert day["date"] == NEXT.isoformat()
-    assert day["indicators_computed"] is False
-    assert sorted(day["keys"]) == sorted(t for t in DAILY if t != "indicators")
-    assert day["rows"]["incidents"] == 2
-    assert not [k for k in lake_files(stack) if k.startswith("lake/indicators/")]
+    days = {d["date"]: d for d in answer["exported"]}
+    assert list(days) == [(NEXT - timedelta(days=n)).isoformat() for n in (2, 1, 0)]  # yesterday last
+    assert days[DAY.isoformat()]["indicators_computed"] is True
+    assert days[DAY.isoformat()]["rows"]["incidents"] == 8
+    assert days[NEXT.isoformat()]["indicators_computed"] is False
+    assert sorted(days[NEXT.isoformat()]["keys"]) == sorted(t for t in DAILY if t != "indicators")
+    assert days[NEXT.isoformat()]["rows"]["incidents"] == 2
+    assert not [
+        k for k in lake_files(stack) if k.startswith(f"lake/indicators/city={stack.pack.city_id}/date={NEXT}")
+    ]

@@ -2,7 +2,9 @@
 surveys, indicators) as Parquet in the LakeBucket, each rewritten whole (vigia.lake.export).
 
 Two doors:
-- the 04:00 schedule ({"run": "nightly"}), an hour after the nightly indicators: yesterday, city time;
+- the 04:00 schedule ({"run": "nightly"}), an hour after the nightly indicators: the last NIGHTLY_DAYS local
+  days, yesterday last, so a correction made within two days (a false alarm marked the next morning) and a
+  day the indicators caught up late reach the lake without a backfill;
 - a direct invocation ({"date": …} or {"from": …, "to": …}; `make backfill-lake`): those dates.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -24,6 +26,7 @@ REQUIRED_SETTINGS = ("ALERTS_TABLE", "INDICATORS_TABLE", "LAKE_BUCKET")
 settings.require_at_start(REQUIRED_SETTINGS)
 
 MAX_DAYS = 366  # one invocation; a longer backfill is several (make backfill-lake splits it)
+NIGHTLY_DAYS = 3  # each night rewrites the day before yesterday and the one before it too
 
 
 def parquet(table: str, rows: Iterable[Mapping[str, Any]]) -> bytes:
@@ -71,8 +74,10 @@ def explicit_days(event: Mapping[str, Any]) -> list[date]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     if event.get("run") == "nightly":
-        frame = runtime.indicator_ports().frame
-        return {"exported": export_days([previous_local_day(clock.now(), frame.time_zone)])}
+        yesterday = previous_local_day(clock.now(), runtime.indicator_ports().frame.time_zone)
+        return {
+            "exported": export_days(days_between(yesterday - timedelta(days=NIGHTLY_DAYS - 1), yesterday))
+        }
     if "date" in event or "from" in event:
         return {"exported": export_days(explicit_days(event))}
     raise ValueError('expected {"run": "nightly"}, {"date": …} or {"from": …, "to": …}')
