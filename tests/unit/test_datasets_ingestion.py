@@ -269,3 +269,11 @@ def test_the_function_reads_the_key_of_an_eventbridge_event_and_of_an_s3_notific
     notification = {"Records": [{"s3": {"object": {"key": "uploads/D+1/data%C3%B1.csv"}}}]}
     assert uploaded_keys(bridge) == ["uploads/D 1/data.csv"]  # EventBridge gives the key as it is
     assert uploaded_keys(notification) == ["uploads/D 1/datañ.csv"]  # S3's notification encodes it
+
+
+def test_a_first_row_without_its_trailing_empty_cells_still_has_the_headers_columns() -> None:
+    body = "cut_comuna,anio,mes,delito,casos\n13122,2024,1,hurto\n13122,2024,1,robo,7\n"
+    m = manifest("cead", "comuna", ["casos"], geography={"code": "13122"})
+    outcome = ingest(m, io.BytesIO(body.encode()), FakeZones(), ListSink(), dataset_id="DS1")
+    assert outcome.status == "ingested", outcome.bad_rows
+    assert outcome.aggregates[("comuna", "13122", "2024-01", "casos")] == {"value": 7.0}

@@ -107,7 +107,8 @@ def _check_header(header: list[str]) -> None:
 
 def _zip(header: list[str], cells: Iterable[Any]) -> dict[str, str]:
     values = ["" if c is None else str(c) for c in cells]
-    row = {h: v for h, v in zip(header, values, strict=False) if h}
+    # a short row (trailing empty cells left out, as spreadsheets export them) has its columns, empty
+    row = {h: values[i] if i < len(values) else "" for i, h in enumerate(header) if h}
     if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
         row["#extra"] = "; ".join(v for v in values[len(header) :] if v.strip())
     return row
