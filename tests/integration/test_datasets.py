@@ -267,3 +267,26 @@ def test_penalolen_ingests_cead_and_a_weighted_survey_by_cut_comuna(api, stack, 
     assert float(estimate["value"]) == pytest.approx(220.5 / 400)
     assert (estimate["respondents"], estimate["basis"]) == (4, "residence")
     assert 0 < float(estimate["std_error"]) < 0.5
+
+
+@pytest.mark.parametrize(("claimed_minutes_ago", "outcome"), [(20, "ingested"), (2, "already ingesting")])
+def test_a_run_stopped_mid_file_is_taken_over_by_the_next_put_only_once_stale(
+    api, stack, staff_claims, claimed_minutes_ago, outcome
+):
+    from datetime import UTC, datetime, timedelta
+
+    from vigia import clock
+
+    # Given a dataset whose ingestion claimed it and was stopped (its timeout) some minutes ago
+    registered = register(api, staff_claims("analyst"), SNIC)
+    claimed = clock.iso(datetime.now(UTC) - timedelta(minutes=claimed_minutes_ago))
+    stack.table("DatasetsTable").update_item(
+        Key={"dataset_id": registered["dataset_id"]},
+        UpdateExpression="SET #s = :s, claimed_at = :c",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": "ingesting", ":c": claimed},
+    )
+    # When the analyst PUTs the file again
+    answer = upload(stack, registered, (DATA / "snic.csv").read_bytes())
+    # Then a stale claim (past the function's 15 minutes) is taken over; a live one is left to its run
+    assert list(answer["uploads"].values()) == [outcome]

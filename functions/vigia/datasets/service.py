@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, Any, Protocol
 
 from vigia import clock
@@ -17,6 +17,9 @@ from vigia.errors import NotFound
 
 # A presigned PUT takes up to 5 GB; the ingestion reads at most this much (a national file is ~70 MB).
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+# A claim older than the function's timeout (900 s) is a run that was stopped mid-file: the next upload of the
+# file (a PUT again) takes it over.
+CLAIM_STALE_S = 960
 # Where each reader's source counts a record (the observatory compares, never adds, the two).
 BASIS = {"snic": "occurrence", "cead": "occurrence", "school": "occurrence", "health": "residence",
          "survey": "residence"}  # fmt: skip
@@ -30,7 +33,7 @@ class Datasets(manifests.Datasets, Protocol):
 
     def listed(self) -> list[dict[str, Any]]: ...
 
-    def claim(self, dataset_id: str, *, now: str) -> bool: ...
+    def claim(self, dataset_id: str, *, now: str, stale_before: str) -> bool: ...
 
     def release(self, dataset_id: str) -> None: ...
 
@@ -108,12 +111,14 @@ def ingest_upload(key: str, ports: DatasetPorts, *, now: datetime, spool_dir: st
 
     One ingestion per dataset: the claim (awaiting_upload → ingesting) is conditional, so a second delivery
     of the same S3 event, or a second PUT, changes nothing. A failure that is not the file's releases the
-    claim and raises, so the invocation is retried."""
+    claim and raises, so the invocation is retried; a run stopped mid-file (its timeout) leaves a claim that
+    a new PUT of the file takes over after CLAIM_STALE_S."""
     dataset_id = manifests.dataset_of_key(key)
     dataset = ports.datasets.get(dataset_id) if dataset_id else None
     if dataset_id is None or dataset is None or key != upload_key(dataset_id, dataset["format"]):
         return "not a registered upload"
-    if not ports.datasets.claim(dataset_id, now=clock.iso(now)):
+    stale_before = clock.iso(now - timedelta(seconds=CLAIM_STALE_S))
+    if not ports.datasets.claim(dataset_id, now=clock.iso(now), stale_before=stale_before):
         return f"already {dataset['status']}"
     try:
         outcome = _ingest(dataset_id, dataset, key, ports, spool_dir)

@@ -97,12 +97,14 @@ class DynamoDatasets:
         """Every dataset, newest first (a city registers a few a month: one Scan, paged by DynamoDB)."""
         return sorted((_view(i) for i in DatasetRecord.scan()), key=lambda d: d["dataset_id"], reverse=True)
 
-    def claim(self, dataset_id: str, *, now: str) -> bool:
-        """awaiting_upload → ingesting, once: False when another delivery of the upload got there first."""
+    def claim(self, dataset_id: str, *, now: str, stale_before: str) -> bool:
+        """awaiting_upload → ingesting, once: False when another delivery of the upload got there first. A
+        claim older than `stale_before` (its function was stopped mid-file) is taken over."""
+        stale = (DatasetRecord.status == INGESTING) & (DatasetRecord.claimed_at < stale_before)
         try:
             DatasetRecord(dataset_id).update(
                 actions=[DatasetRecord.status.set(INGESTING), DatasetRecord.claimed_at.set(now)],
-                condition=DatasetRecord.status == AWAITING_UPLOAD,
+                condition=(DatasetRecord.status == AWAITING_UPLOAD) | stale,
             )
         except UpdateError as error:
             if conditional_failed(error):
