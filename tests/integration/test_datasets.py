@@ -137,6 +137,10 @@ def test_a_broken_file_is_refused_with_its_bad_rows_and_counts_nothing(api, stac
     assert {b["column"] for b in dataset["bad_rows"]} == {"departamento_id", "mes", "cantidad_hechos"}
     assert aggregates(stack, "zone#department#50021") == {}
     assert lake_files(stack, "minseg-snic") == {}
+    refused = api("GET", "/v1/datasets", claims=staff_claims("analyst"), query={"status": "refused"})
+    assert [d["dataset_id"] for d in refused.json["datasets"]] == [registered["dataset_id"]]
+    ingested = api("GET", "/v1/datasets", claims=staff_claims("analyst"), query={"status": "ingested"})
+    assert ingested.json["datasets"] == []
 
 
 def test_a_replacement_version_is_not_counted_twice(api, stack, staff_claims):

@@ -178,8 +178,6 @@ class _Reading:
         self.shape = readers.shape_of(self.reader, columns, tuple(m["name"] for m in manifest["measures"]))
         self.measures = readers.measure_columns(self.shape, manifest["measures"])
         self.lat_lon = (files.name(columns.get("lat", "lat")), files.name(columns.get("lon", "lon")))
-        if self.reader == "school" and self.kind == BLOCK:
-            self.shape = readers.Shape(**{**self.shape.__dict__, "zone": "block_id"})
         self.first, self.last = month(manifest["period"]["from"]), month(manifest["period"]["to"])
         self.outcome = Outcome(status=INGESTED)
         self.tallies: dict[tuple[str, str, str, str], Tally] = {}
