@@ -143,10 +143,24 @@ def test_a_broken_file_is_refused_with_its_bad_rows_and_counts_nothing(api, stac
     assert ingested.json["datasets"] == []
 
 
-def test_a_replacement_version_is_not_counted_twice(api, stack, staff_claims):
+def robberies_by_version_in_make_sql(stack: Any, root: Path) -> list[tuple[str, float]]:
+    """Godoy Cruz's January facts per dataset version, as `make sql` reads the lake (DuckDB, Glue's names)."""
+    from infra.tools import lake_sql
+
+    lake_sql.mirror(stack.client("s3"), stack.resources["LakeBucket"], root)
+    query = (
+        "SELECT dataset_id, sum(value) FROM dataset_records WHERE source = 'minseg-snic' "
+        "AND zone_id = '50021' AND split_part(measure, ':', 1) = 'cantidad_hechos' "
+        "AND year = '2024' AND month = '01' GROUP BY 1"
+    )
+    return [(str(d), float(v)) for d, v in lake_sql.connect(root).execute(query).fetchall()]
+
+
+def test_a_replacement_version_is_not_counted_twice(api, stack, staff_claims, tmp_path):
     # Given SNIC 2024 ingested (January and February)
     first = register(api, staff_claims("analyst"), SNIC)
     upload(stack, first, (DATA / "snic.csv").read_bytes())
+    assert robberies_by_version_in_make_sql(stack, tmp_path) == [(first["dataset_id"], 41.0)]
     # When a second version of the same months is registered without saying it replaces the first
     answer = api("POST", "/v1/datasets", SNIC, claims=staff_claims("analyst"))
     # Then it is refused: both would count the same months
@@ -180,6 +194,8 @@ def test_a_replacement_version_is_not_counted_twice(api, stack, staff_claims):
         )
         == 52
     )
+    # And `make sql` reads the same figure as the API, from the new version only
+    assert robberies_by_version_in_make_sql(stack, tmp_path) == [(second["dataset_id"], 52.0)]
     # And the first version says what replaced it
     old = api("GET", f"/v1/datasets/{first['dataset_id']}", claims=staff_claims("analyst")).json
     assert old["replaced_by"] == second["dataset_id"]
