@@ -49,7 +49,7 @@ def upload(stack: Any, registered: dict[str, Any], content: bytes) -> dict[str, 
         for o in stack.client("s3").list_objects_v2(Bucket=stack.resources["LakeBucket"], Prefix="uploads/")[
             "Contents"
         ]
-        if o["Key"].split("/")[1] == registered["dataset_id"]
+        if o["Key"].startswith(f"uploads/{registered['dataset_id']}/data.")
     )
     event = {
         "source": "aws.s3",
@@ -310,3 +310,41 @@ def test_a_run_stopped_mid_file_is_taken_over_by_the_next_put_only_once_stale(
     answer = upload(stack, registered, (DATA / "snic.csv").read_bytes())
     # Then a stale claim (past the function's 15 minutes) is taken over; a live one is left to its run
     assert list(answer["uploads"].values()) == [outcome]
+
+
+def test_only_the_registered_key_is_read_and_a_file_past_the_limit_is_refused(
+    api, stack, staff_claims, monkeypatch
+):
+    from vigia.datasets import service
+    from vigia.handlers.ingest_dataset import lambda_handler
+
+    s3, bucket = stack.client("s3"), stack.resources["LakeBucket"]
+    registered = register(api, staff_claims("analyst"), SNIC)
+    dataset_id = registered["dataset_id"]
+
+    def event(key: str) -> dict[str, Any]:
+        return {"detail": {"bucket": {"name": bucket}, "object": {"key": key}}}
+
+    # Given files written beside the registered key, or for a dataset that does not exist
+    for key in (
+        f"uploads/{dataset_id}/other.csv",
+        "uploads/01NOSUCHDATASET/data.csv",
+        f"uploads/{dataset_id}",
+    ):
+        s3.put_object(Bucket=bucket, Key=key, Body=(DATA / "snic.csv").read_bytes())
+        answer = lambda_handler(event(key), FakeContext("IngestDatasetFunction", 512, remaining_ms=900_000))
+        # Then none is read, and the dataset still waits for its own file
+        assert answer["uploads"] == {key: "not a registered upload"}
+    assert (
+        api("GET", f"/v1/datasets/{dataset_id}", claims=staff_claims("analyst")).json["status"]
+        == "awaiting_upload"
+    )
+
+    # When its own file is larger than the ingestion reads
+    monkeypatch.setattr(service, "MAX_UPLOAD_BYTES", 100)
+    upload(stack, registered, (DATA / "snic.csv").read_bytes())
+    dataset = api("GET", f"/v1/datasets/{dataset_id}", claims=staff_claims("analyst")).json
+    # Then it is refused whole, saying why, and nothing is counted
+    assert dataset["status"] == "refused"
+    assert "at most 100 are read" in dataset["reason"]
+    assert aggregates(stack, "zone#department#50021") == {}
