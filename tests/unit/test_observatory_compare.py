@@ -262,7 +262,8 @@ def test_a_month_with_nights_not_computed_shows_them_and_no_ratio():
     )  # fmt: skip
     june, july = answer["months"]
     assert (june["alerts"], june["days_missing"], june["sources"][0]["ratio"]) == (20, 10, None)
-    assert (july["alerts"], july["days_missing"]) == (0, 31)  # July 1 not computed, the rest not over
+    # July 1 not computed, the rest not over: no count at all (null, not a zero)
+    assert (july["alerts"], july["days_missing"]) == (None, 31)
 
 
 def test_resources_set_units_and_patrol_beside_alerts_and_recorded_crime_per_100k():

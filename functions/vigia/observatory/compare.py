@@ -53,6 +53,7 @@ class MonthAlerts:
     month: str
     count: int
     days_missing: int
+    computed: int = 1  # nights computed: none, and the month has no count of alerts (null, not 0)
 
 
 def number(value: float) -> int | float:
@@ -171,7 +172,7 @@ def compare(
         rows.append(
             {
                 "month": month,
-                "alerts": own.count if own else None,
+                "alerts": own.count if own and own.computed else None,
                 "days_missing": own.days_missing if own else None,
                 "sources": cells,
             }

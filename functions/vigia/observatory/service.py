@@ -162,7 +162,9 @@ def _own_months(
         for zone in zones:
             mine = [cells[(d, zone)] for d in over if (d, zone) in cells]
             missing = month_end(month).day - len(mine)
-            counts.setdefault(zone, {})[key] = MonthAlerts(key, sum(c.stats.count for c in mine), missing)
+            counts.setdefault(zone, {})[key] = MonthAlerts(
+                key, sum(c.stats.count for c in mine), missing, computed=len(mine)
+            )
             for c in mine:
                 if c.stats.patrol_planned_min is not None:
                     planned, done = patrol.get(zone, (0.0, 0.0))
