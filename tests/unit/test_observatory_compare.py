@@ -15,7 +15,7 @@ from vigia.errors import InvalidRequest, Unprocessable
 from vigia.indicators.days import day_window
 from vigia.indicators.facts import PatrolDay, alert_facts
 from vigia.indicators.service import StoredCell
-from vigia.indicators.suppression import Sum, protect, recoverable
+from vigia.indicators.suppression import Sum, determined, protect, recoverable
 from vigia.indicators.table import compute_day
 from vigia.observatory import service
 from vigia.observatory.compare import (
@@ -321,3 +321,40 @@ def test_bad_parameters_are_named(params, error, path):
     with pytest.raises(error) as raised:
         service.read_compare(full, frame=f, days=NightlyDays(f, {}), source=records, now=NOW)
     assert raised.value.errors[0].path == path
+
+
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(0, 8)), min_size=1, max_size=4))
+def test_an_attacker_with_every_answer_of_every_zone_and_range_recovers_no_held_back_record(months):
+    """Plays the attacker: every month of the department and its two quadrants (what compare answers for
+    each zone) and every range's total per quadrant (what resources answers for any from/to), written as
+    equations over the true counts; no held-back cell may lie in their row space (suppression.determined)."""
+    keys = [f"2026-{m + 1:02d}" for m in range(len(months))]
+    records = []
+    for key, (q1, q2, outside) in zip(keys, months, strict=True):
+        records += [
+            _rec("Q-1", q1, key),
+            _rec("Q-2", q2, key),
+            _rec("50021", q1 + q2 + outside, key, "department"),
+        ]
+    shown = protect_records(records, 5, city_zone="50021", quadrants=["Q-1", "Q-2"])
+    # the unknowns: each quadrant's month and what the department counts outside both
+    cover: dict[tuple[str, ...], frozenset[tuple[str, str]]] = {}
+    value: dict[tuple[str, ...], object] = {}
+    for key in keys:
+        for zone in ("Q-1", "Q-2"):
+            cover[(zone, key)] = frozenset({(zone, key)})
+            value[(zone, key)] = shown[(zone, key, "snic", "hechos")]
+        # records outside both quadrants are an unknown of their own; with none (a source by quadrant) the
+        # attacker knows the department is exactly the sum of its quadrants
+        outside = {("out", key)} if months[keys.index(key)][2] else set()
+        cover[("50021", key)] = frozenset({("Q-1", key), ("Q-2", key), *outside})
+        value[("50021", key)] = shown[("50021", key, "snic", "hechos")]
+    for zone in ("Q-1", "Q-2"):
+        for i in range(len(keys)):
+            for j in range(i, len(keys)):
+                span = keys[i : j + 1]
+                cover[(zone, *span)] = frozenset((zone, k) for k in span)
+                value[(zone, *span)] = period_total([value[(zone, k)] for k in span], 5)
+    published = [k for k, v in value.items() if not isinstance(v, str)]
+    hidden = [k for k, v in value.items() if isinstance(v, str)]
+    assert determined(cover, published, hidden) == []
