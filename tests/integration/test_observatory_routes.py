@@ -174,3 +174,68 @@ def test_bad_input_is_a_problem_naming_the_parameter(
     assert answer.status == status, answer.body
     assert answer.headers["Content-Type"].startswith("application/problem+json")
     assert field in [e["path"] for e in answer.json["errors"]], answer.body
+
+
+def test_a_dataset_registered_and_uploaded_is_compared_beside_the_alerts(api, stack, staff_claims):
+    """The whole path on the emulated stack: POST /v1/datasets, the file PUT to its presigned URL, the
+    ingestion, then the compare view reads what ingestion wrote, beside the nightly run's alerts."""
+    from tests.integration.test_datasets import DATA, SNIC, register, upload
+
+    # Given Argentina's SNIC file for Godoy Cruz, registered and uploaded, and a night of January computed
+    upload(stack, register(api, staff_claims("analyst"), SNIC), (DATA / "snic.csv").read_bytes())
+    block = next(iter(stack.pack.blocks.values()))
+    noon = datetime(2024, 1, 15, 15, 0, tzinfo=UTC)
+    with stack.table("AlertsTable").batch_writer() as batch:
+        for n in range(4):
+            batch.put_item(Item=stored_alert(block, noon + timedelta(minutes=n), stack.pack.zone_info))
+    _run_nightly(date(2024, 1, 15))
+
+    # When an analyst compares the city over January and February 2024
+    answer = api(
+        "GET",
+        "/v1/observatory/compare",
+        claims=staff_claims("analyst"),
+        query={"zone": "city", "from": "2024-01", "to": "2024-02", "measures": "minseg-snic:cantidad_hechos"},
+    )
+
+    # Then the source's months are the file's (41 and 35, by place of occurrence) beside the alerts
+    assert answer.status == 200, answer.body
+    body = answer.json
+    january, february = body["months"]
+    assert (january["alerts"], january["days_missing"]) == (4, 30)
+    assert [c["value"] for c in january["sources"]] == [41]
+    assert [c["value"] for c in february["sources"]] == [35]
+    assert february["alerts"] is None
+    assert {(s["source"], s["basis"]) for s in body["series"]} == {
+        ("vigia", "occurrence"),
+        ("minseg-snic", "occurrence"),
+    }
+
+
+@pytest.mark.cities("penalolen")
+def test_a_survey_estimate_from_few_respondents_is_held_back(api, stack, staff_claims):
+    from tests.integration.test_datasets import DATA, register, upload
+
+    # Given an ENUSC-like survey of Peñalolén whose September estimate rests on 4 respondents
+    survey = {
+        "source": "enusc",
+        "licence": "INE",
+        "period": {"from": "2024-09", "to": "2024-09"},
+        "reader": "survey",
+        "geography": {"kind": "comuna"},
+        "measures": [{"name": "percepcion_inseguridad", "meaning": "se siente inseguro en su barrio"}],
+    }
+    upload(stack, register(api, staff_claims("analyst"), survey), (DATA / "survey.csv").read_bytes())
+    # When the comuna is compared
+    answer = api(
+        "GET",
+        "/v1/observatory/compare",
+        claims=staff_claims("analyst"),
+        query={"zone": "13122", "from": "2024-09", "to": "2024-09"},
+    )
+    # Then the estimate is held back ("<5"), its ratio too (4 respondents; that an estimate from enough
+    # respondents is published whatever its value is pinned in tests/unit/test_observatory_compare.py)
+    assert answer.status == 200, answer.body
+    assert answer.json["zone"]["kind"] == "comuna"
+    cells = answer.json["months"][0]["sources"]
+    assert [(c["source"], c["value"], c["ratio"]) for c in cells] == [("enusc", "<5", None)]
