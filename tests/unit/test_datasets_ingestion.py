@@ -277,3 +277,26 @@ def test_a_first_row_without_its_trailing_empty_cells_still_has_the_headers_colu
     outcome = ingest(m, io.BytesIO(body.encode()), FakeZones(), ListSink(), dataset_id="DS1")
     assert outcome.status == "ingested", outcome.bad_rows
     assert outcome.aggregates[("comuna", "13122", "2024-01", "casos")] == {"value": 7.0}
+
+
+def test_the_spool_gives_back_every_record_exactly_in_its_months_parquet(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    from vigia.datasets.spool import Spool
+
+    odd = ["B\t1", "line\nbreak", "back\\slash", "\\N", "", None, "Ñuñoa ó"]
+    rows = [
+        {"dataset_id": "DS1", "reader": "generic", "zone_kind": "block", "zone_id": zone, "lat": None,
+         "lon": -68.5 if n % 2 else None, "period": dt.date(2024, 1 + n % 2, 1), "measure": "m:c",
+         "value": n / 3, "row_number": n + 2}
+        for n, zone in enumerate(odd)
+    ]  # fmt: skip
+    with Spool(str(tmp_path)) as spool:
+        for row in rows:
+            spool.add(row, year=2024, month=row["period"].month)
+        read = {month: pq.read_table(path).to_pylist() for _, month, path in spool.parquet_files()}
+    assert sorted(read) == [1, 2]
+    assert sorted(read[1] + read[2], key=lambda r: r["row_number"]) == rows
+    assert not any(tmp_path.iterdir())  # the spool leaves nothing behind
