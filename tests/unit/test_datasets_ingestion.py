@@ -300,3 +300,20 @@ def test_the_spool_gives_back_every_record_exactly_in_its_months_parquet(tmp_pat
     assert sorted(read) == [1, 2]
     assert sorted(read[1] + read[2], key=lambda r: r["row_number"]) == rows
     assert not any(tmp_path.iterdir())  # the spool leaves nothing behind
+
+
+def test_a_huge_bad_cell_is_quoted_cut_so_the_status_stays_small() -> None:
+    lines = ["cut_comuna;anio;mes;delito;casos"] + ["13122;2024;1;hurto;1"] * 20
+    lines.append("13122;2024;1;hurto;" + "9x" * 50_000)
+    outcome = ingest(
+        manifest("cead", "comuna", ["casos"], geography={"code": "13122"}),
+        io.BytesIO("\n".join(lines).encode()),
+        FakeZones(),
+        ListSink(),
+        dataset_id="DS1",
+    )
+    assert outcome.status == "ingested"
+    (bad,) = outcome.bad_rows
+    assert (bad["row"], bad["column"]) == (22, "casos")
+    assert len(bad["why"]) == 200
+    assert bad["why"].startswith("'9x9x")

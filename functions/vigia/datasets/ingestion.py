@@ -162,6 +162,10 @@ def ingest(
     return outcome
 
 
+def _cut(text: str, most: int = 200) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 class _Refused(Exception):
     """Reading stops: the dataset is refused whole (its reason is on the outcome)."""
 
@@ -282,7 +286,8 @@ class _Reading:
     def _bad(self, row_number: int, column: str, why: str) -> None:
         self.outcome.bad_row_count += 1
         if len(self.outcome.bad_rows) < BAD_ROWS_LISTED:
-            self.outcome.bad_rows.append({"row": row_number, "column": column, "why": why})
+            # a cell quoted in `why` is cut: the manifest's item must stay far below DynamoDB's 400 KB
+            self.outcome.bad_rows.append({"row": row_number, "column": column[:100], "why": _cut(why)})
 
     def refuse(self, reason: str) -> None:
         self.outcome.status, self.outcome.reason = REFUSED, reason
