@@ -317,3 +317,15 @@ def test_a_huge_bad_cell_is_quoted_cut_so_the_status_stays_small() -> None:
     assert (bad["row"], bad["column"]) == (22, "casos")
     assert len(bad["why"]) == 200
     assert bad["why"].startswith("'9x9x")
+
+
+def test_a_file_without_line_breaks_is_refused_without_being_held_whole() -> None:
+    from vigia.datasets.ingestion import MAX_LINE_BYTES
+
+    body = b"cut_comuna;anio;mes;delito;casos\n" + b"1" * (3 * MAX_LINE_BYTES)
+    outcome = ingest(
+        manifest("cead", "comuna", ["casos"]), io.BytesIO(body), FakeZones(), ListSink(), dataset_id="D"
+    )
+    assert outcome.status == "refused"
+    assert "without a break" in (outcome.reason or "")
+    assert outcome.sha256 == hashlib.sha256(body).hexdigest()

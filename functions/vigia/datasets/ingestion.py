@@ -23,6 +23,7 @@ from vigia.datasets.readers import ADMINISTRATIVE, BLOCK, POINT, QUADRANT, UNKNO
 # national file are reported and left out; a file in the wrong shape, or with a shifted column, is not
 # half-loaded). The share is of the rows read; a file with no good row is refused whatever its share.
 BAD_ROW_SHARE = 0.05
+MAX_LINE_BYTES = 1024 * 1024  # a CSV line longer than this refuses the file (it is not a row of open data)
 BAD_ROWS_LISTED = 100  # the manifest lists the first 100 bad rows; bad_row_count counts them all
 
 
@@ -128,6 +129,8 @@ class Hashing:
             *lines, pending = pending.split(b"\n")
             for line in lines:
                 yield line + b"\n"
+            if len(pending) > MAX_LINE_BYTES:  # a file with no line breaks would be held whole
+                raise files.UnreadableFile(f"a line runs past {MAX_LINE_BYTES // 1024} KB without a break")
         if pending:
             yield pending
 
