@@ -329,3 +329,14 @@ def test_a_file_without_line_breaks_is_refused_without_being_held_whole() -> Non
     assert outcome.status == "refused"
     assert "without a break" in (outcome.reason or "")
     assert outcome.sha256 == hashlib.sha256(body).hexdigest()
+
+
+def test_a_geojson_feature_too_large_to_be_a_row_is_refused() -> None:
+    from vigia.datasets.files import MAX_FEATURE_CHARS
+
+    big = '{"type": "Feature", "properties": {"nota": "' + "x" * MAX_FEATURE_CHARS + '"}}'
+    body = ('{"type": "FeatureCollection", "features": [' + big + "]}").encode()
+    m = manifest("school", "point", ["incidentes"], format="geojson")
+    outcome = ingest(m, io.BytesIO(body), FakeZones(), ListSink(), dataset_id="D")
+    assert outcome.status == "refused"
+    assert "a feature runs past 8 million characters" in (outcome.reason or "")

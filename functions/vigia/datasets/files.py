@@ -166,6 +166,7 @@ def _cell_text(value: Any) -> str:
 
 # ---------------------------------------------------------------- GeoJSON
 _CHUNK = 64 * 1024
+MAX_FEATURE_CHARS = 8_000_000  # a school's point is a few hundred: a larger feature is not a row of the file
 
 
 def geojson_rows(stream: ByteStream) -> Iterator[Row]:
@@ -227,6 +228,8 @@ class _Text:
             return False
         self._buffer = self._buffer[self._pos :] + self._decoder.decode(chunk)
         self._pos = 0
+        if len(self._buffer) > MAX_FEATURE_CHARS:  # one feature (or what is before the features) held whole
+            raise UnreadableFile(f"a feature runs past {MAX_FEATURE_CHARS // 1_000_000} million characters")
         return True
 
     def seek_to(self, marker: str) -> bool:
