@@ -109,6 +109,18 @@ def registration_body(name: str, lat_lon: tuple[float, float] | None = None) -> 
     }
 
 
+@functools.cache
+def _test_client(service: str) -> Any:
+    """What tests look through, one client per service for the worker (as `emulator_client`)."""
+    # Stream calls go to account-based endpoints (<account>.streams-ddb…) that moto misses.
+    return boto3.client(service, region_name="us-east-1", config=Config(account_id_endpoint_mode="disabled"))
+
+
+@functools.cache
+def _dynamodb_resource() -> Any:
+    return boto3.resource("dynamodb", region_name="us-east-1")
+
+
 class Stack:
     """The provisioned stack, and what tests look at in it (never through the API under test)."""
 
@@ -116,17 +128,12 @@ class Stack:
         self.resources = resources
         self.environment = environment
         self.pack = runtime.city_pack()
-        self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            # Stream calls go to account-based endpoints (<account>.streams-ddb…) that moto misses.
-            config = Config(account_id_endpoint_mode="disabled")
-            self._clients[service] = boto3.client(service, region_name="us-east-1", config=config)
-        return self._clients[service]
+        return _test_client(service)
 
     def table(self, logical_id: str) -> Any:
-        return boto3.resource("dynamodb", region_name="us-east-1").Table(self.resources[logical_id])
+        return _dynamodb_resource().Table(self.resources[logical_id])
 
     def alert_item(self, alert_id: str) -> dict[str, Any]:
         return self.table("AlertsTable").get_item(Key={"pk": alert_id, "sk": "ALERT"})["Item"]
@@ -200,6 +207,13 @@ def _translated() -> dict[str, Any]:
     return translate(load_template())
 
 
+@functools.cache
+def emulator_client(service: str) -> Any:
+    """One client per service for every stack of this worker: creating clients is most of a stack's cost, and
+    a client holds no state of the emulator's (mock_aws intercepts each request, whichever stack is live)."""
+    return boto3.client(service, region_name="us-east-1")
+
+
 @pytest.fixture
 def template_parameters() -> Callable[[], dict[str, str]]:
     """Parameter overrides a test module gives the template: called inside the emulator, before the stack is
@@ -217,12 +231,7 @@ def stack(monkeypatch: pytest.MonkeyPatch, city: str, template_parameters: Calla
         of_city = {k: v for k, v in city_parameters(city).items() if k in ("CityId", "CityTimeZone")}
         parameters = resolve_parameters(cfn.get("Parameters") or {}, {**of_city, **template_parameters()})
         resolver = Resolver(cfn, parameters, pseudo)
-        clients: dict[str, Any] = {}
-
-        def client(service: str) -> Any:  # one client per service: creating clients is most of the cost
-            if service not in clients:
-                clients[service] = boto3.client(service, region_name="us-east-1")
-            return clients[service]
+        client = emulator_client
 
         env = Env(pseudo=pseudo, client=client)
         provisioned = provision(cfn, resolver, env)
@@ -292,7 +301,7 @@ def staff_claims():
 
 def registration_code(phone: str) -> str:
     """The code SMS'd to `phone` (E.164), taken off the SMS queue (other messages stay, visible as before)."""
-    sqs = boto3.client("sqs", region_name="us-east-1")
+    sqs = emulator_client("sqs")
     url = settings.get().sms_queue_url
     held: list[dict[str, Any]] = []
     code = None

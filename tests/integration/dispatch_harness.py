@@ -9,10 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from infra.local.engine.pumps import Delivered, drain_all
-from tests.integration.conftest import Stack
+from tests.integration.conftest import Stack, emulator_client
 from tests.support.people import national_id, seeded_mobile
 from tests.support.template_pumps import queue_pump
 from vigia import clock, runtime
@@ -23,7 +21,7 @@ QUEUES = ("DispatchQueue", "SmsQueue", "SirenQueue", "WebhookQueue")  # each dra
 
 
 def sqs() -> Any:
-    return boto3.client("sqs", region_name="us-east-1")
+    return emulator_client("sqs")
 
 
 def pump(stack: Stack, *, twice: bool = False, rounds: int = 500, only: tuple[str, ...] = ()) -> Delivered:
@@ -91,7 +89,7 @@ def outbox(path: Path) -> list[dict[str, Any]]:
 def deliveries(stack: Stack, alert_id: str) -> list[dict[str, Any]]:
     from boto3.dynamodb.conditions import Key
 
-    table = boto3.resource("dynamodb", region_name="us-east-1").Table(stack.resources["DeliveriesTable"])
+    table = stack.table("DeliveriesTable")
     return table.query(KeyConditionExpression=Key("pk").eq(alert_id), ConsistentRead=True)["Items"]
 
 

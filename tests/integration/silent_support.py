@@ -8,10 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from infra.local.engine.pumps import StreamPump, drain_all, sqs_record
-from tests.integration.conftest import Stack, near_centre, register_confirmed
+from tests.integration.conftest import Stack, emulator_client, near_centre, register_confirmed
 from tests.support.people import national_id, seeded_mobile
 from tests.support.template_pumps import queue_of, queue_pump, stream_pump
 from vigia import clock, runtime
@@ -117,7 +115,7 @@ def neighbours(block_id: str, count: int = 4) -> list[Resident]:
 
 
 def _sqs() -> Any:
-    return boto3.client("sqs", region_name="us-east-1")
+    return emulator_client("sqs")
 
 
 @dataclass

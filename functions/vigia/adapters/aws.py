@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 from vigia import settings
 
+_creating = threading.Lock()  # a boto3 Session is not thread-safe; the clients it makes are
+
+
+@functools.cache
+def session() -> Any:
+    """One boto3 Session per execution environment: it loads the endpoint data and each service's model once
+    for every client made from it (a Session per client loaded them again each time: ~0.1 s a client)."""
+    import boto3  # lazy: only the paths that call AWS pay its import
+
+    return boto3.session.Session()
+
+
+def new_client(service: str, **options: Any) -> Any:
+    """A client of `service` made from the shared Session, one at a time."""
+    with _creating:
+        return session().client(service, **options)
+
 
 @functools.cache
 def client(service: str) -> Any:
-    import boto3  # lazy: only the paths that call AWS pay its import
     from botocore.config import Config
 
     s = settings.get()
-    return boto3.session.Session().client(
+    return new_client(
         service,
         region_name=s.region,
         endpoint_url=s.aws_endpoint_url,
@@ -25,11 +42,10 @@ def client(service: str) -> Any:
 @functools.cache
 def client_at(service: str, endpoint_url: str) -> Any:
     """A client of `service` at its own endpoint (a local stand-in for a service the emulator lacks)."""
-    import boto3
     from botocore.config import Config
 
     s = settings.get()
-    return boto3.session.Session().client(
+    return new_client(
         service,
         region_name=s.region,
         endpoint_url=endpoint_url,
@@ -40,11 +56,10 @@ def client_at(service: str, endpoint_url: str) -> Any:
 @functools.cache
 def presigner() -> Any:
     """An S3 client that signs links with SigV4 (expiry in the link, X-Amz-Expires); it makes no call."""
-    import boto3
     from botocore.config import Config
 
     s = settings.get()
-    return boto3.session.Session().client(
+    return new_client(
         "s3", region_name=s.region, endpoint_url=s.aws_endpoint_url, config=Config(signature_version="s3v4")
     )
 

@@ -22,10 +22,11 @@ def management_endpoint(socket_url: str) -> str:
 
 @functools.cache
 def _client(endpoint: str, region: str) -> Any:
-    import boto3
     from botocore.config import Config
 
-    return boto3.session.Session().client(
+    from vigia.adapters.aws import new_client
+
+    return new_client(
         "apigatewaymanagementapi",
         region_name=region,
         endpoint_url=endpoint,
