@@ -74,4 +74,17 @@ export default {
   obs_alerts_100k: 'Alertas por cada 100.000',
   obs_chart_units_alerts: 'Alertas por cada 100.000 habitantes y carros, por cuadrante',
   obs_no_population: 'El paquete de la comuna no da población a cada cuadrante: no se muestran tasas, los conteos quedan solos.',
+  // SAT (Peñalolén): tuteo, «comuna», «establecimiento»
+  sat_caseload_intro: 'Los estudiantes asignados a ti cuya asistencia abrió un caso. Abre uno para ver su historial y registrar lo que haces. Los estudiantes se nombran solo con el identificador seudónimo que les dio la comuna; cada lectura queda en la auditoría.',
+  sat_caseload_empty: 'No tienes casos abiertos asignados.',
+  sat_overview_intro: 'Todos los casos del equipo SAT. Asigna cada caso abierto a una profesional del equipo por su identificador de usuario; cada lectura y asignación queda en la auditoría.',
+  sat_warnings_no_attendance: 'Aún no se ha cargado asistencia.',
+  sat_week_invalid: 'Escribe la semana como AAAA-Wss, p. ej. 2026-W09.',
+  sat_col_school: 'Establecimiento',
+  sat_assign_needed: 'Escribe el id de usuario de la profesional.',
+  sat_category_choose: 'Elige un tipo…',
+  sat_category_needed: 'Elige el tipo de apoyo.',
+  sat_status_choose: 'Elige un estado…',
+  sat_status_needed: 'Elige el nuevo estado.',
+  sat_outcome_needed: 'Escribe el resultado: cómo terminó el caso.',
 };

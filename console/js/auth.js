@@ -4,7 +4,7 @@ import { cognitoUrl } from './config.js';
 
 const TARGET = 'AWSCognitoIdentityProviderService.';
 // Groups that make an account staff; a resident is `citizen` (or no group while pending).
-export const STAFF_GROUPS = ['operator', 'police', 'response_team', 'analyst', 'admin'];
+export const STAFF_GROUPS = ['operator', 'police', 'response_team', 'analyst', 'admin', 'sat_team', 'sat_coordinator'];
 const REFRESH_MARGIN_S = 120; // refresh this long before the ID token expires
 
 export class SignInError extends Error {

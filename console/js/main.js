@@ -24,6 +24,7 @@ import * as silentPage from './pages/silent.js';
 import * as mycarPage from './pages/mycar.js';
 import * as shiftPage from './pages/shift.js';
 import * as surveyPage from './pages/survey.js';
+import * as satPages from './pages/sat.js';
 
 // One table says which page answers which address and who may open it (the API enforces it anyway).
 const PAGES = [
@@ -42,6 +43,10 @@ const PAGES = [
   { id: 'compare', pattern: /^compare$/, nav: 'nav_compare', roles: ['analyst', 'admin'], module: comparePage },
   { id: 'resources', pattern: /^resources$/, nav: 'nav_resources', roles: ['analyst', 'admin'], module: resourcesPage },
   { id: 'silent', pattern: /^silent$/, nav: 'nav_silent', roles: ['response_team'], module: silentPage },
+  { id: 'sat', pattern: /^sat$/, nav: 'nav_sat_caseload', roles: ['sat_team'], module: satPages.caseload },
+  { id: 'sat-overview', pattern: /^sat-overview$/, nav: 'nav_sat_overview', roles: ['sat_coordinator'], module: satPages.overview },
+  { id: 'sat-warnings', pattern: /^sat-warnings$/, nav: 'nav_sat_warnings', roles: ['sat_team', 'sat_coordinator'], module: satPages.warnings },
+  { id: 'sat-case', pattern: /^sat\/cases\/([A-Za-z0-9_.:-]{1,128})$/, roles: ['sat_team', 'sat_coordinator'], module: satPages.detail },
 ];
 
 const $ = (selector) => document.querySelector(selector);
@@ -83,7 +88,7 @@ function renderHeader() {
   if (signedIn) {
     const current = active ? active.page.id : null;
     replace(nav, h('ul', {}, allowedPages().filter((p) => p.nav).map((page) => h('li', {},
-      h('a', { href: `#/${page.id}`, 'aria-current': page.id === current || (current === 'incident' && page.id === 'queue') ? 'page' : null, dataset: { navLink: page.id } },
+      h('a', { href: `#/${page.id}`, 'aria-current': page.id === current || (current === 'incident' && page.id === 'queue') || (current === 'sat-case' && page.id === 'sat') ? 'page' : null, dataset: { navLink: page.id } },
         t(page.nav), page.id === 'queue' && watcher ? h('span', { class: 'badge', dataset: { queueCount: '' } }, String(watcher.state.items.length)) : null)))));
   }
   const audio = $('[data-audio]');
