@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("citizen", "operator", "police", "response_team", "analyst", "admin")
-STAFF_ROLES = frozenset({"operator", "police", "response_team", "analyst", "admin"})
+ROLES = ("citizen", "operator", "police", "response_team", "analyst", "admin", "sat_team", "sat_coordinator")
+STAFF_ROLES = frozenset(
+    {"operator", "police", "response_team", "analyst", "admin", "sat_team", "sat_coordinator"}
+)
 
 
 @dataclass(frozen=True)

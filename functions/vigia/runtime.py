@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from vigia.adapters.dynamodb.patrol import DynamoPatrolStore
     from vigia.adapters.dynamodb.registrations import DynamoRegistrationStore
     from vigia.adapters.dynamodb.residents import DynamoResidentStore
+    from vigia.adapters.dynamodb.sat import DynamoSatStore
     from vigia.adapters.federation_keys import KmsSigner
     from vigia.adapters.indicator_runs import IndicatorPorts
     from vigia.adapters.lake import LakeWriter
@@ -36,9 +37,13 @@ if TYPE_CHECKING:
     from vigia.adapters.task_queues import SqsNotifier, SqsTaskQueues
     from vigia.city import CityPack
     from vigia.datasets.service import DatasetPorts
+    from vigia.reports.catalogue import Catalogue
+    from vigia.reports.service import ReportStore
     from vigia.federation.agreement import Agreement
     from vigia.federation.forwarding import Answer
     from vigia.indicators.frame import CityFrame
+    from vigia.sat.rules import SatRules
+    from vigia.sat.service import SatPorts
 
 
 class CityMismatch(RuntimeError):
@@ -155,6 +160,20 @@ def dataset_ports() -> DatasetPorts:
     return DatasetPorts(
         DynamoDatasets(), DynamoDatasetAggregates(), S3DatasetFiles(), place_of(pack), PackZones(pack)
     )
+
+
+def reports() -> ReportStore:
+    """Residents' reports (ReportsTable; no AWS call until one is used)."""
+    from vigia.adapters.dynamodb.reports import DynamoReports
+
+    return DynamoReports()
+
+
+def report_catalogue() -> Catalogue:
+    """What the city's pack lets residents report (vigia.reports.catalogue)."""
+    from vigia.reports.catalogue import catalogue
+
+    return catalogue(city_pack())
 
 
 @functools.lru_cache(maxsize=4)
@@ -383,6 +402,37 @@ def audit_search() -> Callable[..., tuple[list[AuditEntry], str | None]]:
     from vigia.adapters.dynamodb import audit
 
     return audit.filtered
+
+
+def sat_rules() -> SatRules | None:
+    """The pack's `sat` section as rules (the loader has checked it against the schema); None without one."""
+    import json
+
+    from vigia.sat.rules import rules_from_pack
+
+    s = settings.get()
+    raw = json.loads((s.city_pack_dir / "city.json").read_text(encoding="utf-8"))
+    return rules_from_pack(raw["sat"]) if raw.get("sat") else None
+
+
+def sat_store() -> DynamoSatStore:
+    from vigia.adapters.dynamodb.sat import DynamoSatStore
+
+    return DynamoSatStore()
+
+
+def sat_ports() -> SatPorts:
+    """The SAT's store, audit trail, the pack's rules and who counts as a SAT professional (Cognito)."""
+    from vigia.adapters.cognito import CognitoIdentity
+    from vigia.adapters.dynamodb import audit
+    from vigia.sat.service import SatPorts
+
+    def is_sat_account(user_id: str) -> bool:
+        idp = CognitoIdentity()
+        return user_id in idp.members("sat_team") | idp.members("sat_coordinator")
+
+    city_pack()  # the pack is loaded (and checked) before its sat section is read
+    return SatPorts(store=sat_store(), audit=audit.record, rules=sat_rules(), is_sat_account=is_sat_account)
 
 
 @functools.cache

@@ -94,6 +94,8 @@ class Settings:
     # datasets of other agencies (docs/observatory.md "Sources and manifests")
     datasets_table: str = "vigia-datasets"
     upload_link_s: int = 900  # how long POST /v1/datasets's presigned PUT works
+    reports_table: str = "vigia-reports"  # residents' reports and Open311 requests (docs/prevention.md)
+    sat_table: str = "vigia-sat"  # the SAT's minors' data, encrypted with SatKey (docs/prevention.md "SAT")
 
     @property
     def city_pack_schema(self) -> Path:
@@ -195,6 +197,8 @@ def get() -> Settings:
         federation_timeout_s=float(env.get("FEDERATION_TIMEOUT_S", "5")),
         datasets_table=env.get("DATASETS_TABLE", "vigia-datasets"),
         upload_link_s=int(env.get("UPLOAD_LINK_S", "900")),
+        reports_table=env.get("REPORTS_TABLE", "vigia-reports"),
+        sat_table=env.get("SAT_TABLE", "vigia-sat"),
     )
 
 

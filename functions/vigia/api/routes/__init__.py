@@ -21,6 +21,7 @@ from vigia.api.routes import (
     observatory,
     patrol,
     residents,
+    sat,
     silent,
     staff,
 )
@@ -79,6 +80,7 @@ ROUTES: tuple[Route, ...] = (
     *staff.ROUTES,
     *live.ROUTES,
     *federation.ROUTES,
+    *sat.ROUTES,
 )
 BY_KEY = {route.key: route for route in ROUTES}
 
