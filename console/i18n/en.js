@@ -514,6 +514,9 @@ export default {
   obs_chart_units_alerts: 'Alerts per 100,000 inhabitants and units, per quadrant',
   obs_units_n: 'units: {n}',
   obs_no_population: 'The city pack does not give every quadrant a population: rates are not shown, counts stand alone.',
+  page_refused_title: 'Not for your role',
+  page_refused: 'This page holds the SAT team\'s cases of minors: only the SAT team and its coordinator may open it (your roles: {roles}). Nothing of it was read.',
+  page_refused_back: 'Go to {page}',
   // SAT: school-dropout early warning (pages/sat.js)
   nav_sat_caseload: 'My cases',
   nav_sat_overview: 'All cases',
@@ -579,7 +582,7 @@ export default {
   sat_status_needed: 'Choose the new status.',
   sat_status_save: 'Change status',
   sat_status_changed: 'The case is now: {status}.',
-  sat_no_status: 'The case is closed: nothing more can be changed.',
+  sat_no_status: 'The case has ended ({status}): nothing more can be recorded or changed.',
   sat_outcome: 'Outcome',
   sat_outcome_hint: 'Required to end the case (re-engaged, transferred or closed): how it ended. Never a name or an address.',
   sat_outcome_needed: 'Write the outcome: how the case ended.',

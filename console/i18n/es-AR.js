@@ -503,6 +503,9 @@ export default {
   obs_chart_units_alerts: 'Alertas cada 100.000 habitantes y unidades, por cuadrante',
   obs_units_n: 'unidades: {n}',
   obs_no_population: 'El paquete de la ciudad no da población a cada cuadrante: no se muestran tasas, los conteos quedan solos.',
+  page_refused_title: 'No es para tu rol',
+  page_refused: 'Esta página tiene los casos de menores del equipo SAT: solo el equipo SAT y su coordinación pueden abrirla (tus roles: {roles}). No se leyó nada de ella.',
+  page_refused_back: 'Ir a {page}',
   // SAT: alerta temprana de deserción escolar (pages/sat.js)
   nav_sat_caseload: 'Mis casos',
   nav_sat_overview: 'Todos los casos',
@@ -568,7 +571,7 @@ export default {
   sat_status_needed: 'Elegí el nuevo estado.',
   sat_status_save: 'Cambiar estado',
   sat_status_changed: 'El caso ahora está: {status}.',
-  sat_no_status: 'El caso está cerrado: ya no se puede cambiar.',
+  sat_no_status: 'El caso terminó ({status}): ya no se puede registrar ni cambiar nada.',
   sat_outcome: 'Resultado',
   sat_outcome_hint: 'Obligatorio para terminar el caso (revinculado, derivado o cerrado): cómo terminó. Nunca un nombre ni una dirección.',
   sat_outcome_needed: 'Escribí el resultado: cómo terminó el caso.',

@@ -43,10 +43,10 @@ const PAGES = [
   { id: 'compare', pattern: /^compare$/, nav: 'nav_compare', roles: ['analyst', 'admin'], module: comparePage },
   { id: 'resources', pattern: /^resources$/, nav: 'nav_resources', roles: ['analyst', 'admin'], module: resourcesPage },
   { id: 'silent', pattern: /^silent$/, nav: 'nav_silent', roles: ['response_team'], module: silentPage },
-  { id: 'sat', pattern: /^sat$/, nav: 'nav_sat_caseload', roles: ['sat_team'], module: satPages.caseload },
-  { id: 'sat-overview', pattern: /^sat-overview$/, nav: 'nav_sat_overview', roles: ['sat_coordinator'], module: satPages.overview },
-  { id: 'sat-warnings', pattern: /^sat-warnings$/, nav: 'nav_sat_warnings', roles: ['sat_team', 'sat_coordinator'], module: satPages.warnings },
-  { id: 'sat-case', pattern: /^sat\/cases\/([A-Za-z0-9_.:-]{1,128})$/, roles: ['sat_team', 'sat_coordinator'], module: satPages.detail },
+  { id: 'sat', sealed: true, pattern: /^sat$/, nav: 'nav_sat_caseload', roles: ['sat_team'], module: satPages.caseload },
+  { id: 'sat-overview', sealed: true, pattern: /^sat-overview$/, nav: 'nav_sat_overview', roles: ['sat_coordinator'], module: satPages.overview },
+  { id: 'sat-warnings', sealed: true, pattern: /^sat-warnings$/, nav: 'nav_sat_warnings', roles: ['sat_team', 'sat_coordinator'], module: satPages.warnings },
+  { id: 'sat-case', sealed: true, pattern: /^sat\/cases\/([A-Za-z0-9_.:-]{1,128})$/, roles: ['sat_team', 'sat_coordinator'], module: satPages.detail },
 ];
 
 const $ = (selector) => document.querySelector(selector);
@@ -295,6 +295,22 @@ async function route() {
     }
   }
   if (!match) {
+    // a sealed page (a minor's case) says it is not for this role, without asking the API anything;
+    // any other unknown address leads to the role's first page
+    const sealed = PAGES.find((page) => page.sealed && page.pattern.test(path));
+    if (sealed) {
+      dispose();
+      ++routed;
+      document.body.dataset.state = 'ready';
+      document.body.dataset.page = 'refused';
+      const back = pages.find((p) => p.nav);
+      replace(main(), h('section', { class: 'card refused', dataset: { pageRefused: sealed.id }, 'aria-labelledby': 'refused-title' },
+        h('h1', { id: 'refused-title' }, t('page_refused_title')), h('p', {}, t('page_refused', { roles: session.groups.join(', ') })),
+        h('a', { href: `#/${back.id}` }, t('page_refused_back', { page: t(back.nav) }))));
+      renderHeader();
+      main().focus({ preventScroll: true });
+      return;
+    }
     navigate(pages.find((p) => p.nav).id);
     return;
   }

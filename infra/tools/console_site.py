@@ -82,7 +82,17 @@ def config(
         "password_policy": password_policy(),
         # the response team's acknowledge target: its page shows time since received against it
         "silent_ack_target_s": int(pack.settings.silent_ack_target_s),
+        # the SAT team's support categories (code and labels per locale): the case page offers them
+        "sat_support_categories": sat_support_categories(pack),
     }
+
+
+def sat_support_categories(pack: CityPack) -> list[dict[str, Any]]:
+    """The pack's `sat.support_categories` as the console shows them; none when the city has no SAT."""
+    path = CITIES_DIR / pack.city_id / "city.json"
+    raw = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    categories = (raw.get("sat") or {}).get("support_categories") or []
+    return [{k: c[k] for k in ("code", "labels", "label") if k in c} for c in categories if "code" in c]
 
 
 def password_policy() -> dict[str, Any]:

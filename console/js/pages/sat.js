@@ -10,13 +10,14 @@ import { messageArea, refreshFailed, showError, showOk } from './common.js';
 // the case lifecycle (functions/vigia/sat/cases.py); the API refuses what does not follow (409), this offers
 export const STATUSES = ['open', 'in_follow_up', 're_engaged', 'transferred', 'closed'];
 const NEXT = {
-  open: ['in_follow_up', 're_engaged', 'transferred', 'closed'],
+  open: ['in_follow_up', 'transferred', 'closed'],
   in_follow_up: ['re_engaged', 'transferred', 'closed'],
-  re_engaged: ['closed', 'in_follow_up'],
-  transferred: ['closed'],
+  re_engaged: [],
+  transferred: [],
   closed: [],
 };
-const ENDS = ['re_engaged', 'transferred', 'closed']; // an outcome is asked for these
+const ENDS = ['re_engaged', 'transferred', 'closed']; // these end the case: an outcome is asked for them
+const ongoing = (c) => !ENDS.includes(c.status);
 const EVENTS = ['home_visit', 'contact', 'support', 'note'];
 
 const studentOf = (c) => c.student || '—';
@@ -85,7 +86,7 @@ export const caseload = {
     async function refresh() {
       try {
         const answer = await ctx.api.get('/v1/sat/cases');
-        const items = (answer.cases || []).filter((c) => c.status !== 'closed');
+        const items = (answer.cases || []).filter(ongoing);
         replace(list, items.length
           ? table(t('sat_caseload_caption', { n: items.length }), COLUMNS(), items.map((c) => caseRow(c)), { dataset: { satCases: '' } })
           : h('p', { class: 'empty', dataset: { satEmpty: '' } }, t('sat_caseload_empty')));
@@ -133,7 +134,7 @@ export const overview = {
     }
 
     function assignCell(c, index) {
-      if (c.status === 'closed') return h('td', {}, professionalOf(c) || '—');
+      if (!ongoing(c)) return h('td', {}, professionalOf(c) || '—');
       const id = `sat-assign-${index}`;
       const input = h('input', { id, type: 'text', maxlength: '128', autocomplete: 'off', value: professionalOf(c) || '', dataset: { satAssignInput: c.case_id },
         on: { focus: () => (typing = true), blur: () => (typing = false) } });
@@ -311,8 +312,8 @@ export const detail = {
     }
 
     function statusForm(c) {
-      const next = (c.allowed_statuses || NEXT[c.status] || []).filter((s) => s !== 'open');
-      if (!next.length) return h('p', { class: 'empty', dataset: { satNoStatus: '' } }, t('sat_no_status'));
+      const next = c.allowed_statuses || NEXT[c.status] || [];
+      if (!next.length) return h('p', { class: 'empty', dataset: { satNoStatus: '' } }, t('sat_no_status', { status: t(`sat_status_${c.status}`) }));
       const status = h('select', { id: 'sat-status', name: 'status', required: true },
         h('option', { value: '' }, t('sat_status_choose')), next.map((s) => h('option', { value: s }, t(`sat_status_${s}`))));
       const outcome = h('input', { id: 'sat-outcome', name: 'outcome', maxlength: '500', autocomplete: 'off', 'aria-describedby': 'sat-outcome-hint' });
@@ -344,7 +345,7 @@ export const detail = {
     function draw(c) {
       const item = (label, value, key) => [h('dt', {}, label), h('dd', { dataset: { field: key } }, value || '—')];
       const events = (c.timeline || []).slice().sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-      const open = c.status !== 'closed';
+      const open = ongoing(c);
       replace(body,
         h('dl', { class: 'facts', dataset: { satFacts: '' } },
           item(t('sat_col_student'), studentOf(c), 'student'),
