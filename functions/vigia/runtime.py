@@ -37,11 +37,11 @@ if TYPE_CHECKING:
     from vigia.adapters.task_queues import SqsNotifier, SqsTaskQueues
     from vigia.city import CityPack
     from vigia.datasets.service import DatasetPorts
-    from vigia.reports.catalogue import Catalogue
-    from vigia.reports.service import ReportStore
     from vigia.federation.agreement import Agreement
     from vigia.federation.forwarding import Answer
     from vigia.indicators.frame import CityFrame
+    from vigia.reports.catalogue import Catalogue
+    from vigia.reports.service import ReportStore
     from vigia.sat.rules import SatRules
     from vigia.sat.service import SatPorts
 

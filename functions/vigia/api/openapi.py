@@ -104,6 +104,8 @@ def _pack_codes(kind: str | None, pack: CityPack | None) -> list[str]:
         "observatory_zones": ["city", pack.official_code.value, *quadrants],
         "types_or_all": ["all", *types],
         "units": sorted(pack.units),
+        "report_types": sorted(pack.raw.get("report_types") or {}),  # vigia.reports.catalogue
+        "departments": sorted(pack.raw.get("departments") or {}),
     }[kind]
 
 
@@ -111,6 +113,8 @@ def _pack_codes(kind: str | None, pack: CityPack | None) -> list[str]:
 # them, so a body valid by it names a type, quadrant or unit the city has (else the domain names the field).
 _BODY_CODES: dict[str, dict[str, str]] = {
     "requests/alert.json": {"/properties/type": "alert_types"},
+    "requests/report.json": {"/properties/type": "report_types"},
+    "requests/report-route.json": {"/properties/department": "departments"},
     "requests/checkin.json": {"/properties/unit_id": "units"},
     "requests/incident-action.json": {"/properties/unit_id": "units"},
     "requests/survey.json": {"/properties/quadrant_id": "quadrants", "/properties/unit_id": "units"},

@@ -19,6 +19,7 @@ from vigia.handlers.routes import indicators as indicator_routes
 from vigia.handlers.routes import live as live_routes
 from vigia.handlers.routes import observatory as observatory_routes
 from vigia.handlers.routes import patrol as patrol_routes
+from vigia.handlers.routes import reports as report_routes
 from vigia.handlers.routes import staff as staff_routes
 from vigia.observability import logger, metrics
 
@@ -35,6 +36,7 @@ REQUIRED_SETTINGS = (
     "INDICATORS_TABLE",
     "OBSERVATORY_TABLE",
     "DATASETS_TABLE",
+    "REPORTS_TABLE",
     "LAKE_BUCKET",
     "REGISTRATIONS_TABLE",
     "EXPORTS_BUCKET",
@@ -66,6 +68,7 @@ app = http_app(
     live_routes.router,
     staff_routes.router,
     federation_routes.router,
+    report_routes.router,
 )
 
 

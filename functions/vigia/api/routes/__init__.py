@@ -20,6 +20,7 @@ from vigia.api.routes import (
     meta,
     observatory,
     patrol,
+    reports,
     residents,
     sat,
     silent,
@@ -80,6 +81,7 @@ ROUTES: tuple[Route, ...] = (
     *staff.ROUTES,
     *live.ROUTES,
     *federation.ROUTES,
+    *reports.ROUTES,
     *sat.ROUTES,
 )
 BY_KEY = {route.key: route for route in ROUTES}

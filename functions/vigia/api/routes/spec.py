@@ -178,6 +178,8 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
     "registration_id": {**_ID, "description": "the registration_id POST /v1/registrations answered"},
     "unit_id": {**_ID, "description": "a community police unit of the city pack"},
     "dataset_id": {**_ID, "description": "a dataset version's id (POST /v1/datasets)"},
+    "report_id": {**_ID, "description": "a resident's report (POST /v1/reports)"},
+    "service_request_id": {**_ID, "description": "an Open311 service_request_id (a report's id)"},
     "case_id": {**_ID, "description": "a SAT case's id (GET /v1/sat/cases)"},
     "place_id": {"type": "string", "pattern": "^[0-9a-f]{15}$", "description": "a place: an H3 cell"},
     "date": {**_DATE, "description": "a local date (a schedule, an export): " + str(_DATE["description"])},
