@@ -190,7 +190,7 @@ def route_to(
     try:
         changed = rules.routed(report, department, note, by_role=by_role, now=now)
     except ValueError as why:
-        raise Conflict(str(why), status=report.status) from None
+        raise Conflict(str(why), report_status=report.status) from None
     if not store.save(changed, was_status=report.status):
         raise Conflict("The report changed meanwhile; read it again.")
     return changed
@@ -203,7 +203,9 @@ def set_status(
     try:
         changed = rules.moved(report, status, note, by_role=by_role, now=now)
     except ValueError as why:
-        raise Conflict(str(why), status=report.status, allowed=sorted(rules.NEXT[report.status])) from None
+        raise Conflict(
+            str(why), report_status=report.status, allowed=sorted(rules.NEXT[report.status])
+        ) from None
     if not store.save(changed, was_status=report.status):
         raise Conflict("The report changed meanwhile; read it again.")
     return changed

@@ -99,7 +99,6 @@ ROUTES = (
         ),
         tags=("reports",),
         response_schema="responses/reports.json",
-        ownership=(("citizen", "own_report"),),
     ),
     entry(
         "GET",
@@ -123,7 +122,6 @@ ROUTES = (
         errors=(400, 401, 403, 404),
         tags=("reports",),
         response_schema="responses/report.json",
-        ownership=(("citizen", "own_report"),),
     ),
     entry(
         "POST",

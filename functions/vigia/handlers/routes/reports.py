@@ -22,13 +22,21 @@ _OPERATORS = frozenset({"operator", "admin"})
 
 
 def _admitted_resident(user_id: str) -> None:
-    """A suspended resident (still in the citizen group until her token expires) reports nothing."""
-    from vigia.residents.registration import APPROVED, not_admitted
+    """Only an approved resident reports: a suspended one is still in the citizen group until her token
+    expires, so her record decides (as for alerts)."""
+    from vigia.errors import Forbidden
+    from vigia.residents.registration import APPROVED
 
     resident = runtime.residents().get(user_id)
-    status = resident.status if resident else None
+    status = resident.status if resident else "unregistered"
     if status != APPROVED:
-        raise not_admitted(status)
+        helpline = runtime.city_pack().settings.helpline
+        raise Forbidden(
+            f"Your registration is {status}: only approved residents can send reports. "
+            f"Call {helpline} if you need help now.",
+            resident_status=status,
+            helpline=helpline,
+        )
 
 
 def _local_range(
