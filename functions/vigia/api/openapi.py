@@ -115,6 +115,7 @@ _BODY_CODES: dict[str, dict[str, str]] = {
     "requests/alert.json": {"/properties/type": "alert_types"},
     "requests/report.json": {"/properties/type": "report_types"},
     "requests/report-route.json": {"/properties/department": "departments"},
+    "requests/open311-request.json": {"/properties/service_code": "report_types"},
     "requests/checkin.json": {"/properties/unit_id": "units"},
     "requests/incident-action.json": {"/properties/unit_id": "units"},
     "requests/survey.json": {"/properties/quadrant_id": "quadrants", "/properties/unit_id": "units"},
@@ -204,11 +205,11 @@ def _operation(route: Route, pack: CityPack | None) -> dict[str, Any]:
     if route.ownership:
         op["x-vigia-ownership"] = dict(route.ownership)
     if route.request_media:
-        op["requestBody"] = {
-            "required": True,
-            "content": {route.request_media: {"schema": {"type": "string", "maxLength": 65536}}},
-        }
-    if route.request_schema:
+        raw: dict[str, Any] = {"type": "string", "maxLength": 65536}
+        if route.request_schema:  # a form's fields (Open311), read by the route from the raw body
+            raw = {"$ref": f"#/components/schemas/{_component_name(route.request_schema)}"}
+        op["requestBody"] = {"required": True, "content": {route.request_media: {"schema": raw}}}
+    elif route.request_schema:
         op["requestBody"] = {
             "required": route.body_required,
             "content": {

@@ -159,6 +159,7 @@ ROUTES = (
         "address_string; api_key ignored: the resident's Bearer token is the key)",
         {"citizen"},
         request_media="application/x-www-form-urlencoded",
+        request_schema="requests/open311-request.json",
         success=201,
         errors=(400, 401, 403, 413, 415, 422, 429),
         tags=("open311",),

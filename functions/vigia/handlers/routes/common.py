@@ -102,7 +102,13 @@ def _admitted(route: Route, event: Any) -> Caller | None:
 
 
 def _body(route: Route, event: Any) -> dict[str, Any]:
-    if route.request_schema is None or (not route.body_required and not event.body):
+    # a body of another media type (request_media) is read by its route from `raw`; its request_schema, if
+    # any, documents the form (Open311's form fields: vigia.handlers.routes.reports)
+    if (
+        route.request_schema is None
+        or route.request_media is not None
+        or (not route.body_required and not event.body)
+    ):
         return {}
     document = parse_json_body(
         event.body, is_base64=bool(event.is_base64_encoded), content_type=event.headers.get("content-type")
