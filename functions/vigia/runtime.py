@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from vigia.federation.forwarding import Answer
     from vigia.indicators.frame import CityFrame
     from vigia.reports.catalogue import Catalogue
-    from vigia.reports.service import ReportStore
+    from vigia.reports.service import ReportDays, ReportStore
     from vigia.sat.rules import SatRules
     from vigia.sat.service import SatPorts
 
@@ -167,6 +167,13 @@ def reports() -> ReportStore:
     from vigia.adapters.dynamodb.reports import DynamoReports
 
     return DynamoReports()
+
+
+def report_days() -> ReportDays:
+    """The lake export's reader of a day's reports (ReportsTable's by_month index)."""
+    from vigia.reports.service import ReportDays
+
+    return ReportDays(reports())
 
 
 def report_catalogue() -> Catalogue:

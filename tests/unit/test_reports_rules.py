@@ -185,3 +185,27 @@ def test_unsafe_places_hold_back_small_cells_and_the_cell_a_total_would_give_awa
     assert row["by_time_of_day"]["evening"] == 7
     # 13 women of 15: the other 2 would be total - women, so women's count is held back
     assert row["women"] == "x"
+
+
+# --- the lake ----------------------------------------------------------------------------------------
+
+
+def test_the_lakes_reports_rows_carry_no_reporter_text_or_place_and_count_the_local_hour() -> None:
+    from vigia.lake.export import report_rows
+    from vigia.lake.tables import REPORTS
+
+    pack = PACKS["godoy-cruz"]
+    said = _report()  # 22:17 UTC = 19:17 in Mendoza; she said "night"
+    unsaid = _report(report_id="b", time_of_day=None, declared_gender=None, quadrant_id=None)
+    rows = report_rows([said, unsaid], pack.time_zone)
+    assert [tuple(r) for r in rows] == [REPORTS.column_names] * 2
+    for secret in ("resident-1", "Belgrano", "-32.9", "-68.8"):
+        assert secret not in str(rows)
+    assert (rows[0]["local_hour"], rows[0]["month"], rows[0]["time_of_day"]) == (19, "2026-03", "night")
+    assert rows[0]["declared_gender"] == "woman"
+    # not said: the part of the day she reported in, no gender, outside every quadrant
+    assert (rows[1]["time_of_day"], rows[1]["declared_gender"], rows[1]["quadrant_id"]) == (
+        "evening",
+        None,
+        "#none",
+    )

@@ -51,6 +51,7 @@ def export_days(days: list[date]) -> list[dict[str, Any]]:
             indicators=ports.store,
             lake=lake,
             encode=parquet,
+            reports=runtime.report_days(),
         )
         logger.info("lake partitions written", extra=result.view())
         if not result.indicators_computed:

@@ -7,7 +7,8 @@ What is protected here, in one place:
   id, time, type, block, status or deliveries, so nothing in the lake says who, what, where or when within
   the day; it is no incident either;
 - the indicators are the published rows, small cells withheld as the API and the open-data files show them;
-- surveys are tallies per quadrant, never an answer.
+- surveys are tallies per quadrant, never an answer;
+- reports keep no reporter, text, address or coordinates: type, quadrant, local hour, declared gender.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from vigia.indicators.days import day_window
@@ -39,6 +40,10 @@ class PatrolDays(Protocol):
 class PublishedIndicators(Protocol):
     def published(self, day: str, *, zone: str | None, type_: str | None) -> list[dict[str, Any]]: ...
     def run_record(self, day: str) -> dict[str, Any] | None: ...
+
+
+class ReportDays(Protocol):
+    def reports_between(self, start: datetime, end: datetime) -> Iterable[Any]: ...  # vigia.reports.Report
 
 
 class LakeSink(Protocol):
@@ -163,6 +168,27 @@ class DayExport:
         }
 
 
+def report_rows(reports: Iterable[Any], time_zone: str) -> list[Row]:
+    """One row per report received in the day, minimised (vigia.reports.rules says hour and time of day)."""
+    from vigia.reports.rules import local_hour, local_month, time_of_day
+
+    return [
+        {
+            "type": r.type,
+            "department": r.department,
+            "unsafe_place": r.unsafe_place,
+            "quadrant_id": r.quadrant_id or NO_QUADRANT,
+            "local_hour": local_hour(r, time_zone),
+            "month": local_month(r, time_zone),
+            "time_of_day": time_of_day(r, time_zone),
+            "declared_gender": r.declared_gender,
+            "status": r.status,
+            "channel": r.channel,
+        }
+        for r in sorted(reports, key=lambda r: (r.created_at, r.report_id))
+    ]
+
+
 def day_tables(
     day: date,
     *,
@@ -170,6 +196,7 @@ def day_tables(
     alerts: AlertDays,
     patrol: PatrolDays | None,
     indicators: PublishedIndicators,
+    reports: ReportDays | None = None,
 ) -> tuple[dict[str, list[Row]], bool]:
     """Every daily table's rows for `day` (the alerts whose received time is in the local day, as the
     indicators count them), and whether the day's indicators were computed."""
@@ -185,6 +212,9 @@ def day_tables(
         "incidents": incident_rows(inside, frame),
         "patrol_dosage": patrol_rows(patrol.patrol_day(day) if patrol else None),
         "surveys": survey_rows(patrol.surveys_on(day) if patrol else {}),
+        "reports": report_rows(
+            reports.reports_between(window.start, window.end) if reports else (), frame.time_zone
+        ),
         "indicators": indicator_rows(published),
     }
     return tables, computed
@@ -199,13 +229,16 @@ def export_day(
     indicators: PublishedIndicators,
     lake: LakeSink,
     encode: Encoder,
+    reports: ReportDays | None = None,
 ) -> DayExport:
     """Rewrites the date's partition of every daily table whole (one file each, with no rows when the day had
     nothing), so running it twice, or after a late correction, leaves exactly one current copy.
 
     A day whose indicators were never computed gets no indicators file (an empty one would read as a day
     with no rows at all); the next export after `make indicators` writes it."""
-    tables, computed = day_tables(day, frame=frame, alerts=alerts, patrol=patrol, indicators=indicators)
+    tables, computed = day_tables(
+        day, frame=frame, alerts=alerts, patrol=patrol, indicators=indicators, reports=reports
+    )
     keys = {}
     for name in DAILY:
         if name == "indicators" and not computed:

@@ -123,6 +123,33 @@ SURVEYS = Table(
     _BY_DAY,
 )
 
+REPORTS = Table(
+    "reports",
+    "Residents' reports of a day (docs/prevention.md): type, quadrant, local hour, whether it marks an "
+    "unsafe place, and the self-declared gender where given. No reporter, text, address or coordinates.",
+    (
+        _c("type", STRING, "the city pack's report type"),
+        _c("department", STRING, "the department it is routed to when exported"),
+        _c("unsafe_place", BOOLEAN, "the type marks a place where people feel unsafe"),
+        _c("quadrant_id", STRING, 'the quadrant ("#none": outside every quadrant)'),
+        _c("local_hour", INT, "the hour (0-23, city time) it was received"),
+        _c("month", STRING, "the local month it was received (YYYY-MM)"),
+        _c(
+            "time_of_day",
+            STRING,
+            "morning, afternoon, evening or night: as the resident said, else when received",
+        ),
+        _c(
+            "declared_gender",
+            STRING,
+            "self-declared (woman, man, non_binary, prefer_not_to_say); null if not given",
+        ),
+        _c("status", STRING, "open, in_progress or closed when exported"),
+        _c("channel", STRING, "v1 or open311: the door it came in by"),
+    ),
+    _BY_DAY,
+)
+
 # The published indicators, as GET /v1/indicators and the open-data files show them (small cells protected).
 _SHARE = "share 0..1; null when withheld (see held_back) or undefined"
 INDICATORS = Table(
@@ -183,10 +210,10 @@ DATASET_RECORDS = Table(
 )
 
 TABLES: Mapping[str, Table] = MappingProxyType(
-    {t.name: t for t in (ALERTS, INCIDENTS, PATROL_DOSAGE, SURVEYS, INDICATORS, DATASET_RECORDS)}
+    {t.name: t for t in (ALERTS, INCIDENTS, PATROL_DOSAGE, SURVEYS, REPORTS, INDICATORS, DATASET_RECORDS)}
 )
 # The tables the nightly export writes, one partition per city and date.
-DAILY: tuple[str, ...] = ("alerts", "incidents", "patrol_dosage", "surveys", "indicators")
+DAILY: tuple[str, ...] = ("alerts", "incidents", "patrol_dosage", "surveys", "reports", "indicators")
 
 
 def partition_key(table: str, city: str, day: str) -> str:

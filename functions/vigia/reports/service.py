@@ -209,3 +209,14 @@ def set_status(
     if not store.save(changed, was_status=report.status):
         raise Conflict("The report changed meanwhile; read it again.")
     return changed
+
+
+@dataclass(frozen=True)
+class ReportDays:
+    """The lake export's reader: the reports received in [start, end) (a local day's window)."""
+
+    store: ReportStore
+
+    def reports_between(self, start: datetime, end: datetime) -> list[Report]:
+        until = clock.iso(end)
+        return [r for r in between(self.store, start, end) if r.created_at < until]
