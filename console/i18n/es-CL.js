@@ -87,4 +87,5 @@ export default {
   sat_status_choose: 'Elige un estado…',
   sat_status_needed: 'Elige el nuevo estado.',
   sat_outcome_needed: 'Escribe el resultado: cómo terminó el caso.',
+  up_intro: 'Reportes de vecinos de lugares inseguros y oscuros, por cuadrante y momento del día, con los de mujeres cuando lo declararon, junto a las alertas del cuadrante en los mismos días. Para decidir dónde iluminar, como en el programa de luminarias de Peñalolén.',
 };

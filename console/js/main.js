@@ -20,6 +20,7 @@ import * as indicatorsPage from './pages/indicators.js';
 import * as hotspotsPage from './pages/hotspots.js';
 import * as comparePage from './pages/compare.js';
 import * as resourcesPage from './pages/resources.js';
+import * as unsafePage from './pages/unsafe.js';
 import * as silentPage from './pages/silent.js';
 import * as mycarPage from './pages/mycar.js';
 import * as shiftPage from './pages/shift.js';
@@ -42,6 +43,7 @@ const PAGES = [
   { id: 'hotspots', pattern: /^hotspots$/, nav: 'nav_hotspots', roles: ['analyst', 'operator', 'admin'], module: hotspotsPage },
   { id: 'compare', pattern: /^compare$/, nav: 'nav_compare', roles: ['analyst', 'admin'], module: comparePage },
   { id: 'resources', pattern: /^resources$/, nav: 'nav_resources', roles: ['analyst', 'admin'], module: resourcesPage },
+  { id: 'unsafe-places', pattern: /^unsafe-places$/, nav: 'nav_unsafe', roles: ['analyst', 'operator', 'admin'], module: unsafePage },
   { id: 'silent', pattern: /^silent$/, nav: 'nav_silent', roles: ['response_team'], module: silentPage },
   { id: 'sat', sealed: true, pattern: /^sat$/, nav: 'nav_sat_caseload', roles: ['sat_team'], module: satPages.caseload },
   { id: 'sat-overview', sealed: true, pattern: /^sat-overview$/, nav: 'nav_sat_overview', roles: ['sat_coordinator'], module: satPages.overview },
