@@ -51,6 +51,9 @@ const PAGES = [
   { id: 'sat-case', sealed: true, pattern: /^sat\/cases\/([A-Za-z0-9_.:-]{1,128})$/, roles: ['sat_team', 'sat_coordinator'], module: satPages.detail },
 ];
 
+// roles whose pages read only when opened or asked (each SAT read is audited): no live feed, no sounds
+const OFFLINE_ROLES = ['sat_team', 'sat_coordinator'];
+
 const $ = (selector) => document.querySelector(selector);
 const main = () => $('[data-main]');
 
@@ -94,7 +97,7 @@ function renderHeader() {
         t(page.nav), page.id === 'queue' && watcher ? h('span', { class: 'badge', dataset: { queueCount: '' } }, String(watcher.state.items.length)) : null)))));
   }
   const audio = $('[data-audio]');
-  audio.hidden = !signedIn;
+  audio.hidden = !signedIn || !live; // no live feed (the SAT's pages): nothing rings
   audio.textContent = armed() ? t('audio_armed') : t('audio_arm');
   audio.setAttribute('aria-pressed', armed() ? 'true' : 'false');
   audio.dataset.tones = String(tonesPlayed());
@@ -104,7 +107,7 @@ function renderHeader() {
   const out = $('[data-sign-out]');
   out.hidden = !(session && session.signedIn);
   out.textContent = t('sign_out');
-  $('.live').hidden = !signedIn;
+  $('.live').hidden = !signedIn || !live;
   $('[data-city-name]').textContent = `Vigía · ${config ? config.city_name : ''}`;
   const select = $('[data-locale-switch]');
   select.value = locale();
@@ -356,7 +359,7 @@ function sessionChanged(reason) {
     refused(t('not_staff_title'), session.groups.includes('citizen') ? t('not_staff') : resident ? t('no_staff_role') : t('not_staff'));
     return;
   }
-  if (!live) startLive();
+  if (!live && !session.groups.every((role) => OFFLINE_ROLES.includes(role))) startLive();
   renderHeader();
   route();
 }

@@ -74,13 +74,18 @@ function refusal(area, failure) {
   } else showError(area, failure);
 }
 
+/** "Read again": the lists are read when the page opens and when asked (every read is audited). */
+function reloadButton(read) {
+  return h('button', { type: 'button', class: 'action', dataset: { satReload: '' }, on: { click: () => read().catch(() => {}) } }, t('sat_reload'));
+}
+
 // ------------------------------------------------------------------ the professional's caseload
 export const caseload = {
   async render(ctx, container) {
     const message = messageArea();
     const list = h('div', { dataset: { satCaseload: '' } });
     replace(container, h('section', { class: 'panel wide', 'aria-labelledby': 'sat-caseload-title' },
-      h('div', { class: 'page-head' }, h('h1', { id: 'sat-caseload-title' }, t('sat_caseload_title'))),
+      h('div', { class: 'page-head' }, h('h1', { id: 'sat-caseload-title' }, t('sat_caseload_title')), reloadButton(() => refresh())),
       h('p', {}, t('sat_caseload_intro')), message, list));
 
     async function refresh() {
@@ -96,7 +101,9 @@ export const caseload = {
         throw failure;
       }
     }
-    return { refresh };
+    // read once on opening and on request, not on every live notice: each read of the SAT is audited
+    await refresh().catch(() => {});
+    return {};
   },
 };
 
@@ -108,7 +115,7 @@ export const overview = {
     const filter = h('select', { id: 'sat-status-filter', dataset: { satStatusFilter: '' } },
       h('option', { value: '' }, t('sat_status_all')), STATUSES.map((s) => h('option', { value: s }, t(`sat_status_${s}`))));
     replace(container, h('section', { class: 'panel wide', 'aria-labelledby': 'sat-overview-title' },
-      h('div', { class: 'page-head' }, h('h1', { id: 'sat-overview-title' }, t('sat_overview_title')),
+      h('div', { class: 'page-head' }, h('h1', { id: 'sat-overview-title' }, t('sat_overview_title')), reloadButton(() => refresh()),
         h('span', { class: 'filter' }, h('label', { for: 'sat-status-filter' }, t('filter_status')), filter)),
       h('p', {}, t('sat_overview_intro')), message, list));
     let items = [];
@@ -169,7 +176,9 @@ export const overview = {
         throw failure;
       }
     }
-    return { refresh };
+    // read once on opening and on request, not on every live notice: each read of the SAT is audited
+    await refresh().catch(() => {});
+    return {};
   },
 };
 
@@ -196,7 +205,7 @@ export const warnings = {
     });
     const title = h('h1', { id: 'sat-warnings-title' }, t('sat_warnings_title', { week: week || '…' }));
     replace(container, h('section', { class: 'panel wide', 'aria-labelledby': 'sat-warnings-title' },
-      h('div', { class: 'page-head' }, title),
+      h('div', { class: 'page-head' }, title, reloadButton(() => refresh())),
       h('p', {}, t('sat_warnings_intro')), form, message, list));
 
     async function refresh() {
@@ -221,7 +230,9 @@ export const warnings = {
         throw failure;
       }
     }
-    return { refresh };
+    // read once on opening and on request, not on every live notice: each read of the SAT is audited
+    await refresh().catch(() => {});
+    return {};
   },
 };
 
@@ -269,11 +280,12 @@ export const detail = {
 
     function eventText(event) {
       const kind = event.kind;
-      const parts = [t(`sat_event_${kind}`)];
-      if (event.assignee) parts.push(event.assignee);
+      const parts = [kind === 'assigned' && event.assignee ? t('sat_event_assigned_to', { who: event.assignee }) : t(`sat_event_${kind}`)];
+      if (kind === 'opened') parts.push(reasons(current)); // the rule, in words, not its code
       if (event.category) parts.push(categoryLabel(categories(current).find((x) => x.code === event.category) || event.category));
       if (event.status) parts.push(t(`sat_status_${event.status}`));
       if (event.outcome) parts.push(event.outcome);
+      parts.push(event.by === 'system' ? t('sat_by_system') : t('sat_by', { who: event.by }));
       return parts.join(' · ');
     }
 
@@ -288,10 +300,11 @@ export const detail = {
       const categoryField = h('span', { class: 'field', hidden: true }, h('label', { for: 'sat-event-category' }, t('sat_category')), category);
       const note = h('textarea', { id: 'sat-event-note', name: 'note', rows: '3', maxlength: '2000' });
       kind.addEventListener('change', () => (categoryField.hidden = kind.value !== 'support'));
-      const form = h('form', { class: 'subpanel', dataset: { satEvent: '' }, 'aria-labelledby': 'sat-event-title' },
+      const form = h('form', { class: 'subpanel sat-form', dataset: { satEvent: '' }, 'aria-labelledby': 'sat-event-title' },
         h('h2', { id: 'sat-event-title' }, t('sat_event_title')),
-        h('span', { class: 'field' }, h('label', { for: 'sat-event-kind' }, t('sat_event_kind')), kind),
-        categoryField,
+        h('div', { class: 'fields' },
+          h('span', { class: 'field' }, h('label', { for: 'sat-event-kind' }, t('sat_event_kind')), kind),
+          categoryField),
         h('label', { for: 'sat-event-note' }, t('sat_event_note')), note,
         h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('sat_event_record'))));
       form.addEventListener('submit', async (event) => {
@@ -317,10 +330,11 @@ export const detail = {
       const status = h('select', { id: 'sat-status', name: 'status', required: true },
         h('option', { value: '' }, t('sat_status_choose')), next.map((s) => h('option', { value: s }, t(`sat_status_${s}`))));
       const outcome = h('input', { id: 'sat-outcome', name: 'outcome', maxlength: '500', autocomplete: 'off', 'aria-describedby': 'sat-outcome-hint' });
-      const form = h('form', { class: 'subpanel', dataset: { satStatusForm: '' }, 'aria-labelledby': 'sat-status-title' },
+      const form = h('form', { class: 'subpanel sat-form', dataset: { satStatusForm: '' }, 'aria-labelledby': 'sat-status-title' },
         h('h2', { id: 'sat-status-title' }, t('sat_status_title')),
-        h('span', { class: 'field' }, h('label', { for: 'sat-status' }, t('sat_status_new')), status),
-        h('span', { class: 'field' }, h('label', { for: 'sat-outcome' }, t('sat_outcome')), outcome),
+        h('div', { class: 'fields' },
+          h('span', { class: 'field' }, h('label', { for: 'sat-status' }, t('sat_status_new')), status),
+          h('span', { class: 'field wide' }, h('label', { for: 'sat-outcome' }, t('sat_outcome')), outcome)),
         h('p', { id: 'sat-outcome-hint', class: 'hint' }, t('sat_outcome_hint')),
         h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'action' }, t('sat_status_save'))));
       form.addEventListener('submit', (event) => {
@@ -365,7 +379,7 @@ export const detail = {
           events.length
             ? h('ol', { class: 'timeline', dataset: { satTimeline: '' } }, events.map((e) => h('li', { dataset: { satEventKind: e.kind } },
               h('time', { datetime: e.at }, formatDateTime(e.at)), ' ', eventText(e),
-              e.by ? ` · ${e.by_name || e.by}` : '', e.note ? h('q', {}, e.note) : null)))
+              e.note && e.kind !== 'opened' ? h('q', {}, e.note) : null)))
             : h('p', { class: 'empty' }, t('timeline_empty'))));
     }
 
