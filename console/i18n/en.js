@@ -439,7 +439,7 @@ export default {
   up_to: 'To',
   up_map_label: 'Map of unsafe-place reports, {from} to {to}',
   up_legend: 'Unsafe-place reports (larger: more)',
-  up_about: 'A count from 1 to {threshold} less one is shown as <{threshold}; x marks a count held back so the others cannot give it away.',
+  up_about: 'A count from 1 to {most} is shown as <{threshold}; x marks a count held back so that the others cannot give it away.',
   up_caption: 'Unsafe-place reports by quadrant and time of day, {from} to {to}',
   up_time_morning: 'Morning',
   up_time_afternoon: 'Afternoon',

@@ -428,7 +428,7 @@ export default {
   up_to: 'Hasta',
   up_map_label: 'Mapa de reportes de lugares inseguros, {from} a {to}',
   up_legend: 'Reportes de lugares inseguros (más grande: más)',
-  up_about: 'Un conteo de 1 a {threshold} menos uno se muestra como <{threshold}; x marca un conteo reservado para que los demás no lo revelen.',
+  up_about: 'Un conteo de 1 a {most} se muestra como <{threshold}; x marca un conteo reservado para que los demás no lo revelen.',
   up_caption: 'Reportes de lugares inseguros por cuadrante y momento del día, {from} a {to}',
   up_time_morning: 'Mañana',
   up_time_afternoon: 'Tarde',

@@ -52,7 +52,7 @@ export async function render(ctx, container) {
     }
     rows = places.quadrants || [];
     replace(list,
-      h('p', { dataset: { unsafeAbout: '' } }, t('up_about', { threshold: places.threshold })),
+      h('p', { dataset: { unsafeAbout: '' } }, t('up_about', { threshold: places.threshold, most: places.threshold - 1 })),
       table(t('up_caption', { from, to }),
         [t('col_quadrant'), ...TIMES.map((time) => t(`up_time_${time}`)), t('up_women'), t('up_total'), t('up_alerts')],
         rows.map((row) => h('tr', { dataset: { quadrantId: row.quadrant_id } },
