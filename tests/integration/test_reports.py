@@ -185,3 +185,33 @@ def test_a_suspended_resident_reports_nothing(api, stack, citizen):
     answer = api("POST", "/v1/reports", _body(), claims=citizen.claims)
     assert answer.status == 403
     assert answer.json["resident_status"] == "suspended"
+
+
+def test_the_lakes_reports_table_holds_the_days_reports_without_who_sent_them(api, stack, citizen):
+    import io
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import pyarrow.parquet as pq
+
+    from tests.support import FakeContext
+    from vigia.handlers.lake_export import lambda_handler
+
+    # Given two reports today, one by a resident who declared her gender
+    for extra in ({"declared_gender": "woman"}, {"declared_gender": None, "type": "trash"}):
+        assert api("POST", "/v1/reports", _body(**extra), claims=citizen.claims).status == 201
+    today = datetime.now(ZoneInfo(stack.pack.time_zone)).date().isoformat()
+    # When the lake export runs for today
+    lambda_handler({"date": today}, FakeContext("LakeExportFunction", 1024, remaining_ms=900_000))
+    key = f"lake/reports/city={stack.pack.city_id}/date={today}/part-0.parquet"
+    body = stack.client("s3").get_object(Bucket=stack.resources["LakeBucket"], Key=key)["Body"].read()
+    rows = pq.read_table(io.BytesIO(body)).to_pylist()
+    # Then the day's two reports are there, with type, unsafe place, gender where given, and nothing of her
+    assert sorted((r["type"], r["unsafe_place"], r["declared_gender"]) for r in rows) == [
+        ("trash", False, None),
+        ("unsafe_place", True, "woman"),
+    ]
+    for row in rows:  # (the file is compressed: its values are read, not its bytes)
+        assert not {"reporter_id", "description", "lat", "lon", "address"} & set(row)
+        assert citizen.user_id not in row.values()
+        assert "Pasaje sin luz entre la escuela y la parada" not in row.values()
