@@ -158,8 +158,54 @@ def dataset_ports() -> DatasetPorts:
 
     pack = city_pack()
     return DatasetPorts(
-        DynamoDatasets(), DynamoDatasetAggregates(), S3DatasetFiles(), place_of(pack), PackZones(pack)
+        DynamoDatasets(),
+        DynamoDatasetAggregates(),
+        S3DatasetFiles(),
+        place_of(pack),
+        PackZones(pack),
+        sat=sat_upload(),
     )
+
+
+def sat_upload() -> Callable[[Any, Any], Any]:
+    """Reader sat_attendance: an upload's weeks into SatTable and the rules run (vigia.sat.upload)."""
+    from vigia import clock
+    from vigia.sat.upload import SatIngestPorts, ingest_attendance
+
+    def ingest(dataset: Any, stream: Any) -> Any:
+        rules = sat_rules()
+        pack = city_pack()
+        ports = SatIngestPorts(
+            sat_store(),
+            rules,
+            frozenset(pack.quadrants),
+            lambda: most_alerted_quadrants(rules.violent_quadrants if rules else 0),
+        )
+        outcome, _counts = ingest_attendance(dataset, stream, ports, clock.now())
+        return outcome
+
+    return ingest
+
+
+def most_alerted_quadrants(how_many: int, days: int = 90) -> frozenset[str]:
+    """The quadrants with the most alerts over the last `days` computed nights (the indicators' exact counts,
+    read privately: only the ranking leaves this function)."""
+    from datetime import timedelta
+
+    from vigia import clock
+    from vigia.adapters.dynamodb.indicators import DynamoIndicatorsStore
+    from vigia.sat.rules import most_alerted
+
+    if how_many <= 0:
+        return frozenset()
+    pack = city_pack()
+    today = clock.now().date()
+    dates = [(today - timedelta(days=n)).isoformat() for n in range(1, days + 1)]
+    cells = DynamoIndicatorsStore().zone_cells(dates, sorted(pack.quadrants), "all")
+    counts: dict[str, int] = {}
+    for (_day, zone), cell in cells.items():
+        counts[zone] = counts.get(zone, 0) + cell.stats.count
+    return most_alerted(counts, how_many)
 
 
 def reports() -> ReportStore:

@@ -252,6 +252,9 @@ def stack(monkeypatch: pytest.MonkeyPatch, city: str, template_parameters: Calla
 STAFF_ACCOUNTS = {
     **{f"staff-{role}": role for role in ("operator", "police", "response_team", "analyst", "admin")},
     **{sub: "police" for sub in ("officer-1", "officer-2", "officer-own", "officer-other")},
+    # the SAT's professionals and coordinator (docs/prevention.md "SAT")
+    **{sub: "sat_team" for sub in ("staff-sat_team", "sat-pro-1", "sat-pro-2")},
+    "staff-sat_coordinator": "sat_coordinator",
 }
 
 

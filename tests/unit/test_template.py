@@ -6,7 +6,16 @@ from pathlib import Path
 
 from infra.local.engine.template import TEMPLATE_PATH, load_template, translate
 
-REQUIRED_GROUPS = {"citizen", "operator", "police", "response_team", "analyst", "admin"}
+REQUIRED_GROUPS = {
+    "citizen",
+    "operator",
+    "police",
+    "response_team",
+    "analyst",
+    "admin",
+    "sat_team",
+    "sat_coordinator",
+}
 
 
 def resources_of(cfn, type_):

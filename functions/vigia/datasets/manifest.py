@@ -17,6 +17,8 @@ from vigia.datasets.readers import (
 )
 from vigia.errors import FieldError, Unprocessable
 
+SAT_ATTENDANCE = "sat_attendance"  # = vigia.sat.attendance.READER
+
 # A dataset's life: registered, its file uploaded and read, then in the lake and the observatory, or not.
 AWAITING_UPLOAD, INGESTING, INGESTED, REFUSED = "awaiting_upload", "ingesting", "ingested", "refused"
 STATUSES = (AWAITING_UPLOAD, INGESTING, INGESTED, REFUSED)
@@ -82,7 +84,10 @@ def check(body: Mapping[str, Any], place: Place, datasets: Datasets) -> dict[str
     if problems:
         raise Unprocessable("The manifest does not fit its reader or this city", errors=problems)
     replaced = _replaced(body, datasets)
-    for other in datasets.of_source(body["source"]):
+    # a school sends its attendance every week: the same months again are expected, not counted twice (a
+    # student's week written again replaces the one before, in SatTable)
+    others = datasets.of_source(body["source"]) if reader != SAT_ATTENDANCE else ()
+    for other in others:
         live = other.get("status") in (INGESTING, INGESTED) and not other.get("replaced_by")
         if live and other["dataset_id"] != replaced and overlaps(other["period"], period):
             raise Unprocessable(

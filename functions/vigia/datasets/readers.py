@@ -73,6 +73,10 @@ READERS: dict[str, Shape] = {
         (COMUNA, DEPARTMENT, QUADRANT, BLOCK), "zona", "anio", "mes", None, None, (),
         weight="factor_expansion",
     ),
+    # the SAT's weekly attendance per student (vigia.sat.attendance reads it, into SatTable, not the lake)
+    "sat_attendance": Shape(
+        (QUADRANT,), "quadrant", None, None, None, None, ("days_expected", "days_attended"), counts=True
+    ),
 }  # fmt: skip
 GENERIC = "generic"
 READER_NAMES = (*READERS, GENERIC)

@@ -3,7 +3,7 @@ S3 event of IngestDatasetFunction). Stores and files come in as ports; runtime.p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, Any, Protocol
@@ -13,7 +13,9 @@ from vigia.datasets import manifest as manifests
 from vigia.datasets.ingestion import Outcome, Zones, ingest
 from vigia.datasets.manifest import INGESTED, REFUSED, Place, overlaps, upload_key
 from vigia.datasets.spool import Spool, partition_key
-from vigia.errors import NotFound
+from vigia.errors import Forbidden, NotFound
+from vigia.sat.attendance import READER as SAT_READER
+from vigia.sat.cases import COORDINATOR as SAT_COORDINATOR
 
 # A presigned PUT takes up to 5 GB; the ingestion reads at most this much (a national file is ~70 MB).
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
@@ -69,6 +71,8 @@ class DatasetPorts:
     files: Files
     place: Place
     zones: Zones
+    # reader sat_attendance: the upload read into SatTable instead of the lake (vigia.sat.upload)
+    sat: Callable[[Mapping[str, Any], IO[bytes]], Outcome] | None = None
 
 
 def view(dataset: Mapping[str, Any]) -> dict[str, Any]:
@@ -77,8 +81,15 @@ def view(dataset: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def register(
-    body: Mapping[str, Any], ports: DatasetPorts, *, who: str, now: datetime, expires_s: int
+    body: Mapping[str, Any],
+    ports: DatasetPorts,
+    *,
+    who: str,
+    now: datetime,
+    expires_s: int,
+    roles: frozenset[str] = frozenset({"analyst"}),
 ) -> dict[str, Any]:
+    _may_register(body["reader"], roles)
     manifest = manifests.check(body, ports.place, ports.datasets)
     dataset_id = clock.new_id(now)
     manifest["basis"] = body.get("basis") or BASIS.get(body["reader"])
@@ -93,8 +104,24 @@ def register(
     }
 
 
-def read(dataset_id: str, ports: DatasetPorts) -> dict[str, Any]:
+def _may_register(reader: str, roles: frozenset[str]) -> None:
+    """Students' attendance is the SAT's: only its coordinator registers it; she registers nothing else."""
+    if reader == SAT_READER and SAT_COORDINATOR not in roles:
+        raise Forbidden(
+            "Only the SAT coordinator registers attendance files.", rule="sat-attendance-by-coordinator"
+        )
+    if reader != SAT_READER and not roles & {"analyst", "admin"}:
+        raise Forbidden(
+            "The SAT coordinator registers sat_attendance files only.", rule="sat-coordinator-attendance-only"
+        )
+
+
+def read(
+    dataset_id: str, ports: DatasetPorts, roles: frozenset[str] = frozenset({"analyst"})
+) -> dict[str, Any]:
     found = ports.datasets.get(dataset_id)
+    if found is not None and not roles & {"analyst", "admin"} and found.get("reader") != SAT_READER:
+        found = None  # the SAT coordinator reads her attendance files' status only
     if found is None:
         raise NotFound(f"dataset {dataset_id} does not exist")
     return view(found)
@@ -131,6 +158,8 @@ def ingest_upload(key: str, ports: DatasetPorts, *, now: datetime, spool_dir: st
 def _ingest(
     dataset_id: str, dataset: Mapping[str, Any], key: str, ports: DatasetPorts, spool_dir: str | None
 ) -> str:
+    if dataset["reader"] == SAT_READER:
+        return _ingest_attendance(dataset_id, dataset, key, ports)
     refusal = _conflict(dataset_id, dataset, ports, key)
     if refusal is not None:
         ports.datasets.finish(dataset_id, refusal.summary(), [])
@@ -146,6 +175,20 @@ def _ingest(
         if dataset.get("replaces"):
             _retire(str(dataset["replaces"]), dataset_id, ports)
     ports.datasets.finish(dataset_id, outcome.summary(), zones)
+    return outcome.status
+
+
+def _ingest_attendance(dataset_id: str, dataset: Mapping[str, Any], key: str, ports: DatasetPorts) -> str:
+    """A school's weekly attendance: to SatTable, never the lake or the observatory; weekly files of the
+    same months are expected (a student's week written again is overwritten), so no overlap check."""
+    size = ports.files.size(key)
+    if size > MAX_UPLOAD_BYTES:
+        outcome = Outcome(REFUSED, reason=f"the file has {size} bytes; at most {MAX_UPLOAD_BYTES} are read")
+    elif ports.sat is None:
+        outcome = Outcome(REFUSED, reason="this function cannot read SAT attendance")
+    else:
+        outcome = ports.sat(dataset, ports.files.open(key))
+    ports.datasets.finish(dataset_id, outcome.summary(), [])
     return outcome.status
 
 

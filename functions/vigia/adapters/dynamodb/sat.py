@@ -9,6 +9,8 @@ the cases without a scan. Bodies are JSON: only this module and vigia.sat read t
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +25,7 @@ from vigia.sat.cases import Case
 from vigia.sat.rules import AttendanceWeek
 
 CASE_SK = "case"
+OPEN_ATTEMPTS = 5
 EPISODE_SK = "episode"
 
 
@@ -93,17 +96,24 @@ class DynamoSatStore:
         free = SatRecord.open_case_id.does_not_exist() & (
             SatRecord.last_ended_week.does_not_exist() | (SatRecord.last_ended_week < case.opened_week)
         )
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.update(marker, actions=[SatRecord.open_case_id.set(case.case_id)], condition=free)
-                tx.save(_case_record(case), condition=SatRecord.pk.does_not_exist())
-                tx.save(_event_record(case.case_id, event))
-        except TransactWriteError as error:
-            why = reasons(error)
-            if "ConditionalCheckFailed" in why or "TransactionConflict" in why:
-                return False
-            raise
-        return True
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                with TransactWrite(connection=connection()) as tx:
+                    tx.update(marker, actions=[SatRecord.open_case_id.set(case.case_id)], condition=free)
+                    tx.save(_case_record(case), condition=SatRecord.pk.does_not_exist())
+                    tx.save(_event_record(case.case_id, event))
+            except TransactWriteError as error:
+                why = reasons(error)
+                if "ConditionalCheckFailed" in why:
+                    return False  # her episode has its case already
+                if "TransactionConflict" in why and attempt + 1 < OPEN_ATTEMPTS:
+                    # another ingestion was writing her marker at that instant: both may have been cancelled,
+                    # so try again rather than lose the warning (the condition keeps it to one case)
+                    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+                    continue
+                raise
+            return True
+        return False
 
     def get(self, case_id: str) -> Case | None:
         try:

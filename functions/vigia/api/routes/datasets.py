@@ -16,8 +16,9 @@ ROUTES = (
         "POST",
         "/v1/datasets",
         "Register a dataset version (source, licence, period, reader, geography, measures; replaces); the "
-        "answer's upload_url is a presigned S3 PUT of the file, read by the ingestion once uploaded",
-        {"analyst", "admin"},
+        "answer's upload_url is a presigned S3 PUT of the file, read by the ingestion once uploaded (the SAT "
+        "coordinator: reader sat_attendance only, and only she may register it)",
+        {"analyst", "admin", "sat_coordinator"},
         request_schema="requests/dataset.json",
         success=201,
         errors=(400, 401, 403, 422),
@@ -37,8 +38,9 @@ ROUTES = (
     entry(
         "GET",
         "/v1/datasets/{dataset_id}",
-        "A dataset version: its manifest, status, rows, bad rows (row, column, why), SHA-256",
-        {"analyst", "admin"},
+        "A dataset version: its manifest, status, rows, bad rows (row, column, why), SHA-256 (the SAT "
+        "coordinator: sat_attendance versions only)",
+        {"analyst", "admin", "sat_coordinator"},
         errors=(400, 401, 403, 404),
         tags=("datasets",),
         response_schema="responses/dataset.json",

@@ -19,6 +19,7 @@ def register_dataset(request: Request) -> Response:
         request.body,
         runtime.dataset_ports(),
         who=request.who.user_id,
+        roles=request.who.roles,
         now=clock.now(),
         expires_s=settings.get().upload_link_s,
     )
@@ -37,4 +38,5 @@ def list_datasets(request: Request) -> Response:
 
 @route(router, "GET /v1/datasets/{dataset_id}")
 def read_dataset(request: Request) -> Response:
-    return json_response(200, service.read(request.path["dataset_id"], runtime.dataset_ports()))
+    found = service.read(request.path["dataset_id"], runtime.dataset_ports(), roles=request.who.roles)
+    return json_response(200, found)
