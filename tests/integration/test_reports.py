@@ -215,3 +215,18 @@ def test_the_lakes_reports_table_holds_the_days_reports_without_who_sent_them(ap
         assert not {"reporter_id", "description", "lat", "lon", "address"} & set(row)
         assert citizen.user_id not in row.values()
         assert "Pasaje sin luz entre la escuela y la parada" not in row.values()
+
+
+def test_a_date_off_the_calendar_is_a_problem_naming_it(api, stack, citizen, staff_claims):
+    operator = staff_claims("operator")
+    _problem(api("GET", "/v1/reports", claims=operator, query={"from": "2026-02-31"}), 422, "/from")
+    _problem(api("GET", "/v1/reports", claims=citizen.claims, query={"to": "2026-04-31"}), 422, "/to")
+    _problem(
+        api("GET", "/v1/reports", claims=operator, query={"from": "2026-03-02", "to": "2026-03-01"}),
+        422,
+        "/from",
+    )
+    _problem(api("GET", "/open311/v2/requests.json", query={"start_date": "2026-02-30"}), 422, "start_date")
+    _problem(
+        api("GET", "/open311/v2/requests.json", query={"end_date": "2026-02-29T10:00:00Z"}), 422, "end_date"
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -45,8 +45,8 @@ def _local_range(
     """[start 00:00, end 24:00) of local dates as UTC times; 422 naming the field when they do not fit."""
     zone = ZoneInfo(runtime.city_pack().time_zone)
     today = clock.now().astimezone(zone).date()
-    last = datetime.fromisoformat(end).date() if end else today
-    first = datetime.fromisoformat(start).date() if start else last - timedelta(days=default_days)
+    last = _calendar(end, "/to") if end else today
+    first = _calendar(start, "/from") if start else last - timedelta(days=default_days)
     if first > last:
         raise Unprocessable("`from` is after `to`.", errors=[FieldError("/from", "after to")])
     if (last - first).days > most_days:
@@ -59,6 +59,16 @@ def _local_range(
         microseconds=1
     )
     return since, until
+
+
+def _calendar(value: str, name: str) -> date:
+    """A YYYY-MM-DD the door let through that must also be on the calendar (2026-02-31 is not): else 422."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Unprocessable(
+            f"{name.lstrip('/')} is not a date on the calendar.", errors=[FieldError(name, "no such date")]
+        ) from None
 
 
 def _codes(value: str | None) -> list[str]:
@@ -296,11 +306,16 @@ def _open311_path(path: str) -> str:
 
 
 def _w3c(value: str, name: str) -> datetime:
-    parsed = (
-        clock.parse_iso(value)
-        if "T" in value
-        else datetime.fromisoformat(value).replace(tzinfo=ZoneInfo("UTC"))
-    )
+    try:
+        parsed = (
+            clock.parse_iso(value)
+            if "T" in value
+            else datetime.fromisoformat(value).replace(tzinfo=ZoneInfo("UTC"))
+        )
+    except ValueError:  # the shape is right (the door checked it) but no such day or time: 2026-02-31
+        raise Unprocessable(
+            f"{name} is not a time on the calendar.", errors=[FieldError(name, "no such date")]
+        ) from None
     if parsed.tzinfo is None:
         raise Unprocessable(
             f"{name} needs a time zone (Z or ±HH:MM).", errors=[FieldError(name, "no time zone")]
