@@ -16,7 +16,9 @@ from vigia.lake.tables import TABLES
 
 pytestmark = pytest.mark.e2e
 
-DAY = date(2025, 7, 8)  # a past day no other test writes alerts on
+# A past day no other test writes alerts on: not the e2e journeys' patrol weeks (four weeks before
+# 2025-07-16), their indicators day (2025-07-23) nor test_indicators_e2e's (2025-06-17)
+DAY = date(2024, 11, 5)
 
 
 def tool(local_stack, *args: str) -> subprocess.CompletedProcess[str]:
@@ -63,7 +65,7 @@ def test_the_stack_has_the_catalog_and_a_backfilled_day_is_read_back_with_make_s
 
     query = (
         "SELECT quadrant_id, silent, sum(alerts) AS n FROM alerts "
-        "WHERE date = DATE '2025-07-08' GROUP BY ALL ORDER BY silent"  # DAY
+        "WHERE date = DATE '2024-11-05' GROUP BY ALL ORDER BY silent"  # DAY
     )
     answer = tool(local_stack, "infra.tools.lake_sql", "--query", query)
 
