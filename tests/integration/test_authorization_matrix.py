@@ -36,6 +36,9 @@ BODIES: dict[str, Any] = {
     "requests/unit-crew.json": {"user_ids": ["officer-x"]},
     "requests/staff-account.json": {"email": "matriz-staff@city.example", "groups": ["police"]},
     "requests/staff-groups.json": {"groups": ["police"]},
+    "requests/sat-assign.json": {"assignee": "sat-pro-1"},
+    "requests/sat-event.json": {"kind": "note", "note": "prueba de permisos"},
+    "requests/sat-status.json": {"status": "in_follow_up"},
 }
 
 
@@ -112,7 +115,10 @@ def test_every_route_answers_every_caller_as_the_route_table_says(
         Who("police (another unit's)", POLICE_OTHER, frozenset({"police"}), owns=False),
         # the alert is a public one: the response team's actions are on silent alerts only
         Who("response_team", staff_claims("response_team"), frozenset({"response_team"}), owns=False),
-        *(Who(role, staff_claims(role), frozenset({role})) for role in ("operator", "analyst", "admin")),
+        *(
+            Who(role, staff_claims(role), frozenset({role}))
+            for role in ("operator", "analyst", "admin", "sat_team", "sat_coordinator")
+        ),
     ]
     mismatches, unwired = [], set()
     for route in ROUTES:
