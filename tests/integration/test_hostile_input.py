@@ -362,6 +362,8 @@ def test_an_admitted_caller_gets_a_problem_for_every_hostile_body(
         for label, body, headers in hostile_bodies(route):
             result = send(f"{name}: {label}", route.method, path, body, claims, headers)
             want = EXPECTED_STATUS.get(label) if route.request_schema else None  # others ignore a body
+            if route.request_media and want == 415:  # a form route reads its own media (Open311's form)
+                want = None
             if want is not None and result["statusCode"] != want:
                 send.failures.append(f"{route.key} [{label}]: {result['statusCode']}, not {want}")
     assert not send.failures, f"{len(send.failures)} bad answers:\n" + "\n".join(send.failures[:60])

@@ -168,6 +168,10 @@ def test_a_bad_submission_is_a_problem_naming_the_form_field(api, stack, citizen
         assert answer.status == status, (fields, answer.body)
         assert answer.headers["Content-Type"].startswith("application/problem+json")
         assert name in [e["path"] for e in answer.json["errors"]], (fields, answer.json)
+    # a form past 64 KiB is refused whole, as every body
+    oversized = app.post_request(service_code="trash", lat=lat, long=lon, description="x" * 70_000)
+    assert oversized.status == 413
+    assert oversized.headers["Content-Type"].startswith("application/problem+json")
     # without a resident's token there is no submission: the api_key alone opens nothing
     assert (
         GeoReportClient(api).post_request(api_key="k", service_code="trash", lat=lat, long=lon).status == 401

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from vigia import clock, runtime
 from vigia.api.validation import validate
-from vigia.errors import FieldError, InvalidRequest, NotFound, Unprocessable
+from vigia.errors import FieldError, InvalidRequest, NotFound, PayloadTooLarge, Unprocessable
 from vigia.handlers.routes.common import Request, json_response, route
 from vigia.observability import logger
 from vigia.reports import aggregates, rules, service
@@ -211,7 +211,12 @@ _FORM_PATH = {
 }
 
 
+MAX_FORM_BYTES = 64 * 1024  # as every JSON body (docs/api.md "Input rules")
+
+
 def _form(raw: bytes) -> dict[str, str]:
+    if len(raw) > MAX_FORM_BYTES:
+        raise PayloadTooLarge(f"The form is larger than {MAX_FORM_BYTES // 1024} KiB.")
     try:
         text = raw.decode("utf-8")
         pairs = parse_qsl(
