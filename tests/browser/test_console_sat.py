@@ -222,6 +222,8 @@ def test_a_professional_records_a_home_visit_and_the_case_closes_as_re_engaged(c
     case_id = cases_of(stack, school)[absent]["case_id"]
     professional = sat_user(stack, "sat_team", "una")
     other = sat_user(stack, "sat_team", "otra")
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
 
     # Given the coordinator assigns the case to the professional, on her overview
     sign_in_as(console, sat_user(stack, "sat_coordinator"))
@@ -284,6 +286,7 @@ def test_a_professional_records_a_home_visit_and_the_case_closes_as_re_engaged(c
     console.go("sat")
     expect(page.locator("[data-sat-caseload]")).not_to_contain_text(absent)
     nothing_of_the_case_in_storage(page, absent, case_id)
+    assert not [m for m in messages if absent in m or case_id in m]  # never printed to the browser console
 
 
 @pytest.mark.parametrize("role", REFUSED_ROLES)
