@@ -468,6 +468,13 @@ def sat_rules() -> SatRules | None:
     return rules_from_pack(raw["sat"]) if raw.get("sat") else None
 
 
+def sat_figures_sink() -> Callable[[str, bytes, str], None]:
+    """Where the SAT's suppressed nightly figures go: the exports bucket, beside the indicators."""
+    from vigia.adapters.indicator_runs import S3Exports
+
+    return S3Exports().put
+
+
 def sat_store() -> DynamoSatStore:
     from vigia.adapters.dynamodb.sat import DynamoSatStore
 

@@ -239,8 +239,19 @@ def test_a_closed_case_past_retention_is_deleted_for_real(api, stack):
     before = sat_items(stack)
     assert any(i["pk"] == f"case#{gone}" for i in before)
     assert any(i["pk"] == "student#EST-LOW" for i in before)
-    # When the nightly retention runs within the retention period: nothing goes
-    assert sat_retention.lambda_handler({}, FakeContext("SatRetentionFunction"))["deleted_cases"] == 0
+    # When the nightly run comes within the retention period: nothing goes
+    night = sat_retention.lambda_handler({}, FakeContext("SatRetentionFunction"))
+    assert night["deleted_cases"] == 0
+    # and the night's SAT figures are exported beside the indicators: counts per quadrant and month, the
+    # small ones held back, nothing of a case
+    exported = stack.client("s3").get_object(Bucket=stack.resources["ExportsBucket"], Key=night["figures"])
+    body = exported["Body"].read().decode()
+    assert night["figures"].endswith("/sat.json")
+    rows = json.loads(body)["sat_cases"]
+    assert {r["zone"] for r in rows} >= {"city", "C-181", "C-183"}
+    assert all(r[m] in ("<5", "x") or r[m] >= 5 for r in rows for m in ("opened", "followed", "re_engaged"))
+    for secret in ("EST-", "RBD-9012", gone, kept, "comuna"):
+        assert secret not in body
     # and after it (retention_days + 1 later)
     later = clock.now() + timedelta(days=runtime.sat_rules().retention_days + 1)  # type: ignore[union-attr]
     import vigia.clock as vigia_clock

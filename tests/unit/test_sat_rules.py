@@ -145,3 +145,46 @@ def test_a_national_id_shape_is_refused_as_a_student(student):
 @pytest.mark.parametrize("student", ["EST-00421", "A1B2C3", "pseudo_77"])
 def test_a_pseudonymous_id_is_taken(student):
     assert not looks_like_national_id(student)
+
+
+@pytest.mark.parametrize("no_quadrant", [0, 5])
+def test_the_nightly_figures_hold_small_cells_back_and_cannot_be_subtracted(no_quadrant):
+    from itertools import product
+
+    from vigia.sat import aggregates
+
+    # Given a month with 7 cases opened in C-181, 1 in C-182 (a single student), 6 in C-183, and some
+    # whose file named no quadrant
+    def case(n: int, quadrant: str | None) -> tuple[cases.Case, list]:
+        opened = cases.Case(
+            f"c{n}", f"EST-{n}", "RBD-1", "7B", quadrant, "open", LOW_ATTENDANCE, {},
+            "2026-03-10T12:00:00Z", "2026-W11", "2026-03-10T12:00:00Z",
+        )  # fmt: skip
+        return opened, []
+
+    plan = [*["C-181"] * 7, "C-182", *["C-183"] * 6, *[None] * no_quadrant]
+    counts = aggregates.monthly_counts([case(n, q) for n, q in enumerate(plan)], "America/Santiago")
+    rows = aggregates.published(counts, ["C-181", "C-182", "C-183"], threshold=5)
+    published = {r["zone"]: r["opened"] for r in rows if r["month"] == "2026-03"}
+    # Then the single case is "<5"
+    assert published["C-182"] == "<5"
+    # and an attacker with every published figure, trying every value the hidden cells could take, finds
+    # more than one value of C-182 consistent with the city's total
+    hidden = [z for z, v in published.items() if not isinstance(v, int)]
+    assert len(hidden) >= 2
+    fits = set()
+    for guess in product(range(15), repeat=len(hidden)):
+        values = {
+            **{z: v for z, v in published.items() if isinstance(v, int)},
+            **dict(zip(hidden, guess, strict=True)),
+        }
+        if any(values[z] >= 5 for z in hidden if published[z] == "<5"):
+            continue
+        if any(values[z] < 5 for z in hidden if published[z] == "x"):
+            continue
+        if values["city"] == sum(values[z] for z in ("C-181", "C-182", "C-183", "#none")):
+            fits.add(values["C-182"])
+    assert len(fits) > 1, fits
+    # nothing but counts: no student, school or case id
+    assert "EST-" not in str(rows)
+    assert "RBD" not in str(rows)

@@ -4,7 +4,7 @@ school's weeks; delete what retention says. Every read and change is audited bef
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -204,3 +204,15 @@ def retain(store: SatStore, rules: SatRules, now: datetime) -> int:
         others = [c for c in every if c.student == case.student and c not in gone]
         store.delete_case(case, with_student=not others)
     return len(gone)
+
+
+def nightly_figures(
+    store: SatStore, *, city_id: str, time_zone: str, quadrants: Sequence[str], threshold: int, now: datetime
+) -> dict[str, Any]:
+    """The night's SAT file (vigia.sat.aggregates): counts per quadrant and month, small cells held back.
+    Read after retention, so a deleted case no longer counts (see docs/prevention.md)."""
+    from vigia.sat import aggregates
+
+    with_timelines = [(case, store.timeline(case.case_id)) for case in store.cases()]
+    rows = aggregates.published(aggregates.monthly_counts(with_timelines, time_zone), quadrants, threshold)
+    return aggregates.document(rows, city_id, threshold, clock.iso(now))
