@@ -139,6 +139,11 @@ def test_a_school_file_opens_cases_for_the_students_the_rules_name_and_a_case_is
         )
         assert unknown.status == 422
         assert unknown.json["errors"][0]["path"] == "/category"
+        future = api(
+            "POST", f"/v1/sat/cases/{case_id}/events", {**visit, "at": "2099-01-01T10:00:00Z"}, claims=PRO_1
+        )
+        assert future.status == 422
+        assert future.json["errors"][0]["path"] == "/at"
         support = {"kind": "support", "category": "parenting"}
         assert api("POST", f"/v1/sat/cases/{case_id}/events", support, claims=PRO_1).status == 201
         skip = api(
@@ -278,3 +283,19 @@ def test_a_city_without_a_sat_section_answers_sat_not_enabled(api, stack):
     assert answer.status == 404
     assert answer.json["type"].endswith("sat-not-enabled")
     assert api("GET", "/v1/sat/cases", claims=claims_of("operator")).status == 403
+
+
+def test_a_national_id_in_the_student_column_refuses_its_row_without_quoting_it(api, stack):
+    # Given a school's file where one row of 40 carries a RUT instead of the city's pseudonym
+    lines = [HEADER] + [f"RBD-9012,7B,EST-{n:03d},2026-W10,5,5,C-181\n" for n in range(39)]
+    lines.append("RBD-9012,7B,12.345.678-5,2026-W10,5,0,C-181\n")
+    status = upload(api, stack, "".join(lines).encode())
+    # Then the file is read (1 of 40 is within the 5 %), the row is refused naming its column, never its value
+    assert status["status"] == "ingested"
+    assert status["bad_rows"] == [
+        {"row": 41, "column": "student", "why": "has a national id's shape: use the city's pseudonymous id"}
+    ]
+    assert "12.345.678" not in json.dumps(status)
+    # and nothing of that row is stored
+    assert "12.345.678" not in json.dumps(sat_items(stack), default=str)
+    assert "12345678" not in json.dumps(sat_items(stack), default=str)

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from vigia import clock
 from vigia.callers import Caller
-from vigia.errors import NotFound
+from vigia.errors import FieldError, InvalidRequest, NotFound, Unprocessable
 from vigia.sat import cases as lifecycle
 from vigia.sat.cases import Case
 from vigia.sat.rules import AttendanceWeek, SatRules, Warning, evaluate
@@ -107,7 +107,7 @@ def record_event(
     case = lifecycle.visible(who, ports.store.get(case_id), case_id)
     lifecycle.check_event(case, body["kind"], body.get("category"), rules.support_categories)
     at = clock.iso(now)
-    happened = body.get("at") or at
+    happened = _happened(body.get("at"), now) or at
     ports.store.save(
         case,
         case.__class__(**{**vars(case), "updated_at": at}),
@@ -121,6 +121,27 @@ def record_event(
         ),
     )
     return detail(ports, ports.store.get(case_id) or case)
+
+
+def _happened(text: str | None, now: datetime) -> str | None:
+    """When the visit or contact happened, as given: a time with its offset, not in the future."""
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRequest(
+            "at is not a date-time.", errors=[FieldError("/at", "an ISO-8601 date-time")]
+        ) from None
+    if when.tzinfo is None:
+        raise InvalidRequest(
+            "at needs its offset.", errors=[FieldError("/at", "a date-time with Z or an offset")]
+        )
+    if when > now + timedelta(minutes=5):  # a phone's clock a little ahead is not a lie
+        raise Unprocessable(
+            "A visit cannot be recorded in the future.", errors=[FieldError("/at", "in the future")]
+        )
+    return clock.iso(when)
 
 
 def set_status(
