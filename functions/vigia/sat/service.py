@@ -128,10 +128,11 @@ def _happened(text: str | None, now: datetime) -> str | None:
     if text is None:
         return None
     try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidRequest(
-            "at is not a date-time.", errors=[FieldError("/at", "an ISO-8601 date-time")]
+        # valid RFC 3339 that Python does not read (a leap second): the document allows it, so 422, not 400
+        raise Unprocessable(
+            "at is not a date-time this service reads.", errors=[FieldError("/at", "an ISO-8601 date-time")]
         ) from None
     if when.tzinfo is None:
         raise InvalidRequest(
