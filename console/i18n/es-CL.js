@@ -44,7 +44,7 @@ export default {
   new_password_intro: 'Es tu primer ingreso: reemplaza la contraseña temporal que te dio tu administrador por una propia.',
   challenge_expired: 'El ingreso tardó demasiado. Ingresa de nuevo con la contraseña temporal.',
   mfa_setup_unsupported: 'Esta cuenta debe configurar una app autenticadora antes de ingresar, y la consola aún no puede hacerlo. Consulta a tu administrador.',
-  staff_intro: 'Crea cuentas para operadores, policía, el equipo de respuesta, analistas y administradores; cambia sus grupos; deshabilítalas. Cada cambio queda en la auditoría.',
+  staff_intro: 'Crea cuentas para operadores, policía, el equipo de respuesta, analistas, administradores y el equipo SAT (profesionales y su coordinación); cambia sus grupos; deshabilítalas. Cada cambio queda en la auditoría.',
   staff_groups_needed: 'Elige al menos un grupo.',
   staff_password_once: 'Entrégale esta contraseña temporal a la persona en mano o por teléfono. Se muestra solo ahora; en su primer ingreso elige una propia.',
   staff_status_new: 'aún no ingresa',

@@ -5,7 +5,7 @@ import { h, replace, table } from '../dom.js';
 import { formatDateTime, t } from '../i18n.js';
 import { heading, messageArea, showError, showOk } from './common.js';
 
-export const GROUPS = ['operator', 'police', 'response_team', 'analyst', 'admin'];
+export const GROUPS = ['operator', 'police', 'response_team', 'analyst', 'admin', 'sat_team', 'sat_coordinator'];
 
 function groupBoxes(idPrefix, checked, describedFor) {
   return GROUPS.map((group) => {
