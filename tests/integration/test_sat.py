@@ -299,3 +299,12 @@ def test_a_national_id_in_the_student_column_refuses_its_row_without_quoting_it(
     # and nothing of that row is stored
     assert "12.345.678" not in json.dumps(sat_items(stack), default=str)
     assert "12345678" not in json.dumps(sat_items(stack), default=str)
+
+
+def test_an_admin_creates_the_sat_accounts(api, stack):
+    admin = claims_of("admin")
+    for group in ("sat_team", "sat_coordinator"):
+        body = {"email": f"{group}.nueva@city.example", "groups": [group]}
+        created = api("POST", "/v1/admin/staff", body, claims=admin)
+        assert created.status == 201, created.body
+        assert created.json["groups"] == [group]

@@ -19,7 +19,7 @@ from vigia.errors import Conflict, FieldError, InvalidRequest, NotFound, Unproce
 RESIDENT_GROUP = "citizen"
 ADMIN_GROUP = "admin"
 # The order groups are shown and stored in (the API's answers list them so).
-GROUP_ORDER = ("operator", "police", "response_team", "analyst", "admin")
+GROUP_ORDER = ("operator", "police", "response_team", "analyst", "admin", "sat_team", "sat_coordinator")
 Audit = Callable[..., object]  # adapters.dynamodb.audit.record
 
 
