@@ -414,3 +414,21 @@ def test_retention_deletes_a_closed_case_for_real(console: Console) -> None:
     assert coordinator.get(f"/v1/sat/cases/{case_id}").status_code == 404
     items = dynamodb.scan(TableName=table)["Items"]
     assert not [i for i in items if case_id in json.dumps(i) or absent in json.dumps(i)]
+
+
+def test_on_a_city_without_the_sat_its_team_is_told_so(page: Page, local_stack: LocalStackProcess) -> None:
+    """Godoy Cruz's pack has no `sat` section (the session's stack): the API answers 404 sat-not-enabled
+    and the console says the city has not enabled the SAT, not that something failed."""
+    url = str(local_stack.outputs.get("ConsoleUrl") or f"{local_stack.api}/console/")
+    screen = Console(page, url, local_stack)
+    page.set_default_timeout(20_000)
+    coordinator = sat_user(local_stack, "sat_coordinator")
+    assert api_as(local_stack, coordinator).get("/v1/sat/cases").status_code == 404
+    sign_in_as(screen, coordinator)
+    expect(page.locator("body")).to_have_attribute("data-page", "sat-overview")
+    expect(page.locator("[data-sat-not-enabled]")).to_contain_text("no tiene activado el SAT")
+    screen.go("sat-warnings")
+    expect(page.locator("[data-sat-not-enabled]")).to_be_visible()
+    assert screen.serious_violations() == []
+    assert not screen.errors
+    assert not screen.csp_violations

@@ -71,6 +71,11 @@ function refusal(area, failure) {
     area.className = 'message error';
     area.dataset.satRefused = '';
     area.textContent = t('sat_refused');
+  } else if (failure && failure.status === 404 && String(failure.problem.type || '').endsWith('/sat-not-enabled')) {
+    // a city whose pack has no `sat` section: not an error of the person's
+    area.className = 'message warning';
+    area.dataset.satNotEnabled = '';
+    area.textContent = t('sat_not_enabled');
   } else showError(area, failure);
 }
 
@@ -96,7 +101,7 @@ export const caseload = {
           ? table(t('sat_caseload_caption', { n: items.length }), COLUMNS(), items.map((c) => caseRow(c)), { dataset: { satCases: '' } })
           : h('p', { class: 'empty', dataset: { satEmpty: '' } }, t('sat_caseload_empty')));
       } catch (failure) {
-        if (failure.status === 403) refusal(message, failure);
+        if (failure.status === 403 || failure.status === 404) refusal(message, failure);
         else refreshFailed(message, failure);
         throw failure;
       }
@@ -171,7 +176,7 @@ export const overview = {
         items = answer.cases || [];
         if (!typing) draw();
       } catch (failure) {
-        if (failure.status === 403) refusal(message, failure);
+        if (failure.status === 403 || failure.status === 404) refusal(message, failure);
         else refreshFailed(message, failure);
         throw failure;
       }
@@ -225,7 +230,7 @@ export const warnings = {
           ? table(t('sat_warnings_caption', { n: items.length, week }), COLUMNS(), items.map((c) => caseRow(c)), { dataset: { satCases: '' } })
           : h('p', { class: 'empty', dataset: { satEmpty: '' } }, t('sat_warnings_empty', { week })));
       } catch (failure) {
-        if (failure.status === 403) refusal(message, failure);
+        if (failure.status === 403 || failure.status === 404) refusal(message, failure);
         else refreshFailed(message, failure);
         throw failure;
       }
