@@ -124,6 +124,11 @@ def test_a_school_file_opens_cases_for_the_students_the_rules_name_and_a_case_is
         assert assigned.json["assigned_to"] == "sat-pro-1"
         assert [c["case_id"] for c in api("GET", "/v1/sat/cases", claims=PRO_1).json["cases"]] == [case_id]
         assert api("GET", f"/v1/sat/cases/{case_id}", claims=PRO_2).status == 404  # not hers
+        # nor through the caseload or the week's warnings
+        assert api("GET", "/v1/sat/cases", claims=PRO_2).json["cases"] == []
+        own = api("GET", "/v1/sat/warnings", claims=PRO_1, query={"week": "2026-W13"}).json["warnings"]
+        assert [w["case_id"] for w in own] == [case_id]
+        assert api("GET", "/v1/sat/warnings", claims=PRO_2, query={"week": "2026-W13"}).json["warnings"] == []
         # she cannot hand it on: only the coordinator assigns
         handed = api("POST", f"/v1/sat/cases/{case_id}/assign", {"assignee": "sat-pro-2"}, claims=PRO_1)
         assert handed.status == 403
