@@ -176,3 +176,31 @@ def test_a_bad_submission_is_a_problem_naming_the_form_field(api, stack, citizen
     assert (
         GeoReportClient(api).post_request(api_key="k", service_code="trash", lat=lat, long=lon).status == 401
     )
+
+
+@pytest.mark.cities("godoy-cruz")
+def test_a_place_is_published_only_once_its_month_cell_holds_five_reports_whatever_the_query(
+    api, stack, citizen, other_citizen
+):
+    lat, lon = near_centre()
+    first, second = GeoReportClient(api, citizen.claims), GeoReportClient(api, other_citizen.claims)
+    ids = [first.post_request(service_code="trash", lat=lat, long=lon).json[0]["service_request_id"]]
+    ids += [
+        second.post_request(service_code="dark_spot", lat=lat, long=lon).json[0]["service_request_id"]
+        for _ in range(3)
+    ]
+
+    def places(answer: Any) -> set[tuple[Any, Any]]:
+        assert answer.status == 200, answer.body
+        return {(r["lat"], r["long"]) for r in answer.json}
+
+    # Four reports in the cell: no query shows where, however narrow (one id, one code, one status)
+    assert places(first.requests()) == {(None, None)}
+    assert places(first.requests(service_request_id=ids[0])) == {(None, None)}
+    assert places(first.requests(service_code="trash")) == {(None, None)}
+    # The fifth: every query shows the same rounded place (never the exact one)
+    ids.append(second.post_request(service_code="dark_spot", lat=lat, long=lon).json[0]["service_request_id"])
+    rounded = (round(lat, 3), round(lon, 3))
+    assert places(first.requests()) == {rounded}
+    assert places(first.request(ids[0])) == {rounded}
+    assert places(first.requests(service_code="trash")) == {rounded}
