@@ -609,6 +609,8 @@ export default {
   sat_outcome: 'Outcome',
   sat_outcome_hint: 'Required to end the case (re-engaged, transferred or closed): how it ended. Never a name or an address.',
   sat_outcome_needed: 'Write the outcome: how the case ended.',
+  sat_you: 'You',
+  sat_you_after: 'you',
   sat_not_enabled: 'This city has not enabled the SAT (its pack has no sat section): there are no cases to follow.',
   sat_refused: 'This page is for the SAT team only: your role may not read the school-dropout cases.',
 };

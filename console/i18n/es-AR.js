@@ -598,6 +598,8 @@ export default {
   sat_outcome: 'Resultado',
   sat_outcome_hint: 'Obligatorio para terminar el caso (revinculado, derivado o cerrado): cómo terminó. Nunca un nombre ni una dirección.',
   sat_outcome_needed: 'Escribí el resultado: cómo terminó el caso.',
+  sat_you: 'Vos',
+  sat_you_after: 'vos',
   sat_not_enabled: 'Esta ciudad no tiene activado el SAT (su paquete no tiene la sección sat): no hay casos que seguir.',
   sat_refused: 'Esta página es solo para el equipo SAT: tu rol no puede leer los casos de deserción escolar.',
 };

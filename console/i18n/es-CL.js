@@ -75,6 +75,8 @@ export default {
   obs_chart_units_alerts: 'Alertas por cada 100.000 habitantes y carros, por cuadrante',
   obs_no_population: 'El paquete de la comuna no da población a cada cuadrante: no se muestran tasas, los conteos quedan solos.',
   // SAT (Peñalolén): tuteo, «comuna», «establecimiento»
+  sat_you: 'Tú',
+  sat_you_after: 'ti',
   sat_not_enabled: 'Esta comuna no tiene activado el SAT (su paquete no tiene la sección sat): no hay casos que seguir.',
   sat_caseload_intro: 'Los estudiantes asignados a ti cuya asistencia abrió un caso. Abre uno para ver su historial y registrar lo que haces. Los estudiantes se nombran solo con el identificador seudónimo que les dio la comuna; cada lectura queda en la auditoría.',
   sat_caseload_empty: 'No tienes casos abiertos asignados.',

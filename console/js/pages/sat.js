@@ -252,6 +252,9 @@ export const detail = {
         h('a', { href: `#/${back}`, dataset: { satBack: '' } }, t('sat_back'))),
       message, body));
     let current = null;
+    const me = (ctx.session.claims || {}).sub;
+    // her own id reads as "you" ("a ti", "por ti"; on its own, "tú")
+    const who = (id, alone = false) => (id && id === me ? t(alone ? 'sat_you' : 'sat_you_after') : id);
 
     async function load() {
       try {
@@ -285,12 +288,12 @@ export const detail = {
 
     function eventText(event) {
       const kind = event.kind;
-      const parts = [kind === 'assigned' && event.assignee ? t('sat_event_assigned_to', { who: event.assignee }) : t(`sat_event_${kind}`)];
+      const parts = [kind === 'assigned' && event.assignee ? t('sat_event_assigned_to', { who: who(event.assignee) }) : t(`sat_event_${kind}`)];
       if (kind === 'opened') parts.push(reasons(current)); // the rule, in words, not its code
       if (event.category) parts.push(categoryLabel(categories(current).find((x) => x.code === event.category) || event.category));
       if (event.status) parts.push(t(`sat_status_${event.status}`));
       if (event.outcome) parts.push(event.outcome);
-      parts.push(event.by === 'system' ? t('sat_by_system') : t('sat_by', { who: event.by }));
+      parts.push(event.by === 'system' ? t('sat_by_system') : t('sat_by', { who: who(event.by) }));
       return parts.join(' · ');
     }
 
@@ -373,7 +376,7 @@ export const detail = {
           item(t('sat_col_quadrant'), c.quadrant, 'quadrant'),
           item(t('sat_col_reason'), reasons(c), 'reason'),
           item(t('sat_col_opened'), formatDateTime(c.opened_at), 'opened'),
-          item(t('sat_col_professional'), professionalOf(c), 'professional'),
+          item(t('sat_col_professional'), who(professionalOf(c), true), 'professional'),
           [h('dt', {}, t('col_status')), h('dd', { dataset: { field: 'status' } }, statusBadge(c.status))],
           c.outcome ? item(t('sat_outcome'), c.outcome, 'outcome') : null,
           c.closed_at ? item(t('sat_closed_at'), formatDateTime(c.closed_at), 'closed') : null),
