@@ -89,6 +89,7 @@ def _callers(citizen: Any, other_citizen: Any, registered: Any, staff: Any) -> l
         ("police (own unit)", POLICE_OWN),
         ("police (other unit)", POLICE_OTHER),
         *((role, staff(role)) for role in ("operator", "response_team", "analyst", "admin")),
+        *((role, staff(role)) for role in ("sat_team", "sat_coordinator")),
     ]
 
 
@@ -221,15 +222,11 @@ def _event(
 
 
 def _answer(event: dict[str, Any]) -> dict[str, Any]:
-    """What API Gateway's routing would answer: ApiFunction, or the function that serves the route instead."""
-    from vigia.handlers import api, silent_api
+    """What API Gateway's routing would answer: the function the template's most specific route names
+    (ApiFunction, SilentApiFunction, SatApiFunction, ...), as the in-process API caller routes."""
+    from tests.support.api_caller import _function_for
 
-    result: dict[str, Any] = {}
-    for handler in (api.lambda_handler, silent_api.lambda_handler):
-        result = handler(event, FakeContext())
-        if result["statusCode"] != 404 or '"No route' not in (result.get("body") or ""):
-            return result
-    return result
+    return dict(_function_for(event["requestContext"]["http"]["method"], event["rawPath"])(event, FakeContext()))
 
 
 @pytest.fixture
