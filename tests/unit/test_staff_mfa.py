@@ -65,6 +65,14 @@ def mfa(monkeypatch: pytest.MonkeyPatch):
     return settings, asked
 
 
+def test_every_staff_role_needs_totp_the_sat_roles_included():
+    """A role added to the city's staff (the SAT's, who read minors' cases) is held back without TOTP too."""
+    from vigia.callers import STAFF_ROLES
+
+    assert set(STAFF_ROLES) <= STAFF_GROUPS
+    assert {"sat_team", "sat_coordinator"} <= STAFF_GROUPS
+
+
 @pytest.mark.parametrize("source", ["TokenGeneration_Authentication", "TokenGeneration_RefreshTokens"])
 @pytest.mark.parametrize("role", sorted(STAFF_GROUPS))
 def test_staff_without_totp_get_tokens_without_their_staff_group(mfa, role, source):

@@ -13,7 +13,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-STAFF_GROUPS = frozenset({"operator", "police", "response_team", "analyst", "admin"})
+from vigia.callers import STAFF_ROLES
+
+STAFF_GROUPS = STAFF_ROLES  # every staff role, the SAT's included: one list (vigia.callers)
 TOTP = "SOFTWARE_TOKEN_MFA"
 ENROL_CLAIM = "vigia:totp_required"  # tells the app to send this person to TOTP enrolment
 
