@@ -11,7 +11,16 @@ from vigia.adapters.dynamodb.geography import GeographyRecord
 from vigia.residents.registration import APPROVED, Resident
 
 FULL_SCALE_RESIDENTS = 16_350
-DEMO_ROLES = ("operator", "police", "response_team", "analyst", "admin", "citizen")
+DEMO_ROLES = (
+    "operator",
+    "police",
+    "response_team",
+    "analyst",
+    "admin",
+    "citizen",
+    "sat_team",
+    "sat_coordinator",
+)
 DEMO_PASSWORD = "Vigia-demo-2026"
 
 

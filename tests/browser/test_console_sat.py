@@ -417,13 +417,25 @@ def test_retention_deletes_a_closed_case_for_real(console: Console) -> None:
 
 
 def test_on_a_city_without_the_sat_its_team_is_told_so(page: Page, local_stack: LocalStackProcess) -> None:
-    """Godoy Cruz's pack has no `sat` section (the session's stack): the API answers 404 sat-not-enabled
-    and the console says the city has not enabled the SAT, not that something failed."""
+    """A city whose pack has no `sat` section answers every SAT route 404 sat-not-enabled (the API's side:
+    tests/integration/test_sat.py): the console says the city has not enabled the SAT, not that something
+    failed. Both demo packs enable it, so the browser gets that answer from a stand-in for /v1/sat/."""
     url = str(local_stack.outputs.get("ConsoleUrl") or f"{local_stack.api}/console/")
     screen = Console(page, url, local_stack)
     page.set_default_timeout(20_000)
     coordinator = sat_user(local_stack, "sat_coordinator")
-    assert api_as(local_stack, coordinator).get("/v1/sat/cases").status_code == 404
+    problem = {
+        "type": "https://vigia.city/problems/sat-not-enabled",
+        "title": "The SAT is not enabled in this city",
+        "status": 404,
+        "detail": "This city's pack has no sat section.",
+    }
+    page.route(
+        "**/v1/sat/**",
+        lambda route: route.fulfill(
+            status=404, content_type="application/problem+json", body=json.dumps(problem)
+        ),
+    )
     sign_in_as(screen, coordinator)
     expect(page.locator("body")).to_have_attribute("data-page", "sat-overview")
     expect(page.locator("[data-sat-not-enabled]")).to_contain_text("no tiene activado el SAT")

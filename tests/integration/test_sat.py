@@ -282,8 +282,19 @@ def test_a_closed_case_past_retention_is_deleted_for_real(api, stack):
     assert api("GET", f"/v1/sat/cases/{gone}", claims=COORD).status == 404
 
 
-@pytest.mark.cities("godoy-cruz")
-def test_a_city_without_a_sat_section_answers_sat_not_enabled(api, stack):
+def test_a_city_without_a_sat_section_answers_sat_not_enabled(api, stack, tmp_path, monkeypatch):
+    # Given a city pack with no `sat` section (both packs have one: a copy without it)
+    import shutil
+
+    from tests.integration.conftest import ROOT
+
+    pack_dir = tmp_path / "pack"
+    shutil.copytree(ROOT / "infra/cities" / stack.pack.city_id, pack_dir)
+    document = json.loads((pack_dir / "city.json").read_text("utf-8"))
+    del document["sat"]
+    (pack_dir / "city.json").write_text(json.dumps(document, ensure_ascii=False), "utf-8")
+    monkeypatch.setenv("CITY_PACK_DIR", str(pack_dir))
+    runtime.reset()
     answer = api("GET", "/v1/sat/cases", claims=COORD)
     assert answer.status == 404
     assert answer.json["type"].endswith("sat-not-enabled")
