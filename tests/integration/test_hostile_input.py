@@ -226,7 +226,8 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
     (ApiFunction, SilentApiFunction, SatApiFunction, ...), as the in-process API caller routes."""
     from tests.support.api_caller import _function_for
 
-    return dict(_function_for(event["requestContext"]["http"]["method"], event["rawPath"])(event, FakeContext()))
+    handler = _function_for(event["requestContext"]["http"]["method"], event["rawPath"])
+    return dict(handler(event, FakeContext()))
 
 
 @pytest.fixture
