@@ -219,6 +219,11 @@ function alertsScreen(note) {
       h('p', { class: 'hint' }, t('alerts_hint')),
       h('div', { class: 'alert-grid' }, buttons),
       status,
+      h('section', { class: 'card reports-entry', 'aria-labelledby': 'reports-entry-title' },
+        h('h2', { id: 'reports-entry-title' }, t('reports_entry_title')),
+        h('p', { class: 'hint' }, t('reports_entry_hint')),
+        h('button', { type: 'button', class: 'secondary', 'data-go-report': '', on: { click: () => reportScreen() } }, t('report_new')),
+        h('button', { type: 'button', class: 'secondary', 'data-go-my-reports': '', on: { click: () => myReportsScreen() } }, t('my_reports'))),
       signOutButton()));
   });
 }
@@ -263,7 +268,7 @@ async function tapAlert(type, button, status) {
     if (!tap.body) text = t('need_position');
     else if (err instanceof ApiError && err.status === 429) {
       state.tap = null;
-      text = t('too_many', { s: err.problem.retry_after_s || '' });
+      text = t('too_many', { s: err.retryAfterS || err.problem.retry_after_s || '' });
     } else if (err instanceof ApiError && err.status === 422) {
       state.tap = null;
       text = t('outside');
@@ -323,6 +328,151 @@ function sentScreen(receipt, type) {
 function stopPolling() {
   clearInterval(state.poll);
   state.poll = null;
+}
+
+// ------------------------------------------------------------------ reports (not an emergency channel)
+
+const TIMES_OF_DAY = ['morning', 'afternoon', 'evening', 'night'];
+const GENDERS = ['woman', 'man', 'non_binary', 'prefer_not_to_say'];
+
+function inLocale(labels, fallback) {
+  const wanted = state.lang === 'es' ? [state.config.locale, 'es-AR', 'es'] : ['en'];
+  for (const code of wanted) if (labels && labels[code]) return labels[code];
+  return Object.values(labels || {})[0] || fallback;
+}
+
+const reportTypes = () => state.config.report_types || [];
+const reportType = (code) => reportTypes().find((type) => type.code === code);
+
+function choice(name, label, options, attrs = {}) {
+  const id = `f-${name}`;
+  return h('p', { class: 'field' }, h('label', { for: id }, label),
+    h('select', { id, name, ...attrs }, options.map(([value, text]) => h('option', { value }, text))));
+}
+
+/** The report form: the pack's types in her language, her position as the place, a description; for an
+ * unsafe place the time of day and, optional, her self-declared gender. */
+function reportScreen() {
+  show(() => {
+    const error = h('div', { 'data-errors': '', 'aria-live': 'assertive' });
+    const unsafe = h('fieldset', { class: 'unsafe', 'data-unsafe-fields': '' },
+      h('legend', {}, t('report_unsafe_legend')),
+      choice('time_of_day', t('report_time_of_day'), [['', t('report_time_now')], ...TIMES_OF_DAY.map((v) => [v, t(`tod_${v}`)])]),
+      choice('declared_gender', t('report_gender'), [['', t('report_gender_none')], ...GENDERS.map((v) => [v, t(`gender_${v}`)])],
+        { 'aria-describedby': 'gender-hint' }),
+      h('p', { id: 'gender-hint', class: 'hint' }, t('report_gender_hint')));
+    const typeSelect = choice('type', t('report_type'), reportTypes().map((type) => [type.code, inLocale(type.labels, type.code)]), { required: true });
+    const toggle = () => {
+      const type = reportType(form.elements.type.value);
+      unsafe.hidden = !(type && type.unsafe_place);
+      for (const el of unsafe.querySelectorAll('select')) el.disabled = unsafe.hidden;
+    };
+    const submitButton = h('button', { type: 'submit', class: 'primary' }, t('report_send'));
+    const form = h('form', { class: 'card', 'data-report': '', on: { submit: async (event) => {
+      event.preventDefault();
+      const data = Object.fromEntries(new FormData(form));
+      submitButton.disabled = true;
+      replace(error, message(t('sending'), 'info'));
+      let place;
+      try {
+        place = await position();
+      } catch {
+        submitButton.disabled = false;
+        replace(error, message(t('need_position')));
+        return;
+      }
+      const body = { type: data.type, location: place };
+      if (String(data.description || '').trim()) body.description = String(data.description).trim();
+      if (data.time_of_day) body.time_of_day = data.time_of_day;
+      if (data.declared_gender) body.declared_gender = data.declared_gender;
+      try {
+        await state.api.post('/v1/reports', body);
+        myReportsScreen(t('report_sent'));
+      } catch (err) {
+        submitButton.disabled = false;
+        replace(error, reportProblem(err));
+      }
+    } } },
+    h('h2', {}, t('report_title')),
+    message(t('report_not_emergency'), 'info'),
+    typeSelect,
+    unsafe,
+    h('p', { class: 'field' }, h('label', { for: 'f-description' }, t('report_description')),
+      h('textarea', { id: 'f-description', name: 'description', rows: 4, maxlength: 500 })),
+    h('p', { class: 'hint' }, t('report_place_hint')),
+    error,
+    submitButton,
+    h('button', { type: 'button', class: 'link', 'data-go-my-reports': '', on: { click: () => myReportsScreen() } }, t('my_reports')),
+    h('button', { type: 'button', class: 'link', 'data-go-alerts': '', on: { click: () => alertsScreen() } }, t('back_to_alerts')));
+    form.elements.type.addEventListener('change', toggle);
+    replace(main(), form);
+    toggle();
+  });
+}
+
+/** What a refused report tells her: an emergency goes to the alert buttons; the limit says when to retry. */
+function reportProblem(err) {
+  const problem = (err && err.problem) || {};
+  if (err instanceof ApiError && err.status === 422 && (problem.use === 'POST /v1/alerts'
+      || (problem.errors || []).some((e) => (e.path || e.pointer || e.field) === '/description'))) {
+    return h('div', { class: 'message error', role: 'alert', 'data-message': 'emergency' },
+      h('p', {}, t('report_emergency')),
+      h('button', { type: 'button', class: 'danger', 'data-go-alerts': '', on: { click: () => alertsScreen() } }, t('report_go_alerts')));
+  }
+  if (err instanceof ApiError && err.status === 429) {
+    const s = Number(err.retryAfterS || problem.retry_after_s) || 0;
+    if (!s) return h('div', { 'data-message': 'too-many' }, message(t('report_too_many_later')));
+    const at = new Date(Date.now() + s * 1000).toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
+    return h('div', { 'data-message': 'too-many' }, message(t('report_too_many', { at, min: Math.max(1, Math.ceil(s / 60)) })));
+  }
+  return message(problemText(err));
+}
+
+function when(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(document.documentElement.lang, { dateStyle: 'short', timeStyle: 'short' });
+}
+
+/** "Mis reportes": her own reports (GET /v1/reports), newest first, with the status, the department, and the
+ * operator's closing note once closed. Read fresh each time, kept only in this screen. */
+function myReportsScreen(note) {
+  let items = null;
+  let failed = false;
+  const render = () => {
+    const list = items === null
+      ? (failed ? message(t('failed')) : message(t('loading'), 'info'))
+      : items.length === 0 ? h('p', { 'data-no-reports': '' }, t('reports_none'))
+        : h('ul', { class: 'reports', 'data-reports': '' }, items.map((r) => {
+          const type = reportType(r.type);
+          const closing = r.status === 'closed' ? [...(r.notes || [])].reverse().find((n) => n.status === 'closed') : null;
+          return h('li', { class: `report ${r.status}`, dataset: { reportId: r.report_id, status: r.status } },
+            h('h3', {}, type ? inLocale(type.labels, r.label) : r.label),
+            h('p', {}, h('span', { class: `badge ${r.status}` }, t(`rs_${r.status}`)), ' · ', when(r.created_at)),
+            h('p', { class: 'hint' }, t('report_department', { d: type ? inLocale(type.department_names, r.department) : r.department })),
+            r.description ? h('p', { class: 'description' }, r.description) : null,
+            closing ? h('p', { class: 'closing', 'data-closing-note': '' },
+              h('strong', {}, t('report_closed_on', { at: when(r.closed_at || closing.at) })), ' ', closing.note) : null);
+        }));
+    replace(main(), h('section', { class: 'card', 'data-my-reports': '' },
+      h('h2', {}, t('my_reports')),
+      note ? message(note, 'info') : null,
+      h('p', { class: 'hint' }, t('reports_closed_hint')),
+      list,
+      h('button', { type: 'button', class: 'secondary', 'data-refresh-reports': '', on: { click: () => load() } }, t('check_again')),
+      h('button', { type: 'button', class: 'secondary', 'data-go-report': '', on: { click: () => reportScreen() } }, t('report_new')),
+      h('button', { type: 'button', class: 'link', 'data-go-alerts': '', on: { click: () => alertsScreen() } }, t('back_to_alerts'))));
+  };
+  async function load() {
+    try {
+      items = (await state.api.get('/v1/reports')).items || [];
+      failed = false;
+    } catch {
+      failed = true;
+    }
+    if (state.screen === render) render();
+  }
+  show(render);
+  load();
 }
 
 // ------------------------------------------------------------------ the silent alarm

@@ -31,7 +31,11 @@ export function createApi({ baseUrl, session, onUnauthorized = () => {} }) {
     }
     if (!answer.ok) {
       if (answer.status === 401) onUnauthorized();
-      throw new ApiError(answer.status, data);
+      const error = new ApiError(answer.status, data);
+      // a 429's Retry-After (seconds) is a header, not in the problem: callers say when to try again
+      const retryAfter = Number(answer.headers.get('Retry-After'));
+      if (Number.isFinite(retryAfter) && retryAfter > 0) error.retryAfterS = retryAfter;
+      throw error;
     }
     return data;
   }

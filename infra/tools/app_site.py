@@ -29,7 +29,24 @@ def app_config(console_config: Mapping[str, Any], pack: CityPack) -> dict[str, A
         **console_config,
         "cancel_window_s": int(settings.get("cancel_window_s", 120)),
         "silent_alarm": {**gesture, "type": silent_types[0] if silent_types else ""},
+        "report_types": report_types(pack),
     }
+
+
+def report_types(pack: CityPack) -> list[dict[str, Any]]:
+    """The pack's report types as the app's form offers them: labels per locale, whether it marks an unsafe
+    place, and its department's name per locale (the departments' contacts stay out: staff's, not hers)."""
+    departments = pack.raw.get("departments") or {}
+    return [
+        {
+            "code": code,
+            "labels": dict(kind.get("labels") or {}),
+            "unsafe_place": bool(kind.get("unsafe_place")),
+            "department": kind.get("department", ""),
+            "department_names": dict((departments.get(kind.get("department")) or {}).get("name") or {}),
+        }
+        for code, kind in (pack.raw.get("report_types") or {}).items()
+    ]
 
 
 class AppSite(ConsoleSite):

@@ -36,6 +36,20 @@ def test_the_app_config_names_the_cancel_window_and_the_silent_gesture_of_the_pa
     }
 
 
+def test_the_app_config_offers_the_packs_report_types_without_the_departments_contacts() -> None:
+    app, _ = sites()
+    site = json.loads(app.file("config.json")[2])
+    types = {t["code"]: t for t in site["report_types"]}
+    assert set(types) == {"broken_lighting", "dark_spot", "unsafe_place", "trash", "abandoned_vehicle"}
+    assert types["unsafe_place"]["labels"]["en"] == "Here I feel unsafe"
+    assert [code for code, t in types.items() if t["unsafe_place"]] == ["unsafe_place", "dark_spot"]
+    assert types["trash"]["department_names"]["es-AR"] == "Higiene urbana"
+    # the departments' e-mail and phone are the staff's: not in a file any visitor can read
+    offered = json.dumps(site["report_types"])
+    assert "@" not in offered
+    assert "contact" not in offered
+
+
 def test_the_app_serves_its_shell_and_nothing_outside_app() -> None:
     app, _ = sites()
     assert app.file("")[0] == 200
