@@ -37,6 +37,7 @@ def test_a_resident_reports_an_unsafe_place_and_sees_it_closed_with_the_operator
     entry = page.locator(".reports-entry")
     expect(entry).to_contain_text("no es una emergencia")
     entry.scroll_into_view_if_needed()
+    assert phone.serious_violations() == []
     phone.screenshot("reports-entry")
     entry.locator("[data-go-report]").click()
     form = page.locator("[data-report]")
