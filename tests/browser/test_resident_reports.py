@@ -88,6 +88,12 @@ def test_a_resident_reports_an_unsafe_place_and_sees_it_closed_with_the_operator
     expect(item.locator("[data-closing-note]")).to_contain_text(note)
     assert phone.serious_violations() == []
     phone.screenshot("my-reports")
+    # In English the same list reads in her language: the pack's English labels and department names
+    page.locator("[data-locale-switch]").select_option("en")
+    expect(item).to_contain_text("Here I feel unsafe")
+    expect(item).to_contain_text("Closed")
+    expect(item).to_contain_text("Department: Urban safety and prevention")
+    expect(item.locator("[data-closing-note]")).to_contain_text(note)
 
 
 def test_an_emergency_written_as_a_report_points_her_to_the_alert_button_and_nothing_is_stored(
