@@ -51,8 +51,8 @@ def test_every_table_of_the_template_has_its_module_and_every_model_is_bound_to_
         bound.setdefault(setting, []).append(model)
     # Then each table of the template has a module named after it, which declares the table's models
     # ten, the live events' ConnectionsTable and LiveEventsTable, roaming's FederationTable, and the
-    # observatory's ObservatoryTable and DatasetsTable
-    assert len(settings_of) == 15
+    # observatory's ObservatoryTable and DatasetsTable, the SAT's SatTable and the reports' ReportsTable
+    assert len(settings_of) == 17
     for table, setting in settings_of.items():
         module = f"vigia.adapters.dynamodb.{table.removesuffix('Table').lower()}"
         assert importlib.util.find_spec(module) is not None, f"{table} has no module {module}"

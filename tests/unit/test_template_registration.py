@@ -1,5 +1,8 @@
 """Registration in the template: anonymous routes throttled tightest per route, e-mails case-insensitive."""
 
+import re
+
+from infra.local.engine.http_api.routes import Route, match_route
 from infra.local.engine.template import translate
 from vigia.api.routes import PUBLIC, ROUTES
 
@@ -48,9 +51,20 @@ def test_the_stage_throttles_every_route_and_the_registration_routes_tightest():
 
 
 def test_the_public_routes_of_the_route_table_have_no_authorizer_in_the_template():
+    """Each public route of the table is served, as API Gateway picks routes (the most specific; a greedy
+    {proxy+} such as GET /open311/v2/{proxy+} last), by a template route with no authorizer."""
     cfn = translate()
-    open_routes = {key for key, security in _routes(cfn).items() if security == [{"NONE": []}]}
-    assert {route.key for route in ROUTES if PUBLIC in route.roles} <= open_routes
+    template_routes = [
+        Route(key.split(" ", 1)[0], key.split(" ", 1)[1], "", None if security == [{"NONE": []}] else "jwt")
+        for key, security in _routes(cfn).items()
+    ]
+    for route in (r for r in ROUTES if PUBLIC in r.roles):
+        path = re.sub(r"\{[^}]+\}", "x", route.path)
+        picked = match_route(template_routes, route.method, path)
+        assert picked is not None, route.key
+        assert picked[0].authorizer is None, (
+            f"{route.key} is served by {picked[0].key}, which has an authorizer"
+        )
 
 
 def test_sign_in_names_are_case_insensitive_and_fixed_at_creation():
