@@ -79,6 +79,14 @@ function refusal(area, failure) {
   } else showError(area, failure);
 }
 
+/** A list that could not be read: refused (403, or a city without the SAT), else the refresh failed; thrown
+ * on, so the caller's "read again" knows. */
+function listFailed(area, failure) {
+  if (failure.status === 403 || failure.status === 404) refusal(area, failure);
+  else refreshFailed(area, failure);
+  throw failure;
+}
+
 /** "Read again": the lists are read when the page opens and when asked (every read is audited). */
 function reloadButton(read) {
   return h('button', { type: 'button', class: 'action', dataset: { satReload: '' }, on: { click: () => read().catch(() => {}) } }, t('sat_reload'));
@@ -101,9 +109,7 @@ export const caseload = {
           ? table(t('sat_caseload_caption', { n: items.length }), COLUMNS(), items.map((c) => caseRow(c)), { dataset: { satCases: '' } })
           : h('p', { class: 'empty', dataset: { satEmpty: '' } }, t('sat_caseload_empty')));
       } catch (failure) {
-        if (failure.status === 403 || failure.status === 404) refusal(message, failure);
-        else refreshFailed(message, failure);
-        throw failure;
+        listFailed(message, failure);
       }
     }
     // read once on opening and on request, not on every live notice: each read of the SAT is audited
@@ -176,9 +182,7 @@ export const overview = {
         items = answer.cases || [];
         if (!typing) draw();
       } catch (failure) {
-        if (failure.status === 403 || failure.status === 404) refusal(message, failure);
-        else refreshFailed(message, failure);
-        throw failure;
+        listFailed(message, failure);
       }
     }
     // read once on opening and on request, not on every live notice: each read of the SAT is audited
@@ -230,9 +234,7 @@ export const warnings = {
           ? table(t('sat_warnings_caption', { n: items.length, week }), COLUMNS(), items.map((c) => caseRow(c)), { dataset: { satCases: '' } })
           : h('p', { class: 'empty', dataset: { satEmpty: '' } }, t('sat_warnings_empty', { week })));
       } catch (failure) {
-        if (failure.status === 403 || failure.status === 404) refusal(message, failure);
-        else refreshFailed(message, failure);
-        throw failure;
+        listFailed(message, failure);
       }
     }
     // read once on opening and on request, not on every live notice: each read of the SAT is audited

@@ -89,9 +89,13 @@ def _values(alert: Alert, pack: CityPack) -> dict[str, str]:
     }
 
 
-def neutral_text(alert: Alert, pack: CityPack) -> str:
+def neutral_text(alert: Alert, pack: CityPack, *, zone: str | None = None) -> str:
+    """Vigía's neutral words; `zone` in place of the alert's own (a partner city, for an alarm abroad)."""
     template = NEUTRAL_TEXT.get(pack.locale.split("-")[0], NEUTRAL_TEXT["es"])
-    return sms_text.fit(template.format_map(_values(alert, pack)))
+    values = _values(alert, pack)
+    if zone is not None:
+        values["zone"] = zone
+    return sms_text.fit(template.format_map(values))
 
 
 def response_team_text(step: ProtocolStep | None, alert: Alert, pack: CityPack) -> str:
@@ -236,8 +240,7 @@ def plan_silent_fallback(alert: Alert, pack: CityPack, *, partner_name: str) -> 
     team = pack.dispatch.response_team
     if not team:
         raise NoResponseTeam("the city pack lists no response_team numbers")
-    template = NEUTRAL_TEXT.get(pack.locale.split("-")[0], NEUTRAL_TEXT["es"])
-    text = sms_text.fit(template.format_map({**_values(alert, pack), "zone": partner_name}))
+    text = neutral_text(alert, pack, zone=partner_name)
     return Plan(
         tuple(Delivery(alert.alert_id, ALERT, SMS, RESPONSE_TEAM, n, text, pack.locale) for n in team)
     )
