@@ -3,9 +3,15 @@
 The local stack starts it and points the webhook sender at it (PROVINCIAL_CAD_URL). It answers 202
 to a signed, schema-valid CAP document, 401 to a bad signature, 400 to invalid CAP. `GET /received`
 lists what it got (tests and demos read it); `POST /faults {"fail_next": n, "status": 503}` makes it
-refuse the next n requests, to watch retries, the DLQ and redrive at work. Another CAD of the pack
-(`dispatch.other_cads`) is caught at /cap/v1/alerts/<cad id> and checked with that CAD's own key
-(`signing.cad_key`); each record names its `cad` (null for the provincial one).
+refuse the next n requests, to watch retries, the DLQ and redrive at work.
+
+It honours `Idempotency-Key` (the CAP identifier the webhook sender sends with every attempt): a message it
+has accepted once is answered 202 again without being acted on twice; its record says `"replay": true`.
+Under a chaos run (VIGIA_FAULTS, vigia.adapters.faults) it answers some requests 503 (`server_error`) and
+some too slowly for the sender's timeout after accepting them (`slow`): the sender's retry is a replay.
+
+Another CAD of the pack (`dispatch.other_cads`) is caught at /cap/v1/alerts/<cad id> and checked with that
+CAD's own key (`signing.cad_key`); each record names its `cad` (null for the provincial one).
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from infra.local import stand_in
-from vigia import clock
+from vigia import clock, settings
+from vigia.adapters import faults
+from vigia.adapters.cad import IDEMPOTENCY_HEADER
 from vigia.dispatch import cap, signing
 
 log = logging.getLogger("vigia.local.fake_cad")
@@ -60,6 +68,7 @@ class FakeCad:
     received: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0
     fail_status: int = 503
+    acted: set[tuple[str | None, str]] = field(default_factory=set)  # (cad, Idempotency-Key) accepted
     server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -78,7 +87,11 @@ class FakeCad:
             if self.fail_next > 0:
                 self.fail_next -= 1
                 return self.fail_status, {"error": "injected fault"}
+        fault = faults.at("cad", path=path)  # a local chaos run only
+        if fault == "server_error":
+            return 503, {"error": "injected fault (chaos run)"}
         cad_id = cad_of_path(path)
+        key = headers.get(IDEMPOTENCY_HEADER.lower(), "")
         signature_ok = signing.verify(
             signing.cad_key(self.secret, cad_id), body, headers.get(signing.TIMESTAMP_HEADER.lower(), ""),
             headers.get(signing.SIGNATURE_HEADER.lower(), ""),
@@ -95,15 +108,24 @@ class FakeCad:
             "valid": signature_ok and not problems,
             "problems": problems,
             "body": body.decode("utf-8", "replace"),
+            "idempotency_key": key or None,
+            "replay": False,
         }
+        valid = signature_ok and not problems
         with self._lock:
+            if valid and key and (cad_id, key) in self.acted:
+                entry["replay"] = True  # seen and acted on already: answered as before, not acted on again
+            elif valid and key:
+                self.acted.add((cad_id, key))
             self.received.append(entry)
             stand_in.append_record(self.record_path, entry)
         if not signature_ok:
             return 401, {"error": "bad or missing HMAC signature"}
         if problems:
             return 400, {"error": "invalid CAP 1.2", "problems": problems}
-        return 202, {"accepted": True}
+        if fault == "slow":  # accepted, but the answer comes after the sender stopped waiting
+            threading.Event().wait(settings.get().cad_timeout_s + 0.5)
+        return 202, {"accepted": True, "replay": entry["replay"]}
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeCad:
         cad = self

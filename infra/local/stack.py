@@ -191,7 +191,21 @@ class LocalStack(TemplateStack):
         return f"vigia-{city}" if city else "vigia-local"
 
     def function_environment(self) -> dict[str, str]:
-        return self.local_environment()
+        environment = self.local_environment()
+        if os.environ.get("VIGIA_FAULTS"):  # a chaos run (docs/reliability.md): where each fault is written
+            environment["VIGIA_FAULTS_LOG"] = str(self.config.local_dir / "faults.jsonl")
+        return environment
+
+    def invocation_scope(self, logical_id: str) -> Any:
+        """Names the running function to the fault injector (which hop a call is depends on who makes it)."""
+        from vigia.adapters import faults
+
+        return faults.running(logical_id)
+
+    def delivery_fault(self, function: str) -> str | None:
+        from vigia.adapters import faults
+
+        return faults.at("sqs_receive", function=function)
 
     def local_environment(self) -> dict[str, str]:
         cfg = self.config

@@ -22,8 +22,12 @@ def session() -> Any:
 
 def new_client(service: str, **options: Any) -> Any:
     """A client of `service` made from the shared Session, one at a time."""
+    from vigia.adapters import faults
+
     with _creating:
-        return session().client(service, **options)
+        made = session().client(service, **options)
+    faults.instrument(made.meta.events)  # nothing unless a local chaos run turned faults on
+    return made
 
 
 @functools.cache

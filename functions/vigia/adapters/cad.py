@@ -7,8 +7,12 @@ import urllib.error
 import urllib.request
 
 from vigia import clock, settings
-from vigia.adapters import outbox, secrets
+from vigia.adapters import faults, outbox, secrets
 from vigia.dispatch import backoff, cap, signing
+
+# The CAP message's identifier, sent again with every attempt of the same message: a CAD that keeps the
+# identifiers it has acted on answers a repeat without acting twice (the local fake CAD does).
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class CadRefused(Exception):
@@ -53,6 +57,12 @@ def post_cap(
     # the stack's secret, as it is for the provincial CAD, derived for any other (signing.cad_key)
     secret = signing.cad_key(secrets.read(s.cad_secret_id), cad_id)
     attempts = max(1, s.cad_attempts)
+    identifier = cap.parse(body).findtext(f"{{{cap.CAP_NS}}}identifier") or ""
+    fault = faults.at("webhook_sender", alert_id=alert_id, kind=kind)  # a local chaos run only
+    if fault == "provider_error":
+        raise faults.InjectedFault("webhook_sender: provider_error (fault injected on purpose)")
+    if fault == "timeout":
+        raise TimeoutError("webhook_sender: timeout (fault injected on purpose)")
     last: Exception | None = None
     for attempt in range(1, attempts + 1):
         timestamp = clock.iso(clock.now())
@@ -64,12 +74,15 @@ def post_cap(
                 "Content-Type": cap.CONTENT_TYPE,
                 signing.TIMESTAMP_HEADER: timestamp,
                 signing.SIGNATURE_HEADER: signing.sign(secret, body, timestamp),
+                IDEMPOTENCY_HEADER: identifier,
             },
         )
         try:
             with urllib.request.urlopen(request, timeout=s.cad_timeout_s) as answer:  # noqa: S310
                 status = int(answer.status)
             outbox.record("webhook", url, alert_id, body.decode("utf-8"), kind=kind, status=status)
+            if fault == "crash_after_accept":
+                raise faults.InjectedCrash("webhook_sender: crash_after_accept (fault injected on purpose)")
             return str(status)
         except urllib.error.HTTPError as error:
             retryable = error.code >= 500 or error.code in (408, 429)

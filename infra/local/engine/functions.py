@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -9,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,12 +130,21 @@ def _stamp_records() -> None:
     logging.setLogRecordFactory(factory)
 
 
+def no_scope(logical_id: str) -> AbstractContextManager[None]:
+    return contextlib.nullcontext()
+
+
 @dataclass
 class LocalFunction:
     """One function. Invocations are serialised, as one Lambda execution environment takes one event at a
-    time (and Powertools resolvers keep per-invocation state on module globals)."""
+    time (and Powertools resolvers keep per-invocation state on module globals).
+
+    `scope(logical_id)` wraps every invocation (an application's hook: naming the running function to a
+    fault injector, say). A BaseException other than Ctrl-C or exit is a crash of the function, as a killed
+    Lambda runtime is: the invocation failed, the event source hands its work back."""
 
     spec: FunctionSpec
+    scope: Callable[[str], AbstractContextManager[None]] = field(default=no_scope, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _handler: Callable[[Any, Any], Any] | None = field(default=None, repr=False)
 
@@ -164,9 +175,15 @@ class LocalFunction:
             started = time.monotonic()
             running = _RUNNING.set(context)
             try:
-                result = self.handler()(payload, context)
-            except Exception as error:
-                log.exception("%s failed (request %s)", self.logical_id, context.aws_request_id)
+                with self.scope(self.logical_id):
+                    result = self.handler()(payload, context)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as error:
+                if isinstance(error, Exception):
+                    log.exception("%s failed (request %s)", self.logical_id, context.aws_request_id)
+                else:
+                    log.warning("%s crashed (request %s): %s", self.logical_id, context.aws_request_id, error)
                 raise FunctionFailed(f"{type(error).__name__}: {error}") from error
             finally:
                 _RUNNING.reset(running)
@@ -186,8 +203,12 @@ class LocalFunction:
 
 
 class FunctionRegistry:
-    def __init__(self, specs: Mapping[str, FunctionSpec]) -> None:
-        self.functions = {lid: LocalFunction(spec) for lid, spec in specs.items()}
+    def __init__(
+        self,
+        specs: Mapping[str, FunctionSpec],
+        scope: Callable[[str], AbstractContextManager[None]] = no_scope,
+    ) -> None:
+        self.functions = {lid: LocalFunction(spec, scope) for lid, spec in specs.items()}
         self._by_arn = {spec.arn: lid for lid, spec in specs.items()}
         self._by_name = {spec.name: lid for lid, spec in specs.items()}
 

@@ -5,6 +5,7 @@ hooks a subclass overrides."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
@@ -13,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,6 +102,16 @@ class TemplateStack:
     def stop_companions(self) -> None:
         """Stops what start_companions started."""
 
+    def invocation_scope(self, logical_id: str) -> AbstractContextManager[None]:
+        """Wraps every invocation of function `logical_id` (the application may name it to its own tools)."""
+        return contextlib.nullcontext()
+
+    def delivery_fault(self, function: str) -> str | None:
+        """Before an SQS poller hands a batch to `function`: None, or a fault of the event source to act out
+        ("error": the receive fails; "duplicate": the batch is delivered twice; "visibility": a handled
+        message is not deleted and comes back after the retry delay). Only a chaos run says anything."""
+        return None
+
     def mounts(self) -> dict[str, WsgiApp]:
         """WSGI apps served beside the HTTP API on its port, by path prefix (see http_api.Mounts)."""
         return {}
@@ -169,6 +181,7 @@ class TemplateStack:
             retry_delay_s=cfg.retry_delay_s,
             stop=self._stop,
             forget_stream_iterator=forget_stream_iterator,
+            delivery_fault=self.delivery_fault,
         )
         started = time.monotonic()
         gc.disable()  # a bulk load makes few cycles; a full collection over the emulator's heap cost ~0.4 s
@@ -190,7 +203,7 @@ class TemplateStack:
         os.environ.update(merged_environment(specs.values()))
         os.environ.update(self.function_environment())
         _on_path(self.engine.code_dirs)
-        self.functions = FunctionRegistry(specs)
+        self.functions = FunctionRegistry(specs, self.invocation_scope)
         self.http_api.functions = self.functions
 
     def _configure_api(self) -> None:

@@ -20,6 +20,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
 from vigia import settings
+from vigia.adapters import faults
 
 M = TypeVar("M", bound=type[Model])
 
@@ -35,6 +36,7 @@ def _thread_session() -> Session:
     session: Session | None = getattr(_per_thread, "session", None)
     if session is None:
         session = _per_thread.session = get_session()
+        faults.instrument(session)  # a local chaos run's faults, if on
     return session
 
 

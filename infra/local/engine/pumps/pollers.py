@@ -147,6 +147,7 @@ class SqsPump(Pump):
         region: str,
         retry_delay_s: float,
         stop: threading.Event,
+        fault: Callable[[str], str | None] = lambda function: None,
     ) -> None:
         self.name = f"sqs:{spec.logical_id}"
         super().__init__(stop)
@@ -156,6 +157,7 @@ class SqsPump(Pump):
         self.queue_url = queue_url
         self.region = region
         self.retry_delay_s = retry_delay_s
+        self.fault = fault  # a chaos run's faults of the event source (TemplateStack.delivery_fault)
 
     def _receive(self, wait_s: int, count: int) -> list[dict[str, Any]]:
         answer = self.sqs.receive_message(
@@ -183,25 +185,38 @@ class SqsPump(Pump):
                 self._stop.wait(min(0.1, max(deadline - time.monotonic(), 0)))
         return messages
 
+    def _invoke(self, kept: list[dict[str, Any]]) -> set[str]:
+        """The ids of the records that failed (every one when the function failed)."""
+        failed: set[str] | None = set()
+        try:
+            result = self.function.invoke({"Records": kept})
+            if self.spec.report_item_failures:
+                failed = failed_identifiers(result, [r["messageId"] for r in kept])
+        except FunctionFailed:
+            failed = None
+        return {r["messageId"] for r in kept} if failed is None else failed
+
     def poll_once(self) -> bool:
+        fault = self.fault(self.spec.function)
+        if fault == "error":  # the receive fails; the poller tries again
+            log.info("%s: receive failed (fault injected)", self.name)
+            self._stop.wait(0.2)
+            return True
         messages = self._batch()
         if not messages:
             return False
         records = [sqs_record(m, self.spec.source_arn, self.region) for m in messages]
         kept = [r for r in records if matches_any(self.spec.filters, _filterable_sqs(r))]
         dropped = [r for r in records if r not in kept]
-        failed: set[str] | None = set()
+        failed: set[str] = set()
         if kept:
-            try:
-                result = self.function.invoke({"Records": kept})
-                if self.spec.report_item_failures:
-                    failed = failed_identifiers(result, [r["messageId"] for r in kept])
-            except FunctionFailed:
-                failed = None
-        if failed is None:
-            failed = {r["messageId"] for r in kept}
+            failed = self._invoke(kept)
+            if fault == "duplicate":  # SQS's at-least-once: the same messages handed over again
+                failed &= self._invoke(kept)  # done when either delivery handled it
         if kept:
             self.delivered.add(len(kept), len(failed))
+        if fault == "visibility":  # the visibility timeout ran out: handled messages come back
+            failed = {r["messageId"] for r in kept}
         done = dropped + [r for r in kept if r["messageId"] not in failed]
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]

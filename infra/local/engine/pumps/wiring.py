@@ -57,6 +57,7 @@ def wire_pumps(
     retry_delay_s: float,
     stop: threading.Event,
     forget_stream_iterator: Callable[[str], None] = lambda iterator: None,
+    delivery_fault: Callable[[str], str | None] = lambda function: None,
 ) -> Wiring:
     """One pump per enabled event source mapping, SNS subscription of a function and schedule whose
     target is one of `functions`; the rest is named in the log and left out."""
@@ -74,7 +75,7 @@ def wire_pumps(
         if rtype == "AWS::Lambda::EventSourceMapping":
             pump = _mapping_pump(
                 lid, resolver.resolve(props), functions, env, destinations, retry_delay_s, stop,
-                forget_stream_iterator,
+                forget_stream_iterator, delivery_fault,
             )  # fmt: skip
         elif rtype == "AWS::SNS::Subscription" and resolver.resolve(props.get("Protocol")) == "lambda":
             pump = _sns_pump(lid, resolver.resolve(props), functions, env, invoker, stop)
@@ -126,6 +127,7 @@ def _mapping_pump(
     delay: float,
     stop: threading.Event,
     forget_stream_iterator: Callable[[str], None],
+    delivery_fault: Callable[[str], str | None] = lambda function: None,
 ) -> Pump | None:
     function = _function(functions, lid, props.get("FunctionName"))
     if function is None:
@@ -137,7 +139,9 @@ def _mapping_pump(
     if ":sqs:" in spec.source_arn:
         sqs = env.client("sqs")
         url = sqs.get_queue_url(QueueName=spec.source_arn.rsplit(":", 1)[1])["QueueUrl"]
-        return SqsPump(spec, function, sqs, url, region=env.region, retry_delay_s=delay, stop=stop)
+        return SqsPump(
+            spec, function, sqs, url, region=env.region, retry_delay_s=delay, stop=stop, fault=delivery_fault
+        )
     if ":dynamodb:" in spec.source_arn and "/stream/" in spec.source_arn:
         pump = StreamPump(
             spec,
