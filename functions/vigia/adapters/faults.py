@@ -239,7 +239,8 @@ def hop_of(function: str | None, service: str, operation: str, params: Mapping[s
 
 
 def before_call(model: Any, params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
-    """botocore's before-call: raise the error decided for this call, or remember a crash for after it."""
+    """botocore's before-parameter-build: raise the error decided for this call, or remember a crash for
+    after it (the context is the one after-call is given)."""
     faults = active()
     if faults is None:
         return
@@ -295,7 +296,9 @@ def _client_error(service: str, operation: str, hop: str, kind: str) -> Exceptio
 def instrument(events: Any) -> None:
     """Registers the hooks on a botocore client's or session's event system (only when faults are on)."""
     if enabled():
-        events.register("before-call", before_call, unique_id="vigia-faults-before")
+        # before-parameter-build, not before-call: only it is given the call's own parameters (before-call
+        # gets the serialised request, where an SMS's PhoneNumber is no key of its own)
+        events.register("before-parameter-build", before_call, unique_id="vigia-faults-before")
         events.register("after-call", after_call, unique_id="vigia-faults-after")
 
 
