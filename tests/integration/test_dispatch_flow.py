@@ -312,6 +312,20 @@ def test_a_cancel_before_dispatch_withdraws_everything(api, stack, citizen, disp
     assert alert_id not in [item["alert_id"] for item in queue]
 
 
+def test_an_alert_cancelled_before_dispatch_lets_its_repeated_event_through(api, stack, citizen, dispatch):
+    # Given an alert its sender cancelled before its protocol ran, whose AlertCreated arrives twice (the relay
+    # crashed after publishing and published again): found by `make chaos`, the first attempt kept the alert's
+    # 45 s dispatch lease, so the repeat failed DispatchInProgress on every receive and ended in the DLQ
+    alert_id = send_alert(api, citizen)
+    assert api("POST", f"/v1/alerts/{alert_id}/cancel", claims=citizen.claims).status == 202
+    announce(stack, alert_id)
+    announce(stack, alert_id)
+    delivered = pump(stack, only=("DispatchQueue",))
+    assert delivered.failed == 0
+    assert dlq_depth(stack, "DispatchDLQ") == 0
+    assert "dispatch_lease_until" not in stack.alert_item(alert_id)
+
+
 def test_only_the_sender_within_the_window_may_cancel(api, stack, citizen, other_citizen, dispatch):
     alert_id = send_alert(api, citizen)
     assert api("POST", f"/v1/alerts/{alert_id}/cancel", claims=other_citizen.claims).status == 404

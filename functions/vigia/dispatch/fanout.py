@@ -129,11 +129,14 @@ def dispatch_alert(
     if state is None:
         raise AlertNotFound(alert_id)
     try:
-        return _run_protocol(state, pack=pack, store=store, queues=queues, now=now)
+        outcome = _run_protocol(state, pack=pack, store=store, queues=queues, now=now)
     except Exception:
         with contextlib.suppress(Exception):  # if this fails too, the lease expires on its own
             store.release(alert_id)
         raise
+    if outcome.result != "dispatched":  # nothing marked it: give the lease back, or a repeat of the event
+        store.release(alert_id)  # (a relay that published twice) fails DispatchInProgress until it expires
+    return outcome
 
 
 def _run_protocol(
