@@ -172,13 +172,21 @@ def active() -> Faults | None:
         if _state["source"] == raw and (not _is_file(raw) or now - _state["checked"] < 0.5):
             return _state["faults"]  # type: ignore[no-any-return]
         _state["checked"] = now
-        stamp = Path(raw).stat().st_mtime_ns if _is_file(raw) else None
+        try:
+            stamp = Path(raw).stat().st_mtime_ns if _is_file(raw) else None
+        except OSError as error:
+            _log.warning("VIGIA_FAULTS names no readable file (%s); the faults in force stay", error)
+            return _state["faults"]  # type: ignore[no-any-return]
         if _state["source"] == raw and _state["stamp"] == stamp:
             return _state["faults"]  # type: ignore[no-any-return]
-        if stamp is not None:  # a file: its `faults` section
-            spec = json.loads(Path(raw).read_text(encoding="utf-8")).get("faults", {})
-        else:
-            spec = json.loads(raw)
+        try:
+            if stamp is not None:  # a file: its `faults` section
+                spec = json.loads(Path(raw).read_text(encoding="utf-8")).get("faults", {})
+            else:
+                spec = json.loads(raw)
+        except (OSError, ValueError) as error:  # half written: the plan in force stays until it reads whole
+            _log.warning("VIGIA_FAULTS could not be read (%s); the faults in force stay", error)
+            return _state["faults"]  # type: ignore[no-any-return]
         log_path = Path(os.environ[LOG_ENV]) if os.environ.get(LOG_ENV) else None
         previous: Faults | None = _state["faults"]
         faults = parse(spec, log_path=log_path)
@@ -254,7 +262,7 @@ def before_call(model: Any, params: Mapping[str, Any], context: dict[str, Any], 
         if kind is not None:  # the tasks are enqueued; the alert is never marked dispatched
             context["vigia_fault"] = ("dispatcher", kind)
             return
-    kind = faults.decide(hop, function=function, call=f"{service}.{operation}")
+    kind = faults.decide(hop, function=function, call=f"{service}.{operation}", **_named(params))
     if kind is None:
         return
     if kind in AFTER_CALL:
@@ -267,6 +275,18 @@ def before_call(model: Any, params: Mapping[str, Any], context: dict[str, Any], 
 
         raise ConnectTimeoutError(endpoint_url=f"{service} (fault injected: {hop} timeout)")
     raise _client_error(service, operation, hop, kind)
+
+
+def _named(params: Mapping[str, Any]) -> dict[str, str]:
+    """The delivery a provider call carries, for the faults log: a siren command's `command_id`, an End User
+    Messaging SMS's Context (what left before a crash is counted from it)."""
+    named = (params.get("Context") or {}).get("vigia_delivery")
+    if not named and params.get("payload"):
+        try:
+            named = json.loads(params["payload"]).get("command_id")
+        except (TypeError, ValueError, AttributeError):
+            named = None
+    return {"delivery": str(named)} if named else {}
 
 
 def after_call(context: Mapping[str, Any], **_: Any) -> None:
