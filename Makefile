@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)
 # numpy's BLAS threads on a 2-core machine running 2 test workers only contend (the indicators' rank checks)
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: venv console chromium run run-pair sql backfill-lake test test-unit test-integration test-e2e test-browser console-shots lint format bench package sam deploy console-deploy admin token clean redrive indicators city cad-key
+.PHONY: venv console chromium run run-pair chaos sql backfill-lake test test-unit test-integration test-e2e test-browser console-shots lint format bench package sam deploy console-deploy admin token clean redrive indicators city cad-key
 
 venv: $(STAMP)
 
@@ -84,6 +84,9 @@ backfill-lake: venv  ## the lake partitions of past local days on the running lo
 
 indicators: venv  ## indicators of past days on the running local stack: DATE=YYYY-MM-DD or FROM= TO= (default yesterday)
 	$(PY) -m infra.tools.indicators $(if $(DATE),--date $(DATE)) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
+
+chaos: venv  ## faults on every hop of a fresh local stack, then a count (docs/reliability.md): N=1000 RATE=0.2 [SEED=…]; exits 1 on a lost alert, a silent leak or a duplicate the provider gap does not explain
+	$(PY) -m infra.tools.chaos --alerts $(or $(N),1000) --rate $(or $(RATE),0.2) $(if $(SEED),--seed $(SEED))
 
 bench: venv console chromium  ## print performance figures (never pass/fail on time); the functions' logs go to .local/logs/
 	$(PY) -m bench $(BENCH)
