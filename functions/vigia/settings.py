@@ -45,6 +45,9 @@ class Settings:
     delivery_max_receives: int
     delivery_retry_base_s: float
     delivery_retry_cap_s: float
+    # a sender's claim on a delivery: longer than one send can take (the sender's timeout, the CAD's retries
+    # inside one attempt included), or a live send would be taken over; past it the claim is taken over
+    delivery_lease_s: int
     sms_sends_per_s: float  # per sender instance; 0 = unpaced
     sms_channel: str  # SmsChannel: "sns" (SNS Publish) or "end_user_messaging" (SendTextMessage)
     sms_origination_identity: str  # End User Messaging: short code, long code, sender ID or pool ("": none)
@@ -153,6 +156,7 @@ def get() -> Settings:
         delivery_max_receives=int(env.get("DELIVERY_MAX_RECEIVES", "5")),
         delivery_retry_base_s=float(env.get("DELIVERY_RETRY_BASE_S", "2")),
         delivery_retry_cap_s=float(env.get("DELIVERY_RETRY_CAP_S", "300")),
+        delivery_lease_s=int(env.get("DELIVERY_LEASE_S", "120")),
         sms_sends_per_s=float(env.get("SMS_SENDS_PER_S", "0")),
         sms_channel=_sms_channel(env.get("SMS_CHANNEL") or "sns"),
         sms_origination_identity=env.get("SMS_ORIGINATION_IDENTITY", ""),

@@ -246,11 +246,12 @@ class Ledger:
         row = self.rows.get(delivery.key)
         if row is None:
             return sending.UNKNOWN
-        if row["status"] in (sending.QUEUED, sending.FAILED, sending.DEAD_LETTER) or (
-            row["status"] == sending.SENDING and row["lease"] < now_s
-        ):
+        if row["status"] in (sending.QUEUED, sending.FAILED, sending.DEAD_LETTER):
             row.update(status=sending.SENDING, lease=now_s + lease_s, attempts=row["attempts"] + 1)
             return sending.CLAIMED
+        if row["status"] == sending.SENDING and row["lease"] < now_s:  # the attempt before died mid-send
+            row.update(lease=now_s + lease_s, attempts=row["attempts"] + 1)
+            return sending.RECLAIMED
         return {sending.SENT: sending.ALREADY_SENT, sending.CANCELLED: sending.WITHDRAWN}.get(
             row["status"], sending.IN_FLIGHT
         )
@@ -265,9 +266,16 @@ class Ledger:
 SMS = protocol.Delivery("a1", "alert", "sms", "neighbours", "+5492615550001", "hola", "es-AR")
 
 
-def deliver(ledger, send, *, receive=1, now=1000.0):
+def deliver(ledger, send, *, receive=1, now=1000.0, on_uncertain=None):
     return sending.deliver(
-        SMS, ledger=ledger, send=send, attempt=sending.Attempt(receive, 5), now_s=now, at="t", lease_s=60
+        SMS,
+        ledger=ledger,
+        send=send,
+        attempt=sending.Attempt(receive, 5),
+        now_s=now,
+        at="t",
+        lease_s=60,
+        on_uncertain=on_uncertain,
     )
 
 
@@ -309,6 +317,36 @@ def test_a_task_whose_lease_is_held_elsewhere_waits_and_an_unknown_one_is_refuse
     assert (
         deliver(ledger, lambda d: pytest.fail("a withdrawn delivery must not be sent")) == sending.WITHDRAWN
     )
+
+
+def test_taking_over_a_lease_that_ran_out_sends_and_says_the_earlier_outcome_is_unknown():
+    # Given an attempt that claimed the SMS and died (after the provider's accept, or before: nobody knows)
+    ledger, sent, uncertain = Ledger(SMS), [], []
+    ledger.rows[SMS.key].update(status=sending.SENDING, lease=900.0, attempts=1)
+    # When the task comes back after the lease ran out
+    outcome = deliver(ledger, lambda d: sent.append(d) or "id", now=1000.0, on_uncertain=uncertain.append)
+    # Then it is sent, and the sender hears, before the send, that this may be the second time
+    assert outcome == sending.SENT
+    assert sent == [SMS]
+    assert uncertain == [SMS]
+    assert ledger.rows[SMS.key]["status"] == sending.SENT
+
+
+def test_a_ledger_saying_reclaimed_is_a_claim_and_an_ordinary_claim_is_not_uncertain():
+    class Reclaiming(Ledger):
+        def claim(self, delivery, *, now_s, lease_s, at):
+            return sending.RECLAIMED
+
+    order = []
+    outcome = deliver(
+        Reclaiming(SMS), lambda d: order.append("send") or "id", on_uncertain=lambda d: order.append("warn")
+    )
+    assert (outcome, order) == (sending.SENT, ["warn", "send"])
+    # a claim after a failed send is ordinary: that attempt's outcome is known (it failed)
+    ledger, uncertain = Ledger(SMS), []
+    ledger.rows[SMS.key].update(status=sending.FAILED, attempts=1)
+    assert deliver(ledger, lambda d: "id", on_uncertain=uncertain.append) == sending.SENT
+    assert uncertain == []
 
 
 def test_a_task_survives_the_queue_round_trip():

@@ -4,7 +4,11 @@ The ledger (DeliveriesTable) is the judge: a sender first claims the delivery wi
 update (queued/failed → sending, or a `sending` whose lease ran out), sends, then marks it `sent`
 with another condition. A redelivered message finds it `sent` and stops there. The one window left
 is a crash between the provider's accept and the `sent` mark: the lease then expires and the
-message goes out again — at-least-once, as SMS providers offer no idempotency key.
+message goes out again — at-least-once, as SNS SMS and End User Messaging offer no idempotency key and
+no way to ask whether a message went. That take-over is told apart (RECLAIMED, not CLAIMED): the ledger
+counts it in the record's `uncertain` and the sender says, before it sends, that the message may go
+out twice — so a duplicate the gap explains can be told from any other. Siren units can drop the repeat
+themselves (the command's `command_id`), as IoT QoS 1 already asks of them.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ QUEUED, SENDING, SENT, FAILED, DEAD_LETTER, CANCELLED = (
     "dead_letter",
     "cancelled",
 )
-CLAIMED, ALREADY_SENT, WITHDRAWN, IN_FLIGHT, UNKNOWN = (
+CLAIMED, RECLAIMED, ALREADY_SENT, WITHDRAWN, IN_FLIGHT, UNKNOWN = (
     "claimed",
+    "reclaimed",  # a `sending` whose lease ran out: the attempt before died, its outcome unknown
     "already_sent",
     "withdrawn",
     "in_flight",
@@ -43,7 +48,9 @@ class UnknownDelivery(Exception):
 
 class Ledger(Protocol):
     def claim(self, delivery: Delivery, *, now_s: float, lease_s: int, at: str) -> str:
-        """CLAIMED, or why not: ALREADY_SENT, WITHDRAWN (cancelled), IN_FLIGHT, UNKNOWN."""
+        """CLAIMED; RECLAIMED when it took over a `sending` whose lease ran out (counted as uncertain: the
+        provider may have accepted that attempt's message); or why not: ALREADY_SENT, WITHDRAWN (cancelled),
+        IN_FLIGHT, UNKNOWN."""
         ...
 
     def mark_sent(self, delivery: Delivery, *, at: str, provider_id: str) -> None: ...
@@ -66,9 +73,15 @@ def deliver(
     now_s: float,
     at: str,
     lease_s: int,
+    on_uncertain: Callable[[Delivery], None] | None = None,
 ) -> str:
-    """SENT, ALREADY_SENT or WITHDRAWN; raises (so SQS retries) when the send failed or is in flight."""
+    """SENT, ALREADY_SENT or WITHDRAWN; raises (so SQS retries) when the send failed or is in flight.
+
+    `on_uncertain` hears, before the send, of a claim that took over an expired lease: the message may
+    be going out a second time."""
     claim = ledger.claim(delivery, now_s=now_s, lease_s=lease_s, at=at)
+    if claim == RECLAIMED and on_uncertain is not None:
+        on_uncertain(delivery)
     if claim in (ALREADY_SENT, WITHDRAWN):
         return claim
     if claim == IN_FLIGHT:

@@ -5,6 +5,11 @@ timeout), then retried; after the queue's maxReceiveCount it lands in the channe
 delivery record says `dead_letter` with the last error, for operators to see and redrive. A message that
 is not a delivery task of this channel is poison: dead-lettered at once with its reason, dropped if a
 redrive brings it back (vigia.handlers.poison).
+
+A claim holds the delivery for DELIVERY_LEASE_S (120 s): longer than one send, CAD retries included (the
+webhook sender's 30 s timeout), so no live send is taken over. A claim that takes over a lease that ran
+out is logged as a warning and counted (DeliveriesUncertain): that earlier attempt may have reached the
+provider, and the message may go out twice.
 """
 
 from __future__ import annotations
@@ -24,8 +29,6 @@ from vigia.dispatch.protocol import Delivery
 from vigia.dispatch.sending import SENT, Attempt, deliver
 from vigia.handlers.poison import Poison, guarded
 from vigia.observability import logger, metrics
-
-LEASE_S = 120  # longer than any one send, CAD retries included
 
 
 def sender_handler(
@@ -53,6 +56,14 @@ def sender_handler(
             "kind": delivery.kind,
             "attempt": attempt.receive_count,
         }
+
+        def uncertain(_: Delivery) -> None:
+            logger.warning(
+                "the previous attempt's outcome is unknown; the message may go out twice",
+                extra={**context, "key": delivery.key},
+            )
+            metrics.add_metric(name="DeliveriesUncertain", unit="Count", value=1)
+
         try:
             outcome = deliver(
                 delivery,
@@ -61,7 +72,8 @@ def sender_handler(
                 attempt=attempt,
                 now_s=time.time(),
                 at=clock.iso(clock.now()),
-                lease_s=LEASE_S,
+                lease_s=s.delivery_lease_s,
+                on_uncertain=uncertain,
             )
         except Exception as error:
             logger.warning("delivery failed; will retry", extra={**context, "error": type(error).__name__})

@@ -52,6 +52,8 @@ class DeliveryRecord(Record):
     sent_at = UnicodeAttribute(null=True)
     provider_id = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)
+    sending_attempt = NumberAttribute(null=True)  # the `attempts` of the claim that set `sending`
+    uncertain = NumberAttribute(null=True)  # claims that took over an expired lease: outcome unknown
 
 
 def queued_record(delivery: Delivery, at: str) -> DeliveryRecord:
@@ -124,31 +126,54 @@ class DynamoLedger:
     """sending.Ledger on DeliveriesTable: every transition is a conditional update."""
 
     def claim(self, delivery: Delivery, *, now_s: float, lease_s: int, at: str) -> str:
-        record = DeliveryRecord(delivery.alert_id, delivery.key)
-        claimable = DeliveryRecord.status.is_in(sending.QUEUED, sending.FAILED, sending.DEAD_LETTER) | (
-            (DeliveryRecord.status == sending.SENDING) & (DeliveryRecord.lease_until < int(now_s))
-        )
+        """One conditional UpdateItem in the common case (queued, failed, dead-lettered). Only when that is
+        refused is the record read; a `sending` whose lease ran out is then taken over by a second
+        conditional update that adds 1 to `uncertain`: the attempt before may have reached the provider."""
+        ordinary = DeliveryRecord.status.is_in(sending.QUEUED, sending.FAILED, sending.DEAD_LETTER)
+        if self._claim(delivery, now_s=now_s, lease_s=lease_s, at=at, condition=ordinary):
+            return sending.CLAIMED
         try:
-            record.update(
+            current = DeliveryRecord.get(delivery.alert_id, delivery.key, consistent_read=True)
+        except DeliveryRecord.DoesNotExist:
+            return sending.UNKNOWN
+        if current.status == sending.SENDING and (current.lease_until or 0) < int(now_s):
+            expired = (DeliveryRecord.status == sending.SENDING) & (DeliveryRecord.lease_until < int(now_s))
+            uncertain = [DeliveryRecord.uncertain.add(1)]
+            if self._claim(delivery, now_s=now_s, lease_s=lease_s, at=at, condition=expired, also=uncertain):
+                return sending.RECLAIMED
+            return sending.IN_FLIGHT  # another worker took it over first
+        return {sending.SENT: sending.ALREADY_SENT, sending.CANCELLED: sending.WITHDRAWN}.get(
+            current.status, sending.IN_FLIGHT
+        )
+
+    def _claim(
+        self,
+        delivery: Delivery,
+        *,
+        now_s: float,
+        lease_s: int,
+        at: str,
+        condition: Any,
+        also: Sequence[Any] = (),
+    ) -> bool:
+        """`sending` under a fresh lease, marked with the attempt's number; False when the condition fails."""
+        try:
+            DeliveryRecord(delivery.alert_id, delivery.key).update(
                 actions=[
                     DeliveryRecord.status.set(sending.SENDING),
                     DeliveryRecord.lease_until.set(int(now_s) + lease_s),
-                    DeliveryRecord.attempts.add(1),
+                    DeliveryRecord.attempts.set((DeliveryRecord.attempts | 0) + 1),
+                    DeliveryRecord.sending_attempt.set((DeliveryRecord.attempts | 0) + 1),
                     DeliveryRecord.updated_at.set(at),
+                    *also,
                 ],
-                condition=claimable,
+                condition=condition,
             )
-            return sending.CLAIMED
+            return True
         except UpdateError as error:
             if not conditional_failed(error):
                 raise
-        try:
-            current = DeliveryRecord.get(delivery.alert_id, delivery.key, consistent_read=True).status
-        except DeliveryRecord.DoesNotExist:
-            return sending.UNKNOWN
-        return {sending.SENT: sending.ALREADY_SENT, sending.CANCELLED: sending.WITHDRAWN}.get(
-            current, sending.IN_FLIGHT
-        )
+            return False
 
     def mark_sent(self, delivery: Delivery, *, at: str, provider_id: str) -> None:
         try:
