@@ -87,6 +87,8 @@ def test_neighbours_hear_of_a_robbery_through_end_user_messaging_from_the_short_
     assert {(r["OriginationIdentity"], r["ConfigurationSetName"], r["MessageType"]) for r in asked} == {
         (SHORT_CODE, CONFIGURATION_SET, "TRANSACTIONAL")
     }
+    # each request names its delivery in Context, which the provider's delivery events carry
+    assert {r["Context"]["vigia_delivery"] for r in asked} == {f"{alert_id}#alert#sms#{p}" for p in phones}
     # and nothing went through SNS
     assert sns_sms_count() == 0
     assert {r["status"] for r in deliveries(stack, alert_id) if r.get("channel") == "sms"} == {"sent"}

@@ -92,6 +92,8 @@ def test_an_sms_through_end_user_messaging_is_one_transactional_text_from_the_ci
                 "MessageType": "TRANSACTIONAL",
                 "OriginationIdentity": SHORT_CODE,
                 "ConfigurationSetName": CONFIGURATION_SET,
+                # the provider's delivery events name the delivery (docs/dispatch.md, the provider gap)
+                "Context": {"vigia_delivery": f"A1#alert#sms#{PHONE}"},
             },
         )
         provider_id = sms.send_sms(PHONE, "Robo en Belgrano y Uruguay", alert_id="A1", kind="alert")
@@ -115,9 +117,10 @@ def test_without_an_origination_identity_the_request_leaves_it_to_the_account(ch
                 "DestinationPhoneNumber": PHONE,
                 "MessageBody": "x",
                 "MessageType": "TRANSACTIONAL",
+                "Context": {"vigia_delivery": f"A1#cancel#sms#{PHONE}"},
             },
         )
-        assert sms.send_sms(PHONE, "x", alert_id="A1", kind="alert") == "m-2"
+        assert sms.send_sms(PHONE, "x", alert_id="A1", kind="cancel") == "m-2"
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from typing import Any
 from vigia import settings
 from vigia.adapters import outbox
 from vigia.adapters.aws import client, client_at
+from vigia.dispatch.protocol import SMS, delivery_key
 
 END_USER_MESSAGING = "end_user_messaging"
 # Codes of SendTextMessage a retry can get past; any other refusal needs a person (a wrong or unregistered
@@ -82,7 +83,10 @@ def send_sms(phone: str, text: str, *, alert_id: str, kind: str) -> str:
     _pace()
     s = settings.get()
     if s.sms_channel == END_USER_MESSAGING:
-        message_id = _send_text_message(phone, text, s.sms_origination_identity, s.sms_configuration_set)
+        delivery = f"{alert_id}#{delivery_key(kind, SMS, phone)}"
+        message_id = _send_text_message(
+            phone, text, s.sms_origination_identity, s.sms_configuration_set, delivery=delivery
+        )
         outbox.record(
             "sms",
             phone,
@@ -105,13 +109,19 @@ def send_sms(phone: str, text: str, *, alert_id: str, kind: str) -> str:
     return str(answer["MessageId"])
 
 
-def _send_text_message(phone: str, text: str, origination: str, configuration_set: str) -> str:
+def _send_text_message(
+    phone: str, text: str, origination: str, configuration_set: str, *, delivery: str
+) -> str:
+    """`delivery` (`<alert_id>#<kind>#sms#<phone>`) goes in the request's Context, which the service copies
+    into the message's delivery events: a message sent twice across a sender's crash (docs/dispatch.md)
+    is then found by its delivery in the configuration set's event destination."""
     from botocore.exceptions import ClientError
 
-    request: dict[str, str] = {
+    request: dict[str, Any] = {
         "DestinationPhoneNumber": phone,
         "MessageBody": text,
         "MessageType": "TRANSACTIONAL",
+        "Context": {"vigia_delivery": delivery},
     }
     # Empty: the account picks (its default or a pool); Argentina needs the city's short code named here.
     if origination:
