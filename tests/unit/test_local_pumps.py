@@ -371,6 +371,30 @@ def test_draining_a_stream_flushes_a_batching_window_and_retries_then_sends_on_f
     assert pump.drain().invocations == 0  # nothing more to deliver
 
 
+def test_a_stream_batch_that_fails_whole_is_bisected_when_the_mapping_says_so() -> None:
+    # The relay's mapping has BisectBatchOnFunctionError: a function that dies on any batch of more than one
+    # record (a crash mid-batch, as make chaos injects) still gets every record through, one at a time, and a
+    # split does not use up the retry attempts; without bisect the records are given up after the retries.
+    records = [stream_record(n) for n in range(1, 5)]
+
+    def die_unless_alone(event: Any) -> Any:
+        if len(event["Records"]) > 1:
+            raise FunctionFailed("crashed mid-batch")
+        return {}
+
+    bisected = FakeFunction(die_unless_alone)
+    pump, sent = stream_pump(bisected, records, BisectBatchOnFunctionError=True, MaximumRetryAttempts=0)
+    pump.drain()
+    delivered = [sequences(b) for b in bisected.batches if len(b) == 1]
+    assert sorted(seq for batch in delivered for seq in batch) == ["101", "102", "103", "104"]
+    assert sent == []
+
+    whole = FakeFunction(die_unless_alone)
+    pump, sent = stream_pump(whole, records, MaximumRetryAttempts=0)
+    pump.drain()
+    assert len(sent) >= 1  # given up: the on-failure destination got them
+
+
 def test_draining_several_pumps_follows_messages_from_one_queue_to_the_next() -> None:
     from infra.local.engine.pumps import drain_all
 

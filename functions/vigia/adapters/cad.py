@@ -58,7 +58,7 @@ def post_cap(
     secret = signing.cad_key(secrets.read(s.cad_secret_id), cad_id)
     attempts = max(1, s.cad_attempts)
     identifier = cap.parse(body).findtext(f"{{{cap.CAP_NS}}}identifier") or ""
-    fault = faults.at("webhook_sender", alert_id=alert_id, kind=kind)  # a local chaos run only
+    fault = faults.at("webhook_sender", alert_id=alert_id, message=kind)  # a local chaos run only
     if fault == "provider_error":
         raise faults.InjectedFault("webhook_sender: provider_error (fault injected on purpose)")
     if fault == "timeout":

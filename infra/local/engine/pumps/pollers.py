@@ -40,6 +40,7 @@ class MappingSpec:
     on_failure_arn: str | None = None
     filters: list[dict[str, Any]] = field(default_factory=list)
     enabled: bool = True
+    bisect: bool = False  # BisectBatchOnFunctionError (streams): a failed batch is split in two and retried
 
     @classmethod
     def from_properties(cls, logical_id: str, function: str, p: Mapping[str, Any]) -> MappingSpec:
@@ -58,6 +59,7 @@ class MappingSpec:
             on_failure_arn=str(on_failure) if on_failure else None,
             filters=parse_filters(p.get("FilterCriteria")),
             enabled=str(p.get("Enabled", "true")).lower() != "false",
+            bisect=str(p.get("BisectBatchOnFunctionError", "false")).lower() == "true",
         )
 
 
@@ -251,6 +253,7 @@ class _Shard:
     failing_sequence: str | None = None
     retry_at: float = 0.0
     checkpoint: str | None = None  # sequence number of the last record done with
+    cap: int = 0  # after a bisect: the size of the next batch (0: the mapping's batch size)
 
 
 class StreamPump(Pump):
@@ -336,11 +339,12 @@ class StreamPump(Pump):
         now = self.clock()
         if now < shard.retry_at:
             return fetched
-        full = len(shard.buffer) >= self.spec.batch_size
+        size = shard.cap or self.spec.batch_size
+        full = len(shard.buffer) >= size
         waiting = now - shard.first_buffered_at < self.spec.batching_window_s
-        if not full and waiting and not self._draining:
+        if not full and waiting and not self._draining and not shard.cap:
             return fetched
-        self._deliver(shard, shard.buffer[: self.spec.batch_size])
+        self._deliver(shard, shard.buffer[:size])
         return True
 
     def _deliver(self, shard: _Shard, batch: list[dict[str, Any]]) -> None:
@@ -355,6 +359,12 @@ class StreamPump(Pump):
         self.delivered.add(len(batch), len(batch) if failed is None else len(failed))
         if failed == set():
             self._advance(shard, len(batch))
+            shard.cap = 0
+            return
+        if failed is None and self.spec.bisect and len(batch) > 1:
+            # Lambda splits the batch in two and retries the first half; a split is not a retry attempt
+            shard.cap = (len(batch) + 1) // 2
+            log.info("%s: a batch of %d failed; retrying it in halves", self.name, len(batch))
             return
         # Retry from the first failed record (the whole batch when the function raised).
         first = 0 if failed is None else min(sequences.index(s) for s in failed)
