@@ -225,6 +225,32 @@ def test_an_unacknowledged_silent_alert_is_sent_to_the_team_again_once(
     assert stack.queue_messages("DispatchQueue") == []
 
 
+def test_a_reminder_whose_enqueue_failed_is_enqueued_by_the_next_run(
+    api, stack, victim, staff_claims, outbox_path
+):
+    # Found by `make chaos`: the run stamps ack_reminded_at and records the reminder in one transaction, then
+    # enqueues it; when that enqueue failed, every later run skipped the stamped alert and the response team
+    # was never texted again. Now a later run enqueues the reminder's deliveries still queued (the ledger
+    # sends each once).
+    from tests.integration.dispatch_harness import failing_calls
+    from vigia.handlers.silent_ack_watch import lambda_handler
+
+    alert_id = new_silent(api, stack, victim)
+    Pumps(stack).queues()
+    first = len(outbox(outbox_path))
+    later = clock.now() + timedelta(seconds=stack.pack.settings.silent_ack_target_s + 5)
+    with failing_calls("sqs", "SendMessageBatch") as failed, pytest.raises(Exception):  # noqa: B017, PT011
+        lambda_handler({"time": clock.iso(later)}, FakeContext())
+    assert failed[0] >= 1
+    Pumps(stack).queues()
+    assert len(outbox(outbox_path)) == first  # the failed run sent nothing
+    for _ in range(2):
+        lambda_handler({"time": clock.iso(later + timedelta(minutes=1))}, FakeContext())
+        Pumps(stack).queues()
+    again = [line for line in outbox(outbox_path)[first:] if alert_id in line["body"]]
+    assert sorted(line["recipient"] for line in again) == sorted(stack.pack.dispatch.response_team)
+
+
 # ------------------------------------------------------------------ the property
 ROLES = ("operator", "police", "admin", "analyst", "citizen", "response_team")
 ACTIONS = (

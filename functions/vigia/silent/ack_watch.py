@@ -32,6 +32,10 @@ class AckWatchStore(Protocol):
         unacknowledged and was never reminded; False when it was not (then nothing is sent)."""
         ...
 
+    def unsent(self, alert_id: str, kind: str) -> set[str]:
+        """The keys of the alert's deliveries of `kind` still waiting to be sent (queued or failed)."""
+        ...
+
 
 class TaskQueues(Protocol):
     def enqueue(self, deliveries: Sequence[Delivery]) -> None: ...
@@ -67,6 +71,11 @@ def watch(*, pack: CityPack, store: AckWatchStore, queues: TaskQueues, now: date
     at = clock.iso(now)
     for incident in overdue:
         if ACK_REMINDED in incident.stamps:
+            # Reminded on an earlier run, whose enqueue may have failed after the stamp: what is still
+            # queued goes again (the ledger sends each delivery once, so a repeat is harmless)
+            waiting = store.unsent(incident.alert_id, REMINDER)
+            if waiting:
+                queues.enqueue([d for d in reminder(incident, pack) if d.key in waiting])
             continue
         deliveries = reminder(incident, pack)
         if deliveries and store.remind(incident.alert_id, deliveries, at=at):

@@ -21,6 +21,7 @@ from vigia.adapters.dynamodb.batches import batch_get
 from vigia.adapters.dynamodb.binding import connection, reasons
 from vigia.adapters.dynamodb.deliveries import DeliveryRecord, queued_record
 from vigia.adapters.dynamodb.units import UnitRecord
+from vigia.dispatch import sending
 from vigia.dispatch.protocol import Delivery
 from vigia.errors import Conflict
 from vigia.incidents import lifecycle
@@ -135,6 +136,15 @@ class DynamoIncidentStore:
                 return False
             raise
         return True
+
+    def unsent(self, alert_id: str, kind: str) -> set[str]:
+        """One strongly consistent Query of the alert's deliveries: the keys of `kind` not sent yet."""
+        waiting = (sending.QUEUED, sending.FAILED, sending.DEAD_LETTER)
+        return {
+            r.sk
+            for r in DeliveryRecord.query(alert_id, consistent_read=True)
+            if r.kind == kind and r.status in waiting
+        }
 
     # writes
     def write(
