@@ -305,14 +305,63 @@ def wait_for_quiet(stack: Stack, at_most_s: float, still_s: float = 6.0) -> floa
     return time.monotonic() - started
 
 
-def redrive(stack: Stack) -> str:
+# The DLQs of scheduled runs hold the input of a run that failed: redriving one is running it again.
+SCHEDULE_DLQS = {
+    "silent-ack-watch-dlq": "SilentAckWatchFunction",
+    "watchdog-schedule-dlq": "WatchdogFunction",
+}
+# The relay's holds stream positions, not alerts: the watchdog re-publishes what the relay gave up on.
+RELAY_DLQ = "relay-dlq"
+RELAY_REDRIVE = {"threshold_s": 0, "lookback_s": 86400}
+
+
+def _tool_env(stack: Stack) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIGIA_"))}
     env["PYTHONPATH"] = f"{ROOT / 'functions'}{os.pathsep}{ROOT}"
+    env["VIGIA_LOCAL_DIR"] = str(stack.local_dir)
+    return env
+
+
+def redrive(stack: Stack) -> str:
+    """Every DLQ once: `make redrive` for the dispatch and channel queues; a scheduled run's DLQ by running
+    its function again on each input; the relay's by one watchdog run that re-publishes any alert still
+    `received`. A message is deleted only when its run succeeded."""
     done = subprocess.run(
         [sys.executable, "-m", "infra.tools.redrive", "all", "--local-dir", str(stack.local_dir)],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        cwd=ROOT, env=_tool_env(stack), capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    summary = [done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""]
+    sqs = stack.aws("sqs")
+    city = stack.outputs.get("City") or "godoy-cruz"
+    runs: dict[str, tuple[str, dict[str, Any] | None]] = {n: (f, None) for n, f in SCHEDULE_DLQS.items()}
+    runs[RELAY_DLQ] = ("WatchdogFunction", RELAY_REDRIVE)
+    for name, (function, fixed) in runs.items():
+        url = sqs.get_queue_url(QueueName=f"vigia-{city}-{name}")["QueueUrl"]
+        rerun = 0
+        while True:
+            answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            messages = answer.get("Messages", [])
+            if not messages:
+                break
+            for message in messages:
+                event = json.dumps(fixed) if fixed is not None else message["Body"]
+                if not _invoke(stack, function, event):
+                    return "; ".join([*summary, f"{name}: {function} failed; left in its DLQ"])
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                rerun += 1
+        if rerun:
+            summary.append(f"{name}: {rerun} run again through {function}")
+    return "; ".join(summary)
+
+
+def _invoke(stack: Stack, function: str, event: str) -> bool:
+    done = subprocess.run(
+        [sys.executable, "-m", "infra.local.run", "invoke", function, event],
+        cwd=ROOT, env=_tool_env(stack), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        print(f"  {function} failed on a redriven input:\n{done.stderr[-2000:]}", file=sys.stderr)
+    return done.returncode == 0
 
 
 # ------------------------------------------------------------------ the count
@@ -444,8 +493,8 @@ def count(
             )
             if sends[(s.alert_id, "alert", channel, recipient)]:
                 continue
-            if s.cancelled and status == "cancelled":
-                continue  # withdrawn before it went out: the sender cancelled in time
+            if s.cancelled and status in ("cancelled", None):
+                continue  # withdrawn before it went out, or never planned: cancelled in time
             lost.append(f"{s.alert_id} ({s.type}) {channel} → {recipient}: {status or 'no delivery record'}")
         for r in records:
             if r["status"] not in ("sent", "cancelled"):
@@ -575,7 +624,16 @@ def alert_types(pack: Any, n: int, seed: int) -> list[tuple[str, bool]]:
     return chosen
 
 
-def run(n: int, rate: float, seed: int, work: Path, out: Callable[[str], None] = print) -> tuple[int, Count]:
+def run(
+    n: int,
+    rate: float,
+    seed: int,
+    work: Path,
+    out: Callable[[str], None] = print,
+    faults_for_s: float | None = None,
+) -> tuple[int, Count]:
+    """`faults_for_s`: how long the faults stay on once the last alert is accepted (None: until the pipeline
+    is quiet with them on, as `make chaos` runs; the suite's shorter run gives them a fixed while)."""
     from vigia.city.loading import load_city_pack
 
     pack = load_city_pack(ROOT / "infra" / "cities" / "godoy-cruz", ROOT / "schemas" / "city.schema.json")
@@ -600,12 +658,21 @@ def run(n: int, rate: float, seed: int, work: Path, out: Callable[[str], None] =
         out(f"  faults at {rate:.0%} on every hop: {n} alerts")
         on = time.time()
         sent += send_alerts(residents, types[calm_n:], "faults", (limit, silent_limit), seed + 1)
-        out(f"  {len(sent)} alerts accepted; the pipeline works through them with the faults still on")
-        waited = wait_for_quiet(stack, 600)
-        out(f"  quiet after {waited:.0f} s; faults off, waiting for quiet")
+        if faults_for_s is None:
+            out(f"  {len(sent)} alerts accepted; the pipeline works through them with the faults still on")
+            waited = wait_for_quiet(stack, 600)
+            out(f"  quiet after {waited:.0f} s; faults off, waiting for quiet")
+        else:
+            out(f"  {len(sent)} alerts accepted; the faults stay on {faults_for_s:.0f} s more")
+            time.sleep(faults_for_s)
+            out("  faults off, waiting for quiet")
         stack.set_faults(0.0, seed)
         off = time.time()
         waited = wait_for_quiet(stack, 600)
+        # a dispatcher that crashed holds its alert's lease for DISPATCH_LEASE_S (45 s); locally a message
+        # comes back after 1 s, not after the queue's visibility timeout, so its receives can run out first:
+        # the redrive comes once every lease taken under faults has expired
+        time.sleep(max(0.0, off + 50 - time.time()))
         before = dead_letters(stack)
         out(f"  quiet after {waited:.0f} s; dead letters before the redrive: {sum(before.values())}")
         out(f"  redrive: {redrive(stack)}")
