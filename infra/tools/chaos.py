@@ -464,62 +464,96 @@ def _alert_of_identifier(identifier: str) -> tuple[str, str]:
     return identifier, "alert"
 
 
-def count(
-    stack: Stack, sent: list[Sent], dead_before: dict[str, int], faults_on: tuple[float, float]
-) -> Count:
-    from vigia.dispatch.protocol import SIREN, SMS
+@dataclass
+class Verdict:
+    lost: list[str] = field(default_factory=list)
+    stuck: list[str] = field(default_factory=list)
+    silent_leaks: list[str] = field(default_factory=list)
+    other_duplicates: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    provider_gap: int = 0
 
-    tables = stack.outputs["Resources"]
-    dynamodb = stack.aws("dynamodb")
-    ledger = _scan(dynamodb, tables["DeliveriesTable"])
+
+Left = tuple[str, str, str, str, float]  # (alert_id, kind, channel, recipient, time)
+
+
+def judge(
+    sent: list[Sent],
+    ledger: list[dict[str, Any]],
+    left: list[Left],
+    expected: Callable[[Sent, list[dict[str, Any]]], set[tuple[str, str]]],
+    team: set[str],
+) -> Verdict:
+    """The verdict on what left against what each alert's protocol called for and what the ledger says.
+
+    - lost: a (channel, recipient) the protocol calls for that never left (unless its alert was cancelled in
+      time and the delivery withdrawn or never planned), or a record marked sent that never left;
+    - duplicates: every copy past the first of an (alert, kind, channel, recipient); the provider gap explains
+      as many as the record's `uncertain` attempts (a sender died after the provider took it), no more;
+    - stuck: a record neither sent nor cancelled;
+    - silent leaks: anything of a silent alert on a siren, the CAD, or an SMS to anyone but the response team.
+    """
+    from vigia.dispatch.protocol import SIREN, SMS, WEBHOOK
+
     by_alert: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in ledger:
-        by_alert[record["pk"]].append(record)
-    left, replays = left_messages(stack)
+        by_alert[str(record["pk"])].append(record)
     sends: Counter[tuple[str, str, str, str]] = Counter((a, k, c, r) for a, k, c, r, _ in left)
-    pack = _pack(stack)
-    silent_ids = {s.alert_id for s in sent if s.silent}
-    team = set(pack.dispatch.numbers_for("response_team"))
-
-    lost, stuck, leaks, others = [], [], [], []
-    duplicates = gap = 0
+    verdict = Verdict()
     for s in sent:
         records = by_alert.get(s.alert_id, [])
-        expected = _expected(s, pack, stack, records)
-        for channel, recipient in expected:
+        for channel, recipient in sorted(expected(s, records)):
+            if sends[(s.alert_id, "alert", channel, recipient)]:
+                continue
             want = ("alert", channel, recipient)
             status = next(
                 (r["status"] for r in records if (r["kind"], r["channel"], r["recipient"]) == want), None
             )
-            if sends[(s.alert_id, "alert", channel, recipient)]:
-                continue
             if s.cancelled and status in ("cancelled", None):
                 continue  # withdrawn before it went out, or never planned: cancelled in time
-            lost.append(f"{s.alert_id} ({s.type}) {channel} → {recipient}: {status or 'no delivery record'}")
-        for r in records:
-            if r["status"] not in ("sent", "cancelled"):
-                stuck.append(f"{s.alert_id} {r['sk']}: {r['status']}")
-            elif r["status"] == "sent" and not sends[(s.alert_id, r["kind"], r["channel"], r["recipient"])]:
-                lost.append(f"{s.alert_id} ({s.type}) {r['sk']}: marked sent, never left")
+            where = f"{s.alert_id} ({s.type}) {channel} → {recipient}"
+            verdict.lost.append(f"{where}: {status or 'no delivery record'}")
         for r in records:
             times = sends[(s.alert_id, r["kind"], r["channel"], r["recipient"])]
+            if r["status"] not in ("sent", "cancelled"):
+                verdict.stuck.append(f"{s.alert_id} {r['sk']}: {r['status']}")
+            elif r["status"] == "sent" and not times:
+                verdict.lost.append(f"{s.alert_id} ({s.type}) {r['sk']}: marked sent, never left")
             if times > 1:
                 extra = times - 1
                 explained = min(extra, int(r.get("uncertain") or 0))
-                duplicates += extra
-                gap += explained
+                verdict.duplicates += extra
+                verdict.provider_gap += explained
                 if extra > explained:
-                    others.append(f"{s.alert_id} {r['sk']}: left {times} times, {explained} explained")
+                    verdict.other_duplicates.append(
+                        f"{s.alert_id} {r['sk']}: left {times} times, {explained} explained"
+                    )
+    silent_ids = {s.alert_id for s in sent if s.silent}
     for alert_id, kind, channel, recipient, _ in left:
-        if alert_id not in silent_ids:
-            continue
-        if channel == SIREN or (channel == SMS and recipient not in team) or channel == "webhook":
-            leaks.append(f"{alert_id} {kind} {channel} → {recipient}")
-    alerts = _scan(dynamodb, tables["AlertsTable"])
-    status = {a["pk"]: a.get("status") for a in alerts if "status" in a}
+        if alert_id in silent_ids and (
+            channel in (SIREN, WEBHOOK) or (channel == SMS and recipient not in team)
+        ):
+            verdict.silent_leaks.append(f"{alert_id} {kind} {channel} → {recipient}")
+    return verdict
+
+
+def count(stack: Stack, sent: list[Sent], dead_before: dict[str, int]) -> Count:
+    tables = stack.outputs["Resources"]
+    dynamodb = stack.aws("dynamodb")
+    ledger = _scan(dynamodb, tables["DeliveriesTable"])
+    left, replays = left_messages(stack)
+    pack = _pack(stack)
+    verdict = judge(
+        sent,
+        ledger,
+        left,
+        lambda s, _: _expected(s, pack, stack),
+        set(pack.dispatch.numbers_for("response_team")),
+    )
+    status = {a["pk"]: a.get("status") for a in _scan(dynamodb, tables["AlertsTable"]) if "status" in a}
     for s in sent:
         if not s.silent and status.get(s.alert_id) == "received":
-            stuck.append(f"{s.alert_id} ({s.type}): still received")
+            verdict.stuck.append(f"{s.alert_id} ({s.type}): still received")
     latency: dict[str, list[float]] = {"calm": [], "faults": []}
     last: dict[str, float] = {}
     for alert_id, kind, _, _, at in left:
@@ -532,9 +566,10 @@ def count(
         (f["hop"], f["kind"]) for f in _lines(stack.local_dir / "faults.jsonl")
     )
     return Count(
-        alerts=len(sent), lost=lost, duplicates=duplicates, provider_gap=gap, other_duplicates=others,
-        dead_before=dead_before, dead_after=dead_letters(stack), stuck=stuck, silent_leaks=leaks,
-        latency=latency, replays=replays, faults=injected,
+        alerts=len(sent), lost=verdict.lost, duplicates=verdict.duplicates, provider_gap=verdict.provider_gap,
+        other_duplicates=verdict.other_duplicates, dead_before=dead_before, dead_after=dead_letters(stack),
+        stuck=verdict.stuck, silent_leaks=verdict.silent_leaks, latency=latency, replays=replays,
+        faults=injected,
     )  # fmt: skip
 
 
@@ -548,7 +583,7 @@ def _pack(stack: Stack) -> Any:
 _neighbours_cache: dict[str, list[tuple[str, str]]] = {}
 
 
-def _expected(s: Sent, pack: Any, stack: Stack, records: list[dict[str, Any]]) -> set[tuple[str, str]]:
+def _expected(s: Sent, pack: Any, stack: Stack) -> set[tuple[str, str]]:
     """The (channel, recipient) pairs the pack's protocol calls for, worked out apart from the ledger:
     dispatch numbers, the block's approved neighbours but the sender, its sirens, the sender, the CAD."""
     from vigia.dispatch.cad import cad_recipient
@@ -656,7 +691,6 @@ def run(
         wait_for_quiet(stack, 120)
         stack.set_faults(rate, seed)
         out(f"  faults at {rate:.0%} on every hop: {n} alerts")
-        on = time.time()
         sent += send_alerts(residents, types[calm_n:], "faults", (limit, silent_limit), seed + 1)
         if faults_for_s is None:
             out(f"  {len(sent)} alerts accepted; the pipeline works through them with the faults still on")
@@ -679,7 +713,7 @@ def run(
         waited = wait_for_quiet(stack, 600)
         out(f"  quiet again after {waited:.0f} s")
         _places.update(places(stack))
-        result = count(stack, sent, before, (on, off))
+        result = count(stack, sent, before)
     finally:
         code = stack.stop()
         if code not in (0, -2):
