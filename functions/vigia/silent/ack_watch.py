@@ -41,6 +41,9 @@ class TaskQueues(Protocol):
     def enqueue(self, deliveries: Sequence[Delivery]) -> None: ...
 
 
+RECHECK = timedelta(minutes=5)  # how long after its stamp a reminder's enqueue is checked again
+
+
 @dataclass(frozen=True)
 class Watched:
     overdue: int  # open silent alerts past the target with no acknowledge (the metric)
@@ -71,8 +74,13 @@ def watch(*, pack: CityPack, store: AckWatchStore, queues: TaskQueues, now: date
     at = clock.iso(now)
     for incident in overdue:
         if ACK_REMINDED in incident.stamps:
-            # Reminded on an earlier run, whose enqueue may have failed after the stamp: what is still
-            # queued goes again (the ledger sends each delivery once, so a repeat is harmless)
+            # Reminded on an earlier run, whose enqueue may have failed after the stamp: for a few runs
+            # after the stamp, what is still queued goes again (the ledger sends each delivery once, so a
+            # repeat is harmless). Older reminders are not read again: an alert nobody acknowledges for
+            # hours would otherwise cost a read every minute.
+            stamped = clock.parse_iso(incident.stamps[ACK_REMINDED])
+            if now - stamped > RECHECK:
+                continue
             waiting = store.unsent(incident.alert_id, REMINDER)
             if waiting:
                 queues.enqueue([d for d in reminder(incident, pack) if d.key in waiting])
