@@ -9,10 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -21,8 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from bench._emulator import CallCounter, EmulatorStack, provision, use_emulator_credentials
+from infra.local.launch import launch, stop, wait_for_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH_STACK = {
+    "VIGIA_LOCAL_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "VIGIA_PARAMETER_OVERRIDES": "SmsSendsPerSecond=0 LogLevel=WARNING RegistrationsPerSourcePerHour=100000",
+}
 CALL_SIZES = (0, 1, 10, 25, 100, 500)
 LATENCY_SIZES = (25, 500)
 POLLER = (
@@ -144,17 +147,6 @@ def count_calls() -> None:
 
 
 # ------------------------------------------------------------------ latency on the local stack
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
 class Outbox:
     """Reads the outbox as it grows, remembering where it stopped, and files each alert's SMS."""
 
@@ -208,35 +200,13 @@ def latency() -> None:
 
     pack = godoy_cruz_pack()
     work = Path(tempfile.mkdtemp(prefix="vigia-bench-dispatch-"))
-    aws_port, api_port = _free_ports(2)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIGIA_", "SMS_"))}
-    env.update(
-        {
-            "PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT}",
-            "VIGIA_LOCAL_DIR": str(work / "local"),
-            "VIGIA_AWS_PORT": str(aws_port),
-            "VIGIA_API_PORT": str(api_port),
-            "VIGIA_DEMO_RESIDENTS": "300",
-            "VIGIA_LOCAL_LOG_LEVEL": "WARNING",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            # The emulator has no SMS rate to respect; pacing would measure the pacer, not the pipeline.
-            # Every bench resident registers from 127.0.0.1: the per-source registration limit is lifted.
-            "VIGIA_PARAMETER_OVERRIDES": "SmsSendsPerSecond=0 LogLevel=WARNING "
-            "RegistrationsPerSourcePerHour=100000",
-        }
-    )
-    log = (work / "stack.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    # The emulator has no SMS rate to respect; pacing would measure the pacer, not the pipeline.
+    # Every bench resident registers from 127.0.0.1: the per-source registration limit is lifted.
+    process = launch(work / "local", work / "stack.log", env=BENCH_STACK)
     try:
-        outputs_path = work / "local" / "outputs.json"
-        deadline = time.monotonic() + 90
-        while not outputs_path.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the local stack did not start; see {work / 'stack.log'}")
-            time.sleep(0.2)
-        outputs = json.loads(outputs_path.read_text())
+        outputs = wait_for_outputs(process, work / "local", timeout_s=90)
+        if outputs is None:
+            raise RuntimeError(f"the local stack did not start; see {work / 'stack.log'}")
         api = outputs["ApiUrl"]
         session = boto3.session.Session(
             aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1"
@@ -330,12 +300,7 @@ def latency() -> None:
                 f"{n:>5} {len(seconds):>6} {statistics.median(seconds):>7.2f} {p95:>7.2f} {seconds[-1]:>7.2f}"
             )
     finally:
-        process.send_signal(2)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop(process)
 
 
 def run() -> None:

@@ -114,7 +114,7 @@ def run() -> None:
 
     from moto.server import ThreadedMotoServer
 
-    from tests.e2e.conftest import free_ports
+    from infra.local.launch import free_ports
 
     os.environ.update(
         {

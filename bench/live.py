@@ -14,15 +14,14 @@ import json
 import math
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
 
-from bench.dispatch import _free_ports, register
+from bench.dispatch import BENCH_STACK, register
+from infra.local.launch import launch, stop, wait_for_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSOLES = int(os.environ.get("BENCH_LIVE_CONSOLES", "200"))
@@ -75,36 +74,12 @@ def run() -> None:
 
     pack = godoy_cruz_pack()
     work = Path(tempfile.mkdtemp(prefix="vigia-bench-live-"))
-    aws_port, api_port, ws_port = _free_ports(3)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIGIA_", "SMS_"))}
-    env.update(
-        {
-            "PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT}",
-            "VIGIA_LOCAL_DIR": str(work / "local"),
-            "VIGIA_AWS_PORT": str(aws_port),
-            "VIGIA_API_PORT": str(api_port),
-            "VIGIA_WS_PORT": str(ws_port),
-            "VIGIA_DEMO_RESIDENTS": "300",
-            "VIGIA_DEMO_HISTORY_DAYS": "0",
-            "VIGIA_LOCAL_LOG_LEVEL": "WARNING",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            "VIGIA_PARAMETER_OVERRIDES": "SmsSendsPerSecond=0 LogLevel=WARNING "
-            "RegistrationsPerSourcePerHour=100000",
-        }
-    )
-    log = (work / "stack.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    process = launch(work / "local", work / "stack.log", env=BENCH_STACK)
     consoles: list[Console] = []
     try:
-        outputs_path = work / "local" / "outputs.json"
-        deadline = time.monotonic() + 90
-        while not outputs_path.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the local stack did not start; see {work / 'stack.log'}")
-            time.sleep(0.2)
-        outputs = json.loads(outputs_path.read_text())
+        outputs = wait_for_outputs(process, work / "local", timeout_s=90)
+        if outputs is None:
+            raise RuntimeError(f"the local stack did not start; see {work / 'stack.log'}")
         api = outputs["ApiUrl"]
         idp = boto3.session.Session(
             aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1"
@@ -191,9 +166,4 @@ def run() -> None:
     finally:
         for console in consoles:
             console.close()
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop(process)

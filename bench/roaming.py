@@ -28,7 +28,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.dispatch import _free_ports, register
+from bench.dispatch import register
+from infra.local.launch import free_ports
 
 ROOT = Path(__file__).resolve().parents[1]
 CITIES = ("godoy-cruz", "penalolen")
@@ -139,7 +140,7 @@ class City:
 def start_pair(work: Path) -> tuple[subprocess.Popen[bytes], dict[str, dict[str, Any]], float]:
     """`python -m infra.local.pair` as `make run-pair` runs it, on free ports: the process, each city's
     outputs.json, and the seconds it took to be ready and federated."""
-    numbers = _free_ports(6)
+    numbers = free_ports(6)
     ports = {city: numbers[3 * i : 3 * i + 3] for i, city in enumerate(CITIES)}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIGIA_", "SMS_"))}
     env.update(

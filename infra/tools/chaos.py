@@ -26,8 +26,6 @@ import math
 import os
 import random
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,7 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from infra.local.launch import ROOT, launch, stack_environment, stop, wait_for_outputs
+
 SENDERS_FILE = "chaos-senders.json"
 PASSWORD = "Caos-seguro-2026"
 CANCEL_SHARE = 0.1  # of the public alerts, cancelled by their sender right after the 202
@@ -85,17 +84,6 @@ def seed_chaos(residents: int | None = None) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ the stack, from outside
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
 @dataclass
 class Stack:
     work: Path
@@ -122,57 +110,33 @@ class Stack:
         ).client(service, endpoint_url=self.outputs["AwsEndpointUrl"])
 
     def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                return self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        return int(self.process.wait())
+        return stop(self.process)
 
 
 def start_stack(work: Path, senders: int, residents: int) -> Stack:
     work.mkdir(parents=True, exist_ok=True)
     faults_file = work / "faults.json"
     faults_file.write_text(json.dumps({"faults": {"enabled": False}}), encoding="utf-8")
-    aws_port, api_port, ws_port = _free_ports(3)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIGIA_", "SMS_", "CAD_"))}
-    env.update(
-        {
-            "PYTHONPATH": f"{ROOT / 'functions'}{os.pathsep}{ROOT}",
-            "VIGIA_LOCAL_DIR": str(work / "local"),
-            "VIGIA_AWS_PORT": str(aws_port),
-            "VIGIA_API_PORT": str(api_port),
-            "VIGIA_WS_PORT": str(ws_port),
-            "VIGIA_DEMO_RESIDENTS": str(residents),
-            "VIGIA_DEMO_HISTORY_DAYS": "0",
-            "VIGIA_SEED": "infra.tools.chaos:seed_chaos",
-            "VIGIA_CHAOS_SENDERS": str(senders),
-            "VIGIA_FAULTS": str(faults_file),
-            "VIGIA_LOCAL_LOG_LEVEL": "WARNING",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            "VIGIA_PARAMETER_OVERRIDES": "SmsSendsPerSecond=0 LogLevel=WARNING",
-            # local knobs, so a run takes minutes, not hours (docs/reliability.md): a shorter CAD timeout, a
-            # sender's lease still longer than one send with its CAD retries, retries capped at 16 s
-            "CAD_TIMEOUT_S": "1",
-            "DELIVERY_LEASE_S": "15",
-            "DELIVERY_RETRY_CAP_S": "16",
-        }
-    )
-    log = (work / "stack.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    settings = {
+        "VIGIA_SEED": "infra.tools.chaos:seed_chaos",
+        "VIGIA_CHAOS_SENDERS": str(senders),
+        "VIGIA_FAULTS": str(faults_file),
+        "VIGIA_LOCAL_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "VIGIA_PARAMETER_OVERRIDES": "SmsSendsPerSecond=0 LogLevel=WARNING",
+        # local knobs, so a run takes minutes, not hours (docs/reliability.md): a shorter CAD timeout, a
+        # sender's lease still longer than one send with its CAD retries, retries capped at 16 s
+        "CAD_TIMEOUT_S": "1",
+        "DELIVERY_LEASE_S": "15",
+        "DELIVERY_RETRY_CAP_S": "16",
+    }
+    process = launch(work / "local", work / "stack.log", residents=residents, env=settings)
     stack = Stack(work, process, faults_file)
-    outputs_path = stack.local_dir / "outputs.json"
-    deadline = time.monotonic() + 180
-    while not outputs_path.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            stack.stop()
-            raise RuntimeError(f"the local stack did not start; see {work / 'stack.log'}")
-        time.sleep(0.2)
-    time.sleep(0.2)
-    stack.outputs = json.loads(outputs_path.read_text(encoding="utf-8"))
+    outputs = wait_for_outputs(process, stack.local_dir, timeout_s=180)
+    if outputs is None:
+        stack.stop()
+        raise RuntimeError(f"the local stack did not start; see {work / 'stack.log'}")
+    stack.outputs = outputs
     return stack
 
 
@@ -315,20 +279,13 @@ RELAY_DLQ = "relay-dlq"
 RELAY_REDRIVE = {"threshold_s": 0, "lookback_s": 86400}
 
 
-def _tool_env(stack: Stack) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIGIA_"))}
-    env["PYTHONPATH"] = f"{ROOT / 'functions'}{os.pathsep}{ROOT}"
-    env["VIGIA_LOCAL_DIR"] = str(stack.local_dir)
-    return env
-
-
 def redrive(stack: Stack) -> str:
     """Every DLQ once: `make redrive` for the dispatch and channel queues; a scheduled run's DLQ by running
     its function again on each input; the relay's by one watchdog run that re-publishes any alert still
     `received`. A message is deleted only when its run succeeded."""
     done = subprocess.run(
         [sys.executable, "-m", "infra.tools.redrive", "all", "--local-dir", str(stack.local_dir)],
-        cwd=ROOT, env=_tool_env(stack), capture_output=True, text=True, check=True,
+        cwd=ROOT, env=stack_environment(stack.local_dir, {}), capture_output=True, text=True, check=True,
     )  # fmt: skip
     summary = [done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""]
     sqs = stack.aws("sqs")
@@ -357,7 +314,8 @@ def redrive(stack: Stack) -> str:
 def _invoke(stack: Stack, function: str, event: str) -> bool:
     done = subprocess.run(
         [sys.executable, "-m", "infra.local.run", "invoke", function, event],
-        cwd=ROOT, env=_tool_env(stack), capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT, env=stack_environment(stack.local_dir, {}), capture_output=True, text=True, timeout=120,
+        check=False,
     )  # fmt: skip
     if done.returncode != 0:
         print(f"  {function} failed on a redriven input:\n{done.stderr[-2000:]}", file=sys.stderr)

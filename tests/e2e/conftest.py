@@ -12,10 +12,7 @@ and must exit 0.
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,23 +25,11 @@ import boto3
 import pytest
 import requests
 
+from infra.local.launch import ROOT, launch, stack_environment, stop, wait_for_outputs
 from tests.support.people import fresh_mobile, fresh_national_id
 
-ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports nothing listens on now (bound to 0 together, so they differ, then released)."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 class ApiSession(requests.Session):
@@ -75,28 +60,18 @@ class LocalStackProcess:
 
     # ------------------------------------------------------------ lifecycle
     def wait_ready(self, timeout: float = START_TIMEOUT_S) -> LocalStackProcess:
-        path = self.local_dir / "outputs.json"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if path.exists():
-                self.outputs = json.loads(path.read_text())
-                return self
-            if self.process.poll() is not None:
-                pytest.fail(f"the local stack exited with {self.process.returncode}:\n{self.log()}")
-            time.sleep(0.1)
+        outputs = wait_for_outputs(self.process, self.local_dir, timeout)
+        if outputs is not None:
+            self.outputs = outputs
+            return self
+        if self.process.poll() is not None:
+            pytest.fail(f"the local stack exited with {self.process.returncode}:\n{self.log()}")
         self.stop()
         pytest.fail(f"the local stack was not ready within {timeout:.0f} s:\n{self.log()}")
 
     def stop(self) -> int:
         """Ctrl-C, as a developer would; returns the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return int(self.process.returncode)
+        return stop(self.process, STOP_TIMEOUT_S)
 
     def log(self, tail: int = 200) -> str:
         """What the stack printed (stdout and stderr), its last lines."""
@@ -179,7 +154,7 @@ class LocalStackProcess:
         done = subprocess.run(
             [sys.executable, "-m", "infra.local.run", "invoke", logical_id, json.dumps(event)],
             cwd=ROOT,
-            env=_environment(self.local_dir, {}),
+            env=stack_environment(self.local_dir, {}),
             capture_output=True,
             text=True,
             timeout=60,
@@ -240,39 +215,17 @@ class LocalStackProcess:
         return ApiSession(self.api, self.sign_in(email, "Segura-2026x"))
 
 
-def _environment(local_dir: Path, extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIGIA_"))}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "functions"), str(ROOT)])
-    env["VIGIA_LOCAL_DIR"] = str(local_dir)
-    env.update(extra)
-    return env
-
-
 def launch_local_stack(
     local_dir: Path, *, residents: int = 300, env: dict[str, str] | None = None, wait: bool = True
 ) -> LocalStackProcess:
     """Starts `python -m infra.local.run` on free ports with its own VIGIA_LOCAL_DIR."""
-    local_dir.mkdir(parents=True, exist_ok=True)
-    aws_port, api_port, ws_port = free_ports(3)
     settings = {
-        "VIGIA_AWS_PORT": str(aws_port),
-        "VIGIA_API_PORT": str(api_port),
-        "VIGIA_WS_PORT": str(ws_port),
-        "VIGIA_DEMO_RESIDENTS": str(residents),
-        "VIGIA_DEMO_HISTORY_DAYS": "0",  # no demo history (infra/local/demo_history.py) unless a test asks
         # every test registers from 127.0.0.1: the per-source limit has its own test (integration)
         "VIGIA_PARAMETER_OVERRIDES": "RegistrationsPerSourcePerHour=100000",
         **(env or {}),
     }
     log_path = local_dir.with_name(local_dir.name + ".log")
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "infra.local.run"],
-            cwd=ROOT,
-            env=_environment(local_dir, settings),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = launch(local_dir, log_path, residents=residents, env=settings)
     stack = LocalStackProcess(process, local_dir, log_path)
     return stack.wait_ready() if wait else stack
 

@@ -31,7 +31,8 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.e2e.conftest import ROOT, LocalStackProcess, _environment, free_ports
+from infra.local.launch import ROOT, free_ports, stack_environment
+from tests.e2e.conftest import LocalStackProcess
 from vigia.city import load_city_pack
 from vigia.federation.agreement import load_agreement
 from vigia.federation.jws import sign_detached
@@ -86,7 +87,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         process = subprocess.Popen(
             [sys.executable, "-m", "infra.local.pair"],
             cwd=ROOT,
-            env=_environment(root, settings),
+            env=stack_environment(root, settings),
             stdout=log,
             stderr=subprocess.STDOUT,
         )

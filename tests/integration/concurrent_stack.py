@@ -91,7 +91,7 @@ def server_stack() -> Iterator[ServerStack]:
     from infra.local.engine.intrinsics import Pseudo, Resolver, resolve_parameters
     from infra.local.engine.resources import Env, provision
     from infra.local.engine.template import translate
-    from tests.e2e.conftest import free_ports
+    from infra.local.launch import free_ports
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log
     serial = threading.Lock()

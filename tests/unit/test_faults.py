@@ -272,18 +272,22 @@ def test_a_kms_call_meets_the_throttling_the_plan_says(
     assert faults.active().injected == {("kms", "throttling"): 1}  # type: ignore[union-attr]
 
 
-def test_a_crash_after_accept_dies_after_the_provider_has_the_sms(
-    emulator: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.sns.models import sns_backends
-
+@pytest.fixture
+def sns_with_sms_crash(emulator: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An SNS client on the emulator while the SMS sender's every call is planned to crash after accept."""
     on(
         monkeypatch,
         {"seed": 1, "hops": {"sms_sender": {"rate": 1, "kinds": ["crash_after_accept"]}}},
         emulator,
     )
-    sns = client("sns", emulator)
+    return client("sns", emulator)
+
+
+def test_a_crash_after_accept_dies_after_the_provider_has_the_sms(sns_with_sms_crash: Any) -> None:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    sns = sns_with_sms_crash
     sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages
     before = len(sent)
 
@@ -294,15 +298,8 @@ def test_a_crash_after_accept_dies_after_the_provider_has_the_sms(
     assert list(sent.values())[-1] == ("+5491155501234", "Alerta: incendio en Av. San Martín 1200")
 
 
-def test_a_crash_planned_for_the_sms_sender_spares_a_topic_publish(
-    emulator: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    on(
-        monkeypatch,
-        {"seed": 1, "hops": {"sms_sender": {"rate": 1, "kinds": ["crash_after_accept"]}}},
-        emulator,
-    )
-    sns = client("sns", emulator)
+def test_a_crash_planned_for_the_sms_sender_spares_a_topic_publish(sns_with_sms_crash: Any) -> None:
+    sns = sns_with_sms_crash
     topic = sns.create_topic(Name="AlertEvents")["TopicArn"]
 
     with faults.running("SmsSenderFunction"):
