@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 from moto.server import ThreadedMotoServer
@@ -28,6 +29,7 @@ class Emulator(ThreadedMotoServer):
             self._server_ready_event.set()
 
     def start(self) -> None:
+        quicken_sqs()
         super().start()
         if self.error is not None:
             why = "the port is in use" if isinstance(self.error, SystemExit) else str(self.error)
@@ -83,3 +85,30 @@ def forget_stream_iterator(iterator: str) -> None:
         dynamodbstreams_backends[ACCOUNT_ID][REGION].shard_iterators.pop(iterator, None)
     except Exception:  # another moto version: only memory is at stake
         log.debug("could not drop a used shard iterator", exc_info=True)
+
+
+def quicken_sqs() -> None:
+    """Two costs of moto's SQS that grow with a queue's length, made flat (`make chaos` keeps a backlog of a
+    thousand dispatch messages, and the single emulator process stalled on them):
+    - each received message's retention was checked by computing every attribute of its queue, approximate
+      counts included (a pass over all its messages): a receive from a queue of n messages cost n² clock
+      reads. The same rule is read from the queue: a message past its retention period is not delivered.
+    - every clock read (visibility and delay, per message per receive) built two datetimes; it is
+      time.time(), which is what that arithmetic computed."""
+    import moto.sqs.models as sqs_models
+    from moto.sqs.models import SQSBackend
+
+    def valid(backend: SQSBackend, queue_name: str, message: Any) -> bool:
+        retention = backend.get_queue(queue_name).message_retention_period  # type: ignore[attr-defined]
+        return int(retention) + message.sent_timestamp / 1000 > time.time()
+
+    slow_seconds, slow_millis = sqs_models.unix_time, sqs_models.unix_time_millis
+
+    def seconds(dt: Any = None) -> float:
+        return time.time() if dt is None else float(slow_seconds(dt))
+
+    def millis(dt: Any = None) -> float:
+        return time.time() * 1000.0 if dt is None else float(slow_millis(dt))
+
+    SQSBackend.is_message_valid_based_on_retention_period = valid  # type: ignore[method-assign,assignment]
+    sqs_models.unix_time, sqs_models.unix_time_millis = seconds, millis  # type: ignore[assignment]
