@@ -30,6 +30,7 @@ class Emulator(ThreadedMotoServer):
 
     def start(self) -> None:
         quicken_sqs()
+        quicken_routing()
         super().start()
         if self.error is not None:
             why = "the port is in use" if isinstance(self.error, SystemExit) else str(self.error)
@@ -112,3 +113,16 @@ def quicken_sqs() -> None:
 
     SQSBackend.is_message_valid_based_on_retention_period = valid  # type: ignore[method-assign,assignment]
     sqs_models.unix_time, sqs_models.unix_time_millis = seconds, millis  # type: ignore[assignment]
+
+
+def quicken_routing() -> None:
+    """moto's server lists its own package folder (a listdir and two hundred isdir calls) on every request to
+    find the service a host names, holding the lock every request takes: the list never changes while the
+    process runs, so it is read once."""
+    import functools
+
+    from moto import backends
+
+    if getattr(backends.list_of_moto_modules, "cache_info", None) is None:
+        listed = backends.list_of_moto_modules
+        backends.list_of_moto_modules = functools.cache(lambda: tuple(listed()))  # type: ignore[assignment]

@@ -1,4 +1,4 @@
-"""The local emulator's SQS: a receive from a long queue does not cost a pass over the queue per message.
+"""The local emulator stays flat as it fills: a receive from a long queue, a request among many.
 
 moto checks each received message's retention by computing all its queue's attributes, the approximate counts
 included (a pass over every message of the queue). With a backlog of a thousand dispatch messages under `make
@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 from moto.sqs.models import Queue, SQSBackend, sqs_backends
 
-from infra.local.engine.emulator import ACCOUNT_ID, REGION, quicken_sqs
+from infra.local.engine.emulator import ACCOUNT_ID, REGION, quicken_routing, quicken_sqs
 
 
 @pytest.fixture
@@ -84,3 +84,26 @@ def test_a_received_message_stays_invisible_until_its_visibility_timeout_then_co
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=0)
     (again,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert again["Body"] == "sirena"
+
+
+def test_the_server_lists_its_services_once_not_on_every_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from moto import backends
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", backends.list_of_moto_modules)
+    listings = {"n": 0}
+    listdir = os.listdir
+
+    def counted(path: Any) -> list[str]:
+        listings["n"] += 1
+        return listdir(path)
+
+    monkeypatch.setattr(backends.os, "listdir", counted)
+    quicken_routing()
+
+    found = [("sqs" in backends.list_of_moto_modules()) for _ in range(50)]
+
+    assert all(found)
+    assert "dynamodb" in backends.list_of_moto_modules()
+    assert listings["n"] == 1
