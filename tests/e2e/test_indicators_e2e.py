@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tests.e2e.conftest import ROOT, _environment
+from infra.local.launch import ROOT, stack_environment
 from tests.support import godoy_cruz_pack
 from tests.support.alert_items import stored_alert, wire
 from vigia import clock
@@ -84,7 +84,7 @@ def test_an_admin_runs_a_past_day_and_an_analyst_reads_its_city_totals(local_sta
     again = subprocess.run(
         [sys.executable, "-m", "infra.tools.indicators", "--date", DAY.isoformat()],
         cwd=ROOT,
-        env=_environment(local_stack.local_dir, {}),
+        env=stack_environment(local_stack.local_dir, {}),
         capture_output=True,
         text=True,
         timeout=120,

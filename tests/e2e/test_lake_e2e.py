@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tests.e2e.conftest import ROOT, _environment
+from infra.local.launch import ROOT, stack_environment
 from tests.support import godoy_cruz_pack
 from tests.support.alert_items import stored_alert, wire
 from vigia.lake.tables import TABLES
@@ -25,7 +25,7 @@ def tool(local_stack, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", *args],
         cwd=ROOT,
-        env=_environment(local_stack.local_dir, {}),
+        env=stack_environment(local_stack.local_dir, {}),
         capture_output=True,
         text=True,
         timeout=180,

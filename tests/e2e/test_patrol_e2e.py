@@ -113,12 +113,12 @@ def invoke(local_stack, logical_id, event):
     import subprocess
     import sys
 
-    from tests.e2e.conftest import _environment
+    from infra.local.launch import stack_environment
 
     done = subprocess.run(
         [sys.executable, "-m", "infra.local.run", "invoke", logical_id, json.dumps(event)],
         cwd=ROOT,
-        env=_environment(local_stack.local_dir, {}),
+        env=stack_environment(local_stack.local_dir, {}),
         capture_output=True,
         text=True,
         timeout=60,
