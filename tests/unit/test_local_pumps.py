@@ -419,3 +419,39 @@ def test_draining_several_pumps_follows_messages_from_one_queue_to_the_next() ->
 
     assert [r["body"] for batch in sender.batches for r in batch] == ["a", "b"]
     assert sum(d.records for d in drained.values()) == 4
+
+
+class CountingStop(threading.Event):
+    """A stop event that records every wait a pump asks for and stops it after `rounds` of them."""
+
+    def __init__(self, rounds: int) -> None:
+        super().__init__()
+        self.rounds = rounds
+        self.waits: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(float(timeout or 0))
+        if len(self.waits) >= self.rounds:
+            self.set()
+        return self.is_set()
+
+
+def test_an_idle_pump_polls_less_often_and_at_once_again_after_work() -> None:
+    from infra.local.engine.pumps.base import IDLE_POLL_MAX_S, IDLE_POLL_S, Pump
+
+    # found nothing for ten rounds, then work once, then nothing again
+    answers = iter([False] * 10 + [True] + [False] * 30)
+
+    class Quiet(Pump):
+        name = "quiet"
+
+        def poll_once(self) -> bool:
+            return next(answers)
+
+    stop = CountingStop(rounds=13)
+    Quiet(stop)._run()
+    assert stop.waits[0] == IDLE_POLL_S
+    assert stop.waits[:10] == sorted(stop.waits[:10])
+    assert stop.waits[9] == IDLE_POLL_MAX_S > IDLE_POLL_S
+    assert max(stop.waits) == IDLE_POLL_MAX_S
+    assert stop.waits[10] == IDLE_POLL_S  # the round after work waits the least again
