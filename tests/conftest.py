@@ -32,18 +32,11 @@ expect.set_options(timeout=15_000)
 # The order `make test`'s two workers take files in (it passes --no-loadscope-reorder, so xdist keeps this
 # order rather than sorting files by how many tests they hold): the longest first, the many short unit files
 # last, so no long file starts near the end and runs alone while the other worker has nothing left.
-LONGEST_FIRST = (
-    "tests/e2e/test_chaos.py",
-    "tests/e2e/",
-    "tests/browser/",
-    "tests/integration/",
-    "tests/unit/",
-)
+LONGEST_FIRST = ("tests/e2e/test_chaos.py", "tests/e2e/", "tests/browser/", "tests/integration/", "tests/unit/")
 
 
 def run_rank(nodeid: str) -> int:
-    ranks = (i for i, prefix in enumerate(LONGEST_FIRST) if nodeid.startswith(prefix))
-    return next(ranks, len(LONGEST_FIRST))
+    return next((i for i, prefix in enumerate(LONGEST_FIRST) if nodeid.startswith(prefix)), len(LONGEST_FIRST))
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle: the order within each group stays random
