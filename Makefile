@@ -45,7 +45,7 @@ run-pair: venv console  ## two local stacks side by side, Godoy Cruz (API :3000)
 
 # sam: the pinned SAM CLI in .venv-deploy, so the suite runs `sam validate --lint` as a city's deploy would
 test: venv console chromium sam  ## the whole suite: unit, integration, e2e on the local stack, the console in Chromium
-	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q --durations=20
+	$(PY) -m pytest -n 2 --dist loadfile -q --durations=20
 
 test-unit: venv
 	$(PY) -m pytest -q tests/unit

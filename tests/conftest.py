@@ -29,20 +29,6 @@ VENDOR = ROOT / "console" / "vendor"
 # the console polls every 3 s: what a test waits for on screen gets a few cycles
 expect.set_options(timeout=15_000)
 
-# The order `make test`'s two workers take files in (it passes --no-loadscope-reorder, so xdist keeps this
-# order rather than sorting files by how many tests they hold): the longest first, the many short unit files
-# last, so no long file starts near the end and runs alone while the other worker has nothing left.
-LONGEST_FIRST = ("tests/e2e/test_chaos.py", "tests/e2e/", "tests/browser/", "tests/integration/", "tests/unit/")
-
-
-def run_rank(nodeid: str) -> int:
-    return next((i for i, prefix in enumerate(LONGEST_FIRST) if nodeid.startswith(prefix)), len(LONGEST_FIRST))
-
-
-@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle: the order within each group stays random
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: run_rank(item.nodeid))
-
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
