@@ -21,6 +21,7 @@ from infra.local.engine.pumps import (
     failed_identifiers,
     sqs_record,
 )
+from infra.local.engine.pumps.base import IDLE_POLL_MAX_S, IDLE_POLL_S, Pump
 from infra.local.engine.schedules import parse
 
 STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/alerts/stream/2026-01-01T00:00:00.000"
@@ -437,8 +438,6 @@ class CountingStop(threading.Event):
 
 
 def test_an_idle_pump_polls_less_often_and_at_once_again_after_work() -> None:
-    from infra.local.engine.pumps.base import IDLE_POLL_MAX_S, IDLE_POLL_S, Pump
-
     # found nothing for ten rounds, then work once, then nothing again
     answers = iter([False] * 10 + [True] + [False] * 30)
 

@@ -34,11 +34,6 @@ class Delivered:
         self.failed += failed
 
 
-def idle_after(idle_s: float) -> float:
-    """The wait after one more empty round: half as long again, up to IDLE_POLL_MAX_S."""
-    return min(idle_s * 1.5, IDLE_POLL_MAX_S)
-
-
 class Pump:
     """A daemon thread that polls until stopped and never dies of a function's (or its own) error.
 
@@ -67,7 +62,7 @@ class Pump:
                     idle_s = IDLE_POLL_S
                 else:
                     self._stop.wait(idle_s)
-                    idle_s = idle_after(idle_s)
+                    idle_s = min(idle_s * 1.5, IDLE_POLL_MAX_S)  # half as long again
             except Exception:
                 log.exception("%s: polling failed; retrying", self.name)
                 self._stop.wait(1.0)
